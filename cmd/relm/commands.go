@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
+)
+
+func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", env("RELM_ADDR", "127.0.0.1:8080"), "address to listen on (RELM_ADDR)")
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := dbf.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	if err := bootstrap(ctx, db, stdout); err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return db.Close(shutdownCtx)
+}
+
+// bootstrap creates the first workspace and prints its keys, once, on an empty database.
+func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
+	n, err := db.CountWorkspaces(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	ws, created, err := db.EnsureWorkspace(ctx, "default")
+	if err != nil || !created {
+		return err
+	}
+	_, live, err := db.CreateAPIKey(ctx, ws.ID, auth.Live)
+	if err != nil {
+		return err
+	}
+	_, test, err := db.CreateAPIKey(ctx, ws.ID, auth.Test)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created workspace %q. Its API keys are shown only this once; store them now:\n  live: %s\n  test: %s\n", ws.Name, live, test)
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := dbf.open(ctx, log) // opening migrates
+	if err != nil {
+		return err
+	}
+	log.Info("database is migrated")
+	return db.Close(ctx)
+}
+
+func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+	workspace := fs.String("workspace", "", "workspace name (created when missing)")
+	modeFlag := fs.String("mode", "", "live or test")
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mode, ok := auth.ParseMode(*modeFlag)
+	if *workspace == "" || !ok {
+		return errors.New("usage: relm keys create --workspace NAME --mode live|test")
+	}
+	db, err := dbf.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	ws, _, err := db.EnsureWorkspace(ctx, *workspace)
+	if err != nil {
+		return err
+	}
+	_, secret, err := db.CreateAPIKey(ctx, ws.ID, mode)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
+	format := fs.String("format", "yaml", "yaml or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Logger: log, Version: version()})
+	if err != nil {
+		return err
+	}
+	var out []byte
+	switch *format {
+	case "yaml":
+		out, err = srv.API.OpenAPI().YAML()
+	case "json":
+		out, err = json.MarshalIndent(srv.API.OpenAPI(), "", "  ")
+	default:
+		return fmt.Errorf("unknown format %q (yaml or json)", *format)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out)
+	return err
+}

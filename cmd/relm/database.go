@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/localpg"
+)
+
+// dbFlags are the flags of every command that needs the database.
+type dbFlags struct {
+	dataDir     string
+	databaseURL string
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", env("RELM_DATA_DIR", defaultDataDir()), "where the private PostgreSQL cluster lives (RELM_DATA_DIR)")
+	fs.StringVar(&f.databaseURL, "database-url", env("RELM_DATABASE_URL", ""), "use this PostgreSQL database instead of a private cluster (RELM_DATABASE_URL)")
+}
+
+// defaultDataDir is $XDG_DATA_HOME/relm (or ~/.local/share/relm); for root, whose home
+// the unprivileged PostgreSQL user cannot enter, it is /var/lib/relm.
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/relm"
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "relm")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "relm")
+	}
+	return "relm-data"
+}
+
+// database is an open, migrated database, with the private cluster behind it if any.
+type database struct {
+	*store.Store
+	cluster *localpg.Cluster
+}
+
+// openDatabase connects to --database-url, or starts the private cluster, then migrates.
+func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error) {
+	db := &database{}
+	url := f.databaseURL
+	if url == "" {
+		var err error
+		if db.cluster, err = localpg.Start(ctx, localpg.Options{Dir: filepath.Join(f.dataDir, "postgres"), Fsync: true, Logger: log}); err != nil {
+			return nil, err
+		}
+		log.Info("private PostgreSQL cluster started", "dir", filepath.Join(f.dataDir, "postgres"))
+		if url, err = ensureDatabase(ctx, db.cluster, "relm"); err != nil {
+			db.Close(context.Background())
+			return nil, err
+		}
+	}
+	if err := store.Migrate(ctx, url); err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	db.Store = s
+	return db, nil
+}
+
+// Close disconnects and stops the private cluster, if one was started.
+func (db *database) Close(ctx context.Context) error {
+	if db.Store != nil {
+		db.Store.Close()
+	}
+	if db.cluster != nil {
+		return db.cluster.Stop(ctx)
+	}
+	return nil
+}
+
+// ensureDatabase creates database name on the cluster when missing and returns its URL.
+func ensureDatabase(ctx context.Context, c *localpg.Cluster, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("connect to private cluster: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return c.URL(name), nil
+}

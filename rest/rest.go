@@ -1,0 +1,213 @@
+// Package rest projects the capability registry onto REST routes under /v1 and the
+// OpenAPI 3.1 document, with Huma. Every route is the same capability an MCP tool runs:
+// path, query and body are merged into the capability's input and validated by the same
+// schema, so both surfaces accept and reject the same inputs with the same errors.
+package rest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/relmcrm/relm/tools"
+)
+
+// APIVersion is the wire contract version, echoed as the Relm-Version header.
+const APIVersion = "2026-07-02"
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// New registers every REST-bound capability of reg on mux and returns the Huma API, which
+// also serves /openapi.json, /openapi.yaml and /docs.
+func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
+	cfg := huma.DefaultConfig("Relm API", version)
+	cfg.CreateHooks = nil // no injected $schema or Link: REST bodies equal MCP structuredContent
+	cfg.SchemasPath = ""
+	cfg.Info.Description = "Relm is an MCP-first, API-first CRM. Every operation here is also an MCP tool at /mcp, " +
+		"with the same input and output schema. Errors are {\"error\":{\"code\",\"message\",...}}; codes are listed in docs/errors.md."
+	cfg.Components.Schemas = reg.Schemas.Registry()
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A Relm API key: sk_live_… or sk_test_…. The key selects the workspace and mode."},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	api := humago.New(mux, cfg)
+
+	errRef := reg.Schemas.Of(reflect.TypeFor[tools.ErrorBody]())
+	for _, e := range reg.Entries() {
+		if e.REST != nil {
+			register(api, reg, e, errRef)
+		}
+	}
+	return api
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// route is how one capability's input is assembled from an HTTP request.
+type route struct {
+	entry      *tools.Entry
+	pathParams []string
+	queryTypes map[string]string // query parameter -> JSON Schema type, for GET and DELETE
+	hasBody    bool
+}
+
+func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Schema) {
+	in := reg.Schemas.Resolve(e.In)
+	rt := &route{entry: e, queryTypes: map[string]string{}}
+	op := &huma.Operation{
+		OperationID: e.Name,
+		Method:      e.REST.Method,
+		Path:        e.REST.Path,
+		Summary:     e.Title,
+		Description: e.Description,
+		Tags:        []string{e.Toolset},
+		Responses: map[string]*huma.Response{
+			strconv.Itoa(e.REST.Status): {Description: "Success", Content: jsonContent(e.Out)},
+		},
+	}
+	for _, m := range pathParam.FindAllStringSubmatch(e.REST.Path, -1) {
+		rt.pathParams = append(rt.pathParams, m[1])
+		op.Parameters = append(op.Parameters, &huma.Param{Name: m[1], In: "path", Required: true,
+			Description: in.Properties[m[1]].Description, Schema: in.Properties[m[1]]})
+	}
+	rest := withoutProps(in, rt.pathParams)
+	switch e.REST.Method {
+	case http.MethodGet, http.MethodDelete:
+		for _, name := range sortedKeys(rest.Properties) {
+			p := rest.Properties[name]
+			rt.queryTypes[name] = p.Type
+			op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Description: p.Description,
+				Required: slices.Contains(rest.Required, name), Schema: p})
+		}
+	default:
+		rt.hasBody = true
+		body := e.In
+		if len(rt.pathParams) > 0 {
+			body = reg.Schemas.Add(camel(e.Name)+"Body", rest)
+		}
+		op.RequestBody = &huma.RequestBody{Required: len(rest.Required) > 0, Content: jsonContent(body)}
+	}
+	for _, status := range errorStatuses(e, rt) {
+		op.Responses[strconv.Itoa(status)] = &huma.Response{Description: http.StatusText(status), Content: jsonContent(errRef)}
+	}
+	api.OpenAPI().AddOperation(op)
+	api.Adapter().Handle(op, rt.serve)
+}
+
+// serve runs the capability for one HTTP request.
+func (rt *route) serve(hctx huma.Context) {
+	ctx := hctx.Context()
+	args, err := rt.input(hctx)
+	var out any
+	if err == nil {
+		out, err = rt.entry.Call(ctx, args)
+	}
+	if err != nil {
+		writeJSON(hctx, err.Status, tools.Encode(err.Body(ctx)))
+		return
+	}
+	writeJSON(hctx, rt.entry.REST.Status, tools.Encode(out))
+}
+
+// input merges path parameters, query parameters and the JSON body into one argument object.
+func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
+	args := map[string]any{}
+	if rt.hasBody {
+		raw, err := io.ReadAll(hctx.BodyReader())
+		if err != nil {
+			return nil, bodyReadError(err)
+		}
+		if len(bytes.TrimSpace(raw)) > 0 {
+			if ct := hctx.Header("Content-Type"); ct != "" {
+				if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+					return nil, tools.NewError(tools.CodeUnsupportedMedia, "Send the body as JSON with Content-Type: application/json (got %q).", ct)
+				}
+			}
+		}
+		body, derr := tools.DecodeArgs(raw)
+		if derr != nil {
+			return nil, derr
+		}
+		var dup []string
+		for k := range body {
+			if slices.Contains(rt.pathParams, k) {
+				dup = append(dup, k)
+			}
+		}
+		if len(dup) > 0 {
+			e := tools.NewError(tools.CodeBadRequest, "%s is taken from the URL path; remove it from the body.", strings.Join(dup, ", "))
+			e.Param = dup[0]
+			return nil, e
+		}
+		args = body
+	}
+	u := hctx.URL()
+	query := u.Query()
+	for _, name := range sortedKeys(query) {
+		vals := query[name]
+		if len(vals) > 1 {
+			e := tools.NewError(tools.CodeBadRequest, "Query parameter %s is given %d times; give it once.", name, len(vals))
+			e.Param = name
+			return nil, e
+		}
+		// Parameters the capability does not know are passed on so validation names them.
+		args[name] = queryValue(rt.queryTypes[name], vals[0])
+	}
+	for _, p := range rt.pathParams {
+		args[p] = hctx.Param(p)
+	}
+	return args, nil
+}
+
+// queryValue converts a query string value to the JSON type its schema expects; a value
+// that does not convert stays a string and fails validation with a clear message.
+func queryValue(typ, v string) any {
+	switch typ {
+	case "integer":
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	case "number":
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	case "boolean":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return v
+}
+
+func bodyReadError(err error) *tools.Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tools.NewError(tools.CodeTooLarge, "The request body is larger than %d bytes. Send less data per request.", mbe.Limit)
+	}
+	return tools.NewError(tools.CodeBadRequest, "The request body could not be read: %v.", err)
+}
+
+func writeJSON(hctx huma.Context, status int, body []byte) {
+	hctx.SetHeader("Content-Type", "application/json")
+	hctx.SetStatus(status)
+	_, _ = hctx.BodyWriter().Write(body)
+}
+
+// WriteError writes e as the JSON error body, for failures outside any capability
+// (authentication, unknown routes, panics).
+func WriteError(ctx context.Context, w http.ResponseWriter, e *tools.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(tools.Encode(e.Body(ctx)))
+}

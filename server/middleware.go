@@ -1,0 +1,158 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/rest"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/tools"
+)
+
+// stampHeaders gives every request an id and every response Request-Id and Relm-Version.
+func stampHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := "req_" + strings.ToLower(rand.Text())
+		w.Header().Set("Request-Id", id)
+		w.Header().Set("Relm-Version", rest.APIVersion)
+		next.ServeHTTP(w, r.WithContext(tools.WithRequestID(r.Context(), id)))
+	})
+}
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests writes one structured line per request. Bodies are never logged.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.InfoContext(r.Context(), "request", "request_id", tools.RequestID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+	})
+}
+
+// recoverPanics turns a panic into a 500 with the request id, logged with its stack.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			log.ErrorContext(r.Context(), "panic", "request_id", tools.RequestID(r.Context()),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Something went wrong on our side. Retry later, and quote the request_id if it keeps happening."))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies; reading past the cap fails with *http.MaxBytesError.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > rest.MaxBodyBytes {
+			writeErr(r.Context(), w, tools.NewError(tools.CodeTooLarge, "The request body is larger than %d bytes. Send less data per request.", rest.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, rest.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate requires a valid, unrevoked API key on /v1 and /mcp and puts its caller in
+// the request context.
+func authenticate(log *slog.Logger, s *store.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !needsKey(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		deny := func(msg string) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="relm"`)
+			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", msg))
+		}
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			deny("Missing API key. Send Authorization: Bearer sk_live_… (or sk_test_…).")
+			return
+		}
+		secret, ok := auth.ParseBearer(header)
+		if !ok {
+			deny("Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_.")
+			return
+		}
+		c, err := s.Authenticate(r.Context(), secret)
+		if errors.Is(err, store.ErrNotFound) {
+			deny("Unknown or revoked API key. Create a new key with `relm keys create`.")
+			return
+		}
+		if err != nil {
+			log.ErrorContext(r.Context(), "authenticate", "request_id", tools.RequestID(r.Context()), "err", err)
+			writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the API key right now. Retry shortly."))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithCaller(r.Context(), c)))
+	})
+}
+
+// routed answers unknown routes and wrong methods with the JSON error body instead of the
+// mux's plain text.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, p := mux.Handler(probe); p != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeErr(r.Context(), w, tools.NewError(tools.CodeMethodNotAllowed, "%s is not supported on %s. Use %s.", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+			return
+		}
+		writeErr(r.Context(), w, tools.NewError(tools.CodeNotFound, "No route %s %s. See /openapi.json for the available routes.", r.Method, r.URL.Path))
+	})
+}

@@ -1,0 +1,80 @@
+// Package server assembles Relm's HTTP surface: MCP at /mcp, REST under /v1, the OpenAPI
+// document, health checks, and the middleware every response goes through.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/rest"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/tools"
+)
+
+// Config is what a server needs.
+type Config struct {
+	Store   *store.Store // nil only for document generation (OpenAPI, tool list)
+	Logger  *slog.Logger
+	Version string // build version, shown in the OpenAPI info and MCP server info
+}
+
+// Server is Relm's HTTP handler with the registry it serves.
+type Server struct {
+	Registry *tools.Registry
+	API      huma.API
+	handler  http.Handler
+}
+
+// New builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	reg, err := tools.NewRegistry(cfg.Logger, tools.All(cfg.Store)...)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	api := rest.New(mux, reg, cfg.Version)
+	mux.Handle("/mcp", tools.NewMCPHandler(tools.NewMCPServer(reg, cfg.Version)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Store == nil || cfg.Store.Ping(r.Context()) != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "database unreachable")
+			return
+		}
+		writeStatus(w, http.StatusOK, "ready")
+	})
+
+	var h http.Handler = routed(mux)
+	h = authenticate(cfg.Logger, cfg.Store, h)
+	h = limitBody(h)
+	h = recoverPanics(cfg.Logger, h)
+	h = logRequests(cfg.Logger, h)
+	h = stampHeaders(h)
+	return &Server{Registry: reg, API: api, handler: h}, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// needsKey reports whether path serves tenant data and so requires an API key.
+func needsKey(path string) bool {
+	return path == "/mcp" || path == "/v1" || strings.HasPrefix(path, "/v1/")
+}
+
+func writeStatus(w http.ResponseWriter, status int, s string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(tools.Encode(map[string]string{"status": s}))
+}
+
+// writeErr writes a JSON error for requests that never reached a capability.
+func writeErr(ctx context.Context, w http.ResponseWriter, e *tools.Error) { rest.WriteError(ctx, w, e) }

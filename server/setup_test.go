@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// env is a running server on its own database with keys for two workspaces.
+type env struct {
+	t     *testing.T
+	URL   string
+	Store *store.Store
+	Live  string // workspace A, live mode
+	Test  string // workspace A, test mode
+	Other string // workspace B, live mode
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	e := &env{t: t, URL: hs.URL, Store: s}
+	e.Live = e.key("acme", auth.Live)
+	e.Test = e.key("acme", auth.Test)
+	e.Other = e.key("globex", auth.Live)
+	return e
+}
+
+func (e *env) key(workspace string, mode auth.Mode) string {
+	ctx := context.Background()
+	ws, _, err := e.Store.EnsureWorkspace(ctx, workspace)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, secret, err := e.Store.CreateAPIKey(ctx, ws.ID, mode)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// resp is a decoded HTTP response.
+type resp struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Body   map[string]any
+}
+
+// errCode returns error.code of an error body.
+func (r resp) errCode() string {
+	e, _ := r.Body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// do sends a REST request with key (none when empty) and a raw body.
+func (e *env) do(method, path, key string, body []byte, header ...string) resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.Body); err != nil {
+			e.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+		}
+	}
+	return r
+}
+
+// call sends a JSON-encoded value.
+func (e *env) call(method, path, key string, v any) resp {
+	e.t.Helper()
+	var body []byte
+	if v != nil {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return e.do(method, path, key, body)
+}
+
+// must asserts the status and returns the response.
+func (r resp) must(t *testing.T, status int) resp {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
+	}
+	return r
+}
+
+// mcpSession opens a real MCP client session over streamable HTTP with key.
+func (e *env) mcpSession(key, protocol string) *mcp.ClientSession {
+	e.t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "relm-test", Version: "1"}, nil)
+	transport := &mcp.StreamableClientTransport{
+		Endpoint:   e.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{key: key}},
+	}
+	var opts *mcp.ClientSessionOptions
+	if protocol != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: protocol}
+	}
+	cs, err := client.Connect(context.Background(), transport, opts)
+	if err != nil {
+		e.t.Fatalf("mcp connect: %v", err)
+	}
+	e.t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+type bearer struct{ key string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// tool calls an MCP tool and returns the result.
+func tool(t *testing.T, cs *mcp.ClientSession, name string, args any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("call %s: %v", name, err)
+	}
+	return res
+}
+
+// text returns the text content of a tool result.
+func text(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	if len(res.Content) != 1 {
+		t.Fatalf("want one content item, got %d", len(res.Content))
+	}
+	tc, ok := res.Content[0].(*mcp.TextContent)
+	if !ok {
+		t.Fatalf("content is %T, want text", res.Content[0])
+	}
+	return tc.Text
+}
+
+// decode parses JSON text into a map.
+func decode(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("not JSON: %s", s)
+	}
+	return m
+}

@@ -1,0 +1,389 @@
+// Package localpg runs a private PostgreSQL cluster as a child process, for development
+// servers and tests that have no database of their own. It needs PostgreSQL's server
+// programs (see FindBinDir) and a Unix system.
+package localpg
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// superuser is the cluster's only role, created by initdb.
+const superuser = "relm"
+
+const (
+	readyTimeout = 30 * time.Second // how long postgres may take to accept connections
+	stopTimeout  = 10 * time.Second // how long a fast shutdown may take before SIGKILL
+	tailLines    = 30               // log lines kept for error messages
+)
+
+// Options configure a private cluster.
+type Options struct {
+	Dir    string       // cluster directory (initdb'd on first use, reused afterwards)
+	Fsync  bool         // false only for throwaway test clusters
+	Logger *slog.Logger // nil means slog.Default()
+}
+
+// Cluster is a running postgres server on a private data directory.
+type Cluster struct {
+	cmd      *exec.Cmd
+	port     int
+	password string
+	tail     *logTail
+	done     chan struct{} // closed once postgres has exited
+	waitErr  error         // postgres's exit status; read only after done is closed
+}
+
+// Start initdb's opts.Dir if needed and starts postgres on it, returning when it accepts
+// connections. The data lives in Dir/data and the superuser's password in Dir/password.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("localpg: Options.Dir is required")
+	}
+	bin, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	runAs, err := lookupServerUser()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("localpg: %w", err)
+	}
+	dir, err := filepath.EvalSymlinks(opts.Dir)
+	if err == nil {
+		dir, err = filepath.Abs(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("localpg: %w", err)
+	}
+	if runAs != nil {
+		if err := runAs.prepareDir(dir); err != nil {
+			return nil, err
+		}
+	}
+
+	dataDir := filepath.Join(dir, "data")
+	_, err = os.Stat(filepath.Join(dataDir, "PG_VERSION"))
+	initialized := err == nil
+	password, err := loadPassword(filepath.Join(dir, "password"), initialized)
+	if err != nil {
+		return nil, err
+	}
+	if !initialized {
+		if err := initdb(ctx, bin, dir, password, runAs, logger); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkPidFile(dataDir); err != nil {
+		return nil, err
+	}
+
+	// The free port is only reserved until we close it, so retry if postgres loses the race.
+	for attempt := 1; ; attempt++ {
+		c, err := launch(ctx, bin, dataDir, password, opts.Fsync, runAs, logger)
+		if err == nil || !errors.Is(err, errPortInUse) || attempt == 3 {
+			return c, err
+		}
+	}
+}
+
+// loadPassword reads the superuser's password from path, creating a random one (readable only
+// by us) on first use. An initialized cluster without its password file is an error.
+func loadPassword(path string, initialized bool) (string, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return strings.TrimSpace(string(b)), nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("localpg: %w", err)
+	case initialized:
+		return "", fmt.Errorf("localpg: %s is missing, so the existing cluster beside it cannot be used; "+
+			"restore it or choose another data directory", path)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw) // never fails
+	password := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("localpg: %w", err)
+	}
+	return password, nil
+}
+
+// initdb creates the cluster in dir/data. It builds it in dir/data.new and renames it into
+// place, so a cluster interrupted halfway is never mistaken for a finished one.
+func initdb(ctx context.Context, bin, dir, password string, runAs *serverUser, logger *slog.Logger) error {
+	newDir := filepath.Join(dir, "data.new")
+	if err := os.RemoveAll(newDir); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	if err := os.Mkdir(newDir, 0o700); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	// initdb reads the password from a file, which it must be able to open as runAs.
+	pwFile, err := os.CreateTemp(dir, "pwfile-")
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	defer os.Remove(pwFile.Name())
+	_, err = pwFile.WriteString(password + "\n")
+	if err1 := pwFile.Close(); err == nil {
+		err = err1
+	}
+	if err == nil && runAs != nil {
+		err = errors.Join(runAs.chown(newDir), runAs.chown(pwFile.Name()))
+	}
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", newDir, "-U", superuser,
+		"--auth=scram-sha-256", "--pwfile="+pwFile.Name(), "-E", "UTF8", "--locale=C")
+	cmd.Dir = newDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if runAs != nil {
+		cmd.SysProcAttr.Credential = runAs.credential()
+	}
+	logger.Info("localpg: initializing PostgreSQL cluster", "dir", dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("localpg: initdb: %w\n%s", err, out)
+	}
+	logger.Debug("localpg: initdb done", "output", string(out))
+	if err := os.Rename(newDir, filepath.Join(dir, "data")); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	return nil
+}
+
+// checkPidFile refuses a data directory that a running postgres still holds.
+func checkPidFile(dataDir string) error {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if pid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && pid > 0 && isPostgres(pid) {
+		return fmt.Errorf("localpg: another server is using this data directory (pid %d); "+
+			"stop it or choose another --data-dir", pid)
+	}
+	return nil // a stale file from a crash; postgres replaces it
+}
+
+// errPortInUse means postgres could not bind the port chosen for it.
+var errPortInUse = errors.New("port already in use")
+
+// launch starts postgres on a free port and waits until it accepts connections.
+func launch(ctx context.Context, bin, dataDir, password string, fsync bool, runAs *serverUser, logger *slog.Logger) (*Cluster, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-D", dataDir,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "port=" + strconv.Itoa(port),
+		"-c", "unix_socket_directories=",
+		"-c", "log_line_prefix=", // the logger adds its own timestamps
+	}
+	if !fsync {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.Dir = dataDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if runAs != nil {
+		cmd.SysProcAttr.Credential = runAs.credential()
+	}
+	setDeathSignal(cmd.SysProcAttr)
+
+	// postgres (and every backend it forks) logs to stderr; copy that to the logger.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("localpg: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	c := &Cluster{cmd: cmd, port: port, password: password, tail: &logTail{}, done: make(chan struct{})}
+	logDone := make(chan struct{})
+	go c.tail.copy(r, logger.With("process", "postgres"), logDone)
+
+	// Pdeathsig fires when the *thread* that started the child exits (go.dev/issue/27505), so
+	// start postgres from a goroutine that keeps its thread locked until postgres exits.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		w.Close()
+		started <- err
+		if err != nil {
+			return
+		}
+		c.waitErr = cmd.Wait()
+		select { // let the last log lines arrive, unless orphaned backends hold the pipe open
+		case <-logDone:
+		case <-time.After(2 * time.Second):
+		}
+		close(c.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("localpg: start postgres: %w", err)
+	}
+	logger.Debug("localpg: postgres started", "pid", cmd.Process.Pid, "port", port, "data", dataDir)
+
+	if err := c.waitReady(ctx); err != nil {
+		c.kill()
+		return nil, err
+	}
+	return c, nil
+}
+
+// waitReady polls until postgres accepts a connection, it exits, or readyTimeout passes.
+func (c *Cluster) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for {
+		attemptCtx, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := pgx.Connect(attemptCtx, c.URL("postgres"))
+		cancelAttempt()
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		select {
+		case <-c.done:
+			tail := c.tail.String()
+			if strings.Contains(tail, "could not bind") {
+				return fmt.Errorf("localpg: postgres exited (%v): %w\n%s", c.waitErr, errPortInUse, tail)
+			}
+			return fmt.Errorf("localpg: postgres exited before accepting connections (%v); its log ends:\n%s", c.waitErr, tail)
+		case <-ctx.Done():
+			return fmt.Errorf("localpg: postgres did not accept connections: %w (last error: %v); its log ends:\n%s",
+				ctx.Err(), err, c.tail.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// URL returns a connection URL for database dbname on this cluster, as its superuser.
+func (c *Cluster) URL(dbname string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(superuser, c.password),
+		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)),
+		Path:     "/" + dbname,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+// Stop shuts the server down (fast shutdown: SIGINT) and waits for it to exit, killing it
+// if it takes longer than 10 seconds or ctx ends first.
+func (c *Cluster) Stop(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	c.cmd.Process.Signal(os.Interrupt) // fails only if it has already exited
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+		if c.waitErr != nil {
+			return fmt.Errorf("localpg: postgres: %w", c.waitErr)
+		}
+		return nil
+	case <-timer.C:
+		c.kill()
+		return fmt.Errorf("localpg: postgres did not shut down within %v; killed it", stopTimeout)
+	case <-ctx.Done():
+		c.kill()
+		return fmt.Errorf("localpg: stop postgres: %w; killed it", ctx.Err())
+	}
+}
+
+// kill stops postgres at once and waits for it to exit.
+func (c *Cluster) kill() {
+	c.cmd.Process.Kill()
+	<-c.done
+}
+
+// freePort returns a TCP port on 127.0.0.1 that nothing was listening on a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("localpg: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// logTail forwards postgres's log to a logger and keeps its last lines for error messages.
+type logTail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// copy logs each line read from r until EOF, then closes done.
+func (t *logTail) copy(r io.ReadCloser, logger *slog.Logger, done chan<- struct{}) {
+	defer close(done)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		t.mu.Lock()
+		t.lines = append(t.lines, line)
+		if len(t.lines) > tailLines {
+			t.lines = t.lines[1:]
+		}
+		t.mu.Unlock()
+		logger.Log(context.Background(), logLevel(line), line)
+	}
+	io.Copy(io.Discard, r) // after an overlong line, keep draining so postgres never blocks
+}
+
+// String returns the kept lines.
+func (t *logTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}
+
+// logLevel maps a postgres log line's severity to a slog level.
+func logLevel(line string) slog.Level {
+	switch {
+	case strings.HasPrefix(line, "PANIC:"):
+		return slog.LevelError
+	case strings.HasPrefix(line, "WARNING:"):
+		return slog.LevelWarn
+	default: // LOG, and FATAL/ERROR, which are mostly about one client's session
+		return slog.LevelInfo
+	}
+}

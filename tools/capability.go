@@ -1,0 +1,83 @@
+// Package tools defines every Relm capability once, as a typed handler with a name, a
+// model-facing description, annotations and an optional REST route. The registry built
+// from them is served over MCP (this package) and REST (package rest).
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+)
+
+// Annotations are the behaviour hints published with a tool.
+type Annotations struct {
+	ReadOnly    bool // changes nothing
+	Destructive bool // may delete or overwrite data
+	Idempotent  bool // repeating the same call has no further effect
+	OpenWorld   bool // reaches outside Relm (email, webhooks)
+}
+
+// Route binds a capability to a REST operation. Path parameters ({id}) and, for GET and
+// DELETE, query parameters are fields of the capability's input; for other methods the
+// remaining fields form the JSON body.
+type Route struct {
+	Method string
+	Path   string
+	Status int
+}
+
+// Info is what describes a capability, independent of its types.
+type Info struct {
+	Name        string // MCP tool name, as in the reference
+	Title       string
+	Description string // written for a model: what it is for, its arguments, what comes back
+	Toolset     string // group, such as "contacts"
+	Annotations Annotations
+	REST        *Route // nil for MCP-only capabilities
+}
+
+// Capability is one typed operation.
+type Capability[In, Out any] struct {
+	Info
+	Handle func(ctx context.Context, in In) (Out, error)
+}
+
+// Tool is a capability with its types erased, as the registry holds it.
+type Tool interface {
+	info() *Info
+	types() (in, out reflect.Type)
+	call(ctx context.Context, args []byte) (any, error)
+}
+
+func (c *Capability[In, Out]) info() *Info { return &c.Info }
+
+func (c *Capability[In, Out]) types() (reflect.Type, reflect.Type) {
+	return reflect.TypeFor[In](), reflect.TypeFor[Out]()
+}
+
+// call decodes already-validated arguments into In and runs the handler.
+func (c *Capability[In, Out]) call(ctx context.Context, args []byte) (any, error) {
+	var in In
+	if err := json.Unmarshal(args, &in); err != nil {
+		return nil, NewError(CodeValidationFailed, "Invalid input: %v.", err)
+	}
+	return c.Handle(ctx, in)
+}
+
+// Encode is the one JSON encoding of results and errors, so a REST body and the MCP text
+// content of the same result are byte-identical.
+func Encode(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("tools: encode result: " + err.Error())
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// jsonRaw marks already-encoded JSON so it is embedded as is.
+type jsonRaw []byte
+
+func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }

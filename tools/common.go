@@ -1,0 +1,78 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
+)
+
+// All returns every capability, in the order tools/list and the OpenAPI document show them.
+func All(s *store.Store) []Tool {
+	return contactTools(s)
+}
+
+// List is one page of a newest-first list.
+type List[T any] struct {
+	Object     string  `json:"object" enum:"list" doc:"Always \"list\"."`
+	Data       []T     `json:"data" doc:"The records of this page, newest first."`
+	HasMore    bool    `json:"has_more" doc:"Whether another page follows."`
+	NextCursor *string `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
+}
+
+// Deleted confirms a deletion.
+type Deleted struct {
+	ID      string `json:"id" doc:"Id of the deleted record."`
+	Object  string `json:"object" doc:"Kind of the deleted record, such as \"contact\"."`
+	Deleted bool   `json:"deleted" doc:"Always true."`
+}
+
+// Page describes pagination arguments shared by every list.
+type Page struct {
+	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
+	Cursor string `json:"cursor,omitempty" maxLength:"512" doc:"The next_cursor of the previous page, to continue a list."`
+}
+
+// after decodes the cursor of a list of kind.
+func (p Page) after(kind string) (*store.Cursor, error) {
+	if p.Cursor == "" {
+		return nil, nil
+	}
+	c, err := store.DecodeCursor(kind, p.Cursor)
+	if err != nil {
+		e := NewError(CodeBadRequest, "The cursor is not valid for this list. Pass the next_cursor of the previous page unchanged, or omit cursor to start from the first page.")
+		e.Param = "cursor"
+		return nil, e
+	}
+	return &c, nil
+}
+
+func listOf[S, T any](p store.Page[S], conv func(S) T) List[T] {
+	out := List[T]{Object: "list", Data: make([]T, len(p.Items)), HasMore: p.HasMore}
+	for i, s := range p.Items {
+		out.Data[i] = conv(s)
+	}
+	if p.NextCursor != "" {
+		out.NextCursor = &p.NextCursor
+	}
+	return out
+}
+
+// caller returns the authenticated caller; handlers are only reachable with one.
+func caller(ctx context.Context) (auth.Caller, error) {
+	c, ok := auth.CallerFrom(ctx)
+	if !ok {
+		return c, errors.New("tools: no caller in context")
+	}
+	return c, nil
+}
+
+// storeError maps a store failure about the object kind with id onto the caller-facing error.
+func storeError(kind, id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFound(kind, id)
+	}
+	return fmt.Errorf("%s %s: %w", kind, id, err)
+}

@@ -1,0 +1,112 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/relmcrm/relm/schemas"
+)
+
+// Error codes. They are part of the API contract: never rename one (docs/errors.md).
+const (
+	CodeBadRequest       = "bad_request"
+	CodeUnauthorized     = "unauthorized"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeAlreadyExists    = "already_exists"
+	CodeTooLarge         = "request_too_large"
+	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeValidationFailed = "validation_failed"
+	CodeRateLimited      = "rate_limited"
+	CodeInternal         = "internal_error"
+)
+
+// Codes lists every error code with its HTTP status, for documentation and tests.
+var Codes = map[string]int{
+	CodeBadRequest:       http.StatusBadRequest,
+	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeNotFound:         http.StatusNotFound,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeAlreadyExists:    http.StatusConflict,
+	CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
+	CodeValidationFailed: http.StatusUnprocessableEntity,
+	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeInternal:         http.StatusInternalServerError,
+}
+
+// Error is a failure reported to the caller: a 4xx/5xx on REST and an isError result on
+// MCP, with the same JSON body on both.
+type Error struct {
+	Status       int                  `json:"-"`
+	Code         string               `json:"code" doc:"Stable, machine-readable error code (see docs/errors.md)." example:"validation_failed"`
+	Message      string               `json:"message" doc:"What went wrong and what to do about it."`
+	Param        string               `json:"param,omitempty" doc:"The input field or parameter at fault, when there is one."`
+	Details      []schemas.FieldError `json:"details,omitempty" doc:"One entry per invalid field."`
+	ExistingID   string               `json:"existing_id,omitempty" doc:"For already_exists: the id of the record that already has the value."`
+	ValidOptions []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
+	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// ErrorBody is the JSON body of every failed request.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}
+
+// NewError builds an Error whose status follows from code.
+func NewError(code, format string, args ...any) *Error {
+	status, ok := Codes[code]
+	if !ok {
+		panic("tools: unknown error code " + code)
+	}
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound says no object of kind has id in the caller's workspace and mode.
+func NotFound(kind, id string) *Error {
+	e := NewError(CodeNotFound, "No %s with id %q exists in this workspace and mode. Check the id, or list %ss to find it.", kind, id, kind)
+	e.Param = "id"
+	return e
+}
+
+// ValidationFailed reports invalid fields.
+func ValidationFailed(details []schemas.FieldError) *Error {
+	msgs := make([]string, 0, len(details))
+	for _, d := range details {
+		if d.Field == "" {
+			msgs = append(msgs, "input "+d.Message)
+		} else {
+			msgs = append(msgs, d.Field+" "+d.Message)
+		}
+	}
+	e := NewError(CodeValidationFailed, "Invalid input: %s.", strings.Join(msgs, "; "))
+	if len(details) > 0 {
+		e.Param = details[0].Field
+	}
+	e.Details = details
+	return e
+}
+
+// Body wraps e, stamped with the request id of ctx, as the wire error body.
+func (e *Error) Body(ctx context.Context) ErrorBody {
+	cp := *e
+	cp.RequestID = RequestID(ctx)
+	return ErrorBody{Error: &cp}
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

@@ -1,0 +1,73 @@
+package tools
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Instructions tell a model how to use the server, in a few lines.
+const Instructions = `Relm is a CRM. Records (contacts, companies, deals, activities) belong to the workspace and mode (live or test) of the API key you connected with; you never see other workspaces.
+Create records with create_* tools, fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
+Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
+A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
+
+// NewMCPServer builds the MCP server that exposes every capability in r as a tool.
+// Tool schemas are inlined (no $ref), results carry structuredContent plus the same JSON
+// as text, and failures are isError results whose text is the REST error body.
+func NewMCPServer(r *Registry, version string) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: version}, &mcp.ServerOptions{
+		Instructions: Instructions,
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+	})
+	for _, e := range r.Entries() {
+		s.AddTool(e.MCPTool(), e.mcpHandler)
+	}
+	return s
+}
+
+// MCPTool is the tool definition published in tools/list.
+func (e *Entry) MCPTool() *mcp.Tool {
+	a := e.Annotations
+	return &mcp.Tool{
+		Name:         e.Name,
+		Title:        e.Title,
+		Description:  e.Description,
+		InputSchema:  e.InputSchema,
+		OutputSchema: e.OutputSchema,
+		Annotations: &mcp.ToolAnnotations{
+			Title:           e.Title,
+			ReadOnlyHint:    a.ReadOnly,
+			DestructiveHint: &a.Destructive,
+			IdempotentHint:  a.Idempotent,
+			OpenWorldHint:   &a.OpenWorld,
+		},
+	}
+}
+
+func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	args, derr := DecodeArgs(req.Params.Arguments)
+	var out any
+	if derr == nil {
+		out, derr = e.Call(ctx, args)
+	}
+	if derr != nil {
+		return &mcp.CallToolResult{
+			IsError: true,
+			Content: []mcp.Content{&mcp.TextContent{Text: string(Encode(derr.Body(ctx)))}},
+		}, nil
+	}
+	body := Encode(out)
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
+		StructuredContent: jsonRaw(body),
+	}, nil
+}
+
+// NewMCPHandler serves s over streamable HTTP, statelessly: any replica can answer any
+// request, and tool handlers run in the HTTP request's context (which carries the caller).
+func NewMCPHandler(s *mcp.Server) http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
+		&mcp.StreamableHTTPOptions{Stateless: true})
+}

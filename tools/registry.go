@@ -1,0 +1,142 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/schemas"
+)
+
+// Registry is the flat list of every capability with its schemas, from which the MCP
+// server, the REST API, the OpenAPI document and the golden files are all built.
+type Registry struct {
+	Schemas *schemas.Set
+	entries []*Entry
+	byName  map[string]*Entry
+	log     *slog.Logger
+}
+
+// Entry is a registered capability with its generated schemas.
+type Entry struct {
+	Info
+	In, Out      *huma.Schema   // named schemas (references) in the registry's Set
+	InputSchema  map[string]any // inlined, as published to MCP
+	OutputSchema map[string]any
+	validator    *schemas.Validator
+	tool         Tool
+	reg          *Registry
+}
+
+// NewRegistry generates and compiles the schemas of every tool.
+func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
+	r := &Registry{Schemas: schemas.NewSet(), byName: map[string]*Entry{}, log: log}
+	for _, t := range tools {
+		info := t.info()
+		if _, dup := r.byName[info.Name]; dup {
+			return nil, fmt.Errorf("tools: %s registered twice", info.Name)
+		}
+		inT, outT := t.types()
+		e := &Entry{Info: *info, tool: t, reg: r, In: r.Schemas.Of(inT), Out: r.Schemas.Of(outT)}
+		var err error
+		if e.InputSchema, err = r.Schemas.Inline(e.In); err != nil {
+			return nil, fmt.Errorf("tools: %s input: %w", info.Name, err)
+		}
+		if e.OutputSchema, err = r.Schemas.Inline(e.Out); err != nil {
+			return nil, fmt.Errorf("tools: %s output: %w", info.Name, err)
+		}
+		if e.validator, err = schemas.Compile(info.Name, e.InputSchema); err != nil {
+			return nil, err
+		}
+		r.entries = append(r.entries, e)
+		r.byName[info.Name] = e
+	}
+	return r, nil
+}
+
+// Entries returns every capability in registration order.
+func (r *Registry) Entries() []*Entry { return r.entries }
+
+// Lookup finds a capability by tool name.
+func (r *Registry) Lookup(name string) (*Entry, bool) {
+	e, ok := r.byName[name]
+	return e, ok
+}
+
+// DecodeArgs parses a JSON object of arguments the way every surface must: numbers stay
+// exact. Empty input means no arguments.
+func DecodeArgs(raw []byte) (map[string]any, *Error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, NewError(CodeBadRequest, "The input is not valid JSON (%v). Send a JSON object.", err)
+	}
+	if dec.More() {
+		return nil, NewError(CodeBadRequest, "The input has data after the JSON object. Send exactly one JSON object.")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, NewError(CodeBadRequest, "The input must be a JSON object, not %s.", jsonKind(v))
+	}
+	return obj, nil
+}
+
+// Call validates args against the capability's input schema and runs it. Any failure
+// comes back as an *Error; unexpected ones are logged with the request id and reported as
+// internal_error without detail.
+func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Error) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.reg.log.ErrorContext(ctx, "panic in capability", "tool", e.Name, "request_id", RequestID(ctx),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, err = nil, internalError()
+		}
+	}()
+	if details := e.validator.Validate(args); details != nil {
+		return nil, ValidationFailed(details)
+	}
+	raw, merr := json.Marshal(args)
+	if merr != nil {
+		return nil, NewError(CodeBadRequest, "The input cannot be encoded: %v.", merr)
+	}
+	res, herr := e.tool.call(ctx, raw)
+	if herr != nil {
+		var te *Error
+		if errors.As(herr, &te) {
+			return nil, te
+		}
+		e.reg.log.ErrorContext(ctx, "capability failed", "tool", e.Name, "request_id", RequestID(ctx), "err", herr)
+		return nil, internalError()
+	}
+	return res, nil
+}
+
+func internalError() *Error {
+	return NewError(CodeInternal, "Something went wrong on our side. Retry later, and quote the request_id if it keeps happening.")
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "an object"
+}
