@@ -85,7 +85,7 @@ func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
 
 func migrate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	var dbf dbFlags
+	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,7 +102,7 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	workspace := fs.String("workspace", "", "workspace name (created when missing)")
 	modeFlag := fs.String("mode", "", "live or test")
-	var dbf dbFlags
+	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 type dbFlags struct {
 	dataDir     string
 	databaseURL string
+	share       bool // use the private cluster of a running `relm serve` if there is one
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
@@ -51,7 +52,7 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error)
 	url := f.databaseURL
 	if url == "" {
 		var err error
-		if db.cluster, err = localpg.Start(ctx, localpg.Options{Dir: filepath.Join(f.dataDir, "postgres"), Fsync: true, Logger: log}); err != nil {
+		if db.cluster, err = localpg.Start(ctx, localpg.Options{Dir: filepath.Join(f.dataDir, "postgres"), Fsync: true, Logger: log, Share: f.share}); err != nil {
 			return nil, err
 		}
 		log.Info("private PostgreSQL cluster started", "dir", filepath.Join(f.dataDir, "postgres"))

@@ -42,6 +42,9 @@ type Options struct {
 	Dir    string       // cluster directory (initdb'd on first use, reused afterwards)
 	Fsync  bool         // false only for throwaway test clusters
 	Logger *slog.Logger // nil means slog.Default()
+	// Share lets a short-lived command use a cluster that another process already runs on
+	// Dir (such as `relm keys create` beside `relm serve`); Stop then leaves it running.
+	Share bool
 }
 
 // Cluster is a running postgres server on a private data directory.
@@ -50,6 +53,7 @@ type Cluster struct {
 	port     int
 	password string
 	tail     *logTail
+	shared   bool          // started by another process; Stop leaves it running
 	done     chan struct{} // closed once postgres has exited
 	waitErr  error         // postgres's exit status; read only after done is closed
 }
@@ -72,7 +76,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+	// Directories created here are ours: when postgres runs as another user they must let
+	// it pass (0711: search only, no listing).
+	mode := os.FileMode(0o700)
+	if runAs != nil {
+		mode = 0o711
+	}
+	if err := mkdirAll(opts.Dir, mode); err != nil {
 		return nil, fmt.Errorf("localpg: %w", err)
 	}
 	dir, err := filepath.EvalSymlinks(opts.Dir)
@@ -100,8 +110,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	if err := checkPidFile(dataDir); err != nil {
+	if pid, port, err := runningServer(dataDir); err != nil {
 		return nil, err
+	} else if pid > 0 {
+		if !opts.Share {
+			return nil, fmt.Errorf("localpg: another server is using this data directory (pid %d); "+
+				"stop it or choose another --data-dir", pid)
+		}
+		c := &Cluster{port: port, password: password, shared: true, tail: &logTail{}}
+		return c, c.waitReady(ctx)
 	}
 
 	// The free port is only reserved until we close it, so retry if postgres loses the race.
@@ -181,20 +198,28 @@ func initdb(ctx context.Context, bin, dir, password string, runAs *serverUser, l
 	return nil
 }
 
-// checkPidFile refuses a data directory that a running postgres still holds.
-func checkPidFile(dataDir string) error {
+// runningServer returns the pid and port of a postgres that still holds dataDir, or a
+// zero pid when none does.
+func runningServer(dataDir string) (pid, port int, err error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, 0, nil
 	} else if err != nil {
-		return fmt.Errorf("localpg: %w", err)
+		return 0, 0, fmt.Errorf("localpg: %w", err)
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	if pid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && pid > 0 && isPostgres(pid) {
-		return fmt.Errorf("localpg: another server is using this data directory (pid %d); "+
-			"stop it or choose another --data-dir", pid)
+	// Lines: pid, data dir, start time, port, socket dir, listen address, ...
+	lines := strings.Split(string(b), "\n")
+	pid, err = strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 || !isPostgres(pid) {
+		return 0, 0, nil // a stale file from a crash; postgres replaces it
 	}
-	return nil // a stale file from a crash; postgres replaces it
+	if len(lines) > 3 {
+		port, _ = strconv.Atoi(strings.TrimSpace(lines[3]))
+	}
+	if port == 0 {
+		return 0, 0, fmt.Errorf("localpg: postgres pid %d holds %s but its port is unknown", pid, dataDir)
+	}
+	return pid, port, nil
 }
 
 // errPortInUse means postgres could not bind the port chosen for it.
@@ -305,6 +330,9 @@ func (c *Cluster) URL(dbname string) string {
 // Stop shuts the server down (fast shutdown: SIGINT) and waits for it to exit, killing it
 // if it takes longer than 10 seconds or ctx ends first.
 func (c *Cluster) Stop(ctx context.Context) error {
+	if c.shared {
+		return nil
+	}
 	select {
 	case <-c.done:
 		return nil
@@ -386,4 +414,21 @@ func logLevel(line string) slog.Level {
 	default: // LOG, and FATAL/ERROR, which are mostly about one client's session
 		return slog.LevelInfo
 	}
+}
+
+// mkdirAll is os.MkdirAll with mode applied exactly (not masked by umask) to every
+// directory it creates; existing directories are left alone.
+func mkdirAll(dir string, mode os.FileMode) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirAll(parent, mode); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, mode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return os.Chmod(dir, mode)
 }
