@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
@@ -42,7 +43,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
-	mux.Handle("/mcp", tools.NewMCPHandler(tools.NewMCPServer(reg, cfg.Version)))
+	mcpServer := tools.NewMCPServer(reg, cfg.Version)
+	if err := resources.Register(mcpServer, reg); err != nil {
+		return nil, err
+	}
+	mux.Handle("/mcp", tools.NewMCPHandler(mcpServer))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})

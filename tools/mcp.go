@@ -19,7 +19,7 @@ A failed call returns {"error":{"code","message",...}}; the message says how to 
 func NewMCPServer(r *Registry, version string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: version}, &mcp.ServerOptions{
 		Instructions: Instructions,
-		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
 	})
 	for _, e := range r.Entries() {
 		s.AddTool(e.MCPTool(), e.mcpHandler)

@@ -409,10 +409,11 @@ func logLevel(line string) slog.Level {
 	switch {
 	case strings.HasPrefix(line, "PANIC:"):
 		return slog.LevelError
-	case strings.HasPrefix(line, "WARNING:"):
+	case strings.HasPrefix(line, "WARNING:"), strings.HasPrefix(line, "FATAL:"):
 		return slog.LevelWarn
-	default: // LOG, and FATAL/ERROR, which are mostly about one client's session
-		return slog.LevelInfo
+	default: // LOG lines (start-up, checkpoints, shutdown) and one statement's ERROR, whose
+		// DETAIL may quote customer data (a duplicate email), so it stays out of normal logs
+		return slog.LevelDebug
 	}
 }
 

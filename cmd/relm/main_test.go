@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// reachableTempDir is a temp dir that the unprivileged PostgreSQL user can enter when the
+// tests run as root.
+func reachableTempDir(t *testing.T) string {
+	dir := t.TempDir()
+	for p := dir; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
+		if err := os.Chmod(p, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestServeFirstStartAndRestart runs `relm serve` with its private cluster: the first start
+// prints one live and one test key, the server answers with them, `keys create` works beside
+// it, cancelling stops everything, and a restart prints no keys.
+func TestServeFirstStartAndRestart(t *testing.T) {
+	dataDir := reachableTempDir(t)
+	t.Setenv("RELM_DATABASE_URL", "")
+	keyRe := regexp.MustCompile(`(?m)^  (live|test): (sk_(live|test)_[A-Za-z0-9]{32})$`)
+
+	stdout, logs, stop := startServe(t, dataDir)
+	keys := keyRe.FindAllStringSubmatch(stdout.String(), -1)
+	if len(keys) != 2 || keys[0][1] != "live" || keys[1][1] != "test" {
+		t.Fatalf("first start should print a live and a test key, got:\n%s", stdout.String())
+	}
+	base := listenURL(t, logs)
+	for _, k := range keys {
+		req, _ := http.NewRequest("GET", base+"/v1/contacts", nil)
+		req.Header.Set("Authorization", "Bearer "+k[2])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s key: status %d", k[1], res.StatusCode)
+		}
+	}
+
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"keys", "create", "--workspace", "ops", "--mode", "test", "--data-dir", dataDir}, &out, quietLog()); err != nil {
+		t.Fatalf("keys create beside serve: %v", err)
+	}
+	if !regexp.MustCompile(`^sk_test_[A-Za-z0-9]{32}\n$`).MatchString(out.String()) {
+		t.Fatalf("keys create must print only the key, got %q", out.String())
+	}
+	stop()
+	if res, err := http.Get(base + "/healthz"); err == nil {
+		res.Body.Close()
+		t.Fatal("server still answers after shutdown")
+	}
+
+	stdout, _, stop = startServe(t, dataDir)
+	defer stop()
+	if strings.Contains(stdout.String(), "sk_") {
+		t.Fatalf("a restart must not print keys again:\n%s", stdout.String())
+	}
+}
+
+func TestOpenAPICommandMatchesServedDocument(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"openapi"}, &out, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../../server/testdata/openapi.golden.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Fatal("`relm openapi` differs from the served document (server/testdata/openapi.golden.yaml)")
+	}
+}
+
+// startServe runs `relm serve` on a free port until stop is called, and waits until it
+// listens.
+func startServe(t *testing.T, dataDir string) (stdout, logs *syncBuffer, stop func()) {
+	t.Helper()
+	stdout, logs = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, stdout, log)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "relm listening") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stdout, logs, stop
+}
+
+func listenURL(t *testing.T, logs *syncBuffer) string {
+	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no listen address in logs:\n%s", logs.String())
+	}
+	return m[1]
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,27 @@
+# Relm's everyday commands. Each wraps a plain `go` command that works without just.
+
+# Run the server (private PostgreSQL cluster unless RELM_DATABASE_URL is set)
+run *args:
+    go run ./cmd/relm serve {{args}}
+
+# Run every test against a real PostgreSQL
+test *args:
+    go test ./... {{args}}
+
+# Formatting and static checks, as CI runs them
+lint:
+    test -z "$(gofmt -l .)" || (gofmt -l . && exit 1)
+    go vet ./...
+
+# Rewrite the golden files (tools/list, openapi.yaml) after an intended contract change; review the diff
+update-golden:
+    go test ./server -run Golden -update
+
+# Fuzz the input parsers for a while (cursor, bearer header)
+fuzz time="30s":
+    go test ./store -run '^$' -fuzz FuzzDecodeCursor -fuzztime {{time}}
+    go test ./auth -run '^$' -fuzz FuzzParseBearer -fuzztime {{time}}
+
+# Print the OpenAPI document
+openapi:
+    go run ./cmd/relm openapi
