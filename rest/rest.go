@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/relmcrm/relm/store/filter"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -60,6 +62,9 @@ type route struct {
 	pathParams []string
 	queryTypes map[string]string // query parameter -> JSON Schema type, for GET and DELETE
 	hasBody    bool
+	// filterFields are the fields of the capability's structured filter, if it has one:
+	// filter[field][op]=value parameters fill it, and so does the shorthand field=value.
+	filterFields map[string]bool
 }
 
 func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Schema) {
@@ -86,9 +91,18 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Sc
 	case http.MethodGet, http.MethodDelete:
 		for _, name := range sortedKeys(rest.Properties) {
 			p := rest.Properties[name]
-			rt.queryTypes[name] = p.Type
-			op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Description: p.Description,
-				Required: slices.Contains(rest.Required, name), Schema: p})
+			param := &huma.Param{Name: name, In: "query", Description: p.Description,
+				Required: slices.Contains(rest.Required, name), Schema: p}
+			if name == "filter" {
+				rt.filterFields = filterFields(p)
+				explode := true
+				param.Style, param.Explode = "deepObject", &explode
+				param.Description = "filter[field][op]=value (op: eq, neq, gt, gte, lt, lte, ilike, in) or filter[field]=value; " +
+					"filter[metadata->>key][op]=value for metadata. Any filterable field may also be given as field=value."
+			} else {
+				rt.queryTypes[name] = p.Type
+			}
+			op.Parameters = append(op.Parameters, param)
 		}
 	default:
 		rt.hasBody = true
@@ -154,6 +168,12 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 	}
 	u := hctx.URL()
 	query := u.Query()
+	if rt.filterFields != nil {
+		var ferr *tools.Error
+		if query, ferr = rt.filter(query, args); ferr != nil {
+			return nil, ferr
+		}
+	}
 	for _, name := range sortedKeys(query) {
 		vals := query[name]
 		if len(vals) > 1 {
@@ -168,6 +188,44 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 		args[p] = hctx.Param(p)
 	}
 	return args, nil
+}
+
+// filter moves filter[...] parameters, and shorthand field=value parameters naming a
+// filterable field that is not an input of its own, into args["filter"]; it returns the
+// other parameters.
+func (rt *route) filter(query url.Values, args map[string]any) (url.Values, *tools.Error) {
+	f, rest, ferr := filter.FromQuery(query)
+	if ferr != nil {
+		e := tools.NewError(tools.CodeInvalidFilter, "%s", ferr.Message)
+		e.Param, e.ValidOptions = ferr.Param, ferr.ValidOptions
+		return nil, e
+	}
+	for name, vals := range rest {
+		if _, own := rt.queryTypes[name]; own || !rt.filterFields[name] || len(vals) != 1 {
+			continue
+		}
+		if _, dup := f[name]; dup {
+			e := tools.NewError(tools.CodeInvalidFilter, "%s is given both as %s= and as filter[%s]; give it once.", name, name, name)
+			e.Param = name
+			return nil, e
+		}
+		f[name] = vals[0]
+		delete(rest, name)
+	}
+	if len(f) > 0 {
+		args["filter"] = f
+	}
+	return rest, nil
+}
+
+// filterFields lists the fields a filter schema documents.
+func filterFields(s *huma.Schema) map[string]bool {
+	fields := map[string]bool{}
+	props, _ := s.Extensions["properties"].(map[string]any)
+	for name := range props {
+		fields[name] = true
+	}
+	return fields
 }
 
 // queryValue converts a query string value to the JSON type its schema expects; a value
@@ -186,6 +244,13 @@ func queryValue(typ, v string) any {
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}
+	case "array":
+		parts := strings.Split(v, ",")
+		items := make([]any, len(parts))
+		for i, p := range parts {
+			items[i] = p
+		}
+		return items
 	}
 	return v
 }

@@ -12,6 +12,7 @@ func TestContactResource(t *testing.T) {
 	e := setup(t)
 	c := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "res@example.com"}).must(t, http.StatusCreated)
 	uri := "relm://contacts/" + c.Body["id"].(string)
+	c = e.call("GET", "/v1/contacts/"+c.Body["id"].(string), e.Live, nil).must(t, http.StatusOK)
 
 	cs := e.mcpSession(e.Live, "2025-06-18")
 	templates, err := cs.ListResourceTemplates(t.Context(), nil)

@@ -1,17 +1,20 @@
 package tools
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
-	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 )
 
 // All returns every capability, in the order tools/list and the OpenAPI document show them.
 func All(s *store.Store) []Tool {
-	return contactTools(s)
+	return concat(contactTools(s), companyTools(s), dealTools(s), activityTools(s), searchTools(s), eventTools(s))
+}
+
+func concat(lists ...[]Tool) []Tool {
+	var all []Tool
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	return all
 }
 
 // List is one page of a newest-first list.
@@ -58,21 +61,4 @@ func listOf[S, T any](p store.Page[S], conv func(S) T) List[T] {
 		out.NextCursor = &p.NextCursor
 	}
 	return out
-}
-
-// caller returns the authenticated caller; handlers are only reachable with one.
-func caller(ctx context.Context) (auth.Caller, error) {
-	c, ok := auth.CallerFrom(ctx)
-	if !ok {
-		return c, errors.New("tools: no caller in context")
-	}
-	return c, nil
-}
-
-// storeError maps a store failure about the object kind with id onto the caller-facing error.
-func storeError(kind, id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound(kind, id)
-	}
-	return fmt.Errorf("%s %s: %w", kind, id, err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/relmcrm/relm/schemas"
 	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/filter"
 )
 
 // Contact is a person in the CRM.
@@ -23,6 +24,12 @@ type Contact struct {
 	Mode      string         `json:"mode" enum:"live,test" doc:"The mode of the key that created it."`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// ContactDetail is a contact with its most recent activities.
+type ContactDetail struct {
+	Contact
+	RecentActivities []Activity `json:"recent_activities" doc:"Up to 10 activities logged against the contact, most recent occurred_at first."`
 }
 
 // CreateContactInput is the body of create_contact.
@@ -51,17 +58,25 @@ type ContactIDInput struct {
 	ID string `json:"id" pattern:"^con_[a-z2-7]{26}$" doc:"Id of the contact (con_…)."`
 }
 
+type contactFilter struct{}
+
+func (contactFilter) spec() filter.Spec { return store.Contacts.Filters }
+
 // ListContactsInput filters and pages the contact list.
 type ListContactsInput struct {
-	Email     string `json:"email,omitempty" maxLength:"320" doc:"Only the contact with this email address (case-insensitive)."`
-	CompanyID string `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only contacts of this company (cmp_…)."`
+	Email     string                `json:"email,omitempty" maxLength:"320" doc:"Only the contact with this email address (case-insensitive)."`
+	CompanyID string                `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only contacts of this company (cmp_…)."`
+	Filter    Filter[contactFilter] `json:"filter,omitempty"`
 	Page
 }
 
-type contactHandlers struct{ s *store.Store }
+type contactHandlers struct {
+	records[store.Contact, Contact]
+}
 
 func contactTools(s *store.Store) []Tool {
-	h := contactHandlers{s}
+	h := contactHandlers{records[store.Contact, Contact]{s: s, table: store.Contacts, out: contactOut}}
+	h.onDelete = h.unlinkContact
 	return []Tool{
 		&Capability[CreateContactInput, Contact]{Info: Info{
 			Name: "create_contact", Title: "Create contact", Toolset: "contacts",
@@ -71,9 +86,10 @@ func contactTools(s *store.Store) []Tool {
 				"Returns the new contact.",
 			REST: &Route{Method: http.MethodPost, Path: "/v1/contacts", Status: http.StatusCreated},
 		}, Handle: h.create},
-		&Capability[ContactIDInput, Contact]{Info: Info{
+		&Capability[ContactIDInput, ContactDetail]{Info: Info{
 			Name: "get_contact", Title: "Get contact", Toolset: "contacts",
-			Description: "Fetch one contact by id (con_…). Returns the contact with all its fields and metadata.",
+			Description: "Fetch one contact by id (con_…). Returns the contact with all its fields and metadata, " +
+				"plus recent_activities: the 10 latest notes, emails, calls, meetings and tasks logged against it.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/contacts/{id}", Status: http.StatusOK},
 		}, Handle: h.get},
@@ -86,17 +102,21 @@ func contactTools(s *store.Store) []Tool {
 		}, Handle: h.update},
 		&Capability[ListContactsInput, List[Contact]]{Info: Info{
 			Name: "list_contacts", Title: "List contacts", Toolset: "contacts",
-			Description: "List contacts, newest first. Filter by email (exact, case-insensitive) or company_id. " +
+			Description: "List contacts, newest first. Filter by email (exact, case-insensitive) or company_id, or with " +
+				"filter for any field, e.g. {\"last_name\":{\"ilike\":\"lov%\"},\"metadata->>plan\":\"pro\"}. " +
 				"Returns {data, has_more, next_cursor}; pass next_cursor back as cursor for the next page.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/contacts", Status: http.StatusOK},
 		}, Handle: h.list},
 		&Capability[ContactIDInput, Deleted]{Info: Info{
 			Name: "delete_contact", Title: "Delete contact", Toolset: "contacts",
-			Description: "Permanently delete a contact by id. This cannot be undone. Returns {id, object, deleted: true}.",
+			Description: "Permanently delete a contact by id. Deals that had it as primary contact and activities " +
+				"that also concern a deal or company are kept with contact_id cleared; activities about only this " +
+				"contact are deleted with it. Returns {id, object, deleted: true}.",
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/contacts/{id}", Status: http.StatusOK},
-		}, Handle: h.delete},
+		}, Handle: h.remove},
+		batchUpsertContacts(s),
 	}
 }
 
@@ -107,87 +127,103 @@ func contactOut(c store.Contact) Contact {
 }
 
 func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Contact, error) {
-	t, err := caller(ctx)
-	if err != nil {
-		return Contact{}, err
-	}
 	if in.Email == nil && in.FirstName == nil && in.LastName == nil && in.Phone == nil {
 		return Contact{}, ValidationFailed([]schemas.FieldError{{Message: "needs at least one of email, first_name, last_name or phone"}})
 	}
-	c, err := h.s.CreateContact(ctx, t, store.ContactFields{Email: in.Email, FirstName: in.FirstName,
-		LastName: in.LastName, Phone: in.Phone, CompanyID: in.CompanyID, Metadata: in.Metadata})
-	if err != nil {
-		return Contact{}, contactWriteError("", err)
-	}
-	return contactOut(c), nil
+	out, err := h.records.create(ctx, store.Values{"email": in.Email, "first_name": in.FirstName, "last_name": in.LastName,
+		"phone": in.Phone, "company_id": in.CompanyID, "metadata": orEmpty(in.Metadata)}, nil)
+	return out, h.emailTaken(ctx, in.Email, err)
 }
 
-func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (Contact, error) {
-	t, err := caller(ctx)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := h.s.GetContact(ctx, t, in.ID)
-	if err != nil {
-		return Contact{}, storeError("contact", in.ID, err)
-	}
-	return contactOut(c), nil
+func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDetail, error) {
+	var out ContactDetail
+	err := inTx(ctx, h.s, func(tx *store.Tx) error {
+		c, err := store.Get(ctx, tx, store.Contacts, in.ID)
+		if err != nil {
+			return err
+		}
+		acts, err := store.RecentActivities(ctx, tx, "contact_id", in.ID, 10)
+		if err != nil {
+			return err
+		}
+		out = ContactDetail{Contact: contactOut(c), RecentActivities: make([]Activity, len(acts))}
+		for i, a := range acts {
+			out.RecentActivities[i] = activityOut(a)
+		}
+		return nil
+	})
+	return out, h.fail(in.ID, err)
 }
 
 func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Contact, error) {
-	t, err := caller(ctx)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := h.s.UpdateContact(ctx, t, in.ID, store.ContactPatch{Email: in.Email, FirstName: in.FirstName,
-		LastName: in.LastName, Phone: in.Phone, CompanyID: in.CompanyID, Metadata: in.Metadata})
-	if err != nil {
-		return Contact{}, contactWriteError(in.ID, err)
-	}
-	return contactOut(c), nil
+	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
+	setIf(ch.Set, "email", in.Email)
+	setIf(ch.Set, "first_name", in.FirstName)
+	setIf(ch.Set, "last_name", in.LastName)
+	setIf(ch.Set, "phone", in.Phone)
+	setIf(ch.Set, "company_id", in.CompanyID)
+	out, err := h.records.update(ctx, in.ID, ch, nil)
+	return out, h.emailTaken(ctx, in.Email.Ptr(), err)
 }
 
 func (h contactHandlers) list(ctx context.Context, in ListContactsInput) (List[Contact], error) {
-	t, err := caller(ctx)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	after, err := in.after("contact")
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	f := store.ContactFilter{}
+	short := map[string]any{}
 	if in.Email != "" {
-		f.Email = &in.Email
+		short["email"] = in.Email
 	}
 	if in.CompanyID != "" {
-		f.CompanyID = &in.CompanyID
+		short["company_id"] = in.CompanyID
 	}
-	p, err := h.s.ListContacts(ctx, t, f, in.Limit, after)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	return listOf(p, contactOut), nil
+	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
-func (h contactHandlers) delete(ctx context.Context, in ContactIDInput) (Deleted, error) {
-	t, err := caller(ctx)
-	if err != nil {
-		return Deleted{}, err
-	}
-	if err := h.s.DeleteContact(ctx, t, in.ID); err != nil {
-		return Deleted{}, storeError("contact", in.ID, err)
-	}
-	return Deleted{ID: in.ID, Object: "contact", Deleted: true}, nil
+func (h contactHandlers) remove(ctx context.Context, in ContactIDInput) (Deleted, error) {
+	return h.records.delete(ctx, in.ID)
 }
 
-func contactWriteError(id string, err error) error {
-	var taken *store.EmailTakenError
-	if errors.As(err, &taken) {
-		e := NewError(CodeAlreadyExists, "A contact with this email already exists (%s). Update that contact instead, or use a different email.", taken.ExistingID)
-		e.Param = "email"
-		e.ExistingID = taken.ExistingID
-		return e
+// unlinkContact clears references to a contact about to be deleted: activities about only
+// this contact go with it; other activities and deals keep existing without it.
+func (h contactHandlers) unlinkContact(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
+	evs, err := deleteOrphanActivities(ctx, tx, "contact_id = $3 AND deal_id IS NULL AND company_id IS NULL", id)
+	if err != nil {
+		return nil, err
 	}
-	return storeError("contact", id, err)
+	deals, err := unlink(ctx, tx, store.Deals, dealOut, "primary_contact_id", id)
+	if err != nil {
+		return nil, err
+	}
+	acts, err := unlink(ctx, tx, store.Activities, activityOut, "contact_id", id)
+	return append(append(evs, deals...), acts...), err
+}
+
+// emailTaken turns store.ErrEmailTaken into already_exists naming the contact that has it.
+func (h contactHandlers) emailTaken(ctx context.Context, email *string, err error) error {
+	if !errors.Is(err, store.ErrEmailTaken) || email == nil {
+		return err
+	}
+	var existing string
+	if lerr := inTx(ctx, h.s, func(tx *store.Tx) error {
+		var err error
+		existing, err = store.ContactIDByEmail(ctx, tx, *email)
+		return err
+	}); lerr != nil {
+		return lerr
+	}
+	e := NewError(CodeAlreadyExists, "A contact with this email already exists (%s). Update that contact instead, or use a different email.", existing)
+	e.Param, e.ExistingID = "email", existing
+	return e
+}
+
+// setIf records a PATCH field in set when it was sent.
+func setIf[T any](set map[string]any, column string, v schemas.Nullable[T]) {
+	if v.Set {
+		set[column] = v.Ptr()
+	}
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
 }

@@ -19,6 +19,8 @@ const (
 	CodeTooLarge         = "request_too_large"
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeValidationFailed = "validation_failed"
+	CodeInvalidReference = "invalid_reference"
+	CodeInvalidFilter    = "invalid_filter"
 	CodeRateLimited      = "rate_limited"
 	CodeInternal         = "internal_error"
 )
@@ -33,6 +35,8 @@ var Codes = map[string]int{
 	CodeTooLarge:         http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
 	CodeValidationFailed: http.StatusUnprocessableEntity,
+	CodeInvalidReference: http.StatusUnprocessableEntity,
+	CodeInvalidFilter:    http.StatusBadRequest,
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeInternal:         http.StatusInternalServerError,
 }

@@ -1,0 +1,167 @@
+package filter
+
+import (
+	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// metadataKey matches the metadata keys a filter may name.
+var metadataKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
+
+// metadataOps are the ops a metadata key takes; gt, gte, lt and lte compare numbers only.
+var metadataOps = []Op{Eq, Neq, Gt, Gte, Lt, Lte, Ilike, In}
+
+// metadataCondition compiles one op on key of the JSONB column mc. The key is bound, never
+// written into the SQL. Equality uses containment (mc @> {"key": value}) so an index on mc
+// can serve it.
+func metadataCondition(mc, key string, o opValue) (condition, *Error) {
+	switch o.op {
+	case Eq, Neq:
+		docs, bad := metadataDocs(key, o.value)
+		if bad != nil {
+			return nil, invalidValue(o, bad)
+		}
+		return func(bind func(any) string) string {
+			if o.op == Neq {
+				return "NOT (" + containsAny(mc, docs, bind) + ")"
+			}
+			return containsAny(mc, docs, bind)
+		}, nil
+	case In:
+		return metadataIn(mc, key, o)
+	case Ilike:
+		s, bad := stringValue(o.value)
+		if bad == nil {
+			bad = checkPattern(s)
+		}
+		if bad != nil {
+			return nil, invalidValue(o, bad)
+		}
+		return func(bind func(any) string) string {
+			return "(" + mc + "->>" + bind(key) + "::text) ILIKE " + bind(s)
+		}, nil
+	case Gt, Gte, Lt, Lte:
+		n, bad := numberValue(o.value)
+		if bad != nil {
+			return nil, invalidValue(o, reject("must be a number (gt, gte, lt and lte compare numbers only)"))
+		}
+		return func(bind func(any) string) string {
+			k := bind(key) + "::text"
+			return "(CASE WHEN jsonb_typeof(" + mc + "->" + k + ") = 'number' THEN (" + mc + "->>" + k +
+				")::numeric END) " + sqlOps[o.op] + " " + bind(n) + "::numeric"
+		}, nil
+	}
+	return nil, unknownOp(o, metadataOps)
+}
+
+// metadataIn compiles an in on a metadata key: containment of any of the documents its
+// values give, bound as one jsonb array.
+func metadataIn(mc, key string, o opValue) (condition, *Error) {
+	items, bad := listValues(o.value)
+	if bad != nil {
+		return nil, invalidValue(o, bad)
+	}
+	var docs []string
+	for i, item := range items {
+		d, bad := metadataDocs(key, item)
+		if bad != nil {
+			return nil, invalidItem(o, i, bad)
+		}
+		docs = append(docs, d...)
+	}
+	return func(bind func(any) string) string {
+		return mc + " @> ANY(" + bind(docs) + "::jsonb[])"
+	}, nil
+}
+
+// containsAny is the SQL matching a row whose mc contains any of docs.
+func containsAny(mc string, docs []string, bind func(any) string) string {
+	parts := make([]string, len(docs))
+	for i, d := range docs {
+		parts[i] = mc + " @> " + bind(d) + "::jsonb"
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// metadataDocs returns the JSON documents {"key": value} a metadata row must contain to equal
+// v. A string that also reads as a number or a bool matches either form, since REST values
+// are always strings: "3" matches a stored 3 and "3".
+func metadataDocs(key string, v any) ([]string, *badValue) {
+	switch x := v.(type) {
+	case string:
+		if bad := checkString(x); bad != nil {
+			return nil, bad
+		}
+		docs := []string{metadataDoc(key, x)}
+		if n, ok := parseNumber(x); ok {
+			docs = append(docs, metadataDoc(key, n))
+		} else if x == "true" || x == "false" {
+			docs = append(docs, metadataDoc(key, x == "true"))
+		}
+		return docs, nil
+	case bool:
+		return []string{metadataDoc(key, x)}, nil
+	}
+	n, bad := numberValue(v)
+	if bad != nil {
+		return nil, reject("must be a string, number or boolean")
+	}
+	return []string{metadataDoc(key, n)}, nil
+}
+
+// metadataDoc is the JSON text of {"key": v}. v is a string, bool, int64 or finite float64,
+// which always marshal.
+func metadataDoc(key string, v any) string {
+	b, err := json.Marshal(map[string]any{key: v})
+	if err != nil {
+		panic("filter: marshal metadata value: " + err.Error())
+	}
+	return string(b)
+}
+
+// numberValue reads a number to compare or match metadata with: an int64 or a finite float64.
+func numberValue(v any) (any, *badValue) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x, nil
+		}
+	case json.Number:
+		if n, ok := parseNumber(string(x)); ok {
+			return n, nil
+		}
+	case string:
+		if n, ok := parseNumber(x); ok && len(x) <= maxStringBytes {
+			return n, nil
+		}
+	}
+	return nil, reject("must be a number")
+}
+
+// parseNumber reads a JSON number that fits a float64, as an int64 when it is a whole
+// number that fits one.
+func parseNumber(s string) (any, bool) {
+	if !jsonNumber.MatchString(s) {
+		return nil, false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, false
+	}
+	return f, true
+}

@@ -1,0 +1,127 @@
+package filter
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCompileMetadata(t *testing.T) {
+	t.Parallel()
+	const numeric = "(CASE WHEN jsonb_typeof(d.metadata->$1::text) = 'number' THEN (d.metadata->>$1::text)::numeric END)"
+	tests := []struct {
+		name string
+		f    map[string]any
+		sql  []string
+		args []any
+	}{
+		{"eq string", map[string]any{"metadata->>tier": "vip"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"tier":"vip"}`}},
+		{"eq numeric string", map[string]any{"metadata->>tier": "3"},
+			[]string{"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)"}, []any{`{"tier":"3"}`, `{"tier":3}`}},
+		{"eq decimal string", map[string]any{"metadata->>tier": "-2.50"},
+			[]string{"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)"}, []any{`{"tier":"-2.50"}`, `{"tier":-2.5}`}},
+		{"eq bool string", map[string]any{"metadata->>tier": "true"},
+			[]string{"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)"}, []any{`{"tier":"true"}`, `{"tier":true}`}},
+		{"eq not quite a number", map[string]any{"metadata->>tier": "03"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"tier":"03"}`}},
+		{"eq number too large for a float", map[string]any{"metadata->>tier": "1e400"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"tier":"1e400"}`}},
+		{"eq escapes", map[string]any{"metadata->>a.b-c_d": `"}' <x>`}, []string{"d.metadata @> $1::jsonb"}, []any{`{"a.b-c_d":"\"}' \u003cx\u003e"}`}},
+		{"eq json number", map[string]any{"metadata->>n": json.Number("3.50")}, []string{"d.metadata @> $1::jsonb"}, []any{`{"n":3.5}`}},
+		{"eq float64", map[string]any{"metadata->>n": 2.0}, []string{"d.metadata @> $1::jsonb"}, []any{`{"n":2}`}},
+		{"eq int", map[string]any{"metadata->>n": 7}, []string{"d.metadata @> $1::jsonb"}, []any{`{"n":7}`}},
+		{"eq bool", map[string]any{"metadata->>vip": map[string]any{"eq": false}}, []string{"d.metadata @> $1::jsonb"}, []any{`{"vip":false}`}},
+		{"neq", map[string]any{"metadata->>tier": map[string]any{"neq": "vip"}}, []string{"NOT (d.metadata @> $1::jsonb)"}, []any{`{"tier":"vip"}`}},
+		{"neq two forms", map[string]any{"metadata->>tier": map[string]any{"neq": "3"}},
+			[]string{"NOT ((d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb))"}, []any{`{"tier":"3"}`, `{"tier":3}`}},
+		{"in", map[string]any{"metadata->>tier": map[string]any{"in": "gold,3"}},
+			[]string{"d.metadata @> ANY($1::jsonb[])"}, []any{[]string{`{"tier":"gold"}`, `{"tier":"3"}`, `{"tier":3}`}}},
+		{"in array", map[string]any{"metadata->>tier": map[string]any{"in": []any{true, json.Number("1")}}},
+			[]string{"d.metadata @> ANY($1::jsonb[])"}, []any{[]string{`{"tier":true}`, `{"tier":1}`}}},
+		{"ilike", map[string]any{"metadata->>tier": map[string]any{"ilike": "v%"}},
+			[]string{"(d.metadata->>$1::text) ILIKE $2"}, []any{"tier", "v%"}},
+		{"gt", map[string]any{"metadata->>score": map[string]any{"gt": "10"}}, []string{numeric + " > $2::numeric"}, []any{"score", int64(10)}},
+		{"gte float", map[string]any{"metadata->>score": map[string]any{"gte": 1.5}}, []string{numeric + " >= $2::numeric"}, []any{"score", 1.5}},
+		{"lt json number", map[string]any{"metadata->>score": map[string]any{"lt": json.Number("1e3")}}, []string{numeric + " < $2::numeric"}, []any{"score", 1000.0}},
+		{"lte negative", map[string]any{"metadata->>score": map[string]any{"lte": "-0.5"}}, []string{numeric + " <= $2::numeric"}, []any{"score", -0.5}},
+		{"key of 64 chars", map[string]any{"metadata->>" + strings.Repeat("k", 64): "v"},
+			[]string{"d.metadata @> $1::jsonb"}, []any{`{"` + strings.Repeat("k", 64) + `":"v"}`}},
+		{"two ranges on one key", map[string]any{"metadata->>score": map[string]any{"lt": 5, "gt": 1}},
+			[]string{numeric + " > $2::numeric", strings.ReplaceAll(numeric, "$1", "$3") + " < $4::numeric"}, []any{"score", int64(1), "score", int64(5)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sql, args, err := compile(t, deals, tt.f)
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			if !slices.Equal(sql, tt.sql) {
+				t.Errorf("sql = %q, want %q", sql, tt.sql)
+			}
+			if !reflect.DeepEqual(args, tt.args) {
+				t.Errorf("args = %#v, want %#v", args, tt.args)
+			}
+		})
+	}
+}
+
+func TestCompileMetadataErrors(t *testing.T) {
+	t.Parallel()
+	allOps := []string{"eq", "neq", "gt", "gte", "lt", "lte", "ilike", "in"}
+	tests := []struct {
+		name    string
+		spec    Spec
+		f       map[string]any
+		param   string
+		options []string
+		message string
+	}{
+		{"not allowed", Spec{Fields: deals.Fields}, map[string]any{"metadata->>tier": "vip"}, "filter[metadata->>tier]", dealFields[:8], "Unknown filter field"},
+		{"empty key", deals, map[string]any{"metadata->>": "vip"}, "filter[metadata->>]", nil, "Metadata key"},
+		{"key with space", deals, map[string]any{"metadata->>a b": "vip"}, "filter[metadata->>a b]", nil, "Metadata key"},
+		{"key with quote", deals, map[string]any{"metadata->>a'": "vip"}, "filter[metadata->>a']", nil, "Metadata key"},
+		{"key starting with dot", deals, map[string]any{"metadata->>.a": "vip"}, "filter[metadata->>.a]", nil, "Metadata key"},
+		{"key too long", deals, map[string]any{"metadata->>" + strings.Repeat("k", 65): "v"}, "filter[metadata->>" + strings.Repeat("k", 65) + "]", nil, "Metadata key"},
+		{"other arrow", deals, map[string]any{"metadata->tier": "vip"}, "filter[metadata->tier]", dealFields, "Unknown filter field"},
+		{"unknown op", deals, map[string]any{"metadata->>tier": map[string]any{"like": "v"}}, "filter[metadata->>tier][like]", allOps, "Unknown filter op"},
+		{"null", deals, map[string]any{"metadata->>tier": nil}, "filter[metadata->>tier]", nil, "has no value"},
+		{"object value", deals, map[string]any{"metadata->>tier": map[string]any{"eq": map[string]any{}}}, "filter[metadata->>tier][eq]", nil, "must be a string, number or boolean"},
+		{"gt word", deals, map[string]any{"metadata->>score": map[string]any{"gt": "ten"}}, "filter[metadata->>score][gt]", nil, "must be a number"},
+		{"gt bool", deals, map[string]any{"metadata->>score": map[string]any{"gt": true}}, "filter[metadata->>score][gt]", nil, "must be a number"},
+		{"gt huge", deals, map[string]any{"metadata->>score": map[string]any{"lte": "1e400"}}, "filter[metadata->>score][lte]", nil, "must be a number"},
+		{"ilike number", deals, map[string]any{"metadata->>tier": map[string]any{"ilike": 3}}, "filter[metadata->>tier][ilike]", nil, "must be a string"},
+		{"ilike backslash", deals, map[string]any{"metadata->>tier": map[string]any{"ilike": `v\`}}, "filter[metadata->>tier][ilike]", nil, "backslash"},
+		{"NUL", deals, map[string]any{"metadata->>tier": "a\x00"}, "filter[metadata->>tier]", nil, "NUL"},
+		{"invalid UTF-8", deals, map[string]any{"metadata->>tier": map[string]any{"neq": "\xc3"}}, "filter[metadata->>tier][neq]", nil, "UTF-8"},
+		{"in empty", deals, map[string]any{"metadata->>tier": map[string]any{"in": []any{}}}, "filter[metadata->>tier][in]", nil, "at least one"},
+		{"in bad item", deals, map[string]any{"metadata->>tier": map[string]any{"in": []any{"a", nil}}}, "filter[metadata->>tier][in]", nil, "Item 2 of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := compile(t, tt.spec, tt.f)
+			if err == nil {
+				t.Fatalf("Compile(%v) succeeded", tt.f)
+			}
+			if err.Param != tt.param {
+				t.Errorf("Param = %q, want %q", err.Param, tt.param)
+			}
+			if !slices.Equal(err.ValidOptions, tt.options) {
+				t.Errorf("ValidOptions = %q, want %q", err.ValidOptions, tt.options)
+			}
+			if !strings.Contains(err.Message, tt.message) {
+				t.Errorf("Message = %q, want it to contain %q", err.Message, tt.message)
+			}
+		})
+	}
+}
+
+func TestMetadataFieldNamedLikeSpecField(t *testing.T) {
+	t.Parallel()
+	s := Spec{MetadataColumn: "m", Fields: []Field{{Name: "metadata->>tier", Column: "tier", Kind: Text}}}
+	sql, _, err := compile(t, s, map[string]any{"metadata->>tier": "x"})
+	if err != nil || !slices.Equal(sql, []string{"tier = $1"}) {
+		t.Errorf("a Spec field wins over a metadata key: got %q, %v", sql, err)
+	}
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// Record holds the columns every tenant record has.
+type Record struct {
+	ID        string         `db:"id"`
+	Mode      auth.Mode      `db:"mode"`
+	Metadata  map[string]any `db:"metadata"`
+	CreatedAt time.Time      `db:"created_at"`
+	UpdatedAt time.Time      `db:"updated_at"`
+}
+
+// Position is the record's place in newest-first lists.
+func (r Record) Position() Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
+
+// Contact is a person.
+type Contact struct {
+	Record
+	Email     *string `db:"email"`
+	FirstName *string `db:"first_name"`
+	LastName  *string `db:"last_name"`
+	Phone     *string `db:"phone"`
+	CompanyID *string `db:"company_id"`
+}
+
+// Company is an organization.
+type Company struct {
+	Record
+	Name   string  `db:"name"`
+	Domain *string `db:"domain"`
+}
+
+// Deal is an opportunity in a pipeline stage.
+type Deal struct {
+	Record
+	Title            string     `db:"title"`
+	ValueCents       *int64     `db:"value_cents"`
+	Currency         string     `db:"currency"`
+	Pipeline         string     `db:"pipeline"`
+	Stage            string     `db:"stage"`
+	CloseDate        *time.Time `db:"close_date"`
+	CompanyID        *string    `db:"company_id"`
+	PrimaryContactID *string    `db:"primary_contact_id"`
+}
+
+// Activity is a note, email, call, meeting or task logged against records.
+type Activity struct {
+	Record
+	Type       string    `db:"type"`
+	Subject    *string   `db:"subject"`
+	Body       *string   `db:"body"`
+	ContactID  *string   `db:"contact_id"`
+	DealID     *string   `db:"deal_id"`
+	CompanyID  *string   `db:"company_id"`
+	OccurredAt time.Time `db:"occurred_at"`
+}
+
+// ActivityTypes are the kinds of activity.
+var ActivityTypes = []string{"note", "email", "call", "meeting", "task"}
+
+var (
+	timestamps = []filter.Field{
+		{Name: "created_at", Column: "created_at", Kind: filter.Timestamp},
+		{Name: "updated_at", Column: "updated_at", Kind: filter.Timestamp},
+	}
+	idField = filter.Field{Name: "id", Column: "id", Kind: filter.ID}
+)
+
+func spec(fields ...filter.Field) filter.Spec {
+	return filter.Spec{Fields: append(append([]filter.Field{idField}, fields...), timestamps...), MetadataColumn: "metadata"}
+}
+
+// The record tables.
+var (
+	Contacts = newTable[Contact]("contacts", "contact", "con_", spec(
+		filter.Field{Name: "email", Column: "email", Kind: filter.CIText},
+		filter.Field{Name: "first_name", Column: "first_name", Kind: filter.Text},
+		filter.Field{Name: "last_name", Column: "last_name", Kind: filter.Text},
+		filter.Field{Name: "phone", Column: "phone", Kind: filter.Text},
+		filter.Field{Name: "company_id", Column: "company_id", Kind: filter.ID},
+	))
+	Companies = newTable[Company]("companies", "company", "cmp_", spec(
+		filter.Field{Name: "name", Column: "name", Kind: filter.Text},
+		filter.Field{Name: "domain", Column: "domain", Kind: filter.CIText},
+	))
+	Deals = newTable[Deal]("deals", "deal", "deal_", spec(
+		filter.Field{Name: "title", Column: "title", Kind: filter.Text},
+		filter.Field{Name: "value_cents", Column: "value_cents", Kind: filter.Integer},
+		filter.Field{Name: "currency", Column: "currency", Kind: filter.Text},
+		filter.Field{Name: "pipeline", Column: "pipeline", Kind: filter.Text},
+		filter.Field{Name: "stage", Column: "stage", Kind: filter.Text},
+		filter.Field{Name: "close_date", Column: "close_date", Kind: filter.Date},
+		filter.Field{Name: "company_id", Column: "company_id", Kind: filter.ID},
+		filter.Field{Name: "primary_contact_id", Column: "primary_contact_id", Kind: filter.ID},
+	))
+	Activities = newTable[Activity]("activities", "activity", "act_", spec(
+		filter.Field{Name: "type", Column: "type", Kind: filter.Enum, Values: ActivityTypes},
+		filter.Field{Name: "subject", Column: "subject", Kind: filter.Text},
+		filter.Field{Name: "contact_id", Column: "contact_id", Kind: filter.ID},
+		filter.Field{Name: "deal_id", Column: "deal_id", Kind: filter.ID},
+		filter.Field{Name: "company_id", Column: "company_id", Kind: filter.ID},
+		filter.Field{Name: "occurred_at", Column: "occurred_at", Kind: filter.Timestamp},
+	))
+)

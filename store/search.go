@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// SearchKinds are the record kinds search covers.
+var SearchKinds = []string{"contact", "company", "deal", "activity"}
+
+// SearchHit is one ranked match.
+type SearchHit struct {
+	Kind  string  `db:"kind"`
+	ID    string  `db:"id"`
+	Title string  `db:"title"`
+	Score float64 `db:"score"`
+}
+
+// SearchParams select one page of search results.
+type SearchParams struct {
+	Query string
+	Kinds []string // empty means all
+	Limit int
+	After *SearchCursor
+}
+
+// SearchCursor is a position in a ranked result list.
+type SearchCursor struct {
+	Score float64
+	ID    string
+}
+
+// EncodeSearchCursor makes the opaque token for the position after c.
+func EncodeSearchCursor(c SearchCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("search|" + strconv.FormatFloat(c.Score, 'g', -1, 64) + "|" + c.ID))
+}
+
+// DecodeSearchCursor parses a token from EncodeSearchCursor.
+func DecodeSearchCursor(token string) (SearchCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	parts := strings.Split(string(raw), "|")
+	if err != nil || len(parts) != 3 || parts[0] != "search" || parts[2] == "" || len(parts[2]) > 64 {
+		return SearchCursor{}, ErrBadCursor
+	}
+	score, err := strconv.ParseFloat(parts[1], 64)
+	if err != nil {
+		return SearchCursor{}, ErrBadCursor
+	}
+	return SearchCursor{Score: score, ID: parts[2]}, nil
+}
+
+// searchSource is, for one kind, the SQL scoring the tenant's matching rows: full-text with
+// prefix matching on every word ($3, a tsquery), plus substring matching ($4, a LIKE
+// pattern, trigram-indexed) on the column sub, when the query is long enough for trigrams.
+type searchSource struct {
+	kind, table, title, sub string
+}
+
+var searchSources = []searchSource{
+	{"contact", "contacts", "coalesce(nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''), email, phone, id)", "lower(email)"},
+	{"company", "companies", "name", "lower(domain)"},
+	{"deal", "deals", "title", ""},
+	{"activity", "activities", "coalesce(subject, type)", ""},
+}
+
+func (s searchSource) sql(withPattern bool) string {
+	score := "ts_rank(search, to_tsquery('simple', $3))"
+	match := "search @@ to_tsquery('simple', $3)"
+	if withPattern && s.sub != "" {
+		score += " + CASE WHEN " + s.sub + " LIKE $4 THEN 0.5 ELSE 0 END"
+		match = "(" + match + " OR " + s.sub + " LIKE $4)"
+	}
+	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM " +
+		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match
+}
+
+// Search ranks the tenant's records matching the query, best first.
+func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasMore bool, err error) {
+	tsq, pat := searchTerms(p.Query)
+	if tsq == "" && pat == nil {
+		return []SearchHit{}, false, nil
+	}
+	kinds := p.Kinds
+	if len(kinds) == 0 {
+		kinds = SearchKinds
+	}
+	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, tsq}}
+	if pat != nil {
+		q.arg(*pat)
+	}
+	var parts []string
+	for _, src := range searchSources {
+		if slices.Contains(kinds, src.kind) {
+			parts = append(parts, src.sql(pat != nil))
+		}
+	}
+	where := ""
+	if p.After != nil {
+		where = "WHERE (score, id) < (" + q.arg(p.After.Score) + "::float8, " + q.arg(p.After.ID) + ")"
+	}
+	limit := ClampLimit(p.Limit)
+	rows, err := tx.tx.Query(ctx, `
+		SELECT kind, id, title, score FROM (`+strings.Join(parts, " UNION ALL ")+`) hits `+where+`
+		ORDER BY score DESC, id DESC LIMIT `+q.arg(limit+1), q.args...)
+	if err != nil {
+		return nil, false, wrap("search", err)
+	}
+	hits, err = collect[SearchHit](rows)
+	if err != nil {
+		return nil, false, wrap("search", err)
+	}
+	if len(hits) > limit {
+		return hits[:limit], true, nil
+	}
+	return hits, false, nil
+}
+
+// searchTerms turns a query into a prefix tsquery ('ada':* & 'lov':*) whose words contain
+// only letters and digits, and, for queries of three or more characters, a LIKE pattern
+// for substring matches on emails and domains. Neither can carry SQL: both are bound.
+func searchTerms(query string) (string, *string) {
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(words) < 16 {
+			words = append(words, "'"+w+"':*")
+		}
+	}
+	needle := strings.ToLower(strings.TrimSpace(query))
+	if len([]rune(needle)) < 3 {
+		return strings.Join(words, " & "), nil
+	}
+	pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(needle) + "%"
+	return strings.Join(words, " & "), &pat
+}

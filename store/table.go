@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// row is a record type: a struct embedding Record, scanned by `db` tags.
+type row interface{ Position() Cursor }
+
+// Table describes one tenant record table, whose rows scan into R by `db` tags. The generic
+// operations below are the only SQL that reads and writes records.
+type Table[R row] struct {
+	Name    string      // SQL table name
+	Kind    string      // record kind ("contact"): cursor kind and event type prefix
+	Prefix  string      // id prefix ("con_")
+	Filters filter.Spec // fields a list may filter on
+	cols    string
+}
+
+func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
+	cols := strings.Join(columns(reflect.TypeFor[R]()), ", ")
+	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: cols}
+}
+
+// columns lists the `db` columns of struct t, embedded structs included.
+func columns(t reflect.Type) []string {
+	var cols []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			cols = append(cols, columns(f.Type)...)
+		} else if c := f.Tag.Get("db"); c != "" && c != "-" {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// Values are the columns of a new row.
+type Values map[string]any
+
+// Changes are the columns an update sets; a nil value stores NULL. Metadata, when Set,
+// merges into the row's metadata (null removes a key; a null patch clears it).
+type Changes struct {
+	Set      map[string]any
+	Metadata schemas.Nullable[map[string]any]
+}
+
+// Empty reports whether the update would change nothing.
+func (c Changes) Empty() bool { return len(c.Set) == 0 && !c.Metadata.Set }
+
+func (tb *Table[R]) scan(rows pgx.Rows) ([]R, error) {
+	return pgx.CollectRows(rows, pgx.RowToStructByName[R])
+}
+
+func (tb *Table[R]) one(ctx context.Context, tx *Tx, op, sql string, args ...any) (R, error) {
+	rows, err := tx.tx.Query(ctx, sql, args...)
+	if err != nil {
+		var zero R
+		return zero, wrap(op+" "+tb.Kind, classify(err))
+	}
+	got, err := tb.scan(rows)
+	var zero R
+	if err != nil {
+		return zero, wrap(op+" "+tb.Kind, classify(err))
+	}
+	if len(got) == 0 {
+		return zero, ErrNotFound
+	}
+	return got[0], nil
+}
+
+// Get returns the tenant's record id, or ErrNotFound.
+func Get[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, error) {
+	return tb.one(ctx, tx, "get", `SELECT `+tb.cols+` FROM `+tb.Name+`
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3`, tx.t.WorkspaceID, tx.t.Mode, id)
+}
+
+// lockRow returns the record like Get and locks it until the transaction ends.
+func lockRow[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, error) {
+	return tb.one(ctx, tx, "lock", `SELECT `+tb.cols+` FROM `+tb.Name+`
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3 FOR UPDATE`, tx.t.WorkspaceID, tx.t.Mode, id)
+}
+
+// Insert creates a record for the tenant with a new id.
+func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, error) {
+	q := query{}
+	cols := []string{"id", "workspace_id", "mode"}
+	vals := []string{q.arg(NewID(tb.Prefix)), q.arg(tx.t.WorkspaceID), q.arg(tx.t.Mode)}
+	for _, c := range sortedKeys(v) {
+		cols = append(cols, c)
+		vals = append(vals, q.arg(v[c]))
+	}
+	return tb.one(ctx, tx, "insert", `INSERT INTO `+tb.Name+` (`+strings.Join(cols, ", ")+`)
+		VALUES (`+strings.Join(vals, ", ")+`) RETURNING `+tb.cols, q.args...)
+}
+
+// Update locks the tenant's record id, asks changes what to set given its current state,
+// applies that, and returns the record before and after.
+func Update[R row](ctx context.Context, tx *Tx, tb *Table[R], id string, changes func(before R) (Changes, error)) (before, after R, err error) {
+	if before, err = lockRow(ctx, tx, tb, id); err != nil {
+		return before, before, err
+	}
+	ch, err := changes(before)
+	if err != nil || ch.Empty() {
+		return before, before, err
+	}
+	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, id}}
+	sets := []string{"updated_at = clock_timestamp()"}
+	for _, c := range sortedKeys(ch.Set) {
+		sets = append(sets, c+" = "+q.arg(ch.Set[c]))
+	}
+	if ch.Metadata.Set {
+		sets = append(sets, "metadata = "+mergeMetadata(&q, ch.Metadata))
+	}
+	after, err = tb.one(ctx, tx, "update", `UPDATE `+tb.Name+` SET `+strings.Join(sets, ", ")+`
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3 RETURNING `+tb.cols, q.args...)
+	return before, after, err
+}
+
+// Delete removes the tenant's record id and returns what it was.
+func Delete[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, error) {
+	return tb.one(ctx, tx, "delete", `DELETE FROM `+tb.Name+`
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3 RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, id)
+}
+
+// Unlink clears column wherever it names id and returns the changed rows: deleting a
+// record leaves no reference to it behind.
+func Unlink[R row](ctx context.Context, tx *Tx, tb *Table[R], column, id string) ([]R, error) {
+	rows, err := tx.tx.Query(ctx, `UPDATE `+tb.Name+` SET `+column+` = NULL, updated_at = clock_timestamp()
+		WHERE workspace_id = $1 AND mode = $2 AND `+column+` = $3 RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, id)
+	if err != nil {
+		return nil, wrap("unlink "+tb.Kind, err)
+	}
+	got, err := tb.scan(rows)
+	return got, wrap("unlink "+tb.Kind, err)
+}
+
+// DeleteWhere deletes the tenant's rows matching the trusted SQL condition cond (with $3
+// bound to arg) and returns them.
+func DeleteWhere[R row](ctx context.Context, tx *Tx, tb *Table[R], cond string, arg any) ([]R, error) {
+	rows, err := tx.tx.Query(ctx, `DELETE FROM `+tb.Name+`
+		WHERE workspace_id = $1 AND mode = $2 AND `+cond+` RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, arg)
+	if err != nil {
+		return nil, wrap("delete "+tb.Kind, err)
+	}
+	got, err := tb.scan(rows)
+	return got, wrap("delete "+tb.Kind, err)
+}
+
+// ListParams select one page of a list.
+type ListParams struct {
+	Filters []map[string]any // structured filters (see package filter), ANDed
+	Limit   int
+	After   *Cursor
+}
+
+// List returns one page of the tenant's records, newest first. A bad filter is a
+// *filter.Error.
+func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[R], error) {
+	limit := ClampLimit(p.Limit)
+	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode}}
+	where := []string{"workspace_id = $1", "mode = $2"}
+	for _, f := range p.Filters {
+		conds, ferr := tb.Filters.Compile(f, q.arg)
+		if ferr != nil {
+			return Page[R]{}, ferr
+		}
+		where = append(where, conds...)
+	}
+	if p.After != nil {
+		where = append(where, "(created_at, id) < ("+q.arg(p.After.CreatedAt)+", "+q.arg(p.After.ID)+")")
+	}
+	rows, err := tx.tx.Query(ctx, `SELECT `+tb.cols+` FROM `+tb.Name+` WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY created_at DESC, id DESC LIMIT `+q.arg(limit+1), q.args...)
+	if err != nil {
+		return Page[R]{}, wrap("list "+tb.Kind, err)
+	}
+	items, err := tb.scan(rows)
+	if err != nil {
+		return Page[R]{}, wrap("list "+tb.Kind, err)
+	}
+	return paginate(tb.Kind, items, limit, R.Position), nil
+}
+
+// IsFilterError reports whether err is a filter the caller must fix.
+func IsFilterError(err error) (*filter.Error, bool) {
+	var fe *filter.Error
+	ok := errors.As(err, &fe)
+	return fe, ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// RecentActivities returns the n latest activities (by occurred_at) whose column names id.
+func RecentActivities(ctx context.Context, tx *Tx, column, id string, n int) ([]Activity, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+Activities.cols+` FROM activities
+		WHERE workspace_id = $1 AND mode = $2 AND `+column+` = $3
+		ORDER BY occurred_at DESC, id DESC LIMIT $4`, tx.t.WorkspaceID, tx.t.Mode, id, n)
+	if err != nil {
+		return nil, wrap("recent activities", err)
+	}
+	got, err := Activities.scan(rows)
+	return got, wrap("recent activities", err)
+}
+
+// GetMany returns the tenant's records among ids, in no particular order.
+func GetMany[R row](ctx context.Context, tx *Tx, tb *Table[R], ids []string) ([]R, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+tb.cols+` FROM `+tb.Name+`
+		WHERE workspace_id = $1 AND mode = $2 AND id = ANY($3)`, tx.t.WorkspaceID, tx.t.Mode, ids)
+	if err != nil {
+		return nil, wrap("get "+tb.Kind+"s", err)
+	}
+	got, err := tb.scan(rows)
+	return got, wrap("get "+tb.Kind+"s", err)
+}
+
+// collect scans rows into structs by `db` tags.
+func collect[T any](rows pgx.Rows) ([]T, error) {
+	return pgx.CollectRows(rows, pgx.RowToStructByName[T])
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/relmcrm/relm/auth"
+)
+
+// Tx is one transaction on behalf of one tenant: every tenant read and write goes through
+// one, so a change and the events it records commit or roll back together.
+type Tx struct {
+	tx pgx.Tx
+	t  auth.Caller
+}
+
+// InTx runs fn in a transaction for tenant t, committing when fn returns nil.
+func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
+	if t.WorkspaceID == "" || t.Mode == "" {
+		return errors.New("store: transaction without a tenant")
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&Tx{tx: tx, t: t})
+	})
+}
+
+// Caller is the tenant the transaction acts for.
+func (tx *Tx) Caller() auth.Caller { return tx.t }
+
+// InvalidReferenceError means a reference field names no record of the tenant.
+type InvalidReferenceError struct{ Field string }
+
+func (e *InvalidReferenceError) Error() string { return "store: invalid reference in " + e.Field }
+
+// referenceFields maps foreign-key constraint names to the field they check.
+var referenceFields = map[string]string{
+	"contacts_company_id_fkey":                        "company_id",
+	"deals_company_id_fkey":                           "company_id",
+	"deals_primary_contact_id_fkey":                   "primary_contact_id",
+	"activities_contact_id_fkey":                      "contact_id",
+	"activities_deal_id_fkey":                         "deal_id",
+	"activities_company_id_fkey":                      "company_id",
+	"deals_stage_fkey":                                "stage",
+	"pipeline_stages_workspace_id_mode_pipeline_fkey": "pipeline",
+}
+
+// classify turns Postgres constraint violations into the store's named errors.
+func classify(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	if pgErr.Code == "23505" && pgErr.ConstraintName == "contacts_email" {
+		return ErrEmailTaken
+	}
+	if pgErr.Code == "23503" { // foreign_key_violation
+		if field, ok := referenceFields[pgErr.ConstraintName]; ok {
+			return &InvalidReferenceError{Field: field}
+		}
+	}
+	return err
+}
+
+// wrap names the operation in an unexpected error, keeping named errors as they are.
+func wrap(op string, err error) error {
+	var ref *InvalidReferenceError
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrEmailTaken) || errors.As(err, &ref) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}

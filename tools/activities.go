@@ -1,0 +1,200 @@
+package tools
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// Activity is a note, email, call, meeting or task logged against records.
+type Activity struct {
+	ID         string         `json:"id" doc:"Unique id, starting with act_."`
+	Object     string         `json:"object" enum:"activity" doc:"Always \"activity\"."`
+	Type       string         `json:"type" enum:"note,email,call,meeting,task"`
+	Subject    *string        `json:"subject"`
+	Body       *string        `json:"body"`
+	ContactID  *string        `json:"contact_id"`
+	DealID     *string        `json:"deal_id"`
+	CompanyID  *string        `json:"company_id"`
+	OccurredAt time.Time      `json:"occurred_at" doc:"When it happened."`
+	Metadata   map[string]any `json:"metadata"`
+	Mode       string         `json:"mode" enum:"live,test"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+// LogActivityInput is the body of log_activity.
+type LogActivityInput struct {
+	Type       string         `json:"type" enum:"note,email,call,meeting,task" doc:"What kind of activity it is."`
+	Subject    *string        `json:"subject,omitempty" maxLength:"500" doc:"One-line summary."`
+	Body       *string        `json:"body,omitempty" maxLength:"65536" doc:"Full text: the note, email body or call notes."`
+	ContactID  *string        `json:"contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Contact it concerns (con_…)."`
+	DealID     *string        `json:"deal_id,omitempty" pattern:"^deal_[a-z2-7]{26}$" doc:"Deal it concerns (deal_…)."`
+	CompanyID  *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company it concerns (cmp_…)."`
+	OccurredAt *time.Time     `json:"occurred_at,omitempty" doc:"When it happened (RFC 3339); defaults to now."`
+	Metadata   map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data."`
+}
+
+// UpdateActivityInput changes only the fields present; null clears one.
+type UpdateActivityInput struct {
+	ID         string                           `json:"id" pattern:"^act_[a-z2-7]{26}$" doc:"Id of the activity to change (act_…)."`
+	Type       schemas.Nullable[string]         `json:"type,omitzero" enum:"note,email,call,meeting,task" doc:"New kind (cannot be null)."`
+	Subject    schemas.Nullable[string]         `json:"subject,omitzero" maxLength:"500"`
+	Body       schemas.Nullable[string]         `json:"body,omitzero" maxLength:"65536"`
+	ContactID  schemas.Nullable[string]         `json:"contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
+	DealID     schemas.Nullable[string]         `json:"deal_id,omitzero" pattern:"^deal_[a-z2-7]{26}$"`
+	CompanyID  schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
+	OccurredAt schemas.Nullable[time.Time]      `json:"occurred_at,omitzero" doc:"New time (cannot be null)."`
+	Metadata   schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+}
+
+// ActivityIDInput names one activity.
+type ActivityIDInput struct {
+	ID string `json:"id" pattern:"^act_[a-z2-7]{26}$" doc:"Id of the activity (act_…)."`
+}
+
+type activityFilter struct{}
+
+func (activityFilter) spec() filter.Spec { return store.Activities.Filters }
+
+// ListActivitiesInput filters and pages the activity list.
+type ListActivitiesInput struct {
+	ContactID string                 `json:"contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Only activities about this contact."`
+	DealID    string                 `json:"deal_id,omitempty" pattern:"^deal_[a-z2-7]{26}$" doc:"Only activities about this deal."`
+	CompanyID string                 `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only activities about this company."`
+	Type      string                 `json:"type,omitempty" enum:"note,email,call,meeting,task" doc:"Only activities of this kind."`
+	Filter    Filter[activityFilter] `json:"filter,omitempty"`
+	Page
+}
+
+type activityHandlers struct {
+	records[store.Activity, Activity]
+}
+
+func activityTools(s *store.Store) []Tool {
+	h := activityHandlers{records[store.Activity, Activity]{s: s, table: store.Activities, out: activityOut}}
+	return []Tool{
+		&Capability[LogActivityInput, Activity]{Info: Info{
+			Name: "log_activity", Title: "Log activity", Toolset: "activities",
+			Description: "Record a note, email, call, meeting or task against a contact, a deal and/or a company " +
+				"(at least one of contact_id, deal_id, company_id). occurred_at defaults to now. Returns the activity.",
+			REST: &Route{Method: http.MethodPost, Path: "/v1/activities", Status: http.StatusCreated},
+		}, Handle: h.create},
+		&Capability[ActivityIDInput, Activity]{Info: Info{
+			Name: "get_activity", Title: "Get activity", Toolset: "activities",
+			Description: "Fetch one activity by id (act_…). Returns the activity with its type, subject, body, links and occurred_at.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/activities/{id}", Status: http.StatusOK},
+		}, Handle: h.get},
+		&Capability[UpdateActivityInput, Activity]{Info: Info{
+			Name: "update_activity", Title: "Update activity", Toolset: "activities",
+			Description: "Change an activity. Only the fields you pass change; null clears subject, body or a link, " +
+				"but an activity must keep at least one of contact_id, deal_id, company_id. Returns the updated activity.",
+			Annotations: Annotations{Destructive: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodPatch, Path: "/v1/activities/{id}", Status: http.StatusOK},
+		}, Handle: h.update},
+		&Capability[ListActivitiesInput, List[Activity]]{Info: Info{
+			Name: "list_activities", Title: "List activities", Toolset: "activities",
+			Description: "List activities, newest first. Filter by contact_id, deal_id, company_id or type, or with " +
+				"filter, e.g. {\"occurred_at\":{\"gte\":\"2026-01-01\"}}. Returns {data, has_more, next_cursor}.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/activities", Status: http.StatusOK},
+		}, Handle: h.list},
+		&Capability[ActivityIDInput, Deleted]{Info: Info{
+			Name: "delete_activity", Title: "Delete activity", Toolset: "activities",
+			Description: "Permanently delete an activity by id. Returns {id, object, deleted: true}.",
+			Annotations: Annotations{Destructive: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodDelete, Path: "/v1/activities/{id}", Status: http.StatusOK},
+		}, Handle: h.remove},
+	}
+}
+
+func activityOut(a store.Activity) Activity {
+	return Activity{ID: a.ID, Object: "activity", Type: a.Type, Subject: a.Subject, Body: a.Body,
+		ContactID: a.ContactID, DealID: a.DealID, CompanyID: a.CompanyID, OccurredAt: a.OccurredAt.UTC(),
+		Metadata: a.Metadata, Mode: string(a.Mode), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+}
+
+var errNoActivityLink = ValidationFailed([]schemas.FieldError{{Message: "needs at least one of contact_id, deal_id or company_id"}})
+
+func (h activityHandlers) create(ctx context.Context, in LogActivityInput) (Activity, error) {
+	if in.ContactID == nil && in.DealID == nil && in.CompanyID == nil {
+		return Activity{}, errNoActivityLink
+	}
+	v := store.Values{"type": in.Type, "subject": in.Subject, "body": in.Body, "contact_id": in.ContactID,
+		"deal_id": in.DealID, "company_id": in.CompanyID, "metadata": orEmpty(in.Metadata)}
+	if in.OccurredAt != nil {
+		v["occurred_at"] = *in.OccurredAt
+	}
+	return h.records.create(ctx, v, nil)
+}
+
+func (h activityHandlers) get(ctx context.Context, in ActivityIDInput) (Activity, error) {
+	return h.records.get(ctx, in.ID)
+}
+
+func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (Activity, error) {
+	var bad []schemas.FieldError
+	if in.Type.Set && in.Type.Null {
+		bad = append(bad, schemas.FieldError{Field: "type", Message: "cannot be null"})
+	}
+	if in.OccurredAt.Set && in.OccurredAt.Null {
+		bad = append(bad, schemas.FieldError{Field: "occurred_at", Message: "cannot be null"})
+	}
+	if bad != nil {
+		return Activity{}, ValidationFailed(bad)
+	}
+	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
+	setIf(ch.Set, "type", in.Type)
+	setIf(ch.Set, "subject", in.Subject)
+	setIf(ch.Set, "body", in.Body)
+	setIf(ch.Set, "contact_id", in.ContactID)
+	setIf(ch.Set, "deal_id", in.DealID)
+	setIf(ch.Set, "company_id", in.CompanyID)
+	setIf(ch.Set, "occurred_at", in.OccurredAt)
+	return h.records.update(ctx, in.ID, ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
+		links := 0
+		for col, now := range map[string]*string{"contact_id": cur.ContactID, "deal_id": cur.DealID, "company_id": cur.CompanyID} {
+			if v, ok := ch.Set[col]; ok {
+				if p, _ := v.(*string); p != nil {
+					links++
+				}
+			} else if now != nil {
+				links++
+			}
+		}
+		if links == 0 {
+			return errNoActivityLink
+		}
+		return nil
+	})
+}
+
+func (h activityHandlers) list(ctx context.Context, in ListActivitiesInput) (List[Activity], error) {
+	short := map[string]any{}
+	for k, v := range map[string]string{"contact_id": in.ContactID, "deal_id": in.DealID, "company_id": in.CompanyID, "type": in.Type} {
+		if v != "" {
+			short[k] = v
+		}
+	}
+	return h.records.list(ctx, in.Page, in.Filter, short)
+}
+
+func (h activityHandlers) remove(ctx context.Context, in ActivityIDInput) (Deleted, error) {
+	return h.records.delete(ctx, in.ID)
+}
+
+// deleteOrphanActivities deletes the activities matching cond (with $3 = id) that a
+// deletion would leave linked to nothing, returning their events.
+func deleteOrphanActivities(ctx context.Context, tx *store.Tx, cond, id string) ([]store.NewEvent, error) {
+	gone, err := store.DeleteWhere(ctx, tx, store.Activities, cond, id)
+	evs := make([]store.NewEvent, len(gone))
+	for i, a := range gone {
+		evs[i] = event("activity.deleted", activityOut(a), nil)
+	}
+	return evs, err
+}

@@ -1,0 +1,296 @@
+package tools
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// Deal is an opportunity moving through a pipeline's stages.
+type Deal struct {
+	ID               string         `json:"id" doc:"Unique id, starting with deal_."`
+	Object           string         `json:"object" enum:"deal" doc:"Always \"deal\"."`
+	Title            string         `json:"title"`
+	ValueCents       *int64         `json:"value_cents" doc:"Value in the currency's minor unit (cents)."`
+	Currency         string         `json:"currency" doc:"ISO 4217 code, such as USD."`
+	Pipeline         string         `json:"pipeline" doc:"Key of the deal's pipeline."`
+	Stage            string         `json:"stage" doc:"Key of the deal's stage within its pipeline."`
+	CloseDate        *string        `json:"close_date" format:"date" doc:"Expected or actual close date (YYYY-MM-DD)."`
+	CompanyID        *string        `json:"company_id"`
+	PrimaryContactID *string        `json:"primary_contact_id"`
+	Metadata         map[string]any `json:"metadata"`
+	Mode             string         `json:"mode" enum:"live,test"`
+	CreatedAt        time.Time      `json:"created_at"`
+	UpdatedAt        time.Time      `json:"updated_at"`
+}
+
+// CreateDealInput is the body of create_deal.
+type CreateDealInput struct {
+	Title            string         `json:"title" minLength:"1" maxLength:"500" doc:"What is being sold, e.g. \"Acme — 50 seats\"."`
+	ValueCents       *int64         `json:"value_cents,omitempty" minimum:"0" maximum:"9007199254740991" doc:"Value in minor units (cents): 1250000 is 12,500.00."`
+	Currency         *string        `json:"currency,omitempty" pattern:"^[A-Za-z]{3}$" doc:"ISO 4217 code; default USD."`
+	Pipeline         *string        `json:"pipeline,omitempty" maxLength:"100" doc:"Pipeline key; default: the workspace's default pipeline (sales)."`
+	Stage            *string        `json:"stage,omitempty" maxLength:"100" doc:"Stage key in that pipeline; default: its first stage (lead)."`
+	CloseDate        *string        `json:"close_date,omitempty" format:"date" doc:"Expected close date, YYYY-MM-DD."`
+	CompanyID        *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company buying (cmp_…)."`
+	PrimaryContactID *string        `json:"primary_contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Main contact (con_…)."`
+	Metadata         map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data."`
+}
+
+// UpdateDealInput changes only the fields present; null clears one.
+type UpdateDealInput struct {
+	ID               string                           `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal to change (deal_…)."`
+	Title            schemas.Nullable[string]         `json:"title,omitzero" minLength:"1" maxLength:"500" doc:"New title (cannot be null)."`
+	ValueCents       schemas.Nullable[int64]          `json:"value_cents,omitzero" minimum:"0" maximum:"9007199254740991" doc:"New value in cents, or null."`
+	Currency         schemas.Nullable[string]         `json:"currency,omitzero" pattern:"^[A-Za-z]{3}$" doc:"New ISO 4217 code (cannot be null)."`
+	Pipeline         schemas.Nullable[string]         `json:"pipeline,omitzero" maxLength:"100" doc:"Move to this pipeline (to its first stage unless stage is given)."`
+	Stage            schemas.Nullable[string]         `json:"stage,omitzero" maxLength:"100" doc:"Move to this stage of the deal's pipeline."`
+	CloseDate        schemas.Nullable[string]         `json:"close_date,omitzero" format:"date" doc:"New close date, or null."`
+	CompanyID        schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
+	PrimaryContactID schemas.Nullable[string]         `json:"primary_contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
+	Metadata         schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+}
+
+// MoveDealStageInput moves a deal to a stage.
+type MoveDealStageInput struct {
+	ID       string  `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal (deal_…)."`
+	Stage    string  `json:"stage" minLength:"1" maxLength:"100" doc:"Key of the target stage."`
+	Pipeline *string `json:"pipeline,omitempty" maxLength:"100" doc:"Move into this pipeline as well; default: stay in the deal's pipeline."`
+}
+
+// DealIDInput names one deal.
+type DealIDInput struct {
+	ID string `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal (deal_…)."`
+}
+
+type dealFilter struct{}
+
+func (dealFilter) spec() filter.Spec { return store.Deals.Filters }
+
+// ListDealsInput filters and pages the deal list.
+type ListDealsInput struct {
+	Stage     string             `json:"stage,omitempty" maxLength:"100" doc:"Only deals in this stage."`
+	Pipeline  string             `json:"pipeline,omitempty" maxLength:"100" doc:"Only deals in this pipeline."`
+	CompanyID string             `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only deals of this company."`
+	Filter    Filter[dealFilter] `json:"filter,omitempty"`
+	Page
+}
+
+type dealHandlers struct {
+	records[store.Deal, Deal]
+}
+
+func dealTools(s *store.Store) []Tool {
+	h := dealHandlers{records[store.Deal, Deal]{s: s, table: store.Deals, out: dealOut, onUpdate: dealMoved}}
+	h.onDelete = func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
+		evs, err := deleteOrphanActivities(ctx, tx, "deal_id = $3 AND contact_id IS NULL AND company_id IS NULL", id)
+		if err != nil {
+			return nil, err
+		}
+		more, err := unlink(ctx, tx, store.Activities, activityOut, "deal_id", id)
+		return append(evs, more...), err
+	}
+	return []Tool{
+		&Capability[CreateDealInput, Deal]{Info: Info{
+			Name: "create_deal", Title: "Create deal", Toolset: "deals",
+			Description: "Create an opportunity. title is required; value_cents is in minor units (cents) of currency " +
+				"(default USD). Without pipeline it goes to the default pipeline, without stage to its first stage; an " +
+				"unknown pipeline or stage fails with valid_options. Link company_id and primary_contact_id. Returns the deal.",
+			REST: &Route{Method: http.MethodPost, Path: "/v1/deals", Status: http.StatusCreated},
+		}, Handle: h.create},
+		&Capability[DealIDInput, Deal]{Info: Info{
+			Name: "get_deal", Title: "Get deal", Toolset: "deals",
+			Description: "Fetch one deal by id (deal_…). Returns the deal with its pipeline and stage.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/deals/{id}", Status: http.StatusOK},
+		}, Handle: h.get},
+		&Capability[UpdateDealInput, Deal]{Info: Info{
+			Name: "update_deal", Title: "Update deal", Toolset: "deals",
+			Description: "Change a deal: any of title, value_cents, currency, pipeline, stage, close_date, company_id, " +
+				"primary_contact_id, metadata. Only the fields you pass change; null clears optional ones. A stage " +
+				"change records deal.stage_changed. Returns the updated deal.",
+			Annotations: Annotations{Destructive: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodPatch, Path: "/v1/deals/{id}", Status: http.StatusOK},
+		}, Handle: h.update},
+		&Capability[MoveDealStageInput, Deal]{Info: Info{
+			Name: "move_deal_stage", Title: "Move deal stage", Toolset: "deals",
+			Description: "Move a deal to another stage (and optionally another pipeline). Fires deal.stage_changed. " +
+				"An unknown stage fails with valid_options listing the pipeline's stages. Returns the updated deal.",
+			Annotations: Annotations{Idempotent: true},
+			REST:        &Route{Method: http.MethodPost, Path: "/v1/deals/{id}/move_stage", Status: http.StatusOK},
+		}, Handle: h.move},
+		&Capability[ListDealsInput, List[Deal]]{Info: Info{
+			Name: "list_deals", Title: "List deals", Toolset: "deals",
+			Description: "List deals, newest first. Filter by stage, pipeline or company_id, or with filter, e.g. " +
+				"{\"value_cents\":{\"gte\":1000000},\"close_date\":{\"lt\":\"2027-01-01\"}}. Returns {data, has_more, next_cursor}.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/deals", Status: http.StatusOK},
+		}, Handle: h.list},
+		&Capability[DealIDInput, Deleted]{Info: Info{
+			Name: "delete_deal", Title: "Delete deal", Toolset: "deals",
+			Description: "Permanently delete a deal. Activities about only this deal are deleted with it; others keep " +
+				"existing with deal_id cleared. Returns {id, object, deleted: true}.",
+			Annotations: Annotations{Destructive: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodDelete, Path: "/v1/deals/{id}", Status: http.StatusOK},
+		}, Handle: h.remove},
+	}
+}
+
+func dealOut(d store.Deal) Deal {
+	out := Deal{ID: d.ID, Object: "deal", Title: d.Title, ValueCents: d.ValueCents, Currency: d.Currency,
+		Pipeline: d.Pipeline, Stage: d.Stage, CompanyID: d.CompanyID, PrimaryContactID: d.PrimaryContactID,
+		Metadata: d.Metadata, Mode: string(d.Mode), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+	if d.CloseDate != nil {
+		s := d.CloseDate.Format(time.DateOnly)
+		out.CloseDate = &s
+	}
+	return out
+}
+
+// dealMoved adds deal.stage_changed and deal.pipeline_changed to a deal update that moved it.
+func dealMoved(before, after Deal, prev map[string]any) []store.NewEvent {
+	var evs []store.NewEvent
+	if _, ok := prev["pipeline"]; ok {
+		evs = append(evs, store.NewEvent{Type: "deal.pipeline_changed", Data: Encode(map[string]any{
+			"object": after, "previous_attributes": prev, "old_pipeline": before.Pipeline, "new_pipeline": after.Pipeline})})
+	}
+	if _, ok := prev["stage"]; ok || before.Pipeline != after.Pipeline {
+		evs = append(evs, store.NewEvent{Type: "deal.stage_changed", Data: Encode(map[string]any{
+			"object": after, "previous_attributes": prev, "pipeline": after.Pipeline,
+			"old_stage": before.Stage, "new_stage": after.Stage})})
+	}
+	return evs
+}
+
+// currency normalises and checks an ISO 4217 code.
+func currency(code string) (string, error) {
+	up := strings.ToUpper(code)
+	if !currencies[up] {
+		e := NewError(CodeValidationFailed, "Invalid input: currency %q is not an ISO 4217 code (such as USD, EUR, GBP).", code)
+		e.Param = "currency"
+		return "", e
+	}
+	return up, nil
+}
+
+// date parses a YYYY-MM-DD close date (already format-checked by the schema).
+func date(s *string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := time.Parse(time.DateOnly, *s)
+	if err != nil {
+		e := NewError(CodeValidationFailed, "Invalid input: close_date must be a date like 2026-12-31.")
+		e.Param = "close_date"
+		return nil, e
+	}
+	return &d, nil
+}
+
+func (h dealHandlers) create(ctx context.Context, in CreateDealInput) (Deal, error) {
+	cur := "USD"
+	if in.Currency != nil {
+		var err error
+		if cur, err = currency(*in.Currency); err != nil {
+			return Deal{}, err
+		}
+	}
+	closeDate, err := date(in.CloseDate)
+	if err != nil {
+		return Deal{}, err
+	}
+	v := store.Values{"title": in.Title, "value_cents": in.ValueCents, "currency": cur, "close_date": closeDate,
+		"company_id": in.CompanyID, "primary_contact_id": in.PrimaryContactID, "metadata": orEmpty(in.Metadata)}
+	return h.records.create(ctx, v, func(ctx context.Context, tx *store.Tx, v store.Values) error {
+		p, s, err := store.ResolveStage(ctx, tx, deref(in.Pipeline), deref(in.Stage))
+		v["pipeline"], v["stage"] = p, s
+		return err
+	})
+}
+
+func (h dealHandlers) get(ctx context.Context, in DealIDInput) (Deal, error) {
+	return h.records.get(ctx, in.ID)
+}
+
+func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, error) {
+	var bad []schemas.FieldError
+	for name, v := range map[string]schemas.Nullable[string]{"title": in.Title, "currency": in.Currency, "pipeline": in.Pipeline, "stage": in.Stage} {
+		if v.Set && v.Null {
+			bad = append(bad, schemas.FieldError{Field: name, Message: "cannot be null"})
+		}
+	}
+	if bad != nil {
+		return Deal{}, ValidationFailed(bad)
+	}
+	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
+	setIf(ch.Set, "title", in.Title)
+	setIf(ch.Set, "value_cents", in.ValueCents)
+	if in.Currency.Set {
+		c, err := currency(in.Currency.Value)
+		if err != nil {
+			return Deal{}, err
+		}
+		ch.Set["currency"] = c
+	}
+	if in.CloseDate.Set {
+		d, err := date(in.CloseDate.Ptr())
+		if err != nil {
+			return Deal{}, err
+		}
+		ch.Set["close_date"] = d
+	}
+	setIf(ch.Set, "company_id", in.CompanyID)
+	setIf(ch.Set, "primary_contact_id", in.PrimaryContactID)
+	return h.records.update(ctx, in.ID, ch, h.placeIn(in.Pipeline.Ptr(), in.Stage.Ptr()))
+}
+
+// placeIn resolves a requested pipeline and/or stage against the deal's current place.
+func (h dealHandlers) placeIn(pipeline, stage *string) prepareUpdate[store.Deal] {
+	return func(ctx context.Context, tx *store.Tx, cur store.Deal, ch *store.Changes) error {
+		if pipeline == nil && stage == nil {
+			return nil
+		}
+		p, s := cur.Pipeline, deref(stage)
+		if pipeline != nil && *pipeline != cur.Pipeline {
+			p = *pipeline
+		} else if stage == nil {
+			return nil // same pipeline, no stage: nothing moves
+		}
+		p, s, err := store.ResolveStage(ctx, tx, p, s)
+		if err != nil {
+			return err
+		}
+		ch.Set["pipeline"], ch.Set["stage"] = p, s
+		return nil
+	}
+}
+
+func (h dealHandlers) move(ctx context.Context, in MoveDealStageInput) (Deal, error) {
+	return h.records.update(ctx, in.ID, store.Changes{Set: map[string]any{}}, h.placeIn(in.Pipeline, &in.Stage))
+}
+
+func (h dealHandlers) list(ctx context.Context, in ListDealsInput) (List[Deal], error) {
+	short := map[string]any{}
+	for k, v := range map[string]string{"stage": in.Stage, "pipeline": in.Pipeline, "company_id": in.CompanyID} {
+		if v != "" {
+			short[k] = v
+		}
+	}
+	return h.records.list(ctx, in.Page, in.Filter, short)
+}
+
+func (h dealHandlers) remove(ctx context.Context, in DealIDInput) (Deleted, error) {
+	return h.records.delete(ctx, in.ID)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,71 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// Event is one entry of the workspace's event log.
+type Event struct {
+	ID        string         `json:"id" doc:"Unique id, starting with evt_."`
+	Object    string         `json:"object" enum:"event" doc:"Always \"event\"."`
+	Type      string         `json:"type" doc:"What happened: contact.created, deal.updated, deal.stage_changed, …"`
+	Data      map[string]any `json:"data" doc:"object: the record after the change (before it, for deletions); previous_attributes: for updates, the changed fields' old values."`
+	Mode      string         `json:"mode" enum:"live,test"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// EventIDInput names one event.
+type EventIDInput struct {
+	ID string `json:"id" pattern:"^evt_[a-z2-7]{26}$" doc:"Id of the event (evt_…)."`
+}
+
+type eventFilter struct{}
+
+func (eventFilter) spec() filter.Spec { return store.Events.Filters }
+
+// ListEventsInput filters and pages the event log.
+type ListEventsInput struct {
+	Type   string              `json:"type,omitempty" maxLength:"100" doc:"Only events of this type, such as deal.stage_changed."`
+	Filter Filter[eventFilter] `json:"filter,omitempty"`
+	Page
+}
+
+func eventTools(s *store.Store) []Tool {
+	r := records[store.Event, Event]{s: s, table: store.Events, out: eventOut}
+	return []Tool{
+		&Capability[ListEventsInput, List[Event]]{Info: Info{
+			Name: "list_events", Title: "List events", Toolset: "events",
+			Description: "List the event log, newest first: every create, update and delete in this workspace and " +
+				"mode (contact.created, deal.updated, deal.stage_changed, …). Filter by type, or with filter, e.g. " +
+				"{\"type\":{\"ilike\":\"deal.%\"},\"created_at\":{\"gte\":\"2026-11-01\"}}. Returns {data, has_more, next_cursor}.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/events", Status: http.StatusOK},
+		}, Handle: func(ctx context.Context, in ListEventsInput) (List[Event], error) {
+			short := map[string]any{}
+			if in.Type != "" {
+				short["type"] = in.Type
+			}
+			return r.list(ctx, in.Page, in.Filter, short)
+		}},
+		&Capability[EventIDInput, Event]{Info: Info{
+			Name: "get_event", Title: "Get event", Toolset: "events",
+			Description: "Fetch one event by id (evt_…). Returns the event with its data.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/events/{id}", Status: http.StatusOK},
+		}, Handle: func(ctx context.Context, in EventIDInput) (Event, error) { return r.get(ctx, in.ID) }},
+	}
+}
+
+func eventOut(e store.Event) Event {
+	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), CreatedAt: e.CreatedAt.UTC()}
+	if err := json.Unmarshal(e.Data, &out.Data); err != nil {
+		out.Data = map[string]any{} // unreachable: data is JSON written by RecordEvents
+	}
+	return out
+}

@@ -1,0 +1,242 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/filter"
+)
+
+// storeRow is what store tables hold.
+type storeRow interface{ Position() store.Cursor }
+
+// records is the one implementation of get, list, create, update and delete for a record
+// kind: every write records its event in the same transaction.
+type records[R storeRow, Out any] struct {
+	s     *store.Store
+	table *store.Table[R]
+	out   func(R) Out
+	// onUpdate adds events for an update beyond <kind>.updated (deal.stage_changed).
+	onUpdate func(before, after Out, prev map[string]any) []store.NewEvent
+	// onDelete clears references to the record before it is deleted, returning their events.
+	onDelete func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error)
+}
+
+func (r records[R, Out]) kind() string { return r.table.Kind }
+
+// inTx runs fn in a transaction for the caller of ctx.
+func inTx(ctx context.Context, s *store.Store, fn func(tx *store.Tx) error) error {
+	t, ok := auth.CallerFrom(ctx)
+	if !ok {
+		return errors.New("tools: no caller in context")
+	}
+	return s.InTx(ctx, t, fn)
+}
+
+func (r records[R, Out]) get(ctx context.Context, id string) (Out, error) {
+	var out Out
+	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+		row, err := store.Get(ctx, tx, r.table, id)
+		if err == nil {
+			out = r.out(row)
+		}
+		return err
+	})
+	return out, r.fail(id, err)
+}
+
+func (r records[R, Out]) list(ctx context.Context, page Page, filters ...map[string]any) (List[Out], error) {
+	var out List[Out]
+	after, err := page.after(r.kind())
+	if err != nil {
+		return out, err
+	}
+	err = inTx(ctx, r.s, func(tx *store.Tx) error {
+		p, err := store.List(ctx, tx, r.table, store.ListParams{Filters: filters, Limit: page.Limit, After: after})
+		if err == nil {
+			out = listOf(p, r.out)
+		}
+		return err
+	})
+	return out, r.fail("", err)
+}
+
+// create inserts a record; prepare may complete the values inside the transaction.
+func (r records[R, Out]) create(ctx context.Context, v store.Values, prepare func(context.Context, *store.Tx, store.Values) error) (Out, error) {
+	var out Out
+	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+		if prepare != nil {
+			if err := prepare(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+		row, err := store.Insert(ctx, tx, r.table, v)
+		if err != nil {
+			return err
+		}
+		out = r.out(row)
+		return tx.RecordEvents(ctx, event(r.kind()+".created", out, nil))
+	})
+	return out, r.fail("", err)
+}
+
+// update changes a record; prepare may adjust the changes given the locked current record.
+func (r records[R, Out]) update(ctx context.Context, id string, ch store.Changes, prepare prepareUpdate[R]) (Out, error) {
+	var out Out
+	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+		before, after, err := store.Update(ctx, tx, r.table, id, func(cur R) (store.Changes, error) {
+			if prepare == nil {
+				return ch, nil
+			}
+			return ch, prepare(ctx, tx, cur, &ch)
+		})
+		if err != nil {
+			return err
+		}
+		out = r.out(after)
+		evs, err := r.updateEvents(r.out(before), out)
+		if err != nil {
+			return err
+		}
+		return tx.RecordEvents(ctx, evs...)
+	})
+	return out, r.fail(id, err)
+}
+
+// prepareUpdate completes an update's changes from the current, locked record.
+type prepareUpdate[R any] func(ctx context.Context, tx *store.Tx, cur R, ch *store.Changes) error
+
+// updateEvents is <kind>.updated with the changed fields' old values, plus any extra
+// events; nothing when nothing changed.
+func (r records[R, Out]) updateEvents(before, after Out) ([]store.NewEvent, error) {
+	prev, err := changed(before, after)
+	if err != nil || len(prev) == 0 {
+		return nil, err
+	}
+	evs := []store.NewEvent{event(r.kind()+".updated", after, prev)}
+	if r.onUpdate != nil {
+		evs = append(evs, r.onUpdate(before, after, prev)...)
+	}
+	return evs, nil
+}
+
+func (r records[R, Out]) delete(ctx context.Context, id string) (Deleted, error) {
+	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+		var evs []store.NewEvent
+		if r.onDelete != nil {
+			var err error
+			if evs, err = r.onDelete(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		row, err := store.Delete(ctx, tx, r.table, id)
+		if err != nil {
+			return err
+		}
+		return tx.RecordEvents(ctx, append(evs, event(r.kind()+".deleted", r.out(row), nil))...)
+	})
+	if err != nil {
+		return Deleted{}, r.fail(id, err)
+	}
+	return Deleted{ID: id, Object: r.kind(), Deleted: true}, nil
+}
+
+// unlink clears column of table wherever it names id, returning <kind>.updated events.
+func unlink[R storeRow, Out any](ctx context.Context, tx *store.Tx, table *store.Table[R], out func(R) Out, column, id string) ([]store.NewEvent, error) {
+	rows, err := store.Unlink(ctx, tx, table, column, id)
+	evs := make([]store.NewEvent, len(rows))
+	for i, row := range rows {
+		evs[i] = event(table.Kind+".updated", out(row), map[string]any{column: id})
+	}
+	return evs, err
+}
+
+// fail maps a store failure about record id onto the caller-facing error.
+func (r records[R, Out]) fail(id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *Error
+	var ref *store.InvalidReferenceError
+	var opt *store.UnknownOptionError
+	var fe *filter.Error
+	switch {
+	case errors.As(err, &te):
+		return te
+	case errors.Is(err, store.ErrNotFound):
+		return NotFound(r.kind(), id)
+	case errors.As(err, &ref):
+		e := NewError(CodeInvalidReference, "%s does not name a %s in this workspace and mode. Check the id, or create the record first.",
+			ref.Field, referencedKind(ref.Field))
+		e.Param = ref.Field
+		return e
+	case errors.As(err, &opt):
+		e := NewError(CodeValidationFailed, "%q is not a %s of this workspace. Use one of the valid options.", opt.Value, opt.Field)
+		e.Param, e.ValidOptions = opt.Field, opt.Valid
+		return e
+	case errors.As(err, &fe):
+		e := NewError(CodeInvalidFilter, "%s", fe.Message)
+		e.Param, e.ValidOptions = fe.Param, fe.ValidOptions
+		return e
+	}
+	return fmt.Errorf("%s %s: %w", r.kind(), id, err)
+}
+
+func referencedKind(field string) string {
+	switch field {
+	case "company_id":
+		return "company"
+	case "contact_id", "primary_contact_id":
+		return "contact"
+	case "deal_id":
+		return "deal"
+	}
+	return "record"
+}
+
+// event builds a log entry: data.object is the record after the change and, for updates,
+// data.previous_attributes holds the changed fields' old values.
+func event(typ string, object any, prev map[string]any) store.NewEvent {
+	data := map[string]any{"object": object}
+	if prev != nil {
+		data["previous_attributes"] = prev
+	}
+	return store.NewEvent{Type: typ, Data: Encode(data)}
+}
+
+// changed returns the old values of the fields that differ between two versions of a
+// record, ignoring updated_at.
+func changed(before, after any) (map[string]any, error) {
+	var b, a map[string]any
+	if err := json.Unmarshal(Encode(before), &b); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(Encode(after), &a); err != nil {
+		return nil, err
+	}
+	prev := map[string]any{}
+	for k, v := range b {
+		if k != "updated_at" && !reflect.DeepEqual(v, a[k]) {
+			prev[k] = v
+		}
+	}
+	return prev, nil
+}
+
+// Filter is a structured list filter over the fields of spec S (see package filter); its
+// schema documents the fields for models and OpenAPI.
+type Filter[S filterSpec] map[string]any
+
+type filterSpec interface{ spec() filter.Spec }
+
+// Schema describes the filter of S.
+func (Filter[S]) Schema(huma.Registry) *huma.Schema {
+	var s S
+	return &huma.Schema{Extensions: s.spec().Schema()}
+}
