@@ -53,8 +53,8 @@ func TestDealValidation(t *testing.T) {
 	foreignCompany := e.create("companies", e.Other, map[string]any{"name": "Globex"})
 	testCompany := e.create("companies", e.Test, map[string]any{"name": "Test Co"})
 	for _, c := range []struct {
-		body         map[string]any
-		status       int
+		body        map[string]any
+		status      int
 		code, param string
 	}{
 		{map[string]any{}, 422, "validation_failed", "title"},

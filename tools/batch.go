@@ -42,7 +42,9 @@ func batchUpsertContacts(s *store.Store) Tool {
 			"nothing is written. Returns one result per row, in input order: created, updated or error.",
 		Annotations: Annotations{Destructive: true},
 		REST:        &Route{Method: http.MethodPost, Path: "/v1/contacts/batch", Status: http.StatusOK},
-	}, Handle: func(ctx context.Context, in BatchContactsInput) (BatchResult, error) { return importContacts(ctx, s, in) }}
+	}, Handle: func(ctx context.Context, in BatchContactsInput) (BatchResult, error) {
+		return importContacts(ctx, s, in)
+	}}
 }
 
 func importContacts(ctx context.Context, s *store.Store, in BatchContactsInput) (BatchResult, error) {
