@@ -27,6 +27,7 @@ type env struct {
 	Live  string // workspace A, live mode
 	Test  string // workspace A, test mode
 	Other string // workspace B, live mode
+	Srv   *server.Server
 }
 
 func setup(t *testing.T) *env {
@@ -43,7 +44,7 @@ func setup(t *testing.T) *env {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, URL: hs.URL, Store: s}
+	e := &env{t: t, URL: hs.URL, Store: s, Srv: srv}
 	e.Live = e.key("acme", auth.Live)
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)

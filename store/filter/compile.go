@@ -131,7 +131,7 @@ func splitOps(name string, v any) ([]opValue, *Error) {
 func unknownOp(o opValue, ops []Op) *Error {
 	valid := opStrings(ops)
 	return &Error{Param: o.param, ValidOptions: valid, Message: fmt.Sprintf(
-		"Unknown filter op %s; this field takes: %s.", quote(string(o.op)), strings.Join(valid, ", "))}
+		"Unknown filter op %s in %s; use one of: %s.", quote(string(o.op)), o.param, strings.Join(valid, ", "))}
 }
 
 // invalidValue reports a value rejected for the reason bad.

@@ -26,7 +26,7 @@ func FromQuery(q url.Values) (map[string]any, url.Values, *Error) {
 		name, op, ok := parseKey(key)
 		if !ok {
 			return nil, nil, &Error{Param: key, Message: fmt.Sprintf(
-				"Query parameter %s is not a filter; write filter[field]=value or filter[field][op]=value.", quote(key))}
+				"Query parameter %s is malformed; write filter[field]=value or filter[field][op]=value.", quote(key))}
 		}
 		if len(vals) != 1 {
 			return nil, nil, &Error{Param: key, Message: fmt.Sprintf(

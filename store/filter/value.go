@@ -66,8 +66,10 @@ func checkString(s string) *badValue {
 	return nil
 }
 
+// textValue reads a Text or CIText value.
 func textValue(v any) (any, *badValue) { return stringValue(v) }
 
+// idValue reads an ID value: a non-empty string of at most 64 characters.
 func idValue(v any) (any, *badValue) {
 	s, bad := stringValue(v)
 	switch {
@@ -87,6 +89,7 @@ var jsonNumber = regexp.MustCompile(`^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-
 // errOutOfRange marks a number too large for the type it must fit.
 var errOutOfRange = errors.New("out of range")
 
+// integerValue reads an Integer value as an int64, from a number or a decimal string.
 func integerValue(v any) (any, *badValue) {
 	var n int64
 	var err error
@@ -149,6 +152,7 @@ func floatToInt(f float64) (int64, error) {
 	return int64(f), nil
 }
 
+// dateValue reads a Date value, "YYYY-MM-DD", as midnight UTC.
 func dateValue(v any) (any, *badValue) {
 	s, bad := stringValue(v)
 	if bad != nil {
@@ -161,6 +165,7 @@ func dateValue(v any) (any, *badValue) {
 	return t, nil
 }
 
+// timestampValue reads a Timestamp value, RFC 3339 or "YYYY-MM-DD" (midnight UTC), in UTC.
 func timestampValue(v any) (any, *badValue) {
 	const must = "must be a timestamp like 2026-01-31T09:30:00Z (RFC 3339) or a date like 2026-01-31"
 	s, bad := stringValue(v)
@@ -176,6 +181,7 @@ func timestampValue(v any) (any, *badValue) {
 	return nil, reject(must)
 }
 
+// enumValue reads an Enum value, which must be one of values.
 func enumValue(v any, values []string) (any, *badValue) {
 	s, ok := v.(string)
 	for _, allowed := range values {
@@ -186,6 +192,7 @@ func enumValue(v any, values []string) (any, *badValue) {
 	return nil, &badValue{must: "must be one of: " + strings.Join(values, ", "), options: values}
 }
 
+// boolValue reads a Bool value: a JSON bool, or "true" or "false".
 func boolValue(v any) (any, *badValue) {
 	switch x := v.(type) {
 	case bool:

@@ -1,0 +1,155 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// isolationSamples gives every capability arguments that aim at workspace A's records;
+// {contact}, {company}, {deal}, {activity} and {event} stand for their ids. A capability
+// without a sample fails TestEveryCapabilityIsIsolated, so none ships unchecked.
+var isolationSamples = map[string]string{
+	"create_contact":        `{"email":"iso@x.com","company_id":"{company}"}`,
+	"get_contact":           `{"id":"{contact}"}`,
+	"update_contact":        `{"id":"{contact}","first_name":"Mallory"}`,
+	"delete_contact":        `{"id":"{contact}"}`,
+	"list_contacts":         `{}`,
+	"batch_upsert_contacts": `{"contacts":[{"email":"iso@x.com","company_id":"{company}"}],"dedup_on":["email"]}`,
+	"create_company":        `{"name":"Mallory Inc"}`,
+	"get_company":           `{"id":"{company}"}`,
+	"update_company":        `{"id":"{company}","name":"Mallory"}`,
+	"delete_company":        `{"id":"{company}"}`,
+	"list_companies":        `{}`,
+	"create_deal":           `{"title":"x","primary_contact_id":"{contact}"}`,
+	"get_deal":              `{"id":"{deal}"}`,
+	"update_deal":           `{"id":"{deal}","title":"Mallory"}`,
+	"move_deal_stage":       `{"id":"{deal}","stage":"won"}`,
+	"delete_deal":           `{"id":"{deal}"}`,
+	"list_deals":            `{}`,
+	"log_activity":          `{"type":"note","deal_id":"{deal}"}`,
+	"get_activity":          `{"id":"{activity}"}`,
+	"update_activity":       `{"id":"{activity}","subject":"Mallory"}`,
+	"delete_activity":       `{"id":"{activity}"}`,
+	"list_activities":       `{}`,
+	"search":                `{"q":"isolation"}`,
+	"list_events":           `{}`,
+	"get_event":             `{"id":"{event}"}`,
+}
+
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|evt)_[a-z2-7]{26}`)
+
+// TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
+// workspace's key and with the other mode's key, aimed at one workspace's records: reads
+// and writes by id answer not_found, references answer invalid_reference, lists and search
+// show none of them, and the records are unchanged.
+func TestEveryCapabilityIsIsolated(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	company := e.create("companies", e.Live, map[string]any{"name": "Isolation Inc", "domain": "isolation.example"})
+	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
+	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
+	activity := e.create("activities", e.Live, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
+	event := e.lastEvent(e.Live, "activity.created")["id"].(string)
+	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event} {
+			b.Write(e.call("GET", p, e.Live, nil).must(t, 200).Raw)
+		}
+		return b.String()
+	}
+	before := snapshot()
+
+	for _, key := range []string{e.Other, e.Test} {
+		cs := e.mcpSession(key, "2025-06-18")
+		for _, entry := range e.Srv.Registry.Entries() {
+			sample, ok := isolationSamples[entry.Name]
+			if !ok {
+				t.Errorf("%s has no isolation sample: add one to isolationSamples", entry.Name)
+				continue
+			}
+			for k, v := range ownIDs {
+				sample = strings.ReplaceAll(sample, k, v)
+			}
+			var args map[string]any
+			if err := json.Unmarshal([]byte(sample), &args); err != nil {
+				t.Fatal(err)
+			}
+			mcpRes := tool(t, cs, entry.Name, args)
+			mcpBody := []byte(text(t, mcpRes))
+			r := e.restCall(entry.REST.Method, entry.REST.Path, key, args)
+			for surface, body := range map[string][]byte{"MCP": mcpBody, "REST": r.Raw} {
+				checkIsolated(t, entry.Name+" via "+surface, args, body, ownIDs)
+			}
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Fatalf("another tenant changed workspace A's records:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// checkIsolated asserts the outcome of one call aimed at another tenant's records.
+func checkIsolated(t *testing.T, what string, args map[string]any, body []byte, own map[string]string) {
+	t.Helper()
+	var parsed map[string]any
+	if err := json.Unmarshal(body, &parsed); err != nil {
+		t.Fatalf("%s: %s", what, body)
+	}
+	code := ""
+	if e, ok := parsed["error"].(map[string]any); ok {
+		code, _ = e["code"].(string)
+	}
+	_, byID := args["id"]
+	refs := false
+	for k, v := range args {
+		if k != "id" && recordID.MatchString(strings.Join(strings.Fields(toJSON(v)), "")) {
+			refs = true
+		}
+	}
+	switch {
+	case byID && code != "not_found":
+		t.Errorf("%s: want not_found, got %s", what, body)
+	case !byID && refs && code != "invalid_reference":
+		t.Errorf("%s: want invalid_reference, got %s", what, body)
+	case !byID && !refs:
+		for _, id := range own {
+			if strings.Contains(string(body), id) {
+				t.Errorf("%s leaks %s: %s", what, id, body)
+			}
+		}
+	}
+}
+
+// restCall calls a REST route with args the way a client would: path parameters in the
+// path, the rest in the query (GET, DELETE) or the JSON body.
+func (e *env) restCall(method, path, key string, args map[string]any) resp {
+	e.t.Helper()
+	rest := map[string]any{}
+	for k, v := range args {
+		if strings.Contains(path, "{"+k+"}") {
+			path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v.(string)))
+		} else {
+			rest[k] = v
+		}
+	}
+	if method == http.MethodGet || method == http.MethodDelete {
+		q := url.Values{}
+		for k, v := range rest {
+			q.Set(k, strings.Trim(toJSON(v), `"`))
+		}
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		return e.call(method, path, key, nil)
+	}
+	return e.call(method, path, key, rest)
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
