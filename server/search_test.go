@@ -32,12 +32,12 @@ func TestSearch(t *testing.T) {
 		{"ada lov", []string{ada}},
 		{"Lovelace", []string{ada}},
 		{"hopp", []string{grace}},
-		{"navy.mil", []string{grace}},             // partial email
-		{"cal-engines", []string{ada, engines}},    // substring of an email and a domain
-		{"analytical", []string{ada, engines}},     // words of an email and a name
-		{"engine", []string{engines, deal, ada}},   // prefix of words
-		{"compiler road", []string{act}},           // activity body
-		{"7946", []string{ada}},                    // phone digits
+		{"navy.mil", []string{grace}},            // partial email
+		{"cal-engines", []string{ada, engines}},  // substring of an email and a domain
+		{"analytical", []string{ada, engines}},   // words of an email and a name
+		{"engine", []string{engines, deal, ada}}, // prefix of words
+		{"compiler road", []string{act}},         // activity body
+		{"7946", []string{ada}},                  // phone digits
 		{"nothing-like-this", nil},
 	} {
 		if got := search(c.q); !sameSet(got, c.want) {
