@@ -22,6 +22,15 @@ fuzz time="30s":
     go test ./store -run '^$' -fuzz FuzzDecodeCursor -fuzztime {{time}}
     go test ./auth -run '^$' -fuzz FuzzParseBearer -fuzztime {{time}}
 
+# Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)
+bench contacts="1000000":
+    go run ./cmd/relmbench -contacts {{contacts}} > docs/performance.md
+
+# Fuzz the filter language
+fuzz-filter time="30s":
+    go test ./store/filter -run '^$' -fuzz FuzzFromQuery -fuzztime {{time}}
+    go test ./store/filter -run '^$' -fuzz FuzzCompile -fuzztime {{time}}
+
 # Print the OpenAPI document
 openapi:
     go run ./cmd/relm openapi

@@ -44,22 +44,30 @@ func UpsertContacts(ctx context.Context, tx *Tx, rows []ContactRow, dedup bool) 
 		}
 	}
 
-	// One round trip: lock the contacts these emails name, and find unknown companies.
+	// One round trip: lock the contacts these emails name, and find unknown companies. The
+	// lookups must use the indexes even when the planner's statistics are stale (a table
+	// that an import is filling fast looks small), so sequential scans are off meanwhile.
 	b := &pgx.Batch{}
 	var existing []Contact
 	var unknown []string
-	b.Queue(`SELECT `+Contacts.cols+` FROM contacts WHERE workspace_id = $1 AND mode = $2 AND lower(email) = ANY($3) FOR UPDATE`,
+	b.Queue(`SET LOCAL enable_seqscan = off`)
+	b.Queue(`SELECT `+Contacts.cols+` FROM contacts
+		WHERE workspace_id = $1 AND mode = $2 AND lower(email) = ANY($3) AND email IS NOT NULL FOR UPDATE`,
 		tx.t.WorkspaceID, tx.t.Mode, emails).Query(func(rows pgx.Rows) error {
 		var err error
 		existing, err = Contacts.scan(rows)
 		return err
 	})
-	b.Queue(`SELECT id FROM unnest($3::text[]) AS u(id) EXCEPT SELECT id FROM companies WHERE workspace_id = $1 AND mode = $2`,
-		tx.t.WorkspaceID, tx.t.Mode, companies).Query(func(rows pgx.Rows) error {
-		var err error
-		unknown, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	})
+	if len(companies) > 0 {
+		b.Queue(`SELECT DISTINCT u.id FROM unnest($3::text[]) AS u(id) WHERE NOT EXISTS (
+			SELECT 1 FROM companies c WHERE c.workspace_id = $1 AND c.mode = $2 AND c.id = u.id)`,
+			tx.t.WorkspaceID, tx.t.Mode, companies).Query(func(rows pgx.Rows) error {
+			var err error
+			unknown, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+	}
+	b.Queue(`SET LOCAL enable_seqscan = on`)
 	if err := tx.tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, wrap("import contacts", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -34,23 +35,17 @@ type NewEvent struct {
 	Data json.RawMessage
 }
 
-// RecordEvents appends events to the tenant's log, in order, in one statement, as part of
-// the transaction making the change they describe.
+// RecordEvents appends events to the tenant's log, in order, as part of the transaction
+// making the change they describe. Many events go in with one COPY; created_at comes from
+// the column default (clock_timestamp()), evaluated row by row, so the log keeps their order.
 func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	ids := make([]string, len(evs))
-	types := make([]string, len(evs))
-	data := make([]string, len(evs))
+	rows := make([][]any, len(evs))
 	for i, e := range evs {
-		ids[i], types[i], data[i] = NewID("evt_"), e.Type, string(e.Data)
+		rows[i] = []any{NewID("evt_"), tx.t.WorkspaceID, string(tx.t.Mode), e.Type, e.Data}
 	}
-	// clock_timestamp() increases along the rows, so the log keeps the order given.
-	_, err := tx.tx.Exec(ctx, `
-		INSERT INTO events (id, workspace_id, mode, type, data, created_at)
-		SELECT id, $1, $2, type, data::jsonb, clock_timestamp()
-		FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(id, type, data, n)
-		ORDER BY n`, tx.t.WorkspaceID, tx.t.Mode, ids, types, data)
+	_, err := tx.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "workspace_id", "mode", "type", "data"}, pgx.CopyFromRows(rows))
 	return wrap("record events", err)
 }

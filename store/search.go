@@ -67,6 +67,10 @@ var searchSources = []searchSource{
 	{"activity", "activities", "coalesce(subject, type)", ""},
 }
 
+// searchCandidates caps how many matching records of each kind are ranked: a very common
+// word (a first name in a million contacts) would otherwise rank tens of thousands of rows.
+const searchCandidates = 1000
+
 func (s searchSource) sql(withPattern bool) string {
 	score := "ts_rank(search, to_tsquery('simple', $3))"
 	match := "search @@ to_tsquery('simple', $3)"
@@ -74,8 +78,8 @@ func (s searchSource) sql(withPattern bool) string {
 		score += " + CASE WHEN " + s.sub + " LIKE $4 THEN 0.5 ELSE 0 END"
 		match = "(" + match + " OR " + s.sub + " LIKE $4)"
 	}
-	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM " +
-		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match
+	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM (SELECT * FROM " +
+		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + strconv.Itoa(searchCandidates) + ") AS candidates"
 }
 
 // Search ranks the tenant's records matching the query, best first.
@@ -103,6 +107,11 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 		where = "WHERE (score, id) < (" + q.arg(p.After.Score) + "::float8, " + q.arg(p.After.ID) + ")"
 	}
 	limit := ClampLimit(p.Limit)
+	// With a LIMIT on candidates the planner may prefer a sequential scan that stops early;
+	// for a rare word that reads the whole table. The indexes are always the right path.
+	if _, err := tx.tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return nil, false, wrap("search", err)
+	}
 	rows, err := tx.tx.Query(ctx, `
 		SELECT kind, id, title, score FROM (`+strings.Join(parts, " UNION ALL ")+`) hits `+where+`
 		ORDER BY score DESC, id DESC LIMIT `+q.arg(limit+1), q.args...)
@@ -120,8 +129,9 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 }
 
 // searchTerms turns a query into a prefix tsquery ('ada':* & 'lov':*) whose words contain
-// only letters and digits, and, for queries of three or more characters, a LIKE pattern
-// for substring matches on emails and domains. Neither can carry SQL: both are bound.
+// only letters and digits, and, for a single word of three or more characters (emails and
+// domains have no spaces), a LIKE pattern for substring matches on emails and domains.
+// Neither can carry SQL: both are bound.
 func searchTerms(query string) (string, *string) {
 	var words []string
 	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
@@ -132,7 +142,7 @@ func searchTerms(query string) (string, *string) {
 		}
 	}
 	needle := strings.ToLower(strings.TrimSpace(query))
-	if len([]rune(needle)) < 3 {
+	if len([]rune(needle)) < 3 || strings.ContainsFunc(needle, unicode.IsSpace) {
 		return strings.Join(words, " & "), nil
 	}
 	pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(needle) + "%"

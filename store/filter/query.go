@@ -13,7 +13,7 @@ import (
 // "filter[a][b][c]", "filter[]", "filter[a][]") and a parameter given twice are errors.
 //
 // filter[f]=v becomes {"f": "v"}; filter[f][op]=v becomes {"f": {"op": "v"}}, and both
-// forms of one field merge into the object form.
+// forms of one field merge into the object form. On success the filter is never nil.
 func FromQuery(q url.Values) (map[string]any, url.Values, *Error) {
 	f := map[string]any{}
 	rest := url.Values{}

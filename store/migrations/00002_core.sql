@@ -29,7 +29,7 @@ ALTER TABLE contacts
         REFERENCES companies (workspace_id, mode, id) ON DELETE SET NULL (company_id),
     ADD COLUMN search tsvector GENERATED ALWAYS AS (
         to_tsvector('simple', coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
-            coalesce(regexp_replace(email, '[@.+_-]', ' ', 'g'), '') || ' ' || coalesce(email, '') || ' ' ||
+            coalesce(regexp_replace(email, '[@.+_-]', ' ', 'g'), '') || ' ' ||
             coalesce(phone, '') || ' ' || coalesce(regexp_replace(phone, '[^0-9]', '', 'g'), ''))) STORED;
 CREATE INDEX contacts_search ON contacts USING gin (search);
 CREATE INDEX contacts_email_trgm ON contacts USING gin (lower(email) gin_trgm_ops);
