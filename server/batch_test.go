@@ -49,7 +49,7 @@ func TestBatchUpsert(t *testing.T) {
 
 	// Without dedup_on, taken emails are reported per row and the other rows are written.
 	r = e.call("POST", "/v1/contacts/batch", e.Live, map[string]any{"contacts": []map[string]any{
-		{"email": "ADA@example.com"}, {"email": "fresh@example.com"}, {"email": "fresh@example.com"},
+		{"email": "ADA@example.com"}, {"email": "fresh@example.com"}, {"email": "fresh@example.com"}, {"email": "ada@example.com"},
 	}}).must(t, http.StatusOK).Body
 	data = r["data"].([]any)
 	rowErr := data[0].(map[string]any)["error"].(map[string]any)
@@ -58,6 +58,13 @@ func TestBatchUpsert(t *testing.T) {
 	}
 	if data[2].(map[string]any)["error"].(map[string]any)["existing_id"] != contact2id(data[1]) {
 		t.Fatalf("in-batch duplicate should name the row's contact: %v", data[2])
+	}
+	if data[3].(map[string]any)["error"].(map[string]any)["existing_id"] != existing {
+		t.Fatalf("a repeat of a taken email names the holder: %v", data[3])
+	}
+	upd := e.lastEvent(e.Live, "contact.updated")["data"].(map[string]any)
+	if prev := upd["previous_attributes"].(map[string]any); prev["last_name"] != nil || len(prev) != 2 || prev["metadata"] == nil {
+		t.Fatalf("import update previous_attributes: %v", upd)
 	}
 }
 

@@ -28,155 +28,256 @@ type InvalidRowsError struct{ Rows []int }
 
 func (e *InvalidRowsError) Error() string { return "store: rows reference unknown companies" }
 
-// UpsertContacts imports rows in a constant number of statements, whatever their number.
-// With dedup, a row whose email (case-insensitively) exists updates that contact: sent
-// fields overwrite, absent ones stay, metadata merges; rows repeating an email within the
-// batch apply in order to the same contact. Without dedup such rows are Duplicate.
+// target is one contact an import writes, standing for one or more input rows.
+type target struct {
+	id    string
+	rows  []int // the input rows it stands for, in order
+	dups  []int // without dedup: later rows repeating its email, reported as duplicates of it
+	row   ContactRow
+	email string // lower-cased, "" when none
+}
+
+// UpsertContacts imports rows with a fixed number of statements, whatever their number:
+// new contacts are inserted in one statement (the email index arbitrates conflicts), and
+// only rows whose email already exists are then updated (with dedup) or reported (without).
+// With dedup, sent fields overwrite, absent ones stay and metadata merges; rows repeating
+// an email within the batch apply in order to the same contact. Without dedup such rows are
+// Duplicate.
 func UpsertContacts(ctx context.Context, tx *Tx, rows []ContactRow, dedup bool) ([]RowOutcome, error) {
+	if err := checkCompanies(ctx, tx, rows); err != nil {
+		return nil, err
+	}
 	out := make([]RowOutcome, len(rows))
-	emails, companies := []string{}, []string{}
-	for _, r := range rows {
-		if r.Email != nil {
-			emails = append(emails, strings.ToLower(*r.Email))
-		}
-		if r.CompanyID != nil {
-			companies = append(companies, *r.CompanyID)
-		}
-	}
-
-	// One round trip: lock the contacts these emails name, and find unknown companies. The
-	// lookups must use the indexes even when the planner's statistics are stale (a table
-	// that an import is filling fast looks small), so sequential scans are off meanwhile.
-	b := &pgx.Batch{}
-	var existing []Contact
-	var unknown []string
-	b.Queue(`SET LOCAL enable_seqscan = off`)
-	b.Queue(`SELECT `+Contacts.cols+` FROM contacts
-		WHERE workspace_id = $1 AND mode = $2 AND lower(email) = ANY($3) AND email IS NOT NULL FOR UPDATE`,
-		tx.t.WorkspaceID, tx.t.Mode, emails).Query(func(rows pgx.Rows) error {
-		var err error
-		existing, err = Contacts.scan(rows)
-		return err
-	})
-	if len(companies) > 0 {
-		b.Queue(`SELECT DISTINCT u.id FROM unnest($3::text[]) AS u(id) WHERE NOT EXISTS (
-			SELECT 1 FROM companies c WHERE c.workspace_id = $1 AND c.mode = $2 AND c.id = u.id)`,
-			tx.t.WorkspaceID, tx.t.Mode, companies).Query(func(rows pgx.Rows) error {
-			var err error
-			unknown, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			return err
-		})
-	}
-	b.Queue(`SET LOCAL enable_seqscan = on`)
-	if err := tx.tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, wrap("import contacts", err)
-	}
-	if bad := rowsNaming(rows, unknown); len(bad) > 0 {
-		return nil, &InvalidRowsError{Rows: bad}
-	}
-	byEmail := map[string]*Contact{}
-	for i := range existing {
-		byEmail[strings.ToLower(*existing[i].Email)] = &existing[i]
-	}
-
-	// Decide each row's target: a new id, or (with dedup) the contact its email names.
-	type target struct {
-		ID    string
-		Index []int // the input rows it stands for
-		Row   ContactRow
-	}
-	var targets []*target
-	byKey := map[string]*target{}
-	for i, r := range rows {
-		key := ""
-		if r.Email != nil {
-			key = strings.ToLower(*r.Email)
-		}
-		if t := byKey[key]; key != "" && t != nil {
-			if !dedup {
-				out[i] = RowOutcome{Duplicate: true, ExistingID: t.ID}
-				continue
-			}
-			t.Index = append(t.Index, i)
-			t.Row = mergeRow(t.Row, r)
-			continue
-		}
-		if c := byEmail[key]; key != "" && c != nil && !dedup {
-			out[i] = RowOutcome{Duplicate: true, ExistingID: c.ID}
-			continue
-		}
-		t := &target{ID: NewID("con_"), Index: []int{i}, Row: r}
-		if c := byEmail[key]; c != nil {
-			t.ID = c.ID
-		}
-		targets = append(targets, t)
-		if key != "" {
-			byKey[key] = t
-		}
-	}
+	targets := planTargets(rows, dedup, out)
 	if len(targets) == 0 {
 		return out, nil
 	}
+	inserted, err := insertTargets(ctx, tx, targets)
+	if err != nil {
+		return nil, err
+	}
+	var taken []*target // targets whose email another contact already has
+	for _, t := range targets {
+		c, ok := inserted[t.id]
+		if !ok {
+			taken = append(taken, t)
+			continue
+		}
+		for k, i := range t.rows {
+			out[i] = RowOutcome{Contact: c, Created: k == 0}
+		}
+		for _, i := range t.dups {
+			out[i] = RowOutcome{Duplicate: true, ExistingID: t.id}
+		}
+	}
+	if len(taken) == 0 {
+		return out, nil
+	}
+	if !dedup {
+		return out, reportTaken(ctx, tx, taken, out)
+	}
+	return out, updateTargets(ctx, tx, taken, out)
+}
 
+// checkCompanies fails with InvalidRowsError when a row names a company the tenant lacks.
+func checkCompanies(ctx context.Context, tx *Tx, rows []ContactRow) error {
+	var ids []string
+	for _, r := range rows {
+		if r.CompanyID != nil {
+			ids = append(ids, *r.CompanyID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	res, err := tx.tx.Query(ctx, `SELECT DISTINCT u.id FROM unnest($3::text[]) AS u(id) WHERE NOT EXISTS (
+		SELECT 1 FROM companies c WHERE c.workspace_id = $1 AND c.mode = $2 AND c.id = u.id)`, tx.t.WorkspaceID, tx.t.Mode, ids)
+	if err != nil {
+		return wrap("import contacts", err)
+	}
+	unknown, err := pgx.CollectRows(res, pgx.RowTo[string])
+	if err != nil {
+		return wrap("import contacts", err)
+	}
+	var bad []int
+	for i, r := range rows {
+		for _, id := range unknown {
+			if r.CompanyID != nil && *r.CompanyID == id {
+				bad = append(bad, i)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return &InvalidRowsError{Rows: bad}
+	}
+	return nil
+}
+
+// planTargets groups rows into the contacts to write. With dedup, rows sharing an email
+// merge into one target; without, a repeated email marks the later row Duplicate.
+func planTargets(rows []ContactRow, dedup bool, out []RowOutcome) []*target {
+	var targets []*target
+	byEmail := map[string]*target{}
+	for i, r := range rows {
+		email := ""
+		if r.Email != nil {
+			email = strings.ToLower(*r.Email)
+		}
+		if t := byEmail[email]; email != "" && t != nil {
+			if !dedup {
+				t.dups = append(t.dups, i)
+				continue
+			}
+			t.rows = append(t.rows, i)
+			t.row = mergeRow(t.row, r)
+			continue
+		}
+		t := &target{id: NewID("con_"), rows: []int{i}, row: r, email: email}
+		targets = append(targets, t)
+		if email != "" {
+			byEmail[email] = t
+		}
+	}
+	return targets
+}
+
+// recordset is the JSON the import statements read with jsonb_to_recordset.
+func recordset(targets []*target) (string, error) {
 	input := make([]map[string]any, len(targets))
 	for n, t := range targets {
-		md := t.Row.Metadata
+		md := t.row.Metadata
 		if md == nil {
 			md = map[string]any{}
 		}
-		input[n] = map[string]any{"n": n, "id": t.ID, "email": t.Row.Email, "first_name": t.Row.FirstName,
-			"last_name": t.Row.LastName, "phone": t.Row.Phone, "company_id": t.Row.CompanyID, "metadata": md}
+		input[n] = map[string]any{"n": n, "id": t.id, "email": t.row.Email, "first_name": t.row.FirstName,
+			"last_name": t.row.LastName, "phone": t.row.Phone, "company_id": t.row.CompanyID, "metadata": md}
 	}
 	doc, err := json.Marshal(input)
+	return string(doc), err
+}
+
+const recordsetColumns = `(n int, id text, email text, first_name text, last_name text, phone text, company_id text, metadata jsonb)`
+
+// insertTargets inserts every target whose email is free, returning them by id.
+func insertTargets(ctx context.Context, tx *Tx, targets []*target) (map[string]Contact, error) {
+	doc, err := recordset(targets)
 	if err != nil {
 		return nil, err
 	}
 	res, err := tx.tx.Query(ctx, `
-		INSERT INTO contacts AS c (id, workspace_id, mode, email, first_name, last_name, phone, company_id, metadata)
+		INSERT INTO contacts (id, workspace_id, mode, email, first_name, last_name, phone, company_id, metadata)
 		SELECT id, $1, $2, email, first_name, last_name, phone, company_id, metadata
-		FROM jsonb_to_recordset($3::jsonb) AS x(n int, id text, email text, first_name text, last_name text,
-			phone text, company_id text, metadata jsonb)
+		FROM jsonb_to_recordset($3::jsonb) AS x`+recordsetColumns+`
 		ORDER BY n
-		ON CONFLICT (workspace_id, mode, lower(email)) WHERE email IS NOT NULL DO UPDATE SET
-			first_name = coalesce(EXCLUDED.first_name, c.first_name),
-			last_name  = coalesce(EXCLUDED.last_name, c.last_name),
-			phone      = coalesce(EXCLUDED.phone, c.phone),
-			company_id = coalesce(EXCLUDED.company_id, c.company_id),
-			metadata   = c.metadata || EXCLUDED.metadata,
+		ON CONFLICT (workspace_id, mode, lower(email)) WHERE email IS NOT NULL DO NOTHING
+		RETURNING `+Contacts.cols, tx.t.WorkspaceID, tx.t.Mode, doc)
+	if err != nil {
+		return nil, wrap("import contacts", classify(err))
+	}
+	got, err := Contacts.scan(res)
+	if err != nil {
+		return nil, wrap("import contacts", classify(err))
+	}
+	byID := make(map[string]Contact, len(got))
+	for _, c := range got {
+		byID[c.ID] = c
+	}
+	return byID, nil
+}
+
+// reportTaken marks the rows of targets whose email exists as Duplicate of its holder.
+func reportTaken(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome) error {
+	emails := make([]string, len(taken))
+	for i, t := range taken {
+		emails[i] = t.email
+	}
+	res, err := tx.tx.Query(ctx, `SELECT lower(email), id FROM contacts
+		WHERE workspace_id = $1 AND mode = $2 AND lower(email) = ANY($3) AND email IS NOT NULL`, tx.t.WorkspaceID, tx.t.Mode, emails)
+	if err != nil {
+		return wrap("import contacts", err)
+	}
+	holders := map[string]string{}
+	var email, id string
+	if _, err := pgx.ForEachRow(res, []any{&email, &id}, func() error { holders[email] = id; return nil }); err != nil {
+		return wrap("import contacts", err)
+	}
+	for _, t := range taken {
+		for _, i := range append(t.rows, t.dups...) {
+			out[i] = RowOutcome{Duplicate: true, ExistingID: holders[t.email]}
+		}
+	}
+	return nil
+}
+
+// updateTargets applies targets to the contacts that hold their emails, returning each
+// contact before and after (the self-join reads the row as it was before the update).
+func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome) error {
+	doc, err := recordset(taken)
+	if err != nil {
+		return err
+	}
+	res, err := tx.tx.Query(ctx, `
+		UPDATE contacts c SET
+			first_name = coalesce(x.first_name, c.first_name),
+			last_name  = coalesce(x.last_name, c.last_name),
+			phone      = coalesce(x.phone, c.phone),
+			company_id = coalesce(x.company_id, c.company_id),
+			metadata   = c.metadata || x.metadata,
 			updated_at = clock_timestamp()
-		RETURNING `+prefixed("c", Contacts.cols)+`, (xmax = 0) AS inserted`, tx.t.WorkspaceID, tx.t.Mode, string(doc))
+		FROM jsonb_to_recordset($3::jsonb) AS x`+recordsetColumns+`, contacts old
+		WHERE c.workspace_id = $1 AND c.mode = $2 AND c.email IS NOT NULL AND lower(c.email) = lower(x.email)
+		  AND old.id = c.id
+		RETURNING `+prefixed("c", Contacts.cols)+`, x.n AS n, to_jsonb(old) AS old`, tx.t.WorkspaceID, tx.t.Mode, doc)
 	if err != nil {
-		return nil, wrap("import contacts", classify(err))
+		return wrap("import contacts", classify(err))
 	}
-	type upserted struct {
+	type updated struct {
 		Contact
-		Inserted bool `db:"inserted"`
+		N   int             `db:"n"`
+		Old json.RawMessage `db:"old"`
 	}
-	written, err := collect[upserted](res)
+	got, err := collect[updated](res)
 	if err != nil {
-		return nil, wrap("import contacts", classify(err))
+		return wrap("import contacts", classify(err))
 	}
-	byID := map[string]upserted{}
-	for _, w := range written {
-		byID[w.ID] = w
+	for _, u := range got {
+		before, err := contactFromJSON(u.Old)
+		if err != nil {
+			return err
+		}
+		for _, i := range taken[u.N].rows {
+			out[i] = RowOutcome{Contact: u.Contact, Before: &before}
+		}
 	}
-	for _, t := range targets {
-		w, ok := byID[t.ID]
-		if !ok { // a concurrent import took the email between our lock and insert
-			for _, i := range t.Index {
+	for _, t := range taken { // the holder vanished between the insert and the update
+		if out[t.rows[0]].Contact.ID == "" {
+			for _, i := range t.rows {
 				out[i] = RowOutcome{Duplicate: true}
 			}
-			continue
-		}
-		var before *Contact
-		if t.Row.Email != nil {
-			before = byEmail[strings.ToLower(*t.Row.Email)]
-		}
-		for k, i := range t.Index {
-			out[i] = RowOutcome{Contact: w.Contact, Before: before, Created: w.Inserted && k == 0}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// contactFromJSON reads a contacts row encoded with to_jsonb.
+func contactFromJSON(raw json.RawMessage) (Contact, error) {
+	var r struct {
+		ID        string         `json:"id"`
+		Mode      string         `json:"mode"`
+		Email     *string        `json:"email"`
+		FirstName *string        `json:"first_name"`
+		LastName  *string        `json:"last_name"`
+		Phone     *string        `json:"phone"`
+		CompanyID *string        `json:"company_id"`
+		Metadata  map[string]any `json:"metadata"`
+		CreatedAt jsonTime       `json:"created_at"`
+		UpdatedAt jsonTime       `json:"updated_at"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Contact{}, err
+	}
+	return Contact{Record: Record{ID: r.ID, Mode: modeOf(r.Mode), Metadata: r.Metadata, CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time},
+		Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone, CompanyID: r.CompanyID}, nil
 }
 
 // mergeRow applies the fields later sets over earlier.
@@ -197,19 +298,6 @@ func mergeRow(earlier, later ContactRow) ContactRow {
 	return ContactRow{Email: earlier.Email, FirstName: pick(earlier.FirstName, later.FirstName),
 		LastName: pick(earlier.LastName, later.LastName), Phone: pick(earlier.Phone, later.Phone),
 		CompanyID: pick(earlier.CompanyID, later.CompanyID), Metadata: md}
-}
-
-// rowsNaming lists the indexes of rows whose company_id is among ids.
-func rowsNaming(rows []ContactRow, ids []string) []int {
-	var bad []int
-	for i, r := range rows {
-		for _, id := range ids {
-			if r.CompanyID != nil && *r.CompanyID == id {
-				bad = append(bad, i)
-			}
-		}
-	}
-	return bad
 }
 
 // prefixed qualifies each column of a column list with table alias a.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/relmcrm/relm/auth"
@@ -108,3 +110,22 @@ var (
 		filter.Field{Name: "occurred_at", Column: "occurred_at", Kind: filter.Timestamp},
 	))
 )
+
+// jsonTime reads the timestamps to_jsonb writes (RFC 3339 with or without a zone).
+type jsonTime struct{ time.Time }
+
+func (j *jsonTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			j.Time = t
+			return nil
+		}
+	}
+	return fmt.Errorf("store: bad timestamp %q", s)
+}
+
+func modeOf(s string) auth.Mode { m, _ := auth.ParseMode(s); return m }

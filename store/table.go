@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -189,13 +188,6 @@ func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
 	return paginate(tb.Kind, items, limit, R.Position), nil
-}
-
-// IsFilterError reports whether err is a filter the caller must fix.
-func IsFilterError(err error) (*filter.Error, bool) {
-	var fe *filter.Error
-	ok := errors.As(err, &fe)
-	return fe, ok
 }
 
 func sortedKeys[V any](m map[string]V) []string {

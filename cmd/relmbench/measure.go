@@ -74,7 +74,7 @@ func (b *bench) queries() []query {
 		}},
 		{"search: first name + start of last name", "search", func(r *rand.Rand) map[string]any {
 			first, last := personName(r)
-			return map[string]any{"q": first + " " + last[:3], "limit": 20}
+			return map[string]any{"q": first + " " + last[:min(3, len(last))], "limit": 20}
 		}},
 		{"search: a very common first name (worst case)", "search", func(r *rand.Rand) map[string]any {
 			return map[string]any{"q": pick(r, firstNames), "limit": 20}
