@@ -196,9 +196,7 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 func (rt *route) filter(query url.Values, args map[string]any) (url.Values, *tools.Error) {
 	f, rest, ferr := filter.FromQuery(query)
 	if ferr != nil {
-		e := tools.NewError(tools.CodeInvalidFilter, "%s", ferr.Message)
-		e.Param, e.ValidOptions = ferr.Param, ferr.ValidOptions
-		return nil, e
+		return nil, tools.FilterError(ferr)
 	}
 	for name, vals := range rest {
 		if _, own := rt.queryTypes[name]; own || !rt.filterFields[name] || len(vals) != 1 {

@@ -14,8 +14,10 @@ import (
 
 // FieldError says which input field is wrong and why.
 type FieldError struct {
-	Field   string `json:"field" doc:"Dot-separated path of the offending field (empty for the whole input)."`
-	Message string `json:"message" doc:"What is wrong with it and what is expected."`
+	Field   string   `json:"field" doc:"Dot-separated path of the offending field (empty for the whole input)."`
+	Message string   `json:"message" doc:"What is wrong with it and what is expected."`
+	Options []string `json:"-"` // for a value outside an enum: the allowed values
+	Got     string   `json:"-"` // for a value outside an enum: what was sent
 }
 
 // Validator checks a decoded JSON value against one compiled schema.
@@ -81,6 +83,12 @@ func collect(ve *jsonschema.ValidationError, out *[]FieldError) {
 		*out = append(*out, FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", strings.Join(k.Want, " or "), k.Got)})
 	case *kind.Format:
 		*out = append(*out, FieldError{Field: field, Message: fmt.Sprintf("must be a valid %s", k.Want)})
+	case *kind.Enum:
+		opts := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			opts[i] = fmt.Sprint(w)
+		}
+		*out = append(*out, FieldError{Field: field, Message: "must be one of: " + strings.Join(opts, ", "), Options: opts, Got: fmt.Sprint(k.Got)})
 	case *kind.Pattern:
 		*out = append(*out, FieldError{Field: field, Message: fmt.Sprintf("has the wrong format: %q does not match %s", k.Got, k.Want)})
 	default:

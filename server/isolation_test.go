@@ -38,9 +38,12 @@ var isolationSamples = map[string]string{
 	"search":                `{"q":"isolation"}`,
 	"list_events":           `{}`,
 	"get_event":             `{"id":"{event}"}`,
+	"list_api_keys":         `{}`,
+	"create_api_key":        `{}`,
+	"revoke_api_key":        `{"id":"{apikey}"}`,
 }
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|evt)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|evt|key)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
 // workspace's key and with the other mode's key, aimed at one workspace's records: reads
@@ -54,7 +57,11 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
 	activity := e.create("activities", e.Live, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
 	event := e.lastEvent(e.Live, "activity.created")["id"].(string)
-	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event}
+	keys, err := e.Store.ListAPIKeys(t.Context(), e.workspaceID("acme"), "live")
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{apikey}": keys[0].ID}
 	snapshot := func() string {
 		var b strings.Builder
 		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event} {

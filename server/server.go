@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/store"
@@ -43,11 +44,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
-	mcpServer := tools.NewMCPServer(reg, cfg.Version)
-	if err := resources.Register(mcpServer, reg); err != nil {
+	buildMCP := func(sel tools.Selection) *mcp.Server {
+		s := tools.NewMCPServer(reg, cfg.Version, sel)
+		if err := resources.Register(s, reg); err != nil {
+			panic(err) // checked below, at start-up
+		}
+		return s
+	}
+	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
 		return nil, err
 	}
-	mux.Handle("/mcp", tools.NewMCPHandler(mcpServer))
+	mux.Handle("/mcp", tools.NewMCPHandler(reg, buildMCP))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})

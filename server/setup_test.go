@@ -64,6 +64,16 @@ func (e *env) key(workspace string, mode auth.Mode) string {
 	return secret
 }
 
+// workspaceID returns the id of a workspace made by setup.
+func (e *env) workspaceID(name string) string {
+	e.t.Helper()
+	ws, err := e.Store.WorkspaceByName(context.Background(), name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ws.ID
+}
+
 // resp is a decoded HTTP response.
 type resp struct {
 	Status int

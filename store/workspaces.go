@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
@@ -81,4 +82,56 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 		return c, fmt.Errorf("store: authenticate: %w", err)
 	}
 	return c, nil
+}
+
+// APIKey describes a key without its secret.
+type APIKey struct {
+	ID        string     `db:"id"`
+	Mode      auth.Mode  `db:"mode"`
+	Prefix    string     `db:"prefix"`
+	Last4     string     `db:"last4"`
+	CreatedAt time.Time  `db:"created_at"`
+	RevokedAt *time.Time `db:"revoked_at"`
+}
+
+// ListAPIKeys returns the keys of a workspace, newest first; mode "" means both modes.
+func (s *Store) ListAPIKeys(ctx context.Context, workspaceID string, mode auth.Mode) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, mode, prefix, last4, created_at, revoked_at FROM api_keys
+		WHERE workspace_id = $1 AND ($2 = '' OR mode::text = $2) ORDER BY created_at DESC, id DESC`, workspaceID, string(mode))
+	if err != nil {
+		return nil, fmt.Errorf("store: list api keys: %w", err)
+	}
+	keys, err := collect[APIKey](rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// RevokeTenantAPIKey revokes key id if it belongs to the tenant t; otherwise ErrNotFound.
+func (s *Store) RevokeTenantAPIKey(ctx context.Context, t auth.Caller, id string) (APIKey, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = $1 AND workspace_id = $2 AND mode = $3
+		RETURNING id, mode, prefix, last4, created_at, revoked_at`, id, t.WorkspaceID, t.Mode)
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store: revoke api key: %w", err)
+	}
+	keys, err := collect[APIKey](rows)
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store: revoke api key: %w", err)
+	}
+	if len(keys) == 0 {
+		return APIKey{}, ErrNotFound
+	}
+	return keys[0], nil
+}
+
+// WorkspaceByName finds a workspace.
+func (s *Store) WorkspaceByName(ctx context.Context, name string) (Workspace, error) {
+	var ws Workspace
+	err := s.pool.QueryRow(ctx, `SELECT id, name FROM workspaces WHERE name = $1`, name).Scan(&ws.ID, &ws.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ws, ErrNotFound
+	}
+	return ws, err
 }

@@ -51,6 +51,7 @@ type Error struct {
 	Details      []schemas.FieldError `json:"details,omitempty" doc:"One entry per invalid field."`
 	ExistingID   string               `json:"existing_id,omitempty" doc:"For already_exists: the id of the record that already has the value."`
 	ValidOptions []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
+	Suggestion   string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
 	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
 
@@ -90,6 +91,9 @@ func ValidationFailed(details []schemas.FieldError) *Error {
 	e := NewError(CodeValidationFailed, "Invalid input: %s.", strings.Join(msgs, "; "))
 	if len(details) > 0 {
 		e.Param = details[0].Field
+		if d := details[0]; len(details) == 1 && d.Options != nil {
+			e.ValidOptions, e.Suggestion = d.Options, closest(d.Got, d.Options)
+		}
 	}
 	e.Details = details
 	return e

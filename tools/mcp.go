@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -13,16 +12,18 @@ Create records with create_* tools, fetch them with get_* by id (ids look like c
 Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
 
-// NewMCPServer builds the MCP server that exposes every capability in r as a tool.
-// Tool schemas are inlined (no $ref), results carry structuredContent plus the same JSON
-// as text, and failures are isError results whose text is the REST error body.
-func NewMCPServer(r *Registry, version string) *mcp.Server {
+// NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes
+// as tools. Tool schemas are inlined (no $ref), results carry structuredContent plus the
+// same JSON as text, and failures are isError results whose text is the REST error body.
+func NewMCPServer(r *Registry, version string, sel Selection) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: version}, &mcp.ServerOptions{
 		Instructions: Instructions,
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
 	})
 	for _, e := range r.Entries() {
-		s.AddTool(e.MCPTool(), e.mcpHandler)
+		if sel.includes(e) {
+			s.AddTool(e.MCPTool(), e.mcpHandler)
+		}
 	}
 	return s
 }
@@ -63,11 +64,4 @@ func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 		Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
 		StructuredContent: jsonRaw(body),
 	}, nil
-}
-
-// NewMCPHandler serves s over streamable HTTP, statelessly: any replica can answer any
-// request, and tool handlers run in the HTTP request's context (which carries the caller).
-func NewMCPHandler(s *mcp.Server) http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
-		&mcp.StreamableHTTPOptions{Stateless: true})
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -32,9 +32,9 @@ func (r records[R, Out]) kind() string { return r.table.Kind }
 
 // inTx runs fn in a transaction for the caller of ctx.
 func inTx(ctx context.Context, s *store.Store, fn func(tx *store.Tx) error) error {
-	t, ok := auth.CallerFrom(ctx)
-	if !ok {
-		return errors.New("tools: no caller in context")
+	t, err := callerOf(ctx)
+	if err != nil {
+		return err
 	}
 	return s.InTx(ctx, t, fn)
 }
@@ -178,14 +178,26 @@ func (r records[R, Out]) fail(id string, err error) error {
 		return e
 	case errors.As(err, &opt):
 		e := NewError(CodeValidationFailed, "%q is not a %s of this workspace. Use one of the valid options.", opt.Value, opt.Field)
-		e.Param, e.ValidOptions = opt.Field, opt.Valid
+		e.Param, e.ValidOptions, e.Suggestion = opt.Field, opt.Valid, closest(opt.Value, opt.Valid)
 		return e
 	case errors.As(err, &fe):
-		e := NewError(CodeInvalidFilter, "%s", fe.Message)
-		e.Param, e.ValidOptions = fe.Param, fe.ValidOptions
-		return e
+		return FilterError(fe)
 	}
 	return fmt.Errorf("%s %s: %w", r.kind(), id, err)
+}
+
+// FilterError is the caller-facing form of a filter the caller must fix, with a suggestion
+// when the unknown field or operator is close to a valid one.
+func FilterError(fe *filter.Error) *Error {
+	e := NewError(CodeInvalidFilter, "%s", fe.Message)
+	e.Param, e.ValidOptions = fe.Param, fe.ValidOptions
+	if len(fe.ValidOptions) > 0 {
+		// The unknown name is the last bracketed part of the parameter: filter[f] or filter[f][op].
+		if i := strings.LastIndex(fe.Param, "["); i >= 0 {
+			e.Suggestion = closest(strings.TrimSuffix(fe.Param[i+1:], "]"), fe.ValidOptions)
+		}
+	}
+	return e
 }
 
 func referencedKind(field string) string {

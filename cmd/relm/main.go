@@ -20,6 +20,8 @@ Usage:
   relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL]
   relm migrate [--data-dir DIR] [--database-url URL]
   relm keys create --workspace NAME --mode live|test [--data-dir DIR] [--database-url URL]
+  relm keys list   --workspace NAME [--mode live|test]
+  relm keys revoke [--data-dir DIR] [--database-url URL] KEY_ID
   relm openapi [--format yaml|json]
 
 Without --database-url (RELM_DATABASE_URL), relm runs a private PostgreSQL cluster in
@@ -50,10 +52,18 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 	case "migrate":
 		return migrate(ctx, args[1:], log)
 	case "keys":
-		if len(args) < 2 || args[1] != "create" {
-			return errors.New("usage: relm keys create --workspace NAME --mode live|test")
+		if len(args) < 2 {
+			return errors.New("usage: relm keys create|list|revoke …")
 		}
-		return createKey(ctx, args[2:], stdout, log)
+		switch args[1] {
+		case "create":
+			return createKey(ctx, args[2:], stdout, log)
+		case "list":
+			return listKeys(ctx, args[2:], stdout, log)
+		case "revoke":
+			return revokeKey(ctx, args[2:], stdout, log)
+		}
+		return fmt.Errorf("unknown keys command %q (create, list or revoke)", args[1])
 	case "openapi":
 		return printOpenAPI(args[1:], stdout, log)
 	case "help", "-h", "--help":

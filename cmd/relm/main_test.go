@@ -79,6 +79,23 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if !regexp.MustCompile(`^sk_test_[A-Za-z0-9]{32}\n$`).MatchString(out.String()) {
 		t.Fatalf("keys create must print only the key, got %q", out.String())
 	}
+	opsKey := strings.TrimSpace(out.String())
+	out.Reset()
+	if err := run(t.Context(), []string{"keys", "list", "--workspace", "ops", "--data-dir", dataDir}, &out, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	id := regexp.MustCompile(`key_[a-z2-7]{26}`).FindString(out.String())
+	if id == "" || strings.Contains(out.String(), opsKey) || !strings.Contains(out.String(), opsKey[len(opsKey)-4:]) {
+		t.Fatalf("keys list: %s", out.String())
+	}
+	if err := run(t.Context(), []string{"keys", "revoke", "--data-dir", dataDir, id}, &out, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/contacts", nil)
+	req.Header.Set("Authorization", "Bearer "+opsKey)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
+		t.Fatalf("a revoked key must stop working at once: %v %v", res.StatusCode, err)
+	}
 	stop()
 	if res, err := http.Get(base + "/healthz"); err == nil {
 		res.Body.Close()

@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+func TestToolsetsAndReadOnly(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	client := mcp.NewClient(&mcp.Implementation{Name: "relm-test", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint:   e.URL + "/mcp?toolsets=contacts,deals&read_only=true",
+		HTTPClient: &http.Client{Transport: bearer{key: e.Live}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range res.Tools {
+		names = append(names, tl.Name)
+		if !tl.Annotations.ReadOnlyHint {
+			t.Errorf("%s is not read-only", tl.Name)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"get_contact", "get_deal", "list_contacts", "list_deals"}; !slices.Equal(names, want) {
+		t.Fatalf("tools %v, want %v", names, want)
+	}
+	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "create_contact", Arguments: map[string]any{"email": "x@y.com"}}); err == nil {
+		t.Fatal("a tool outside the selection was callable")
+	}
+	if n := countContacts(e, e.Live); n != 0 {
+		t.Fatalf("%d contacts written", n)
+	}
+
+	r := e.do("POST", "/mcp?toolsets=contcts", e.Live, []byte(`{}`), "Accept", "application/json, text/event-stream")
+	eb := expectError(t, r, 400, "bad_request", "toolsets")
+	if eb["suggestion"] != "contacts" || !contains(strs(eb["valid_options"]), "deals") {
+		t.Fatalf("unknown toolset: %s", r.Raw)
+	}
+	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(`{}`)), 400, "bad_request", "read_only")
+}

@@ -1,0 +1,107 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
+)
+
+// APIKey describes a key; the secret is never shown again after creation.
+type APIKey struct {
+	ID        string     `json:"id" doc:"Unique id, starting with key_."`
+	Object    string     `json:"object" enum:"api_key" doc:"Always \"api_key\"."`
+	Mode      string     `json:"mode" enum:"live,test" doc:"The mode whose data the key reaches."`
+	Prefix    string     `json:"prefix" doc:"sk_live_ or sk_test_."`
+	Last4     string     `json:"last4" doc:"The key's last four characters, to tell keys apart."`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at" doc:"When it was revoked; null while it works."`
+}
+
+// NewAPIKey is a freshly created key, with its secret.
+type NewAPIKey struct {
+	APIKey
+	Secret string `json:"secret" doc:"The key itself. It is shown only in this response: store it now."`
+}
+
+// APIKeyIDInput names one key.
+type APIKeyIDInput struct {
+	ID string `json:"id" pattern:"^key_[a-z2-7]{26}$" doc:"Id of the key (key_…)."`
+}
+
+// NoInput is the input of capabilities without arguments.
+type NoInput struct{}
+
+func apiKeyTools(s *store.Store) []Tool {
+	return []Tool{
+		&Capability[NoInput, List[APIKey]]{Info: Info{
+			Name: "list_api_keys", Title: "List API keys", Toolset: "api_keys",
+			Description: "List the API keys of this workspace in the mode of the calling key, newest first, revoked ones " +
+				"included. Secrets are never shown: each key has its prefix and last 4 characters. Returns {data}.",
+			Annotations: Annotations{ReadOnly: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodGet, Path: "/v1/api_keys", Status: http.StatusOK},
+		}, Handle: func(ctx context.Context, _ NoInput) (List[APIKey], error) {
+			t, err := callerOf(ctx)
+			if err != nil {
+				return List[APIKey]{}, err
+			}
+			keys, err := s.ListAPIKeys(ctx, t.WorkspaceID, t.Mode)
+			out := List[APIKey]{Object: "list", Data: make([]APIKey, len(keys))}
+			for i, k := range keys {
+				out.Data[i] = apiKeyOut(k)
+			}
+			return out, err
+		}},
+		&Capability[NoInput, NewAPIKey]{Info: Info{
+			Name: "create_api_key", Title: "Create API key", Toolset: "api_keys",
+			Description: "Create another API key for this workspace, in the mode of the calling key (a test key makes " +
+				"test keys). Returns the key with its secret, which is shown only this once.",
+			REST: &Route{Method: http.MethodPost, Path: "/v1/api_keys", Status: http.StatusCreated},
+		}, Handle: func(ctx context.Context, _ NoInput) (NewAPIKey, error) {
+			t, err := callerOf(ctx)
+			if err != nil {
+				return NewAPIKey{}, err
+			}
+			id, secret, err := s.CreateAPIKey(ctx, t.WorkspaceID, t.Mode)
+			if err != nil {
+				return NewAPIKey{}, err
+			}
+			return NewAPIKey{APIKey: APIKey{ID: id, Object: "api_key", Mode: string(t.Mode), Prefix: secret[:len("sk_live_")],
+				Last4: secret[len(secret)-4:], CreatedAt: time.Now().UTC()}, Secret: secret}, nil
+		}},
+		&Capability[APIKeyIDInput, APIKey]{Info: Info{
+			Name: "revoke_api_key", Title: "Revoke API key", Toolset: "api_keys",
+			Description: "Revoke an API key of this workspace and mode by id (key_…). It stops working immediately, " +
+				"including the key making this call if it revokes itself. Returns the revoked key.",
+			Annotations: Annotations{Destructive: true, Idempotent: true},
+			REST:        &Route{Method: http.MethodDelete, Path: "/v1/api_keys/{id}", Status: http.StatusOK},
+		}, Handle: func(ctx context.Context, in APIKeyIDInput) (APIKey, error) {
+			t, err := callerOf(ctx)
+			if err != nil {
+				return APIKey{}, err
+			}
+			k, err := s.RevokeTenantAPIKey(ctx, t, in.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				return APIKey{}, NotFound("api_key", in.ID)
+			}
+			return apiKeyOut(k), err
+		}},
+	}
+}
+
+func apiKeyOut(k store.APIKey) APIKey {
+	return APIKey{ID: k.ID, Object: "api_key", Mode: string(k.Mode), Prefix: k.Prefix, Last4: k.Last4,
+		CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt}
+}
+
+// callerOf returns the authenticated caller of ctx.
+func callerOf(ctx context.Context) (auth.Caller, error) {
+	t, ok := auth.CallerFrom(ctx)
+	if !ok {
+		return t, errors.New("tools: no caller in context")
+	}
+	return t, nil
+}
