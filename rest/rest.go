@@ -78,7 +78,7 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Sc
 		Description: e.Description,
 		Tags:        []string{e.Toolset},
 		Responses: map[string]*huma.Response{
-			strconv.Itoa(e.REST.Status): {Description: "Success", Content: jsonContent(e.Out)},
+			strconv.Itoa(e.REST.Status): {Description: "Success", Content: jsonContent(e.Out), Headers: responseHeaders()},
 		},
 	}
 	for _, m := range pathParam.FindAllStringSubmatch(e.REST.Path, -1) {
@@ -112,8 +112,15 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Sc
 		}
 		op.RequestBody = &huma.RequestBody{Required: len(rest.Required) > 0, Content: jsonContent(body)}
 	}
+	if e.AcceptsIdempotencyKey() {
+		op.Parameters = append(op.Parameters, idempotencyKeyParam())
+	}
 	for _, status := range errorStatuses(e, rt) {
-		op.Responses[strconv.Itoa(status)] = &huma.Response{Description: http.StatusText(status), Content: jsonContent(errRef)}
+		headers := responseHeaders()
+		if status == http.StatusTooManyRequests {
+			headers["Retry-After"] = &huma.Param{Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "integer"}}
+		}
+		op.Responses[strconv.Itoa(status)] = &huma.Response{Description: http.StatusText(status), Content: jsonContent(errRef), Headers: headers}
 	}
 	api.OpenAPI().AddOperation(op)
 	api.Adapter().Handle(op, rt.serve)
@@ -121,6 +128,9 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Sc
 
 // serve runs the capability for one HTTP request.
 func (rt *route) serve(hctx huma.Context) {
+	if rt.serveIdempotent(hctx) {
+		return
+	}
 	ctx := hctx.Context()
 	args, err := rt.input(hctx)
 	var out any

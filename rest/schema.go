@@ -61,3 +61,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// responseHeaders documents the headers every /v1 response carries (rate-limit headers
+// on every response to a valid key; Retry-After on 429s).
+func responseHeaders() map[string]*huma.Param {
+	str := &huma.Schema{Type: "string"}
+	num := &huma.Schema{Type: "integer"}
+	return map[string]*huma.Param{
+		"Request-Id":            {Description: "Id of this request; also in error bodies.", Schema: str},
+		"Relm-Version":          {Description: "The API version that answered.", Schema: str},
+		"X-RateLimit-Limit":     {Description: "Requests allowed per window for this key.", Schema: num},
+		"X-RateLimit-Remaining": {Description: "Requests left in the current window.", Schema: num},
+		"X-RateLimit-Reset":     {Description: "When the window resets, in unix seconds.", Schema: num},
+	}
+}

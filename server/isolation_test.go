@@ -38,6 +38,8 @@ var isolationSamples = map[string]string{
 	"search":                `{"q":"isolation"}`,
 	"list_events":           `{}`,
 	"get_event":             `{"id":"{event}"}`,
+	"get_usage":             `{}`,
+	"list_request_logs":     `{}`,
 	"list_api_keys":         `{}`,
 	"create_api_key":        `{}`,
 	"revoke_api_key":        `{"id":"{apikey}"}`,

@@ -21,6 +21,14 @@ type Config struct {
 	Store   *store.Store // nil only for document generation (OpenAPI, tool list)
 	Logger  *slog.Logger
 	Version string // build version, shown in the OpenAPI info and MCP server info
+	// AllowedHosts are the Host names /mcp answers; empty means any, except that a server
+	// listening on loopback answers loopback names only (DNS-rebinding protection).
+	AllowedHosts []string
+	// AllowedOrigins are browser origins (https://app.example.com) trusted to call /mcp
+	// cross-site; same-origin requests and clients that send no Origin are always allowed.
+	AllowedOrigins []string
+	// Limits are the per-key rate limit and the per-plan monthly quotas (zero: defaults).
+	Limits Limits
 }
 
 // Server is Relm's HTTP handler with the registry it serves.
@@ -42,10 +50,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.EnableIdempotency(cfg.Store)
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
+		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
 		if err := resources.Register(s, reg); err != nil {
 			panic(err) // checked below, at start-up
 		}
@@ -54,7 +64,11 @@ func New(cfg Config) (*Server, error) {
 	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
 		return nil, err
 	}
-	mux.Handle("/mcp", tools.NewMCPHandler(reg, buildMCP))
+	mcpHandler, err := guardMCP(cfg.AllowedHosts, cfg.AllowedOrigins, tools.NewMCPHandler(reg, buildMCP))
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/mcp", mcpHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -67,6 +81,7 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	var h http.Handler = routed(mux)
+	h = meter(cfg, reg, mux, h) // after authenticate: it counts and logs per key
 	h = authenticate(cfg.Logger, cfg.Store, h)
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)

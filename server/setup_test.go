@@ -28,23 +28,35 @@ type env struct {
 	Test  string // workspace A, test mode
 	Other string // workspace B, live mode
 	Srv   *server.Server
+	DB    string // the database's URL, for tests that reach under the API
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with a server configuration adjusted by configure (which may be nil).
+func setupWith(t *testing.T, configure func(*server.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, pgtest.NewDatabase(t))
+	dbURL := pgtest.NewDatabase(t)
+	s, err := store.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, URL: hs.URL, Store: s, Srv: srv}
+	e := &env{t: t, URL: hs.URL, Store: s, Srv: srv, DB: dbURL}
 	e.Live = e.key("acme", auth.Live)
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)

@@ -48,5 +48,5 @@ func TestToolsetsAndReadOnly(t *testing.T) {
 	if eb["suggestion"] != "contacts" || !contains(strs(eb["valid_options"]), "deals") {
 		t.Fatalf("unknown toolset: %s", r.Raw)
 	}
-	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(`{}`)), 400, "bad_request", "read_only")
+	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(`{}`), "Accept", "application/json, text/event-stream"), 400, "bad_request", "read_only")
 }

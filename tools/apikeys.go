@@ -59,7 +59,8 @@ func apiKeyTools(s *store.Store) []Tool {
 			Name: "create_api_key", Title: "Create API key", Toolset: "api_keys",
 			Description: "Create another API key for this workspace, in the mode of the calling key (a test key makes " +
 				"test keys). Returns the key with its secret, which is shown only this once.",
-			REST: &Route{Method: http.MethodPost, Path: "/v1/api_keys", Status: http.StatusCreated},
+			REST:         &Route{Method: http.MethodPost, Path: "/v1/api_keys", Status: http.StatusCreated},
+			SecretOutput: true,
 		}, Handle: func(ctx context.Context, _ NoInput) (NewAPIKey, error) {
 			t, err := callerOf(ctx)
 			if err != nil {

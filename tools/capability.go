@@ -35,6 +35,9 @@ type Info struct {
 	Toolset     string // group, such as "contacts"
 	Annotations Annotations
 	REST        *Route // nil for MCP-only capabilities
+	// SecretOutput marks results holding a secret that must never be stored, such as a new
+	// API key: such calls take no idempotency key, since replaying needs the stored result.
+	SecretOutput bool
 }
 
 // Capability is one typed operation.
@@ -60,7 +63,7 @@ func (c *Capability[In, Out]) types() (reflect.Type, reflect.Type) {
 func (c *Capability[In, Out]) call(ctx context.Context, args []byte) (any, error) {
 	var in In
 	if err := json.Unmarshal(args, &in); err != nil {
-		return nil, NewError(CodeValidationFailed, "Invalid input: %v.", err)
+		return nil, decodeError(err)
 	}
 	return c.Handle(ctx, in)
 }

@@ -13,6 +13,8 @@ import (
 const (
 	CodeBadRequest       = "bad_request"
 	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeNotAcceptable    = "not_acceptable"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeAlreadyExists    = "already_exists"
@@ -22,13 +24,22 @@ const (
 	CodeInvalidReference = "invalid_reference"
 	CodeInvalidFilter    = "invalid_filter"
 	CodeRateLimited      = "rate_limited"
+	CodeQuotaExceeded    = "quota_exceeded"
 	CodeInternal         = "internal_error"
+)
+
+// Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
+const (
+	CodeIdempotencyConflict   = "idempotency_conflict"    // the key was used for a different request
+	CodeIdempotencyInProgress = "idempotency_in_progress" // a request with the key is still running
 )
 
 // Codes lists every error code with its HTTP status, for documentation and tests.
 var Codes = map[string]int{
 	CodeBadRequest:       http.StatusBadRequest,
 	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeForbidden:        http.StatusForbidden,
+	CodeNotAcceptable:    http.StatusNotAcceptable,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeAlreadyExists:    http.StatusConflict,
@@ -38,7 +49,11 @@ var Codes = map[string]int{
 	CodeInvalidReference: http.StatusUnprocessableEntity,
 	CodeInvalidFilter:    http.StatusBadRequest,
 	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeQuotaExceeded:    http.StatusTooManyRequests,
 	CodeInternal:         http.StatusInternalServerError,
+
+	CodeIdempotencyConflict:   http.StatusConflict,
+	CodeIdempotencyInProgress: http.StatusConflict,
 }
 
 // Error is a failure reported to the caller: a 4xx/5xx on REST and an isError result on

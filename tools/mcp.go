@@ -35,7 +35,7 @@ func (e *Entry) MCPTool() *mcp.Tool {
 		Name:         e.Name,
 		Title:        e.Title,
 		Description:  e.Description,
-		InputSchema:  e.InputSchema,
+		InputSchema:  e.mcpInputSchema(),
 		OutputSchema: e.OutputSchema,
 		Annotations: &mcp.ToolAnnotations{
 			Title:           e.Title,
@@ -49,19 +49,17 @@ func (e *Entry) MCPTool() *mcp.Tool {
 
 func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	args, derr := DecodeArgs(req.Params.Arguments)
+	if derr == nil {
+		if res, handled := e.mcpIdempotent(ctx, args); handled {
+			return res, nil
+		}
+	}
 	var out any
 	if derr == nil {
 		out, derr = e.Call(ctx, args)
 	}
 	if derr != nil {
-		return &mcp.CallToolResult{
-			IsError: true,
-			Content: []mcp.Content{&mcp.TextContent{Text: string(Encode(derr.Body(ctx)))}},
-		}, nil
+		return mcpError(ctx, derr), nil
 	}
-	body := Encode(out)
-	return &mcp.CallToolResult{
-		Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
-		StructuredContent: jsonRaw(body),
-	}, nil
+	return mcpResponse(Encode(out), false), nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store"
 )
 
 // Registry is the flat list of every capability with its schemas, from which the MCP
@@ -20,6 +21,8 @@ type Registry struct {
 	entries []*Entry
 	byName  map[string]*Entry
 	log     *slog.Logger
+	// idempotency remembers responses by idempotency key (EnableIdempotency).
+	idempotency *store.Store
 }
 
 // Entry is a registered capability with its generated schemas.
@@ -75,6 +78,9 @@ func DecodeArgs(raw []byte) (map[string]any, *Error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return map[string]any{}, nil
 	}
+	if err := checkRaw(raw); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -102,6 +108,9 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 			out, err = nil, internalError()
 		}
 	}()
+	if err := checkLimits(args, "", 0); err != nil {
+		return nil, err
+	}
 	if details := e.validator.Validate(args); details != nil {
 		return nil, ValidationFailed(details)
 	}

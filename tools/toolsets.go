@@ -87,7 +87,7 @@ func NewMCPHandler(r *Registry, build func(Selection) *mcp.Server) http.Handler 
 	sdk := mcp.NewStreamableHTTPHandler(func(req *http.Request) *mcp.Server {
 		sel, _ := r.ParseSelection(req) // already validated below
 		return serverFor(sel)
-	}, &mcp.StreamableHTTPOptions{Stateless: true})
+	}, &mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true}) // the server's guard checks Host and Origin
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if _, err := r.ParseSelection(req); err != nil {
 			w.Header().Set("Content-Type", "application/json")

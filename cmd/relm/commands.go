@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/relmcrm/relm/auth"
@@ -19,9 +20,17 @@ import (
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", env("RELM_ADDR", "127.0.0.1:8080"), "address to listen on (RELM_ADDR)")
+	allowedHosts := fs.String("allowed-hosts", env("RELM_ALLOWED_HOSTS", ""), "comma-separated Host names /mcp answers, e.g. behind a reverse proxy (RELM_ALLOWED_HOSTS)")
+	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
 	var dbf dbFlags
 	dbf.register(fs)
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	limits, err := lf.limits()
+	if err != nil {
 		return err
 	}
 	db, err := dbf.open(ctx, log)
@@ -32,7 +41,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err := bootstrap(ctx, db, stdout); err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version()})
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(),
+		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits})
 	if err != nil {
 		return err
 	}
@@ -40,6 +50,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	stopPurging := startPurging(ctx, log, retention(db.Store))
+	defer stopPurging()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -50,6 +62,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests")
+	stopPurging()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
@@ -152,4 +165,15 @@ func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {
 	}
 	_, err = stdout.Write(out)
 	return err
+}
+
+// list splits a comma-separated flag value.
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

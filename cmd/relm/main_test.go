@@ -96,16 +96,36 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
 		t.Fatalf("a revoked key must stop working at once: %v %v", res.StatusCode, err)
 	}
+	// A write acknowledged before shutdown survives the restart.
+	req, _ = http.NewRequest("POST", base+"/v1/contacts", strings.NewReader(`{"email":"durable@example.com"}`))
+	req.Header.Set("Authorization", "Bearer "+keys[0][2])
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("create before shutdown: %v %v", res, err)
+	}
+	res.Body.Close()
 	stop()
 	if res, err := http.Get(base + "/healthz"); err == nil {
 		res.Body.Close()
 		t.Fatal("server still answers after shutdown")
 	}
 
-	stdout, _, stop = startServe(t, dataDir)
+	stdout, logs, stop = startServe(t, dataDir)
 	defer stop()
 	if strings.Contains(stdout.String(), "sk_") {
 		t.Fatalf("a restart must not print keys again:\n%s", stdout.String())
+	}
+	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
+	req.Header.Set("Authorization", "Bearer "+keys[0][2])
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "durable@example.com") {
+		t.Fatalf("the acknowledged write was lost across a restart: %s", body)
 	}
 }
 

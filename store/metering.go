@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/auth"
+)
+
+// Refusal says whether a metered request may run, and if not, why.
+type Refusal int
+
+const (
+	Allowed       Refusal = iota
+	RateLimited           // the key's fixed window is full
+	QuotaExceeded         // the workspace used its monthly live quota
+)
+
+// MeterParams describe one metered request: whose it is, how many requests it counts as,
+// and the limits that apply.
+type MeterParams struct {
+	Caller     auth.Caller
+	Requests   int           // requests it counts as (an MCP batch may carry several tool calls)
+	RateLimit  int           // requests per key per window
+	RateWindow time.Duration // window length, whole seconds
+	QuotaFree  int64         // live requests per workspace per calendar month (UTC), free plan
+	QuotaTeam  int64         // the same on the team plan
+}
+
+// RateWindow is a key's current fixed window, by the database's clock.
+type RateWindow struct {
+	Start time.Time // windows start at multiples of their length since the Unix epoch
+	Count int64     // requests counted in it
+	Now   time.Time // the database's clock when it was read
+}
+
+// Meter is what counting one request found: the key's window and the workspace's monthly
+// usage after counting it or, when refused, as they were (a refused request counts nothing).
+type Meter struct {
+	RateWindow
+	Refusal     Refusal
+	Plan        string    // the workspace's plan: free or team
+	Quota       int64     // the plan's monthly live quota
+	PeriodStart time.Time // the current quota period: this calendar month, UTC
+	Used        int64     // live requests counted this period; 0 in test mode, which is not metered
+}
+
+// meterSQL counts $3 requests for key $1 of workspace $2 in one statement, so every server
+// process on the database shares the counts. cur reads the snapshot; rw increments the key's
+// window unless it is full (or the live quota already is, per the snapshot); uc increments the
+// monthly live counter ($8) only if rw counted and the quota allows. ON CONFLICT ... WHERE
+// re-checks each limit on the latest row version, under its lock, so concurrent requests
+// never exceed it. A window older than the statement's is replaced, never counted into.
+const meterSQL = `
+WITH cur AS (
+    SELECT w.plan,
+           CASE w.plan WHEN 'team' THEN $5::bigint ELSE $4::bigint END AS quota,
+           date_trunc('month', now() AT TIME ZONE 'UTC')::date AS period,
+           date_bin($6::int * interval '1 second', now(), timestamptz 'epoch') AS win,
+           now() AS now,
+           coalesce(u.count, 0) AS used,
+           r.window_start AS row_start,
+           r.count AS row_count
+    FROM workspaces w
+    LEFT JOIN usage_counters u ON u.workspace_id = w.id AND u.mode = 'live'
+        AND u.period = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+    LEFT JOIN rate_windows r ON r.key_id = $1
+    WHERE w.id = $2
+), rw AS (
+    INSERT INTO rate_windows AS w (key_id, window_start, count)
+    SELECT $1, cur.win, $3::bigint FROM cur
+    WHERE $3::bigint <= $7::bigint AND (NOT $8::boolean OR cur.used + $3::bigint <= cur.quota)
+    ON CONFLICT (key_id) DO UPDATE
+    SET window_start = greatest(w.window_start, excluded.window_start),
+        count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count ELSE w.count + excluded.count END
+    WHERE excluded.window_start > w.window_start OR w.count + excluded.count <= $7::bigint
+    RETURNING w.window_start, w.count
+), uc AS (
+    INSERT INTO usage_counters AS u (workspace_id, mode, period, count)
+    SELECT $2, 'live', cur.period, $3::bigint FROM cur
+    WHERE $8::boolean AND EXISTS (SELECT 1 FROM rw)
+    ON CONFLICT (workspace_id, mode, period) DO UPDATE
+    SET count = u.count + excluded.count
+    WHERE u.count + excluded.count <= (SELECT quota FROM cur)
+    RETURNING u.count
+)
+SELECT cur.plan, cur.quota, cur.period, cur.win, cur.now, cur.used, cur.row_start, cur.row_count,
+       (SELECT window_start FROM rw), (SELECT count FROM rw), (SELECT count FROM uc)
+FROM cur`
+
+// Meter counts a request of p.Caller against its key's rate limit and, in live mode, its
+// workspace's monthly quota, or refuses it without counting anything. The rate limit is a
+// fixed window: a key may make RateLimit requests in each window, so up to twice that can
+// pass in one window's length across a boundary.
+func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
+	live := p.Caller.Mode == auth.Live
+	requests := int64(p.Requests)
+	var (
+		m                 Meter
+		win               time.Time
+		rowStart, rwStart *time.Time
+		rowCount, rwCount *int64
+		ucCount           *int64
+	)
+	err := s.pool.QueryRow(ctx, meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
+		int(p.RateWindow/time.Second), p.RateLimit, live).Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
+		&rowStart, &rowCount, &rwStart, &rwCount, &ucCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("store: meter: no workspace %s", p.Caller.WorkspaceID)
+	}
+	if err != nil {
+		return m, fmt.Errorf("store: meter: %w", err)
+	}
+	m.PeriodStart = m.PeriodStart.UTC()
+	switch {
+	case rwCount == nil: // refused before counting
+		m.Start, m.Count = current(win, rowStart, rowCount)
+		m.Refusal = RateLimited
+		if live && m.Used+requests > m.Quota {
+			m.Refusal = QuotaExceeded
+		}
+	case live && ucCount == nil: // the quota filled up after the snapshot: give back the window's count
+		if _, err := s.pool.Exec(ctx, `UPDATE rate_windows SET count = count - $3
+			WHERE key_id = $1 AND window_start = $2 AND count >= $3`, p.Caller.KeyID, *rwStart, requests); err != nil {
+			return m, fmt.Errorf("store: meter: release window: %w", err)
+		}
+		m.Start, m.Count, m.Refusal = *rwStart, *rwCount-requests, QuotaExceeded
+	default:
+		m.Start, m.Count = *rwStart, *rwCount
+		if live {
+			m.Used = *ucCount
+		}
+	}
+	if !live {
+		m.Used = 0
+	}
+	return m, nil
+}
+
+// PeekRateWindow reads key's current window without counting anything.
+func (s *Store) PeekRateWindow(ctx context.Context, keyID string, window time.Duration) (RateWindow, error) {
+	var (
+		w        RateWindow
+		win      time.Time
+		rowStart *time.Time
+		rowCount *int64
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
+		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`,
+		keyID, int(window/time.Second)).Scan(&win, &w.Now, &rowStart, &rowCount)
+	if err != nil {
+		return w, fmt.Errorf("store: read rate window: %w", err)
+	}
+	w.Start, w.Count = current(win, rowStart, rowCount)
+	return w, nil
+}
+
+// current is the key's window given the statement's window win and the key's stored row.
+func current(win time.Time, rowStart *time.Time, rowCount *int64) (time.Time, int64) {
+	if rowStart != nil && !rowStart.Before(win) {
+		return *rowStart, *rowCount
+	}
+	return win, 0
+}

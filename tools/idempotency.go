@@ -1,0 +1,279 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store"
+)
+
+// IdempotencyKeyMaxLen is the longest idempotency key accepted, in characters.
+const IdempotencyKeyMaxLen = 255
+
+// IdempotencyKeyArg is the MCP argument carrying an idempotency key.
+const IdempotencyKeyArg = "idempotency_key"
+
+// Response is a capability's outcome as both surfaces send it: the REST status (the
+// route's success status, or the error's) and the JSON body (the result, or the error body).
+type Response struct {
+	Status   int
+	Body     []byte
+	Replayed bool // stored by an earlier request with the same key, and sent again as it was
+}
+
+// OK reports whether the response is a success (on MCP, not an isError result).
+func (r Response) OK() bool { return r.Status < 400 }
+
+// EnableIdempotency makes the registry remember responses by idempotency key in s.
+func (r *Registry) EnableIdempotency(s *store.Store) { r.idempotency = s }
+
+// AcceptsIdempotencyKey reports whether calls of the capability may carry an idempotency
+// key: those whose REST route is a POST, unless their result holds a secret.
+func (e *Entry) AcceptsIdempotencyKey() bool {
+	return e.REST != nil && e.REST.Method == http.MethodPost && !e.SecretOutput
+}
+
+// CheckIdempotencyKey says what is wrong with key, or returns "" when it is usable.
+func CheckIdempotencyKey(key string) string {
+	n := utf8.RuneCountInString(key)
+	switch {
+	case n == 0:
+		return "must not be empty"
+	case n > IdempotencyKeyMaxLen:
+		return fmt.Sprintf("must be at most %d characters long (it has %d)", IdempotencyKeyMaxLen, n)
+	case !utf8.ValidString(key):
+		return "must be valid UTF-8"
+	case strings.ContainsFunc(key, unicode.IsControl):
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// CallIdempotent runs the capability at most once per idempotency key in the caller's
+// workspace and mode, for IdempotencyTTL. Repeating the same arguments (compared in
+// canonical form) replays the first response byte for byte, without running anything;
+// other arguments are idempotency_conflict, and a repeat while the first call still runs is
+// idempotency_in_progress. The returned *Error is such a failure of the key itself, which
+// is never stored; a capability's own errors come back, and are stored, as the Response.
+// 5xx responses are not stored, so a retry runs again.
+func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]any) (Response, *Error) {
+	if !e.AcceptsIdempotencyKey() {
+		return Response{}, e.idempotencyFault(ctx, errors.New("capability takes no idempotency key"))
+	}
+	s := e.reg.idempotency
+	caller, ok := auth.CallerFrom(ctx)
+	if s == nil || !ok {
+		return Response{}, e.idempotencyFault(ctx, errors.New("no idempotency store or no caller"))
+	}
+	hash, err := e.RequestHash(args)
+	if err != nil {
+		return Response{}, NewError(CodeBadRequest, "The input cannot be encoded: %v.", err)
+	}
+	claim, err := s.ClaimIdempotencyKey(ctx, caller, key, hash)
+	if err != nil {
+		return Response{}, e.idempotencyFault(ctx, err)
+	}
+	switch claim.State {
+	case store.IdempotencyReplay:
+		return Response{Status: claim.Status, Body: claim.Body, Replayed: true}, nil
+	case store.IdempotencyConflict:
+		return Response{}, NewError(CodeIdempotencyConflict, "This idempotency key was already used for a different request in the last 24 hours. "+
+			"Use a new key for a new request; to get the original response, resend the original request unchanged.")
+	case store.IdempotencyInProgress:
+		return Response{}, NewError(CodeIdempotencyInProgress, "A request with this idempotency key is still running. "+
+			"Retry in a few seconds with the same key and body to get its response.")
+	}
+	// The response goes back even if it cannot be stored; a client that went away meanwhile
+	// must not keep the key claimed, and neither must a panic.
+	finish := func(status int, body []byte) {
+		if err := s.FinishIdempotencyKey(context.WithoutCancel(ctx), caller, claim, status, body); err != nil {
+			e.reg.log.ErrorContext(ctx, "store idempotent response", "tool", e.Name, "request_id", RequestID(ctx), "err", err)
+		}
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			finish(http.StatusInternalServerError, nil)
+		}
+	}()
+	res := e.respond(ctx, args)
+	finished = true
+	finish(res.Status, res.Body)
+	return res, nil
+}
+
+// respond runs the capability and encodes its outcome as the surfaces send it.
+func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
+	out, err := e.Call(ctx, args)
+	if err != nil {
+		return Response{Status: err.Status, Body: Encode(err.Body(ctx))}
+	}
+	return Response{Status: e.REST.Status, Body: Encode(out)}
+}
+
+func (e *Entry) idempotencyFault(ctx context.Context, err error) *Error {
+	e.reg.log.ErrorContext(ctx, "idempotency key", "tool", e.Name, "request_id", RequestID(ctx), "err", err)
+	return internalError()
+}
+
+// RequestHash identifies a request for idempotency: the capability's route and its
+// arguments in canonical JSON, so that key order, whitespace and the spelling of numbers
+// (1, 1.0, 1e0) do not matter.
+func (e *Entry) RequestHash(args map[string]any) ([]byte, error) {
+	canon, err := canonicalJSON(args)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if e.REST != nil {
+		fmt.Fprintf(h, "%s %s\n", e.REST.Method, e.REST.Path)
+	} else {
+		fmt.Fprintf(h, "%s\n", e.Name)
+	}
+	h.Write(canon)
+	return h.Sum(nil), nil
+}
+
+// canonicalJSON encodes v with sorted object keys, no insignificant whitespace and one
+// spelling per number value.
+func canonicalJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, err
+	}
+	return json.Marshal(canonicalNumbers(x))
+}
+
+func canonicalNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[k] = canonicalNumbers(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = canonicalNumbers(val)
+		}
+		return out
+	case json.Number:
+		return json.Number(canonicalNumber(string(x)))
+	}
+	return v
+}
+
+// canonicalNumber rewrites a JSON number literal exactly, as its significant digits and a
+// decimal exponent: 1, 1.0, 1e0 and 10e-1 are all "1"; 100 and 1e2 are "1e2"; 0.25 is
+// "25e-2"; -0 is "0". It never rounds, so distinct values stay distinct.
+func canonicalNumber(lit string) string {
+	s, neg := strings.CutPrefix(lit, "-")
+	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
+	var exp int64
+	if hasExp {
+		n, err := strconv.ParseInt(expText, 10, 64)
+		if err != nil || n > 1<<40 || n < -(1<<40) {
+			return lit // an absurd exponent: compare it as written
+		}
+		exp = n
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= int64(len(frac))
+	if digits == "" {
+		return "0"
+	}
+	sig := strings.TrimRight(digits, "0")
+	exp += int64(len(digits) - len(sig))
+	if exp != 0 {
+		sig += "e" + strconv.FormatInt(exp, 10)
+	}
+	if neg {
+		sig = "-" + sig
+	}
+	return sig
+}
+
+// mcpInputSchema is the input schema published to MCP: the capability's, plus the optional
+// idempotency_key argument where calls accept one. REST bodies and the validator do not
+// know the argument; the MCP handler takes it out before validation.
+func (e *Entry) mcpInputSchema() map[string]any {
+	if !e.AcceptsIdempotencyKey() {
+		return e.InputSchema
+	}
+	s := maps.Clone(e.InputSchema)
+	props, _ := s["properties"].(map[string]any)
+	props = maps.Clone(props)
+	if props == nil {
+		props = map[string]any{}
+	}
+	props[IdempotencyKeyArg] = map[string]any{
+		"type":      "string",
+		"minLength": 1,
+		"maxLength": IdempotencyKeyMaxLen,
+		"description": "Optional. A unique value, such as a UUID, that makes retrying this call safe: repeating it with the same key " +
+			"and the same arguments within 24 hours returns the first call's result without doing anything again. " +
+			"Use a new key for each new request; reusing one with different arguments fails with idempotency_conflict.",
+	}
+	s["properties"] = props
+	return s
+}
+
+// mcpIdempotent runs an MCP call that carries idempotency_key, which it removes from args;
+// handled is false when the call carries none.
+func (e *Entry) mcpIdempotent(ctx context.Context, args map[string]any) (res *mcp.CallToolResult, handled bool) {
+	v, ok := args[IdempotencyKeyArg]
+	if !ok || !e.AcceptsIdempotencyKey() {
+		return nil, false
+	}
+	delete(args, IdempotencyKeyArg)
+	key, isString := v.(string)
+	problem := "must be a string, not " + jsonKind(v)
+	if isString {
+		problem = CheckIdempotencyKey(key)
+	}
+	if problem != "" {
+		return mcpError(ctx, ValidationFailed([]schemas.FieldError{{Field: IdempotencyKeyArg, Message: problem}})), true
+	}
+	r, err := e.CallIdempotent(ctx, key, args)
+	if err != nil {
+		return mcpError(ctx, err), true
+	}
+	return mcpResponse(r.Body, !r.OK()), true
+}
+
+func mcpError(ctx context.Context, err *Error) *mcp.CallToolResult {
+	return mcpResponse(Encode(err.Body(ctx)), true)
+}
+
+// mcpResponse is the tool result for an encoded result or error body: a result carries
+// structuredContent plus the same JSON as text; an error only the text.
+func mcpResponse(body []byte, isError bool) *mcp.CallToolResult {
+	if isError {
+		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: string(body)}}}
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
+		StructuredContent: jsonRaw(body),
+	}
+}
