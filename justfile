@@ -13,6 +13,10 @@ lint:
     test -z "$(gofmt -l .)" || (gofmt -l . && exit 1)
     go vet ./...
 
+# Replay eval transcripts (default: the built-in suite), each in a fresh test workspace
+eval *args:
+    go run ./cmd/relm eval {{args}}
+
 # Rewrite the golden files (tools/list, openapi.yaml) after an intended contract change; review the diff
 update-golden:
     go test ./server -run Golden -update

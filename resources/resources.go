@@ -1,6 +1,7 @@
 // Package resources exposes Relm records to MCP clients as resources, by URI
-// (relm://contacts/{id}). Reads go through the same capabilities as the tools, so the
-// caller's workspace and mode scope them exactly as they scope tool calls.
+// (relm://contacts/{id}), and the workspace's data model (relm://schema). Reads go through
+// the same capabilities as the tools, so the caller's workspace and mode scope them exactly
+// as they scope tool calls.
 package resources
 
 import (
@@ -37,7 +38,7 @@ func Register(s *mcp.Server, reg *tools.Registry) error {
 			MIMEType:    "application/json",
 		}, read(t.prefix, entry))
 	}
-	return nil
+	return registerSchema(s, reg)
 }
 
 // read serves resources/read for one template by calling its capability.

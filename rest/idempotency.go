@@ -30,7 +30,7 @@ func idempotencyKeyParam() *huma.Param {
 // serveIdempotent answers a POST that carries an Idempotency-Key; it reports false, having
 // written nothing, for other requests.
 func (rt *route) serveIdempotent(hctx huma.Context) bool {
-	if rt.entry.REST.Method != http.MethodPost {
+	if rt.binding.Method != http.MethodPost {
 		return false
 	}
 	var keys []string
@@ -49,7 +49,7 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 	}
 	if !rt.entry.AcceptsIdempotencyKey() {
 		e := tools.NewError(tools.CodeBadRequest, "%s %s does not take an %s: its response holds a secret that is never stored, "+
-			"so it cannot be replayed. Send the request without the header.", rt.entry.REST.Method, rt.entry.REST.Path, IdempotencyKeyHeader)
+			"so it cannot be replayed. Send the request without the header.", rt.binding.Method, rt.binding.Path, IdempotencyKeyHeader)
 		e.Param = IdempotencyKeyHeader
 		return fail(e)
 	}

@@ -48,7 +48,10 @@ func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 	errRef := reg.Schemas.Of(reflect.TypeFor[tools.ErrorBody]())
 	for _, e := range reg.Entries() {
 		if e.REST != nil {
-			register(api, reg, e, errRef)
+			register(api, reg, e, e.REST, e.Name, errRef)
+			for i := range e.Aliases {
+				register(api, reg, e, &e.Aliases[i], aliasOperationID(e.Name, i), errRef)
+			}
 		}
 	}
 	return api
@@ -59,7 +62,11 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 // route is how one capability's input is assembled from an HTTP request.
 type route struct {
 	entry      *tools.Entry
+	binding    *tools.Route // e.REST, or one of its aliases
 	pathParams []string
+	// hidden are the path parameters of the canonical route that an alias leaves out: they
+	// keep their defaults and are refused in the query or body.
+	hidden     []string
 	queryTypes map[string]string // query parameter -> JSON Schema type, for GET and DELETE
 	hasBody    bool
 	// filterFields are the fields of the capability's structured filter, if it has one:
@@ -67,27 +74,33 @@ type route struct {
 	filterFields map[string]bool
 }
 
-func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Schema) {
+// register serves capability e on the REST route b (e.REST or an alias) as operation id.
+func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route, id string, errRef *huma.Schema) {
 	in := reg.Schemas.Resolve(e.In)
-	rt := &route{entry: e, queryTypes: map[string]string{}}
+	rt := &route{entry: e, binding: b, queryTypes: map[string]string{}}
 	op := &huma.Operation{
-		OperationID: e.Name,
-		Method:      e.REST.Method,
-		Path:        e.REST.Path,
+		OperationID: id,
+		Method:      b.Method,
+		Path:        b.Path,
 		Summary:     e.Title,
 		Description: e.Description,
 		Tags:        []string{e.Toolset},
 		Responses: map[string]*huma.Response{
-			strconv.Itoa(e.REST.Status): {Description: "Success", Content: jsonContent(e.Out), Headers: responseHeaders()},
+			strconv.Itoa(b.Status): {Description: "Success", Content: jsonContent(e.Out), Headers: responseHeaders()},
 		},
 	}
-	for _, m := range pathParam.FindAllStringSubmatch(e.REST.Path, -1) {
+	for _, m := range pathParam.FindAllStringSubmatch(b.Path, -1) {
 		rt.pathParams = append(rt.pathParams, m[1])
 		op.Parameters = append(op.Parameters, &huma.Param{Name: m[1], In: "path", Required: true,
 			Description: in.Properties[m[1]].Description, Schema: in.Properties[m[1]]})
 	}
-	rest := withoutProps(in, rt.pathParams)
-	switch e.REST.Method {
+	if b != e.REST {
+		rt.hidden = aliasHidden(e.REST.Path, rt.pathParams)
+		op.Summary += " (alias)"
+		op.Description = aliasDescription(e, rt.hidden) + op.Description
+	}
+	rest := withoutProps(in, append(slices.Clone(rt.pathParams), rt.hidden...))
+	switch b.Method {
 	case http.MethodGet, http.MethodDelete:
 		for _, name := range sortedKeys(rest.Properties) {
 			p := rest.Properties[name]
@@ -107,7 +120,7 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, errRef *huma.Sc
 	default:
 		rt.hasBody = true
 		body := e.In
-		if len(rt.pathParams) > 0 {
+		if len(rt.pathParams)+len(rt.hidden) > 0 {
 			body = reg.Schemas.Add(camel(e.Name)+"Body", rest)
 		}
 		op.RequestBody = &huma.RequestBody{Required: len(rest.Required) > 0, Content: jsonContent(body)}
@@ -141,7 +154,7 @@ func (rt *route) serve(hctx huma.Context) {
 		writeJSON(hctx, err.Status, tools.Encode(err.Body(ctx)))
 		return
 	}
-	writeJSON(hctx, rt.entry.REST.Status, tools.Encode(out))
+	writeJSON(hctx, rt.binding.Status, tools.Encode(out))
 }
 
 // input merges path parameters, query parameters and the JSON body into one argument object.
@@ -193,6 +206,14 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 		}
 		// Parameters the capability does not know are passed on so validation names them.
 		args[name] = queryValue(rt.queryTypes[name], vals[0])
+	}
+	for _, p := range rt.hidden {
+		if _, given := args[p]; given {
+			e := tools.NewError(tools.CodeBadRequest, "%s %s leaves %s to its default; to choose it, use %s %s.",
+				rt.binding.Method, rt.binding.Path, p, rt.entry.REST.Method, rt.entry.REST.Path)
+			e.Param = p
+			return nil, e
+		}
 	}
 	for _, p := range rt.pathParams {
 		args[p] = hctx.Param(p)

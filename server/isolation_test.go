@@ -30,11 +30,27 @@ var isolationSamples = map[string]string{
 	"move_deal_stage":       `{"id":"{deal}","stage":"won"}`,
 	"delete_deal":           `{"id":"{deal}"}`,
 	"list_deals":            `{}`,
+	"list_pipelines":        `{}`,
+	"create_pipeline":       `{"key":"mallory","label":"Mallory"}`,
+	"get_pipeline":          `{"pipeline":"{pipeline}"}`,
+	"update_pipeline":       `{"pipeline":"{pipeline}","label":"Mallory","is_default":true}`,
+	"delete_pipeline":       `{"pipeline":"{pipeline}"}`,
+	"list_pipeline_stages":  `{"pipeline":"{pipeline}"}`,
+	"create_pipeline_stage": `{"pipeline":"{pipeline}","key":"mallory","label":"Mallory"}`,
+	"update_pipeline_stage": `{"pipeline":"{pipeline}","stage":"{stage}","label":"Mallory"}`,
+	"delete_pipeline_stage": `{"pipeline":"{pipeline}","stage":"{stage}"}`,
 	"log_activity":          `{"type":"note","deal_id":"{deal}"}`,
 	"get_activity":          `{"id":"{activity}"}`,
 	"update_activity":       `{"id":"{activity}","subject":"Mallory"}`,
 	"delete_activity":       `{"id":"{activity}"}`,
 	"list_activities":       `{}`,
+	"create_association":    `{"from_type":"contact","from_id":"{contact}","to_type":"deal","to_id":"{deal}"}`,
+	"list_associations":     `{}`,
+	"delete_association":    `{"id":"{association}"}`,
+	"list_custom_fields":    `{}`,
+	"create_custom_field":   `{"object_type":"contact","key":"iso_plan","label":"Mallory","type":"text"}`,
+	"delete_custom_field":   `{"id":"{field}"}`,
+	"get_schema":            `{}`,
 	"search":                `{"q":"isolation"}`,
 	"list_events":           `{}`,
 	"get_event":             `{"id":"{event}"}`,
@@ -45,7 +61,7 @@ var isolationSamples = map[string]string{
 	"revoke_api_key":        `{"id":"{apikey}"}`,
 }
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|evt|key)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
 // workspace's key and with the other mode's key, aimed at one workspace's records: reads
@@ -59,14 +75,28 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
 	activity := e.create("activities", e.Live, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
 	event := e.lastEvent(e.Live, "activity.created")["id"].(string)
+	// Both workspaces are on Team, so create_association gets as far as checking its ends.
+	for _, ws := range []string{"acme", "globex"} {
+		if err := e.Store.SetWorkspacePlan(t.Context(), ws, "team"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	association := e.create("associations", e.Live, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
 	keys, err := e.Store.ListAPIKeys(t.Context(), e.workspaceID("acme"), "live")
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
-	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{apikey}": keys[0].ID}
+	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{apikey}": keys[0].ID, "{association}": association}
+	// Pipelines are keyed, not id'd: workspace A's own pipeline, with a key no other tenant has,
+	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
+	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "iso_pipeline", "label": "Isolation",
+		"stages": []any{map[string]any{"key": "iso_stage", "label": "Isolation"}}}).must(t, http.StatusCreated)
+	ownIDs["{pipeline}"], ownIDs["{stage}"] = "iso_pipeline", "iso_stage"
+	// A custom field of workspace A ({field}); other tenants may define the same key.
+	ownIDs["{field}"] = e.defineField(e.Live, map[string]any{"object_type": "contact", "key": "iso_plan", "label": "Isolation", "type": "select", "options": []string{"pro"}})
 	snapshot := func() string {
 		var b strings.Builder
-		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event} {
+		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact} {
 			b.Write(e.call("GET", p, e.Live, nil).must(t, 200).Raw)
 		}
 		return b.String()
@@ -113,6 +143,9 @@ func checkIsolated(t *testing.T, what string, args map[string]any, body []byte, 
 		code, _ = e["code"].(string)
 	}
 	_, byID := args["id"]
+	if _, byKey := args["pipeline"]; byKey {
+		byID = true // a pipeline key is how pipelines and stages are named
+	}
 	refs := false
 	for k, v := range args {
 		if k != "id" && recordID.MatchString(strings.Join(strings.Fields(toJSON(v)), "")) {

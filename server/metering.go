@@ -74,6 +74,9 @@ func meter(cfg Config, reg *tools.Registry, mux *http.ServeMux, next http.Handle
 		if e.REST != nil {
 			m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
 		}
+		for _, a := range e.Aliases {
+			m.routeTools[a.Method+" "+a.Path] = e.Name
+		}
 	}
 	return m
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/store"
@@ -29,6 +30,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Limits are the per-key rate limit and the per-plan monthly quotas (zero: defaults).
 	Limits Limits
+	// RecordDir, when set, is where every MCP session's tool calls are written as an eval
+	// transcript (see evals.Recorder).
+	RecordDir string
 }
 
 // Server is Relm's HTTP handler with the registry it serves.
@@ -51,11 +55,20 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg.EnableIdempotency(cfg.Store)
+	var recorder *evals.Recorder
+	if cfg.RecordDir != "" {
+		if recorder, err = evals.NewRecorder(cfg.RecordDir, reg, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
 		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
+		if recorder != nil {
+			s.AddReceivingMiddleware(recorder.Middleware)
+		}
 		if err := resources.Register(s, reg); err != nil {
 			panic(err) // checked below, at start-up
 		}

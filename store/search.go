@@ -93,13 +93,18 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 		kinds = SearchKinds
 	}
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, tsq}}
-	if pat != nil {
+	// Bind the pattern only when a searched kind matches substrings: PostgreSQL cannot type
+	// a parameter that no part of the query uses.
+	withPattern := pat != nil && slices.ContainsFunc(searchSources, func(s searchSource) bool {
+		return s.sub != "" && slices.Contains(kinds, s.kind)
+	})
+	if withPattern {
 		q.arg(*pat)
 	}
 	var parts []string
 	for _, src := range searchSources {
 		if slices.Contains(kinds, src.kind) {
-			parts = append(parts, src.sql(pat != nil))
+			parts = append(parts, src.sql(withPattern))
 		}
 	}
 	where := ""

@@ -17,6 +17,8 @@ var ErrNotFound = errors.New("store: not found")
 // Store is the handle on Relm's database.
 type Store struct {
 	pool *pgxpool.Pool
+	// fieldSchemas caches compiled custom field schemas by definitions version.
+	fieldSchemas schemaCache
 }
 
 func pgxConfig(url string) (*pgxpool.Config, error) {

@@ -89,6 +89,14 @@ func lockRow[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, er
 		WHERE workspace_id = $1 AND mode = $2 AND id = $3 FOR UPDATE`, tx.t.WorkspaceID, tx.t.Mode, id)
 }
 
+// Lock locks the tenant's record id until the transaction ends, or is ErrNotFound. A
+// deletion locks its record first, so that no new reference to it (a foreign key, an
+// association end) can commit while the references are being cleared.
+func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) error {
+	_, err := lockRow(ctx, tx, tb, id)
+	return err
+}
+
 // Insert creates a record for the tenant with a new id.
 func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, error) {
 	q := query{}
@@ -160,6 +168,8 @@ type ListParams struct {
 	Filters []map[string]any // structured filters (see package filter), ANDed
 	Limit   int
 	After   *Cursor
+	// MetadataFields types metadata keys for the filters (the caller's custom fields).
+	MetadataFields map[string]filter.MetadataField
 }
 
 // List returns one page of the tenant's records, newest first. A bad filter is a
@@ -168,8 +178,10 @@ func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[
 	limit := ClampLimit(p.Limit)
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode}}
 	where := []string{"workspace_id = $1", "mode = $2"}
+	spec := tb.Filters
+	spec.MetadataFields = p.MetadataFields
 	for _, f := range p.Filters {
-		conds, ferr := tb.Filters.Compile(f, q.arg)
+		conds, ferr := spec.Compile(f, q.arg)
 		if ferr != nil {
 			return Page[R]{}, ferr
 		}

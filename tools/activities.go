@@ -192,9 +192,16 @@ func (h activityHandlers) remove(ctx context.Context, in ActivityIDInput) (Delet
 // deletion would leave linked to nothing, returning their events.
 func deleteOrphanActivities(ctx context.Context, tx *store.Tx, cond, id string) ([]store.NewEvent, error) {
 	gone, err := store.DeleteWhere(ctx, tx, store.Activities, cond, id)
-	evs := make([]store.NewEvent, len(gone))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(gone))
 	for i, a := range gone {
-		evs[i] = event("activity.deleted", activityOut(a), nil)
+		ids[i] = a.ID
+	}
+	evs, err := dropAssociations(ctx, tx, ids...) // their edges go with them
+	for _, a := range gone {
+		evs = append(evs, event("activity.deleted", activityOut(a), nil))
 	}
 	return evs, err
 }

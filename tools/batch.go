@@ -61,6 +61,9 @@ func importContacts(ctx context.Context, s *store.Store, in BatchContactsInput) 
 	}
 	res := BatchResult{Object: "batch_result", Data: make([]BatchRowResult, len(rows))}
 	err := inTx(ctx, s, func(tx *store.Tx) error {
+		if err := checkImportMetadata(ctx, s, tx, rows); err != nil {
+			return err
+		}
 		outcomes, err := store.UpsertContacts(ctx, tx, rows, len(in.DedupOn) > 0)
 		if err != nil {
 			return err

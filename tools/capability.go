@@ -35,6 +35,11 @@ type Info struct {
 	Toolset     string // group, such as "contacts"
 	Annotations Annotations
 	REST        *Route // nil for MCP-only capabilities
+	// Aliases are further REST routes serving the same capability, kept for compatibility:
+	// same method and status as REST, whose path parameters they may leave out; an input
+	// field left out of the path is absent from the input, so it takes its default (such as
+	// the default pipeline), and the alias refuses it in the query or body.
+	Aliases []Route
 	// SecretOutput marks results holding a secret that must never be stored, such as a new
 	// API key: such calls take no idempotency key, since replaying needs the stored result.
 	SecretOutput bool

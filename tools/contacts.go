@@ -26,10 +26,11 @@ type Contact struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-// ContactDetail is a contact with its most recent activities.
+// ContactDetail is a contact with its most recent activities and associations.
 type ContactDetail struct {
 	Contact
-	RecentActivities []Activity `json:"recent_activities" doc:"Up to 10 activities logged against the contact, most recent occurred_at first."`
+	RecentActivities []Activity    `json:"recent_activities" doc:"Up to 10 activities logged against the contact, most recent occurred_at first."`
+	Associations     []Association `json:"associations" doc:"Up to 10 associations with the contact at either end (from_id or to_id), newest first; list_associations pages through all of them."`
 }
 
 // CreateContactInput is the body of create_contact.
@@ -89,7 +90,8 @@ func contactTools(s *store.Store) []Tool {
 		&Capability[ContactIDInput, ContactDetail]{Info: Info{
 			Name: "get_contact", Title: "Get contact", Toolset: "contacts",
 			Description: "Fetch one contact by id (con_…). Returns the contact with all its fields and metadata, " +
-				"plus recent_activities: the 10 latest notes, emails, calls, meetings and tasks logged against it.",
+				"plus recent_activities: the 10 latest notes, emails, calls, meetings and tasks logged against it, " +
+				"and associations: its 10 newest associations (edges to other records, either direction).",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/contacts/{id}", Status: http.StatusOK},
 		}, Handle: h.get},
@@ -146,7 +148,11 @@ func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDet
 		if err != nil {
 			return err
 		}
-		out = ContactDetail{Contact: contactOut(c), RecentActivities: make([]Activity, len(acts))}
+		edges, err := store.RecentAssociations(ctx, tx, in.ID, 10)
+		if err != nil {
+			return err
+		}
+		out = ContactDetail{Contact: contactOut(c), RecentActivities: make([]Activity, len(acts)), Associations: associationsOut(edges)}
 		for i, a := range acts {
 			out.RecentActivities[i] = activityOut(a)
 		}

@@ -26,12 +26,21 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeQuotaExceeded    = "quota_exceeded"
 	CodeInternal         = "internal_error"
+	CodePlanRequired     = "plan_required" // the feature needs a higher plan than the workspace's
 )
 
 // Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
 const (
 	CodeIdempotencyConflict   = "idempotency_conflict"    // the key was used for a different request
 	CodeIdempotencyInProgress = "idempotency_in_progress" // a request with the key is still running
+)
+
+// Error codes of pipeline and stage changes that the workspace's deals or its default
+// pipeline forbid.
+const (
+	CodeCannotDeleteDefault = "cannot_delete_default" // the default pipeline cannot be deleted
+	CodePipelineInUse       = "pipeline_in_use"       // deals are still in the pipeline
+	CodeStageInUse          = "stage_in_use"          // deals are still in the stage
 )
 
 // Codes lists every error code with its HTTP status, for documentation and tests.
@@ -51,9 +60,14 @@ var Codes = map[string]int{
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeQuotaExceeded:    http.StatusTooManyRequests,
 	CodeInternal:         http.StatusInternalServerError,
+	CodePlanRequired:     http.StatusForbidden,
 
 	CodeIdempotencyConflict:   http.StatusConflict,
 	CodeIdempotencyInProgress: http.StatusConflict,
+
+	CodeCannotDeleteDefault: http.StatusConflict,
+	CodePipelineInUse:       http.StatusConflict,
+	CodeStageInUse:          http.StatusConflict,
 }
 
 // Error is a failure reported to the caller: a 4xx/5xx on REST and an isError result on

@@ -58,7 +58,11 @@ func (r records[R, Out]) list(ctx context.Context, page Page, filters ...map[str
 		return out, err
 	}
 	err = inTx(ctx, r.s, func(tx *store.Tx) error {
-		p, err := store.List(ctx, tx, r.table, store.ListParams{Filters: filters, Limit: page.Limit, After: after})
+		typed, err := metadataFilterFields(ctx, r.s, tx, r.kind(), filters)
+		if err != nil {
+			return err
+		}
+		p, err := store.List(ctx, tx, r.table, store.ListParams{Filters: filters, Limit: page.Limit, After: after, MetadataFields: typed})
 		if err == nil {
 			out = listOf(p, r.out)
 		}
@@ -73,6 +77,11 @@ func (r records[R, Out]) create(ctx context.Context, v store.Values, prepare fun
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
 		if prepare != nil {
 			if err := prepare(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+		if md, ok := v["metadata"].(map[string]any); ok {
+			if err := checkMetadata(ctx, r.s, tx, r.kind(), "metadata", md); err != nil {
 				return err
 			}
 		}
@@ -91,6 +100,9 @@ func (r records[R, Out]) update(ctx context.Context, id string, ch store.Changes
 	var out Out
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
 		before, after, err := store.Update(ctx, tx, r.table, id, func(cur R) (store.Changes, error) {
+			if err := checkMetadataPatch(ctx, r.s, tx, r.kind(), ch.Metadata); err != nil {
+				return ch, err
+			}
 			if prepare == nil {
 				return ch, nil
 			}
@@ -128,12 +140,23 @@ func (r records[R, Out]) updateEvents(before, after Out) ([]store.NewEvent, erro
 
 func (r records[R, Out]) delete(ctx context.Context, id string) (Deleted, error) {
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+		// Lock first, so no new reference to the record commits while they are cleared.
+		if err := store.Lock(ctx, tx, r.table, id); err != nil {
+			return err
+		}
 		var evs []store.NewEvent
-		if r.onDelete != nil {
+		if _, linkable := store.AssociationTypes[r.kind()]; linkable {
 			var err error
-			if evs, err = r.onDelete(ctx, tx, id); err != nil {
+			if evs, err = dropAssociations(ctx, tx, id); err != nil {
 				return err
 			}
+		}
+		if r.onDelete != nil {
+			more, err := r.onDelete(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, more...)
 		}
 		row, err := store.Delete(ctx, tx, r.table, id)
 		if err != nil {
@@ -178,6 +201,9 @@ func (r records[R, Out]) fail(id string, err error) error {
 		return e
 	case errors.As(err, &opt):
 		e := NewError(CodeValidationFailed, "%q is not a %s of this workspace. Use one of the valid options.", opt.Value, opt.Field)
+		if opt.Value == "" && len(opt.Valid) == 0 { // a pipeline without stages
+			e = NewError(CodeValidationFailed, "The pipeline has no stages yet, so no deal can be in it. Add one with create_pipeline_stage first.")
+		}
 		e.Param, e.ValidOptions, e.Suggestion = opt.Field, opt.Valid, closest(opt.Value, opt.Valid)
 		return e
 	case errors.As(err, &fe):

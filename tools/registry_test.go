@@ -59,8 +59,55 @@ func TestInventoryRules(t *testing.T) {
 				t.Errorf("%s and %s share %s", e.Name, other, key)
 			}
 			routes[key] = e.Name
+			checkAliases(t, e, routes)
 		} else {
 			t.Errorf("%s: every capability has a REST route", e.Name)
+		}
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// checkAliases checks a capability's alias routes: each is the canonical route's method and
+// status on a path of its own whose parameters are some of the canonical path's, and each
+// parameter it leaves out is an optional input with a default.
+func checkAliases(t *testing.T, e *tools.Entry, routes map[string]string) {
+	t.Helper()
+	props, _ := e.InputSchema["properties"].(map[string]any)
+	required, _ := e.InputSchema["required"].([]any)
+	canonical := pathParam.FindAllStringSubmatch(e.REST.Path, -1)
+	for _, m := range canonical {
+		if _, ok := props[m[1]]; !ok {
+			t.Errorf("%s: path parameter %s of %s is not an input field", e.Name, m[1], e.REST.Path)
+		}
+	}
+	for _, a := range e.Aliases {
+		if a.Method != e.REST.Method || a.Status != e.REST.Status || !strings.HasPrefix(a.Path, "/v1/") {
+			t.Errorf("%s: alias %s %s %d must keep %s and %d", e.Name, a.Method, a.Path, a.Status, e.REST.Method, e.REST.Status)
+		}
+		key := a.Method + " " + a.Path
+		if other, dup := routes[key]; dup {
+			t.Errorf("%s and %s share %s", e.Name, other, key)
+		}
+		routes[key] = e.Name
+		own := map[string]bool{}
+		for _, m := range pathParam.FindAllStringSubmatch(a.Path, -1) {
+			own[m[1]] = true
+		}
+		for p := range own {
+			if !strings.Contains(e.REST.Path, "{"+p+"}") {
+				t.Errorf("%s: alias %s has path parameter %s that %s lacks", e.Name, a.Path, p, e.REST.Path)
+			}
+		}
+		for _, m := range canonical {
+			if own[m[1]] {
+				continue
+			}
+			for _, r := range required {
+				if r == m[1] {
+					t.Errorf("%s: alias %s leaves out %s, which the input requires", e.Name, a.Path, m[1])
+				}
+			}
 		}
 	}
 }

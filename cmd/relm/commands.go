@@ -22,6 +22,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	addr := fs.String("addr", env("RELM_ADDR", "127.0.0.1:8080"), "address to listen on (RELM_ADDR)")
 	allowedHosts := fs.String("allowed-hosts", env("RELM_ALLOWED_HOSTS", ""), "comma-separated Host names /mcp answers, e.g. behind a reverse proxy (RELM_ALLOWED_HOSTS)")
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
+	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	var dbf dbFlags
 	dbf.register(fs)
 	var lf limitFlags
@@ -42,7 +43,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(),
-		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits})
+		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
 	if err != nil {
 		return err
 	}
@@ -56,6 +57,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp")
+	if *recordDir != "" {
+		log.Info("recording MCP sessions as eval transcripts", "dir", *recordDir)
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -17,12 +17,14 @@ import (
 const usage = `relm — an MCP-first, API-first CRM server
 
 Usage:
-  relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL]
+  relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL] [--record DIR]
   relm migrate [--data-dir DIR] [--database-url URL]
   relm keys create --workspace NAME --mode live|test [--data-dir DIR] [--database-url URL]
   relm keys list   --workspace NAME [--mode live|test]
   relm keys revoke [--data-dir DIR] [--database-url URL] KEY_ID
+  relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]
   relm openapi [--format yaml|json]
+  relm eval    [--url URL --key KEY] [--parallel N] [--json] [--junit FILE] [--keep] [PATH…]
 
 Without --database-url (RELM_DATABASE_URL), relm runs a private PostgreSQL cluster in
 --data-dir (RELM_DATA_DIR). Flags fall back to RELM_* environment variables.
@@ -64,8 +66,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 			return revokeKey(ctx, args[2:], stdout, log)
 		}
 		return fmt.Errorf("unknown keys command %q (create, list or revoke)", args[1])
+	case "workspaces":
+		return workspacesCommand(ctx, args[1:], stdout, log)
 	case "openapi":
 		return printOpenAPI(args[1:], stdout, log)
+	case "eval":
+		return evalCmd(ctx, args[1:], stdout, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -96,6 +96,9 @@ func (s Spec) fieldCompiler(name string) (func(opValue) (condition, *Error), *Er
 			return nil, &Error{Param: fieldParam(name), Message: fmt.Sprintf(
 				"Metadata key %s is not valid: keys are 1 to 64 letters, digits, _ . or -, starting with a letter, digit or _.", quote(key))}
 		}
+		if mf, typed := s.MetadataFields[key]; typed {
+			return func(o opValue) (condition, *Error) { return typedMetadataCondition(s.MetadataColumn, key, mf, o) }, nil
+		}
 		return func(o opValue) (condition, *Error) { return metadataCondition(s.MetadataColumn, key, o) }, nil
 	}
 	names := s.names()

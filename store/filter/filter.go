@@ -22,6 +22,7 @@ const (
 	Timestamp             // eq neq gt gte lt lte in; RFC 3339 or "YYYY-MM-DD" (midnight UTC)
 	Enum                  // eq neq in; one of Field.Values
 	Bool                  // eq neq; true or false
+	Number                // eq neq gt gte lt lte in; any finite number (typed metadata keys)
 )
 
 // Op is a comparison a filter applies to a field.
@@ -53,7 +54,7 @@ func (k Kind) Ops() []Op {
 		return []Op{Eq, Neq, Ilike, In}
 	case ID, Enum:
 		return []Op{Eq, Neq, In}
-	case Integer, Date, Timestamp:
+	case Integer, Number, Date, Timestamp:
 		return []Op{Eq, Neq, Gt, Gte, Lt, Lte, In}
 	case Bool:
 		return []Op{Eq, Neq}
@@ -76,6 +77,9 @@ type Field struct {
 type Spec struct {
 	Fields         []Field
 	MetadataColumn string // e.g. "metadata"; empty means metadata->>key filters are not allowed
+	// MetadataFields types some metadata keys (the caller's custom fields), filled per
+	// request; keys not in it stay untyped.
+	MetadataFields map[string]MetadataField
 }
 
 // metadataPrefix starts the name of a filter on a key of the metadata column.

@@ -21,7 +21,8 @@ func (s Spec) Schema() map[string]any {
 	if s.MetadataColumn != "" {
 		schema["patternProperties"] = map[string]any{
 			"^" + metadataPrefix: map[string]any{"description": `A key of the record's metadata, as metadata->>KEY. ` +
-				`Ops: eq, neq, in, ilike, and gt, gte, lt, lte for numbers. The string "3" also matches the number 3, "true" the boolean.`},
+				`Ops: eq, neq, in, ilike, and gt, gte, lt, lte for numbers. The string "3" also matches the number 3, "true" the boolean. ` +
+				`A key defined as a custom field (list_custom_fields) compares by its type: numbers and dates (YYYY-MM-DD) with gt, gte, lt, lte; a select only with its options.`},
 		}
 	}
 	return schema
@@ -51,6 +52,8 @@ func kindLabel(f Field) string {
 		return "One of: " + strings.Join(f.Values, ", ") + "."
 	case Bool:
 		return "Boolean, true or false."
+	case Number:
+		return "Number."
 	}
 	return "Not filterable."
 }

@@ -40,6 +40,8 @@ func parseValue(f Field, v any) (any, *badValue) {
 		return enumValue(v, f.Values)
 	case Bool:
 		return boolValue(v)
+	case Number:
+		return numberValue(v)
 	}
 	return nil, reject("cannot be filtered on (the field has an unknown kind)")
 }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/relmcrm/relm/evals"
+	"github.com/relmcrm/relm/evals/sandbox"
+)
+
+// evalCmd replays transcripts: by default each in a fresh test-mode workspace of its own on
+// the configured database, served in-process; with --url and --key against a running server.
+func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	url := fs.String("url", env("RELM_EVAL_URL", ""), "replay against this running server (base URL or its /mcp endpoint) instead of in-process (RELM_EVAL_URL)")
+	key := fs.String("key", env("RELM_EVAL_KEY", ""), "API key to replay with, with --url (RELM_EVAL_KEY)")
+	parallel := fs.Int("parallel", 4, "transcripts to run at once")
+	asJSON := fs.Bool("json", false, "print a JSON report instead of one line per transcript")
+	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
+	keep := fs.Bool("keep", false, "keep each transcript's workspace and print its name and key, to inspect what it wrote")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit of each tool call")
+	verbose := fs.Bool("v", false, "print every call's arguments and result")
+	dbf := dbFlags{share: true}
+	dbf.register(fs)
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if (*url == "") != (*key == "") {
+		return errors.New("--url and --key go together: the server to replay against and the API key to use")
+	}
+	if *parallel < 1 {
+		return errors.New("--parallel must be at least 1")
+	}
+	ts, err := loadTranscripts(paths)
+	if err != nil {
+		return err
+	}
+
+	runner := &evals.Runner{Parallel: *parallel, Timeout: *timeout}
+	if *verbose {
+		var mu sync.Mutex
+		runner.Trace = func(t *evals.Transcript, c evals.Trace) {
+			mu.Lock()
+			defer mu.Unlock()
+			evals.WriteTrace(os.Stderr, t, c)
+		}
+	}
+	if *url != "" {
+		runner.Target = evals.Remote{URL: *url, Key: *key}
+	} else {
+		db, err := dbf.open(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close(context.Background())
+		serverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		sb, err := sandbox.New(db.Store, serverLog)
+		if err != nil {
+			return err
+		}
+		sb.Keep = *keep
+		sb.Kept = func(transcript, workspace, key string) {
+			fmt.Fprintf(os.Stderr, "kept workspace %s for %s (key %s)\n", workspace, transcript, key)
+		}
+		runner.Target = sb
+	}
+
+	start := time.Now()
+	results := runner.Run(ctx, ts, func(r evals.Result) {
+		if !*asJSON {
+			evals.WriteLine(stdout, r)
+		}
+	})
+	elapsed := time.Since(start)
+	if *asJSON {
+		if err := evals.WriteJSON(stdout, results); err != nil {
+			return err
+		}
+	} else {
+		evals.WriteSummary(stdout, results, elapsed)
+	}
+	if *junit != "" {
+		if err := writeJUnit(*junit, results, elapsed); err != nil {
+			return err
+		}
+	}
+	if _, failed := evals.Summary(results); failed > 0 {
+		return fmt.Errorf("%d of %d transcripts failed", failed, len(results))
+	}
+	return nil
+}
+
+// loadTranscripts reads the transcripts at paths, or the built-in suite when there are none.
+func loadTranscripts(paths []string) ([]*evals.Transcript, error) {
+	if len(paths) == 0 {
+		return evals.Suite()
+	}
+	return evals.Load(paths...)
+}
+
+func writeJUnit(path string, results []evals.Result, elapsed time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := evals.WriteJUnit(f, results, elapsed); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseInterleaved parses flags that may come before, between or after the positional
+// arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

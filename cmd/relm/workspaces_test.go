@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestWorkspacesSetPlan runs `relm workspaces set-plan` against a database: it moves an
+// existing workspace between plans and refuses unknown plans and workspaces.
+func TestWorkspacesSetPlan(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	relm := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(t.Context(), append(args, "--database-url", dbURL), &out, quietLog())
+		return out.String(), err
+	}
+	plan := func() string {
+		conn, err := pgx.Connect(t.Context(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(t.Context())
+		var p string
+		if err := conn.QueryRow(t.Context(), `SELECT plan FROM workspaces WHERE name = 'acme'`).Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := relm("keys", "create", "--workspace", "acme", "--mode", "live"); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(); p != "free" {
+		t.Fatalf("a new workspace is on %q, want free", p)
+	}
+	for _, want := range []string{"team", "free", "team"} {
+		out, err := relm("workspaces", "set-plan", "--workspace", "acme", "--plan", want)
+		if err != nil || out != "workspace acme is on the "+want+" plan\n" {
+			t.Fatalf("set-plan %s: %q %v", want, out, err)
+		}
+		if p := plan(); p != want {
+			t.Fatalf("plan is %q after set-plan %s", p, want)
+		}
+	}
+	for _, args := range [][]string{
+		{"workspaces", "set-plan", "--workspace", "acme", "--plan", "enterprise"},
+		{"workspaces", "set-plan", "--workspace", "acme"},
+		{"workspaces", "set-plan", "--plan", "free"},
+		{"workspaces", "rename"},
+	} {
+		if _, err := relm(args...); err == nil || !strings.Contains(err.Error(), "usage: relm workspaces set-plan") {
+			t.Errorf("%v: want a usage error, got %v", args, err)
+		}
+	}
+	if _, err := relm("workspaces", "set-plan", "--workspace", "nope", "--plan", "team"); err == nil || !strings.Contains(err.Error(), `no workspace is called "nope"`) {
+		t.Errorf("unknown workspace: %v", err)
+	}
+	if p := plan(); p != "team" {
+		t.Fatalf("refused commands changed the plan to %q", p)
+	}
+}

@@ -1,0 +1,114 @@
+package evals_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/relmcrm/relm/evals"
+	"github.com/relmcrm/relm/evals/sandbox"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/pgtest"
+	"github.com/relmcrm/relm/tools"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newSandbox serves Relm in-process over a fresh database.
+func newSandbox(t *testing.T) (*sandbox.Sandbox, *store.Store) {
+	t.Helper()
+	s, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	sb, err := sandbox.New(s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, s
+}
+
+func loadSuite(t *testing.T) []*evals.Transcript {
+	t.Helper()
+	ts, err := evals.Load("suite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// TestSuite replays every transcript of evals/suite, each in a fresh workspace, through the
+// same runner as `relm eval`.
+func TestSuite(t *testing.T) {
+	t.Parallel()
+	sb, _ := newSandbox(t)
+	runner := &evals.Runner{Target: sb}
+	for _, tr := range loadSuite(t) {
+		t.Run(tr.Name, func(t *testing.T) {
+			t.Parallel()
+			if r := runner.RunOne(t.Context(), tr); !r.Passed {
+				t.Fatalf("%s\n%s", tr.Path, r.Failure.Describe())
+			}
+		})
+	}
+}
+
+// TestSuiteCoversEveryTool fails when a tool of the registry has no transcript calling it,
+// or none showing its likeliest mistake (a step that expects an error from it).
+func TestSuiteCoversEveryTool(t *testing.T) {
+	t.Parallel()
+	called, mistaken := map[string]bool{}, map[string]bool{}
+	for _, tr := range loadSuite(t) {
+		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
+			called[s.Tool] = true
+			if s.Expect != nil && s.Expect.Error != nil {
+				mistaken[s.Tool] = true
+			}
+		}
+	}
+	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uncalled, unmistaken []string
+	for _, e := range reg.Entries() {
+		if !called[e.Name] {
+			uncalled = append(uncalled, e.Name)
+		} else if !mistaken[e.Name] {
+			unmistaken = append(unmistaken, e.Name)
+		}
+	}
+	if len(uncalled) > 0 {
+		t.Errorf("no transcript in evals/suite calls %s: add one per tool (its happy path and the likeliest agent mistake)", strings.Join(uncalled, ", "))
+	}
+	if len(unmistaken) > 0 {
+		t.Errorf("no transcript in evals/suite shows a mistake with %s: add a step that expects its likeliest error", strings.Join(unmistaken, ", "))
+	}
+}
+
+// TestReadmeExample replays the example transcript of the README, so that it stays true.
+func TestReadmeExample(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, evalsSection, ok := strings.Cut(string(readme), "## Evals")
+	_, example, ok2 := strings.Cut(evalsSection, "```json\n")
+	example, _, ok3 := strings.Cut(example, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no example transcript under ## Evals")
+	}
+	tr, err := evals.Parse("README.md", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := newSandbox(t)
+	if r := (&evals.Runner{Target: sb}).RunOne(t.Context(), tr); !r.Passed {
+		t.Fatalf("%s", r.Failure.Describe())
+	}
+}

@@ -1,0 +1,318 @@
+package evals
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// Transcript is one agent session: ordered MCP tool calls with what each must return, and
+// optional assertions on the workspace afterwards. evals/README.md documents the format.
+type Transcript struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Mode is the mode of the API key the transcript runs with: "test" (the default) or "live".
+	Mode string `json:"mode,omitempty"`
+	// Plan is the plan of the fresh workspace the transcript runs in ("free", the default,
+	// or "team"). Runs against a running server (--url) use the key's workspace as it is.
+	Plan       string `json:"plan,omitempty"`
+	Setup      []Step `json:"setup,omitempty"`
+	Steps      []Step `json:"steps"`
+	FinalState []Step `json:"final_state,omitempty"`
+
+	// Path is the file the transcript was loaded from ("" when built in memory).
+	Path string `json:"-"`
+}
+
+// Step is one MCP tool call.
+type Step struct {
+	Note      string            `json:"note,omitempty"`
+	Tool      string            `json:"tool"`
+	Arguments map[string]any    `json:"arguments,omitempty"`
+	Expect    *Expect           `json:"expect,omitempty"`
+	Capture   map[string]string `json:"capture,omitempty"`
+}
+
+// Expect is what a call must return. With no field set, any successful result passes.
+type Expect struct {
+	// Result is a pattern that structuredContent of a successful result must match.
+	Result any `json:"result,omitempty"`
+	// Error, when set, requires an isError result: an error code (string), or a pattern
+	// for the "error" object of the error body.
+	Error any `json:"error,omitempty"`
+	// ProtocolError, when set, requires a JSON-RPC error whose message contains it.
+	ProtocolError *string `json:"protocol_error,omitempty"`
+}
+
+// KeyMode is the mode of the key the transcript needs.
+func (t *Transcript) KeyMode() string {
+	if t.Mode == "" {
+		return "test"
+	}
+	return t.Mode
+}
+
+// Tools lists the distinct tools the transcript calls, in setup, steps and final_state.
+func (t *Transcript) Tools() []string {
+	var names []string
+	for _, phase := range [][]Step{t.Setup, t.Steps, t.FinalState} {
+		for _, s := range phase {
+			if !slices.Contains(names, s.Tool) {
+				names = append(names, s.Tool)
+			}
+		}
+	}
+	return names
+}
+
+//go:embed transcript.schema.json
+var schemaJSON []byte
+
+// Schema returns the JSON Schema of transcripts (JSON Schema 2020-12).
+func Schema() []byte { return slices.Clone(schemaJSON) }
+
+var (
+	schema  = compileSchema()
+	printer = message.NewPrinter(language.English)
+)
+
+func compileSchema() *jsonschema.Schema {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	if err != nil {
+		panic("evals: transcript.schema.json: " + err.Error())
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(jsonschema.SchemeURLLoader{}) // nothing is loaded from files or the network
+	const url = "relm:///eval-transcript.schema.json"
+	if err := c.AddResource(url, doc); err != nil {
+		panic("evals: transcript.schema.json: " + err.Error())
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		panic("evals: transcript.schema.json: " + err.Error())
+	}
+	return s
+}
+
+// Parse reads one transcript, validating it against the schema and checking what a schema
+// cannot (regular expressions, capture paths). name is used in error messages.
+func Parse(name string, data []byte) (*Transcript, error) {
+	doc, err := decodeJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not valid JSON: %w", name, err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, schemaError(err))
+	}
+	var t Transcript
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := t.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	t.Path = name
+	return &t, nil
+}
+
+// check compiles every argument, pattern and path once, so that mistakes surface when
+// loading, including references to names no earlier step captures.
+func (t *Transcript) check() error {
+	known := vars{}
+	for _, ph := range t.phases() {
+		for i, s := range ph.steps {
+			at := fmt.Sprintf("%s %d (%s)", ph.label(), i+1, s.Tool)
+			if _, err := known.arguments(s.Arguments); err != nil {
+				return fmt.Errorf("%s: arguments: %w", at, err)
+			}
+			if s.Expect != nil {
+				for _, pat := range []any{s.Expect.Result, s.Expect.Error} {
+					if _, err := known.compilePattern(pat); err != nil {
+						return fmt.Errorf("%s: expect: %w", at, err)
+					}
+				}
+			}
+			for name, p := range s.Capture {
+				if _, err := parsePath(p); err != nil {
+					return fmt.Errorf("%s: capture %s: %w", at, name, err)
+				}
+				if _, err := known.interpolate(p); err != nil {
+					return fmt.Errorf("%s: capture %s: %w", at, name, err)
+				}
+			}
+			for name := range s.Capture {
+				known[name] = "…"
+			}
+		}
+	}
+	return nil
+}
+
+type phase struct {
+	name  string
+	steps []Step
+}
+
+// label names a phase the way messages count its steps: setup 1, step 2, final_state 1.
+func (p phase) label() string {
+	if p.name == "steps" {
+		return "step"
+	}
+	return p.name
+}
+
+func (t *Transcript) phases() []phase {
+	return []phase{{"setup", t.Setup}, {"steps", t.Steps}, {"final_state", t.FinalState}}
+}
+
+// Load reads the transcripts at paths: files, or directories searched recursively for
+// *.json files. Names must be unique across everything loaded.
+func Load(paths ...string) ([]*Transcript, error) {
+	var files []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		found, err := jsonFiles(os.DirFS(p), ".")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			files = append(files, filepath.Join(p, filepath.FromSlash(f)))
+		}
+	}
+	return parseAll(files, os.ReadFile)
+}
+
+//go:embed suite
+var suiteFS embed.FS
+
+// Suite returns the transcripts of evals/suite, built into the binary: what `relm eval`
+// replays when given no paths.
+func Suite() ([]*Transcript, error) {
+	files, err := jsonFiles(suiteFS, "suite")
+	if err != nil {
+		return nil, err
+	}
+	ts, err := parseAll(files, suiteFS.ReadFile)
+	for _, t := range ts {
+		t.Path = "evals/" + t.Path // where the file lives in the repository
+	}
+	return ts, err
+}
+
+// jsonFiles lists the *.json files under dir in fsys, in lexical order.
+func jsonFiles(fsys fs.FS, dir string) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(fsys, dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".json") {
+			files = append(files, path)
+		}
+		return err
+	})
+	return files, err
+}
+
+func parseAll(files []string, read func(string) ([]byte, error)) ([]*Transcript, error) {
+	if len(files) == 0 {
+		return nil, errors.New("evals: no transcripts (*.json) found")
+	}
+	var out []*Transcript
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := read(f)
+		if err != nil {
+			return nil, err
+		}
+		t, err := Parse(f, data)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[t.Name]; dup {
+			return nil, fmt.Errorf("%s: transcript name %q is already used by %s", f, t.Name, prev)
+		}
+		seen[t.Name] = f
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// decodeJSON decodes one JSON value with exact numbers.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the JSON value")
+	}
+	return v, nil
+}
+
+// schemaError renders a schema validation error as its deepest problems, one per line.
+func schemaError(err error) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	var leaves []*jsonschema.ValidationError
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			leaves = append(leaves, e)
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	var msgs []string
+	for _, l := range leaves {
+		at := pointer(l.InstanceLocation)
+		if at == "" {
+			at = "the top level"
+		}
+		m := "at " + at + ": " + l.ErrorKind.LocalizedString(printer)
+		if _, isNot := l.ErrorKind.(*kind.Not); isNot { // the schema's only "not": no matchers in arguments
+			m = "at " + at + ": matchers ($match) belong in expectations, not in arguments"
+		}
+		if !slices.Contains(msgs, m) {
+			msgs = append(msgs, m)
+		}
+	}
+	sort.Strings(msgs)
+	return "does not match the transcript schema (evals/transcript.schema.json):\n  " + strings.Join(msgs, "\n  ")
+}
+
+// pointer writes a JSON Pointer for a path of keys.
+func pointer(keys []string) string {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString("/")
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(k))
+	}
+	return b.String()
+}
