@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,6 +105,7 @@ func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 	}
 	defer closeSession()
 	v := vars{}
+	var readOnly map[string]bool // the server's read-only tools, listed when final_state starts
 	for _, ph := range t.phases() {
 		for i, s := range ph.steps {
 			trace := func(c Trace) {
@@ -111,7 +114,13 @@ func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 					r.Trace(t, c)
 				}
 			}
-			f := r.step(ctx, cs, v, s, ph.name == "final_state", trace)
+			var f *Failure
+			if ph.name == "final_state" {
+				f = checkReadOnly(ctx, cs, &readOnly, s.Tool)
+			}
+			if f == nil {
+				f = r.step(ctx, cs, v, s, trace)
+			}
 			if f != nil {
 				f.Phase, f.Step, f.Tool, f.Note = ph.name, i+1, s.Tool, s.Note
 				res.Failure = f
@@ -125,12 +134,7 @@ func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 }
 
 // step makes one call and checks its expectations, then captures.
-func (r *Runner) step(ctx context.Context, cs *mcp.ClientSession, v vars, s Step, finalState bool, trace func(Trace)) *Failure {
-	if finalState {
-		if err := requireReadOnly(ctx, cs, s.Tool); err != nil {
-			return &Failure{Message: err.Error()}
-		}
-	}
+func (r *Runner) step(ctx context.Context, cs *mcp.ClientSession, v vars, s Step, trace func(Trace)) *Failure {
 	args, err := v.arguments(s.Arguments)
 	if err != nil {
 		return &Failure{Message: "arguments: " + err.Error()}
@@ -161,7 +165,7 @@ func (r *Runner) step(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 	if f := checkResult(v, exp, res.IsError, body); f != nil {
 		return f
 	}
-	for _, name := range sortedKeys(anyMap(s.Capture)) {
+	for _, name := range slices.Sorted(maps.Keys(s.Capture)) {
 		p, err := v.interpolateString(s.Capture[name])
 		if err == nil {
 			var val any
@@ -250,21 +254,27 @@ func errorSummary(body any) string {
 	return code + ": " + msg
 }
 
-// requireReadOnly fails unless the server lists tool as read-only: final-state checks
-// must not change what they check.
-func requireReadOnly(ctx context.Context, cs *mcp.ClientSession, tool string) error {
-	for t, err := range cs.Tools(ctx, nil) {
-		if err != nil {
-			return fmt.Errorf("list tools: %w", err)
-		}
-		if t.Name == tool {
-			if t.Annotations == nil || !t.Annotations.ReadOnlyHint {
-				return fmt.Errorf("final_state may only call read-only tools; %s is not annotated readOnlyHint", tool)
+// checkReadOnly fails unless the server lists tool as read-only: final-state checks must
+// not change what they check. The tool list is fetched once per session, into *tools.
+func checkReadOnly(ctx context.Context, cs *mcp.ClientSession, tools *map[string]bool, tool string) *Failure {
+	if *tools == nil {
+		*tools = map[string]bool{}
+		for t, err := range cs.Tools(ctx, nil) {
+			if err != nil {
+				*tools = nil
+				return &Failure{Message: "list tools: " + err.Error()}
 			}
-			return nil
+			(*tools)[t.Name] = t.Annotations != nil && t.Annotations.ReadOnlyHint
 		}
 	}
-	return fmt.Errorf("the server has no tool %s", tool)
+	readOnly, known := (*tools)[tool]
+	switch {
+	case !known:
+		return &Failure{Message: "the server has no tool " + tool}
+	case !readOnly:
+		return &Failure{Message: "final_state may only call read-only tools; " + tool + " is not annotated readOnlyHint"}
+	}
+	return nil
 }
 
 func raw(v any) json.RawMessage {
@@ -273,14 +283,6 @@ func raw(v any) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf("%q", fmt.Sprint(v)))
 	}
 	return b
-}
-
-func anyMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Remote replays transcripts against a running server with one API key. The key's

@@ -2,6 +2,7 @@ package evals
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -97,7 +98,7 @@ func newTranscriber(calls []Call, cat Catalog) *transcriber {
 				tr.sight(s, i, true, "")
 			}
 		})
-		tr.argSeen = append(tr.argSeen, maps(seenArgs))
+		tr.argSeen = append(tr.argSeen, maps.Clone(seenArgs))
 		tr.scanResult(i, c.result, "")
 	}
 	tr.classify()
@@ -109,14 +110,6 @@ func orNull(raw json.RawMessage) []byte {
 		return []byte("null")
 	}
 	return raw
-}
-
-func maps(m map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // sight records that value appears in call i: in its arguments, or whole at path in its
