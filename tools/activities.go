@@ -36,7 +36,7 @@ type LogActivityInput struct {
 	DealID     *string        `json:"deal_id,omitempty" pattern:"^deal_[a-z2-7]{26}$" doc:"Deal it concerns (deal_…)."`
 	CompanyID  *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company it concerns (cmp_…)."`
 	OccurredAt *time.Time     `json:"occurred_at,omitempty" doc:"When it happened (RFC 3339); defaults to now."`
-	Metadata   map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data."`
+	Metadata   map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateActivityInput changes only the fields present; null clears one.

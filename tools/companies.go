@@ -16,7 +16,7 @@ type Company struct {
 	Object    string         `json:"object" enum:"company" doc:"Always \"company\"."`
 	Name      string         `json:"name"`
 	Domain    *string        `json:"domain" doc:"Web domain, such as example.com."`
-	Metadata  map[string]any `json:"metadata" doc:"Free-form key/value data."`
+	Metadata  map[string]any `json:"metadata" doc:"Key/value data, as stored: custom-field values and free-form keys."`
 	Mode      string         `json:"mode" enum:"live,test"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -26,7 +26,7 @@ type Company struct {
 type CreateCompanyInput struct {
 	Name     string         `json:"name" minLength:"1" maxLength:"200" doc:"Company name."`
 	Domain   *string        `json:"domain,omitempty" format:"hostname" maxLength:"253" doc:"Web domain without scheme or path, such as example.com."`
-	Metadata map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data."`
+	Metadata map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateCompanyInput changes only the fields present; null clears one.

@@ -20,7 +20,7 @@ type Contact struct {
 	LastName  *string        `json:"last_name"`
 	Phone     *string        `json:"phone"`
 	CompanyID *string        `json:"company_id" doc:"Id of the company the person works for (cmp_…)."`
-	Metadata  map[string]any `json:"metadata" doc:"Free-form key/value data."`
+	Metadata  map[string]any `json:"metadata" doc:"Key/value data, as stored: custom-field values and free-form keys."`
 	Mode      string         `json:"mode" enum:"live,test" doc:"The mode of the key that created it."`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -40,7 +40,7 @@ type CreateContactInput struct {
 	LastName  *string        `json:"last_name,omitempty" maxLength:"200" doc:"Family name."`
 	Phone     *string        `json:"phone,omitempty" maxLength:"64" doc:"Phone number, ideally in E.164 form (+14155550100)."`
 	CompanyID *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Id of the person's company (cmp_…)."`
-	Metadata  map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data to store with the contact."`
+	Metadata  map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateContactInput changes only the fields present; null clears one.

@@ -39,7 +39,7 @@ type CreateDealInput struct {
 	CloseDate        *string        `json:"close_date,omitempty" format:"date" doc:"Expected close date, YYYY-MM-DD."`
 	CompanyID        *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company buying (cmp_…)."`
 	PrimaryContactID *string        `json:"primary_contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Main contact (con_…)."`
-	Metadata         map[string]any `json:"metadata,omitempty" doc:"Free-form key/value data."`
+	Metadata         map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateDealInput changes only the fields present; null clears one.

@@ -10,7 +10,7 @@ import (
 const Instructions = `Relm is a CRM. Records (contacts, companies, deals, activities) belong to the workspace and mode (live or test) of the API key you connected with; you never see other workspaces.
 Create records with create_* tools, fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
 Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
-To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type.
+To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage; list_pipelines shows the valid stages.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
 
 // NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes
