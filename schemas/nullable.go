@@ -16,9 +16,6 @@ type Nullable[T any] struct {
 	Value T
 }
 
-// Some returns a present, non-null value.
-func Some[T any](v T) Nullable[T] { return Nullable[T]{Set: true, Value: v} }
-
 // IsZero reports absence, for `omitzero`.
 func (n Nullable[T]) IsZero() bool { return !n.Set }
 

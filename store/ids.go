@@ -8,9 +8,6 @@ import (
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// IDPattern matches ids made by NewID for prefix (such as "con_").
-func IDPattern(prefix string) string { return "^" + prefix + "[a-z2-7]{26}$" }
-
 // NewID returns prefix followed by 128 random bits, URL-safe.
 func NewID(prefix string) string {
 	b := make([]byte, 16)

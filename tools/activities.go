@@ -175,12 +175,7 @@ func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (A
 }
 
 func (h activityHandlers) list(ctx context.Context, in ListActivitiesInput) (List[Activity], error) {
-	short := map[string]any{}
-	for k, v := range map[string]string{"contact_id": in.ContactID, "deal_id": in.DealID, "company_id": in.CompanyID, "type": in.Type} {
-		if v != "" {
-			short[k] = v
-		}
-	}
+	short := shorthand(map[string]string{"contact_id": in.ContactID, "deal_id": in.DealID, "company_id": in.CompanyID, "type": in.Type})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 

@@ -151,12 +151,7 @@ func (h associationHandlers) list(ctx context.Context, in ListAssociationsInput)
 	if bad := append(mismatchedType("from", in.FromType, in.FromID), mismatchedType("to", in.ToType, in.ToID)...); bad != nil {
 		return List[Association]{}, ValidationFailed(bad)
 	}
-	short := map[string]any{}
-	for k, v := range map[string]string{"from_type": in.FromType, "from_id": in.FromID, "to_type": in.ToType, "to_id": in.ToID, "label": in.Label} {
-		if v != "" {
-			short[k] = v
-		}
-	}
+	short := shorthand(map[string]string{"from_type": in.FromType, "from_id": in.FromID, "to_type": in.ToType, "to_id": in.ToID, "label": in.Label})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 

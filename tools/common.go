@@ -25,6 +25,18 @@ type List[T any] struct {
 	NextCursor *string `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
+// shorthand turns a list tool's named filter arguments (email, stage, …) into an equality
+// filter, leaving out the ones not given.
+func shorthand(fields map[string]string) map[string]any {
+	f := map[string]any{}
+	for k, v := range fields {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	return f
+}
+
 // Deleted confirms a deletion.
 type Deleted struct {
 	ID      string `json:"id" doc:"Id of the deleted record."`

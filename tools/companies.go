@@ -121,11 +121,7 @@ func (h companyHandlers) update(ctx context.Context, in UpdateCompanyInput) (Com
 }
 
 func (h companyHandlers) list(ctx context.Context, in ListCompaniesInput) (List[Company], error) {
-	short := map[string]any{}
-	if in.Domain != "" {
-		short["domain"] = in.Domain
-	}
-	return h.records.list(ctx, in.Page, in.Filter, short)
+	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"domain": in.Domain}))
 }
 
 func (h companyHandlers) remove(ctx context.Context, in CompanyIDInput) (Deleted, error) {

@@ -173,14 +173,7 @@ func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Con
 }
 
 func (h contactHandlers) list(ctx context.Context, in ListContactsInput) (List[Contact], error) {
-	short := map[string]any{}
-	if in.Email != "" {
-		short["email"] = in.Email
-	}
-	if in.CompanyID != "" {
-		short["company_id"] = in.CompanyID
-	}
-	return h.records.list(ctx, in.Page, in.Filter, short)
+	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"email": in.Email, "company_id": in.CompanyID}))
 }
 
 func (h contactHandlers) remove(ctx context.Context, in ContactIDInput) (Deleted, error) {

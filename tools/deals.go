@@ -277,12 +277,7 @@ func (h dealHandlers) move(ctx context.Context, in MoveDealStageInput) (Deal, er
 }
 
 func (h dealHandlers) list(ctx context.Context, in ListDealsInput) (List[Deal], error) {
-	short := map[string]any{}
-	for k, v := range map[string]string{"stage": in.Stage, "pipeline": in.Pipeline, "company_id": in.CompanyID} {
-		if v != "" {
-			short[k] = v
-		}
-	}
+	short := shorthand(map[string]string{"stage": in.Stage, "pipeline": in.Pipeline, "company_id": in.CompanyID})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 

@@ -47,11 +47,7 @@ func eventTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/events", Status: http.StatusOK},
 		}, Handle: func(ctx context.Context, in ListEventsInput) (List[Event], error) {
-			short := map[string]any{}
-			if in.Type != "" {
-				short["type"] = in.Type
-			}
-			return r.list(ctx, in.Page, in.Filter, short)
+			return r.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"type": in.Type}))
 		}},
 		&Capability[EventIDInput, Event]{Info: Info{
 			Name: "get_event", Title: "Get event", Toolset: "events",
