@@ -30,12 +30,13 @@ type recordingServer struct {
 	Key   string
 	Dir   string
 	Store *store.Store
+	Admin *store.Admin
 	SB    *sandbox.Sandbox
 }
 
 func newRecordingServer(t *testing.T) *recordingServer {
 	t.Helper()
-	sb, s := newSandbox(t)
+	sb, s, admin := newSandbox(t)
 	dir := t.TempDir()
 	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), RecordDir: dir})
 	if err != nil {
@@ -43,15 +44,15 @@ func newRecordingServer(t *testing.T) *recordingServer {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	ws, _, err := s.EnsureWorkspace(t.Context(), "agent")
+	ws, _, err := admin.EnsureWorkspace(t.Context(), "agent")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, key, err := s.CreateAPIKey(t.Context(), ws.ID, auth.Test)
+	_, key, err := admin.CreateAPIKey(t.Context(), ws.ID, auth.Test)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &recordingServer{t: t, URL: hs.URL, Key: key, Dir: dir, Store: s, SB: sb}
+	return &recordingServer{t: t, URL: hs.URL, Key: key, Dir: dir, Store: s, Admin: admin, SB: sb}
 }
 
 // session connects an MCP client, adding header (name, value pairs) to every request.
@@ -277,7 +278,7 @@ func TestRecordSessions(t *testing.T) {
 func TestRecordPlan(t *testing.T) {
 	t.Parallel()
 	rs := newRecordingServer(t)
-	if err := rs.Store.SetWorkspacePlan(t.Context(), "agent", "team"); err != nil {
+	if err := rs.Admin.SetWorkspacePlan(t.Context(), "agent", "team"); err != nil {
 		t.Fatal(err)
 	}
 	cs := rs.session()

@@ -1,7 +1,6 @@
 package evals_test
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"slices"
@@ -18,18 +17,14 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // newSandbox serves Relm in-process over a fresh database.
-func newSandbox(t *testing.T) (*sandbox.Sandbox, *store.Store) {
+func newSandbox(t *testing.T) (*sandbox.Sandbox, *store.Store, *store.Admin) {
 	t.Helper()
-	s, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	s, admin, _ := pgtest.Open(t)
+	sb, err := sandbox.New(s, admin, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
-	sb, err := sandbox.New(s, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb, s
+	return sb, s, admin
 }
 
 func loadSuite(t *testing.T) []*evals.Transcript {
@@ -45,7 +40,7 @@ func loadSuite(t *testing.T) []*evals.Transcript {
 // same runner as `relm eval`.
 func TestSuite(t *testing.T) {
 	t.Parallel()
-	sb, _ := newSandbox(t)
+	sb, _, _ := newSandbox(t)
 	runner := &evals.Runner{Target: sb}
 	for _, tr := range loadSuite(t) {
 		t.Run(tr.Name, func(t *testing.T) {
@@ -107,7 +102,7 @@ func TestReadmeExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, _ := newSandbox(t)
+	sb, _, _ := newSandbox(t)
 	if r := (&evals.Runner{Target: sb}).RunOne(t.Context(), tr); !r.Passed {
 		t.Fatalf("%s", r.Failure.Describe())
 	}

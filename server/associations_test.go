@@ -12,7 +12,7 @@ import (
 // setPlan moves a workspace made by setup to plan, as `relm workspaces set-plan` does.
 func (e *env) setPlan(workspace, plan string) {
 	e.t.Helper()
-	if err := e.Store.SetWorkspacePlan(e.t.Context(), workspace, plan); err != nil {
+	if err := e.Admin.SetWorkspacePlan(e.t.Context(), workspace, plan); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -13,15 +13,15 @@ import (
 func TestAuthRequired(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	ws, _, err := e.Store.EnsureWorkspace(context.Background(), "acme")
+	ws, _, err := e.Admin.EnsureWorkspace(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	revokedID, revoked, err := e.Store.CreateAPIKey(context.Background(), ws.ID, auth.Live)
+	revokedID, revoked, err := e.Admin.CreateAPIKey(context.Background(), ws.ID, auth.Live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Store.RevokeAPIKey(context.Background(), revokedID); err != nil {
+	if err := e.Admin.RevokeAPIKey(context.Background(), revokedID); err != nil {
 		t.Fatal(err)
 	}
 	unknown := auth.GenerateKey(auth.Live).Secret

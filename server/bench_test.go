@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/auth"
-	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
 	"github.com/relmcrm/relm/tools"
 )
@@ -16,12 +15,8 @@ import (
 // BenchmarkBatchUpsert500 imports 500 new contacts per operation through the capability.
 func BenchmarkBatchUpsert500(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, pgtest.NewDatabase(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ws, _, err := s.EnsureWorkspace(ctx, "bench")
+	s, admin, _ := pgtest.Open(b)
+	ws, _, err := admin.EnsureWorkspace(ctx, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func (e *env) sql(query string, args ...any) int64 {
 // caller is the tenant behind workspace and mode, for store-level checks.
 func (e *env) caller(workspace string, mode auth.Mode) auth.Caller {
 	e.t.Helper()
-	ws, _, err := e.Store.EnsureWorkspace(context.Background(), workspace)
+	ws, _, err := e.Admin.EnsureWorkspace(context.Background(), workspace)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -77,12 +77,12 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	event := e.lastEvent(e.Live, "activity.created")["id"].(string)
 	// Both workspaces are on Team, so create_association gets as far as checking its ends.
 	for _, ws := range []string{"acme", "globex"} {
-		if err := e.Store.SetWorkspacePlan(t.Context(), ws, "team"); err != nil {
+		if err := e.Admin.SetWorkspacePlan(t.Context(), ws, "team"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	association := e.create("associations", e.Live, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
-	keys, err := e.Store.ListAPIKeys(t.Context(), e.workspaceID("acme"), "live")
+	keys, err := e.Admin.ListAPIKeys(t.Context(), e.workspaceID("acme"), "live")
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}

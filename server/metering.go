@@ -137,7 +137,7 @@ func (m *metering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // peek puts the rate-limit headers on an MCP request that is not a tool call, without
 // counting it.
 func (m *metering) peek(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	win, err := m.store.PeekRateWindow(r.Context(), c.KeyID, m.limits.RateWindow)
+	win, err := m.store.PeekRateWindow(r.Context(), c, m.limits.RateWindow)
 	if err != nil {
 		m.log.ErrorContext(r.Context(), "read rate window", "request_id", tools.RequestID(r.Context()), "err", err)
 		return

@@ -118,11 +118,17 @@ func toolCall(name, args string) string {
 // keyID is the id of the API key secret.
 func (e *env) keyID(secret string) string {
 	e.t.Helper()
+	return e.keyCaller(secret).KeyID
+}
+
+// keyCaller is the caller behind a key secret.
+func (e *env) keyCaller(secret string) auth.Caller {
+	e.t.Helper()
 	c, err := e.Store.Authenticate(context.Background(), secret)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return c.KeyID
+	return c
 }
 
 // exec runs SQL on the test database, under the API.
@@ -230,7 +236,7 @@ func TestRateLimitRefusesWithoutCounting(t *testing.T) {
 		t.Fatalf("MCP 429 headers: %v", r.Header)
 	}
 	// Refused requests count nothing: the window holds the 3 allowed ones.
-	win, err := e.Store.PeekRateWindow(context.Background(), e.keyID(e.Live), longWindow)
+	win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(e.Live), longWindow)
 	if err != nil || win.Count != 3 {
 		t.Fatalf("window count %d (%v), want 3", win.Count, err)
 	}
@@ -386,7 +392,7 @@ func TestQuotaIsExactUnderConcurrency(t *testing.T) {
 	// A request refused for quota gives back what it took of its key's window.
 	var windows int64
 	for _, k := range keys {
-		win, err := e.Store.PeekRateWindow(context.Background(), e.keyID(k), longWindow)
+		win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(k), longWindow)
 		if err != nil {
 			t.Fatal(err)
 		}

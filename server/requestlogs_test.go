@@ -10,7 +10,6 @@ import (
 
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/server"
-	"github.com/relmcrm/relm/store"
 )
 
 // logs lists key's request logs matching query (such as "surface=mcp"), newest first.
@@ -197,7 +196,7 @@ func TestPurgeRequestLogs(t *testing.T) {
 	}
 	e.call("GET", "/v1/deals", e.Other, nil).must(t, 200)
 	old := e.exec(`UPDATE request_logs SET created_at = now() - interval '31 days' WHERE path = '/v1/contacts'`)
-	n, err := e.Store.PurgeRequestLogs(context.Background(), time.Now().Add(-store.RequestLogRetention))
+	n, err := e.Store.PurgeRequestLogs(context.Background())
 	if err != nil || n != old || old != 3 {
 		t.Fatalf("purged %d of %d old logs (%v)", n, old, err)
 	}

@@ -24,9 +24,10 @@ type env struct {
 	t     *testing.T
 	URL   string
 	Store *store.Store
-	Live  string // workspace A, live mode
-	Test  string // workspace A, test mode
-	Other string // workspace B, live mode
+	Admin *store.Admin // the owner's connection, for workspaces and keys
+	Live  string       // workspace A, live mode
+	Test  string       // workspace A, test mode
+	Other string       // workspace B, live mode
 	Srv   *server.Server
 	DB    string // the database's URL, for tests that reach under the API
 }
@@ -39,13 +40,7 @@ func setup(t *testing.T) *env {
 // setupWith is setup with a server configuration adjusted by configure (which may be nil).
 func setupWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(t)
-	s, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s, admin, dbURL := pgtest.Open(t)
 	cfg := server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if configure != nil {
 		configure(&cfg)
@@ -56,7 +51,7 @@ func setupWith(t *testing.T, configure func(*server.Config)) *env {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, URL: hs.URL, Store: s, Srv: srv, DB: dbURL}
+	e := &env{t: t, URL: hs.URL, Store: s, Admin: admin, Srv: srv, DB: dbURL}
 	e.Live = e.key("acme", auth.Live)
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)
@@ -65,11 +60,11 @@ func setupWith(t *testing.T, configure func(*server.Config)) *env {
 
 func (e *env) key(workspace string, mode auth.Mode) string {
 	ctx := context.Background()
-	ws, _, err := e.Store.EnsureWorkspace(ctx, workspace)
+	ws, _, err := e.Admin.EnsureWorkspace(ctx, workspace)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	_, secret, err := e.Store.CreateAPIKey(ctx, ws.ID, mode)
+	_, secret, err := e.Admin.CreateAPIKey(ctx, ws.ID, mode)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -79,7 +74,7 @@ func (e *env) key(workspace string, mode auth.Mode) string {
 // workspaceID returns the id of a workspace made by setup.
 func (e *env) workspaceID(name string) string {
 	e.t.Helper()
-	ws, err := e.Store.WorkspaceByName(context.Background(), name)
+	ws, err := e.Admin.WorkspaceByName(context.Background(), name)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -36,16 +35,21 @@ type NewEvent struct {
 }
 
 // RecordEvents appends events to the tenant's log, in order, as part of the transaction
-// making the change they describe. Many events go in with one COPY; created_at comes from
-// the column default (clock_timestamp()), evaluated row by row, so the log keeps their order.
+// making the change they describe. Many events go in with one statement over arrays (COPY
+// FROM is refused on tables with row-level security); created_at comes from the column
+// default (clock_timestamp()), evaluated row by row in array order, so the log keeps theirs.
 func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	rows := make([][]any, len(evs))
+	ids, types, data := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
 	for i, e := range evs {
-		rows[i] = []any{NewID("evt_"), tx.t.WorkspaceID, string(tx.t.Mode), e.Type, e.Data}
+		ids[i], types[i], data[i] = NewID("evt_"), e.Type, string(e.Data)
 	}
-	_, err := tx.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "workspace_id", "mode", "type", "data"}, pgx.CopyFromRows(rows))
+	_, err := tx.tx.Exec(ctx, `
+		INSERT INTO events (id, workspace_id, mode, type, data)
+		SELECT e.id, $1, $2, e.type, e.data::jsonb
+		FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
+		ORDER BY e.n`, tx.t.WorkspaceID, tx.t.Mode, ids, types, data)
 	return wrap("record events", err)
 }

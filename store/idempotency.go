@@ -155,13 +155,12 @@ func (s *Store) FinishIdempotencyKey(ctx context.Context, t auth.Caller, c Idemp
 }
 
 // PurgeIdempotencyKeys deletes the keys of every tenant older than IdempotencyTTL and
-// returns how many it deleted.
+// returns how many it deleted. It crosses tenants, so it runs the definer function
+// relm_purge_idempotency_keys, which holds the same 24 hours.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `
-		DELETE FROM idempotency_keys WHERE created_at < clock_timestamp() - make_interval(secs => $1)`,
-		IdempotencyTTL.Seconds())
-	if err != nil {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT relm_purge_idempotency_keys()`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: purge idempotency keys: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

@@ -70,8 +70,8 @@ WITH cur AS (
     LEFT JOIN rate_windows r ON r.key_id = $1
     WHERE w.id = $2
 ), rw AS (
-    INSERT INTO rate_windows AS w (key_id, window_start, count)
-    SELECT $1, cur.win, $3::bigint FROM cur
+    INSERT INTO rate_windows AS w (key_id, workspace_id, mode, window_start, count)
+    SELECT $1, $2, $9::relm_mode, cur.win, $3::bigint FROM cur
     WHERE $3::bigint <= $7::bigint AND (NOT $8::boolean OR cur.used + $3::bigint <= cur.quota)
     ON CONFLICT (key_id) DO UPDATE
     SET window_start = greatest(w.window_start, excluded.window_start),
@@ -105,9 +105,18 @@ func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
 		rowCount, rwCount *int64
 		ucCount           *int64
 	)
-	err := s.pool.QueryRow(ctx, meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
-		int(p.RateWindow/time.Second), p.RateLimit, live).Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
-		&rowStart, &rowCount, &rwStart, &rwCount, &ucCount)
+	err := s.InTx(ctx, p.Caller, func(tx *Tx) error {
+		err := tx.tx.QueryRow(ctx, meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
+			int(p.RateWindow/time.Second), p.RateLimit, live, p.Caller.Mode).Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
+			&rowStart, &rowCount, &rwStart, &rwCount, &ucCount)
+		if err != nil || !live || rwCount == nil || ucCount != nil {
+			return err
+		}
+		// The quota filled up after the snapshot: give back the window's count.
+		_, err = tx.tx.Exec(ctx, `UPDATE rate_windows SET count = count - $3
+			WHERE key_id = $1 AND window_start = $2 AND count >= $3`, p.Caller.KeyID, *rwStart, requests)
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, fmt.Errorf("store: meter: no workspace %s", p.Caller.WorkspaceID)
 	}
@@ -122,11 +131,7 @@ func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
 		if live && m.Used+requests > m.Quota {
 			m.Refusal = QuotaExceeded
 		}
-	case live && ucCount == nil: // the quota filled up after the snapshot: give back the window's count
-		if _, err := s.pool.Exec(ctx, `UPDATE rate_windows SET count = count - $3
-			WHERE key_id = $1 AND window_start = $2 AND count >= $3`, p.Caller.KeyID, *rwStart, requests); err != nil {
-			return m, fmt.Errorf("store: meter: release window: %w", err)
-		}
+	case live && ucCount == nil: // the quota filled up after the snapshot; the window's count was given back
 		m.Start, m.Count, m.Refusal = *rwStart, *rwCount-requests, QuotaExceeded
 	default:
 		m.Start, m.Count = *rwStart, *rwCount
@@ -140,18 +145,20 @@ func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
 	return m, nil
 }
 
-// PeekRateWindow reads key's current window without counting anything.
-func (s *Store) PeekRateWindow(ctx context.Context, keyID string, window time.Duration) (RateWindow, error) {
+// PeekRateWindow reads the current window of the caller's key without counting anything.
+func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller, window time.Duration) (RateWindow, error) {
 	var (
 		w        RateWindow
 		win      time.Time
 		rowStart *time.Time
 		rowCount *int64
 	)
-	err := s.pool.QueryRow(ctx, `
-		SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
-		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`,
-		keyID, int(window/time.Second)).Scan(&win, &w.Now, &rowStart, &rowCount)
+	err := s.InTx(ctx, c, func(tx *Tx) error {
+		return tx.tx.QueryRow(ctx, `
+			SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
+			FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`,
+			c.KeyID, int(window/time.Second)).Scan(&win, &w.Now, &rowStart, &rowCount)
+	})
 	if err != nil {
 		return w, fmt.Errorf("store: read rate window: %w", err)
 	}

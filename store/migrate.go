@@ -15,8 +15,10 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrate applies every pending embedded migration to the database at url. It holds a
-// Postgres advisory lock while it runs, so replicas starting together migrate once.
+// Migrate applies every pending embedded migration to the database at url, as the role
+// that owns (or will own) Relm's tables. It holds a Postgres advisory lock while it runs, so
+// replicas starting together migrate once. As a superuser it also marks the built-ins in
+// leakproofFunctions LEAKPROOF.
 func Migrate(ctx context.Context, url string) error {
 	cfg, err := pgxConfig(url)
 	if err != nil {
@@ -44,5 +46,5 @@ func migrateDB(ctx context.Context, db *sql.DB) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	return nil
+	return markLeakproof(ctx, db)
 }

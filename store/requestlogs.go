@@ -47,7 +47,7 @@ var RequestLogs = newTable[RequestLog]("request_logs", "request_log", "rlog_", f
 	{Name: "created_at", Column: "created_at", Kind: filter.Timestamp},
 }})
 
-// RecordRequests appends logs for tenant t in one statement, outside any transaction: a
+// RecordRequests appends logs for tenant t in one statement, in a transaction of its own: a
 // request's log is written after its response, whether its work committed or not. ID and
 // Mode are set here; CreatedAt is when the request arrived.
 func (s *Store) RecordRequests(ctx context.Context, t auth.Caller, logs ...RequestLog) error {
@@ -60,21 +60,25 @@ func (s *Store) RecordRequests(ctx context.Context, t auth.Caller, logs ...Reque
 		rows[i] = "(" + strings.Join([]string{q.arg(NewID("rlog_")), "$1", "$2", q.arg(l.RequestID), q.arg(l.Surface),
 			q.arg(l.Method), q.arg(l.Path), q.arg(l.Tool), q.arg(l.Status), q.arg(l.ErrorCode), q.arg(l.LatencyMS), q.arg(l.KeyID), q.arg(l.CreatedAt)}, ", ") + ")"
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO request_logs
-		(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
-		VALUES `+strings.Join(rows, ", "), q.args...)
+	err := s.InTx(ctx, t, func(tx *Tx) error {
+		_, err := tx.tx.Exec(ctx, `INSERT INTO request_logs
+			(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
+			VALUES `+strings.Join(rows, ", "), q.args...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: record requests: %w", err)
 	}
 	return nil
 }
 
-// PurgeRequestLogs deletes every tenant's request logs created before cutoff and returns
-// how many it deleted.
-func (s *Store) PurgeRequestLogs(ctx context.Context, cutoff time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM request_logs WHERE created_at < $1`, cutoff)
-	if err != nil {
+// PurgeRequestLogs deletes every tenant's request logs older than RequestLogRetention and
+// returns how many it deleted. It crosses tenants, so it runs the definer function
+// relm_purge_request_logs, which holds the same 30 days.
+func (s *Store) PurgeRequestLogs(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT relm_purge_request_logs()`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: purge request logs: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

@@ -56,15 +56,18 @@ func DecodeSearchCursor(token string) (SearchCursor, error) {
 // searchSource is, for one kind, the SQL scoring the tenant's matching rows: full-text with
 // prefix matching on every word ($3, a tsquery), plus substring matching ($4, a LIKE
 // pattern, trigram-indexed) on the column sub, when the query is long enough for trigrams.
+// Substring candidates come from the definer function subIDs: LIKE is not leakproof, so
+// beneath the row-level security policy no index could serve it (see migration 00008).
 type searchSource struct {
-	kind, table, title, sub string
+	kind, table, title, sub, subIDs string
 }
 
 var searchSources = []searchSource{
-	{"contact", "contacts", "coalesce(nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''), email, phone, id)", "lower(email)"},
-	{"company", "companies", "name", "lower(domain)"},
-	{"deal", "deals", "title", ""},
-	{"activity", "activities", "coalesce(subject, type)", ""},
+	{"contact", "contacts", "coalesce(nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''), email, phone, id)",
+		"lower(email)", "relm_contact_ids_by_email_substring"},
+	{"company", "companies", "name", "lower(domain)", "relm_company_ids_by_domain_substring"},
+	{"deal", "deals", "title", "", ""},
+	{"activity", "activities", "coalesce(subject, type)", "", ""},
 }
 
 // searchCandidates caps how many matching records of each kind are ranked: a very common
@@ -72,14 +75,17 @@ var searchSources = []searchSource{
 const searchCandidates = 1000
 
 func (s searchSource) sql(withPattern bool) string {
+	limit := strconv.Itoa(searchCandidates)
 	score := "ts_rank(search, to_tsquery('simple', $3))"
-	match := "search @@ to_tsquery('simple', $3)"
+	// The tsquery is an InitPlan value, so the match stays index-served in a generic plan.
+	match := "search @@ (SELECT to_tsquery('simple', $3))"
 	if withPattern && s.sub != "" {
 		score += " + CASE WHEN " + s.sub + " LIKE $4 THEN 0.5 ELSE 0 END"
-		match = "(" + match + " OR " + s.sub + " LIKE $4)"
+		match = "id IN ((SELECT id FROM " + s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + limit +
+			") UNION (SELECT " + s.subIDs + "($4, " + limit + ")))"
 	}
 	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM (SELECT * FROM " +
-		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + strconv.Itoa(searchCandidates) + ") AS candidates"
+		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + limit + ") AS candidates"
 }
 
 // Search ranks the tenant's records matching the query, best first.

@@ -1,5 +1,6 @@
 // Package store is Relm's PostgreSQL storage: migrations, tenants and keys, and the CRM
-// records. Every tenant query is scoped by workspace and mode.
+// records. Every tenant query is scoped by workspace and mode, and row-level security
+// enforces the same scope underneath (see migration 00008 and InTx).
 package store
 
 import (
@@ -14,7 +15,12 @@ import (
 // ErrNotFound means no record matched in the caller's workspace and mode.
 var ErrNotFound = errors.New("store: not found")
 
-// Store is the handle on Relm's database.
+// AppRole is the database role every Store session acts as: it owns nothing, holds only the
+// privileges the server needs, and is subject to the row-level security policies.
+const AppRole = "relm_app"
+
+// Store is the server's handle on Relm's database. Its sessions run as AppRole, so every
+// query it makes is confined to the tenant its transaction names (InTx).
 type Store struct {
 	pool *pgxpool.Pool
 	// fieldSchemas caches compiled custom field schemas by definitions version.
@@ -37,7 +43,10 @@ func WithTracer(t pgx.QueryTracer) Option {
 	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
 }
 
-// Open connects to the database at url. It does not migrate; call Migrate first.
+// Open connects to the migrated database at url. The URL's role may be AppRole itself or
+// any role that is a member of it (such as the owner that ran the migrations): every
+// connection switches to AppRole before it is used, and Open refuses a database where
+// AppRole would bypass row-level security.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxConfig(url)
 	if err != nil {
@@ -46,11 +55,35 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(cfg)
 	}
+	cfg.AfterConnect = actAsApp
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
+	// Connect once now, so a misconfigured role is reported at start rather than on the
+	// first request.
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
 	return &Store{pool: pool}, nil
+}
+
+// actAsApp makes a new connection act as AppRole and checks that the policies bind it.
+func actAsApp(ctx context.Context, conn *pgx.Conn) error {
+	if _, err := conn.Exec(ctx, "SET ROLE "+AppRole); err != nil {
+		return fmt.Errorf("the database role %q cannot act as %s (run the migrations, and GRANT %s TO %s): %w",
+			conn.Config().User, AppRole, AppRole, pgx.Identifier{conn.Config().User}.Sanitize(), err)
+	}
+	var bypasses bool
+	if err := conn.QueryRow(ctx, `SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&bypasses); err != nil {
+		return err
+	}
+	if bypasses {
+		return fmt.Errorf("the role %s is a superuser or has BYPASSRLS, so row-level security would not bind it; "+
+			"ALTER ROLE %s NOSUPERUSER NOBYPASSRLS", AppRole, AppRole)
+	}
+	return nil
 }
 
 // Close releases every connection.

@@ -17,14 +17,38 @@ type Tx struct {
 	t  auth.Caller
 }
 
-// InTx runs fn in a transaction for tenant t, committing when fn returns nil.
+// InTx runs fn in a transaction for tenant t, committing when fn returns nil. It is the one
+// place that names the tenant to the row-level security policies: the settings are local
+// to the transaction, sent with its BEGIN (no extra round trip), and gone when it ends.
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
-	if t.WorkspaceID == "" || t.Mode == "" {
-		return errors.New("store: transaction without a tenant")
+	begin, err := beginTenant(t)
+	if err != nil {
+		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
 		return fn(&Tx{tx: tx, t: t})
 	})
+}
+
+// beginTenant is the statement starting a transaction for t. BEGIN runs on the simple
+// protocol, which takes no parameters, so the values are spelled out; they come from our
+// own ids and are checked to be plain words first.
+func beginTenant(t auth.Caller) (string, error) {
+	if !plainWord(t.WorkspaceID) || (t.Mode != auth.Live && t.Mode != auth.Test) {
+		return "", fmt.Errorf("store: transaction without a valid tenant (workspace %q, mode %q)", t.WorkspaceID, t.Mode)
+	}
+	return "BEGIN; SELECT set_config('relm.workspace', '" + t.WorkspaceID + "', true), set_config('relm.mode', '" +
+		string(t.Mode) + "', true)", nil
+}
+
+// plainWord reports whether s is non-empty and only ASCII letters, digits and underscores.
+func plainWord(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Caller is the tenant the transaction acts for.

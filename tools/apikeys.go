@@ -48,7 +48,7 @@ func apiKeyTools(s *store.Store) []Tool {
 			if err != nil {
 				return List[APIKey]{}, err
 			}
-			keys, err := s.ListAPIKeys(ctx, t.WorkspaceID, t.Mode)
+			keys, err := s.ListTenantAPIKeys(ctx, t)
 			out := List[APIKey]{Object: "list", Data: make([]APIKey, len(keys))}
 			for i, k := range keys {
 				out.Data[i] = apiKeyOut(k)
@@ -66,7 +66,7 @@ func apiKeyTools(s *store.Store) []Tool {
 			if err != nil {
 				return NewAPIKey{}, err
 			}
-			id, secret, err := s.CreateAPIKey(ctx, t.WorkspaceID, t.Mode)
+			id, secret, err := s.CreateTenantAPIKey(ctx, t)
 			if err != nil {
 				return NewAPIKey{}, err
 			}

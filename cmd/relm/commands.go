@@ -42,6 +42,16 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err := bootstrap(ctx, db, stdout); err != nil {
 		return err
 	}
+	// From here on the process serves requests: it keeps no owner connection.
+	db.Admin.Close()
+	db.Admin = nil
+	if unmarked, fix, err := db.UnmarkedLeakproof(ctx); err != nil {
+		return err
+	} else if len(unmarked) > 0 {
+		log.Warn("built-in functions are not marked LEAKPROOF in this database (only a superuser can mark them), so beneath "+
+			"row-level security email lookups, search and metadata filters read every row of the tenant instead of using "+
+			"their indexes; run as a superuser: "+fix, "functions", unmarked)
+	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(),
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
 	if err != nil {
@@ -80,19 +90,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 
 // bootstrap creates the first workspace and prints its keys, once, on an empty database.
 func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
-	n, err := db.CountWorkspaces(ctx)
+	n, err := db.Admin.CountWorkspaces(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	ws, created, err := db.EnsureWorkspace(ctx, "default")
+	ws, created, err := db.Admin.EnsureWorkspace(ctx, "default")
 	if err != nil || !created {
 		return err
 	}
-	_, live, err := db.CreateAPIKey(ctx, ws.ID, auth.Live)
+	_, live, err := db.Admin.CreateAPIKey(ctx, ws.ID, auth.Live)
 	if err != nil {
 		return err
 	}
-	_, test, err := db.CreateAPIKey(ctx, ws.ID, auth.Test)
+	_, test, err := db.Admin.CreateAPIKey(ctx, ws.ID, auth.Test)
 	if err != nil {
 		return err
 	}
@@ -133,11 +143,11 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 		return err
 	}
 	defer db.Close(context.Background())
-	ws, _, err := db.EnsureWorkspace(ctx, *workspace)
+	ws, _, err := db.Admin.EnsureWorkspace(ctx, *workspace)
 	if err != nil {
 		return err
 	}
-	_, secret, err := db.CreateAPIKey(ctx, ws.ID, mode)
+	_, secret, err := db.Admin.CreateAPIKey(ctx, ws.ID, mode)
 	if err != nil {
 		return err
 	}

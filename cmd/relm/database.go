@@ -15,14 +15,19 @@ import (
 
 // dbFlags are the flags of every command that needs the database.
 type dbFlags struct {
-	dataDir     string
-	databaseURL string
-	share       bool // use the private cluster of a running `relm serve` if there is one
+	dataDir        string
+	databaseURL    string
+	appDatabaseURL string
+	share          bool // use the private cluster of a running `relm serve` if there is one
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", env("RELM_DATA_DIR", defaultDataDir()), "where the private PostgreSQL cluster lives (RELM_DATA_DIR)")
-	fs.StringVar(&f.databaseURL, "database-url", env("RELM_DATABASE_URL", ""), "use this PostgreSQL database instead of a private cluster (RELM_DATABASE_URL)")
+	fs.StringVar(&f.databaseURL, "database-url", env("RELM_DATABASE_URL", ""),
+		"use this PostgreSQL database instead of a private cluster, connecting as the role that owns Relm's tables (RELM_DATABASE_URL)")
+	fs.StringVar(&f.appDatabaseURL, "app-database-url", env("RELM_APP_DATABASE_URL", ""),
+		"with --database-url: serve requests over this connection, as a login role that is a member of relm_app and owns nothing; "+
+			"default: --database-url, switched to relm_app with SET ROLE (RELM_APP_DATABASE_URL)")
 }
 
 // defaultDataDir is $XDG_DATA_HOME/relm (or ~/.local/share/relm); for root, whose home
@@ -40,9 +45,11 @@ func defaultDataDir() string {
 	return "relm-data"
 }
 
-// database is an open, migrated database, with the private cluster behind it if any.
+// database is an open, migrated database, with the private cluster behind it if any. Store
+// serves requests (as relm_app, under row-level security); Admin is the owner's connection.
 type database struct {
 	*store.Store
+	Admin   *store.Admin
 	cluster *localpg.Cluster
 }
 
@@ -65,19 +72,40 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error)
 		db.Close(context.Background())
 		return nil, err
 	}
-	s, err := store.Open(ctx, url)
+	appURL, err := f.appURL(ctx, db.cluster, url)
+	if err == nil {
+		db.Admin, err = store.OpenAdmin(ctx, url)
+	}
+	if err == nil {
+		db.Store, err = store.Open(ctx, appURL)
+	}
 	if err != nil {
 		db.Close(context.Background())
 		return nil, err
 	}
-	db.Store = s
 	return db, nil
+}
+
+// appURL is where the server's own connections go: on the private cluster, relm_app logs in
+// itself, so no server session could even RESET ROLE to an owner; with --database-url, the
+// --app-database-url if given, else the owner's URL (store.Open switches it to relm_app).
+func (f *dbFlags) appURL(ctx context.Context, c *localpg.Cluster, ownerURL string) (string, error) {
+	switch {
+	case c != nil:
+		return c.LoginURL(ctx, store.AppRole, "relm")
+	case f.appDatabaseURL != "":
+		return f.appDatabaseURL, nil
+	}
+	return ownerURL, nil
 }
 
 // Close disconnects and stops the private cluster, if one was started.
 func (db *database) Close(ctx context.Context) error {
 	if db.Store != nil {
 		db.Store.Close()
+	}
+	if db.Admin != nil {
+		db.Admin.Close()
 	}
 	if db.cluster != nil {
 		return db.cluster.Stop(ctx)

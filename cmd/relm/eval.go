@@ -62,7 +62,7 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		}
 		defer db.Close(context.Background())
 		serverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		sb, err := sandbox.New(db.Store, serverLog)
+		sb, err := sandbox.New(db.Store, db.Admin, serverLog)
 		if err != nil {
 			return err
 		}

@@ -32,11 +32,11 @@ func listKeys(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	defer db.Close(context.Background())
-	ws, err := db.WorkspaceByName(ctx, *workspace)
+	ws, err := db.Admin.WorkspaceByName(ctx, *workspace)
 	if err != nil {
 		return fmt.Errorf("workspace %q: %w", *workspace, err)
 	}
-	keys, err := db.ListAPIKeys(ctx, ws.ID, mode)
+	keys, err := db.Admin.ListAPIKeys(ctx, ws.ID, mode)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func revokeKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 		return err
 	}
 	defer db.Close(context.Background())
-	if err := db.RevokeAPIKey(ctx, fs.Arg(0)); err != nil {
+	if err := db.Admin.RevokeAPIKey(ctx, fs.Arg(0)); err != nil {
 		return fmt.Errorf("revoke %s: %w", fs.Arg(0), err)
 	}
 	fmt.Fprintln(stdout, "revoked", fs.Arg(0))

@@ -23,9 +23,7 @@ type purgeJob struct {
 func retention(s *store.Store) []purgeJob {
 	return []purgeJob{
 		{"expired idempotency keys", s.PurgeIdempotencyKeys},
-		{"old request logs", func(ctx context.Context) (int64, error) {
-			return s.PurgeRequestLogs(ctx, time.Now().Add(-store.RequestLogRetention))
-		}},
+		{"old request logs", s.PurgeRequestLogs},
 	}
 }
 

@@ -73,6 +73,11 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	admin, err := store.OpenAdmin(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
@@ -82,7 +87,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, st: st, conn: conn, reg: reg, log: log, plans: plans}
+	b := &bench{cfg: cfg, st: st, admin: admin, conn: conn, reg: reg, log: log, plans: plans}
 
 	fmt.Fprintf(out, "# Performance\n\nMeasured by `go run ./cmd/relmbench -contacts %d -import-rows %d -queries %d` on %s, %d CPUs, %s, PostgreSQL %s (fsync on).\n\n",
 		cfg.contacts, cfg.importRows, cfg.queries, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, b.serverVersion(ctx))
@@ -101,6 +106,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 type bench struct {
 	cfg   config
 	st    *store.Store
+	admin *store.Admin
 	conn  *pgx.Conn
 	reg   *tools.Registry
 	log   *slog.Logger
@@ -116,7 +122,7 @@ func (b *bench) serverVersion(ctx context.Context) string {
 
 // as returns ctx acting as the live key of workspace name.
 func (b *bench) as(ctx context.Context, name string) (context.Context, auth.Caller, error) {
-	ws, _, err := b.st.EnsureWorkspace(ctx, name)
+	ws, _, err := b.admin.EnsureWorkspace(ctx, name)
 	if err != nil {
 		return nil, auth.Caller{}, err
 	}

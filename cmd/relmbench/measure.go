@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/store"
 )
 
 // importComparison imports the same rows through batch_upsert_contacts (500 per call, with
@@ -146,6 +147,7 @@ type planRecorder struct {
 	list      []recorded
 	spent     map[string]time.Duration
 	noSeqScan map[*pgx.Conn]bool
+	tenant    map[*pgx.Conn]string
 }
 
 type startKey struct{}
@@ -158,7 +160,8 @@ type started struct {
 type recorded struct {
 	sql       string
 	args      []any
-	noSeqScan bool // run with SET LOCAL enable_seqscan = off, so EXPLAIN it that way
+	noSeqScan bool   // run with SET LOCAL enable_seqscan = off, so EXPLAIN it that way
+	tenant    string // the set_config of its transaction's BEGIN: EXPLAIN it as that tenant
 }
 
 func (p *planRecorder) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
@@ -168,17 +171,25 @@ func (p *planRecorder) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pg
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
+	case strings.HasPrefix(upper, "BEGIN; SELECT SET_CONFIG("):
+		if p.tenant == nil {
+			p.tenant = map[*pgx.Conn]string{}
+		}
+		p.tenant[conn] = strings.TrimPrefix(s, "BEGIN; ")
 	case upper == "SET LOCAL ENABLE_SEQSCAN = OFF":
 		if p.noSeqScan == nil {
 			p.noSeqScan = map[*pgx.Conn]bool{}
 		}
 		p.noSeqScan[conn] = true
-	case upper == "COMMIT" || upper == "ROLLBACK" || upper == "SET LOCAL ENABLE_SEQSCAN = ON":
+	case upper == "COMMIT" || upper == "ROLLBACK":
+		delete(p.noSeqScan, conn)
+		delete(p.tenant, conn)
+	case upper == "SET LOCAL ENABLE_SEQSCAN = ON":
 		delete(p.noSeqScan, conn)
 	case strings.HasPrefix(upper, "SELECT") && !strings.Contains(upper, "FOR UPDATE") && !p.seen[s]:
 		// plans of reads are what the benchmark checks
 		p.seen[s] = true
-		p.list = append(p.list, recorded{sql: s, args: d.Args, noSeqScan: p.noSeqScan[conn]})
+		p.list = append(p.list, recorded{sql: s, args: d.Args, noSeqScan: p.noSeqScan[conn], tenant: p.tenant[conn]})
 	}
 	return ctx
 }
@@ -255,10 +266,19 @@ func (b *bench) planReport(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// explain returns the JSON plan of q under the settings it ran with.
+// explain returns the JSON plan of q under the settings it ran with, as the server's role
+// and tenant, so the plan is the one row-level security allows.
 func (b *bench) explain(ctx context.Context, q recorded) ([]byte, error) {
 	var raw []byte
 	err := pgx.BeginFunc(ctx, b.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+store.AppRole); err != nil {
+			return err
+		}
+		if q.tenant != "" {
+			if _, err := tx.Exec(ctx, q.tenant); err != nil {
+				return err
+			}
+		}
 		if q.noSeqScan {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				return err

@@ -23,7 +23,7 @@ import (
 
 // Sandbox is an evals.Target that gives each transcript its own workspace on one store.
 type Sandbox struct {
-	store *store.Store
+	admin *store.Admin
 	srv   *server.Server
 	// Keep leaves each workspace in place instead of deleting it, and calls Kept with its
 	// name and key, to inspect what a transcript wrote.
@@ -31,8 +31,9 @@ type Sandbox struct {
 	Kept func(transcript, workspace, key string)
 }
 
-// New serves Relm over s (which must be migrated) with default settings.
-func New(s *store.Store, log *slog.Logger) (*Sandbox, error) {
+// New serves Relm over s (which must be migrated) with default settings; admin, on the same
+// database, creates and deletes the workspaces.
+func New(s *store.Store, admin *store.Admin, log *slog.Logger) (*Sandbox, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -40,7 +41,7 @@ func New(s *store.Store, log *slog.Logger) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sandbox{store: s, srv: srv}, nil
+	return &Sandbox{admin: admin, srv: srv}, nil
 }
 
 // Open creates a workspace named after t, on t's plan, with a key of t's mode, and connects to it over
@@ -51,7 +52,7 @@ func (sb *Sandbox) Open(ctx context.Context, t *evals.Transcript) (*mcp.ClientSe
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown mode %q", t.KeyMode())
 	}
-	ws, created, err := sb.store.EnsureWorkspace(ctx, WorkspaceName(t.Name))
+	ws, created, err := sb.admin.EnsureWorkspace(ctx, WorkspaceName(t.Name))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,15 +65,15 @@ func (sb *Sandbox) Open(ctx context.Context, t *evals.Transcript) (*mcp.ClientSe
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		_ = sb.store.DeleteWorkspace(ctx, ws.ID) // a failure leaves an eval-… workspace behind, nothing else
+		_ = sb.admin.DeleteWorkspace(ctx, ws.ID) // a failure leaves an eval-… workspace behind, nothing else
 	}
 	if t.Plan != "" {
-		if err := sb.store.SetWorkspacePlan(ctx, ws.Name, t.Plan); err != nil {
+		if err := sb.admin.SetWorkspacePlan(ctx, ws.Name, t.Plan); err != nil {
 			cleanup()
 			return nil, nil, err
 		}
 	}
-	_, key, err := sb.store.CreateAPIKey(ctx, ws.ID, mode)
+	_, key, err := sb.admin.CreateAPIKey(ctx, ws.ID, mode)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -22,20 +22,15 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestWorkspaceLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	s, err := store.Open(ctx, url)
+	s, admin, url := pgtest.Open(t)
+	other, _, err := admin.EnsureWorkspace(ctx, "bystander")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
-	other, _, err := s.EnsureWorkspace(ctx, "bystander")
-	if err != nil {
+	if _, _, err := admin.CreateAPIKey(ctx, other.ID, auth.Live); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CreateAPIKey(ctx, other.ID, auth.Live); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(s, nil)
+	sb, err := sandbox.New(s, admin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +72,10 @@ func TestWorkspaceLifecycle(t *testing.T) {
 			t.Errorf("%d rows left in %s", n, table)
 		}
 	}
-	if _, err := s.WorkspaceByName(ctx, "bystander"); err != nil {
+	if _, err := admin.WorkspaceByName(ctx, "bystander"); err != nil {
 		t.Fatalf("another workspace was touched: %v", err)
 	}
-	if err := s.DeleteWorkspace(ctx, wsID); !errors.Is(err, store.ErrNotFound) {
+	if err := admin.DeleteWorkspace(ctx, wsID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleting a missing workspace: %v", err)
 	}
 }
@@ -89,12 +84,8 @@ func TestWorkspaceLifecycle(t *testing.T) {
 func TestKeep(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := store.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	sb, err := sandbox.New(s, nil)
+	s, admin, _ := pgtest.Open(t)
+	sb, err := sandbox.New(s, admin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +97,7 @@ func TestKeep(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeSession()
-	if _, err := s.WorkspaceByName(ctx, kept); err != nil || !strings.HasPrefix(key, "sk_test_") {
+	if _, err := admin.WorkspaceByName(ctx, kept); err != nil || !strings.HasPrefix(key, "sk_test_") {
 		t.Fatalf("kept workspace %q (key %q): %v", kept, key, err)
 	}
 }

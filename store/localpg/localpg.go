@@ -49,6 +49,7 @@ type Options struct {
 
 // Cluster is a running postgres server on a private data directory.
 type Cluster struct {
+	dir      string // the cluster directory (Options.Dir, resolved)
 	cmd      *exec.Cmd
 	port     int
 	password string
@@ -117,13 +118,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("localpg: another server is using this data directory (pid %d); "+
 				"stop it or choose another --data-dir", pid)
 		}
-		c := &Cluster{port: port, password: password, shared: true, tail: &logTail{}}
+		c := &Cluster{dir: dir, port: port, password: password, shared: true, tail: &logTail{}}
 		return c, c.waitReady(ctx)
 	}
 
 	// The free port is only reserved until we close it, so retry if postgres loses the race.
 	for attempt := 1; ; attempt++ {
 		c, err := launch(ctx, bin, dataDir, password, opts.Fsync, runAs, logger)
+		if err == nil {
+			c.dir = dir
+		}
 		if err == nil || !errors.Is(err, errPortInUse) || attempt == 3 {
 			return c, err
 		}
@@ -317,9 +321,33 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 
 // URL returns a connection URL for database dbname on this cluster, as its superuser.
 func (c *Cluster) URL(dbname string) string {
+	return c.urlAs(superuser, c.password, dbname)
+}
+
+// LoginURL lets the existing role log in with a password of its own, kept beside the
+// superuser's (Dir/<role>.password, created on first use), and returns a URL for database
+// dbname as that role.
+func (c *Cluster) LoginURL(ctx context.Context, role, dbname string) (string, error) {
+	password, err := loadPassword(filepath.Join(c.dir, role+".password"), false)
+	if err != nil {
+		return "", err
+	}
+	conn, err := pgx.Connect(ctx, c.URL(dbname))
+	if err != nil {
+		return "", fmt.Errorf("localpg: %w", err)
+	}
+	defer conn.Close(ctx)
+	// ALTER ROLE takes no parameters; the password is our own hex string.
+	if _, err := conn.Exec(ctx, "ALTER ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD '"+password+"'"); err != nil {
+		return "", fmt.Errorf("localpg: let %s log in: %w", role, err)
+	}
+	return c.urlAs(role, password, dbname), nil
+}
+
+func (c *Cluster) urlAs(user, password, dbname string) string {
 	u := url.URL{
 		Scheme:   "postgres",
-		User:     url.UserPassword(superuser, c.password),
+		User:     url.UserPassword(user, password),
 		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)),
 		Path:     "/" + dbname,
 		RawQuery: "sslmode=disable",

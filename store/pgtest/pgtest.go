@@ -175,3 +175,25 @@ func uniqueName(prefix string) string {
 
 // ident quotes a database name for SQL.
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// Open makes a new database (NewDatabase) and connects to it twice: as the server does
+// (store.Store, its sessions subject to row-level security) and as its owner (store.Admin,
+// for workspaces and keys). Both are closed in t.Cleanup. It returns the URL too, for tests
+// that reach under the API.
+func Open(t testing.TB) (*store.Store, *store.Admin, string) {
+	t.Helper()
+	url := NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	a, err := store.OpenAdmin(ctx, url)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(a.Close)
+	return s, a, url
+}

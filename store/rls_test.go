@@ -1,0 +1,265 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// tenants makes workspaces a and b and returns callers for a/live, a/test and b/live, each
+// with one contact (email <name>@example.com) written through the store.
+func tenants(t *testing.T) (*store.Store, *pgx.Conn, []auth.Caller) {
+	t.Helper()
+	ctx := context.Background()
+	s, admin, url := pgtest.Open(t)
+	var callers []auth.Caller
+	for _, tc := range []struct {
+		ws   string
+		mode auth.Mode
+	}{{"a", auth.Live}, {"a", auth.Test}, {"b", auth.Live}} {
+		ws, _, err := admin.EnsureWorkspace(ctx, tc.ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := auth.Caller{WorkspaceID: ws.ID, Mode: tc.mode, KeyID: "key_test"}
+		callers = append(callers, c)
+		email := tc.ws + "-" + string(tc.mode) + "@example.com"
+		err = s.InTx(ctx, c, func(tx *store.Tx) error {
+			if _, err := tx.Raw().Exec(ctx, `INSERT INTO contacts (id, workspace_id, mode, email) VALUES ($1, $2, $3, $4)`,
+				store.NewID("con_"), c.WorkspaceID, c.Mode, email); err != nil {
+				return err
+			}
+			return tx.RecordEvents(ctx, store.NewEvent{Type: "contact.created", Data: []byte(`{}`)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	return s, owner, callers
+}
+
+// tenantTables lists every table with a workspace_id column, from the catalog.
+func tenantTables(t *testing.T, owner *pgx.Conn) []string {
+	t.Helper()
+	rows, _ := owner.Query(context.Background(), `
+		SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+		WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND a.attname = 'workspace_id'
+		ORDER BY 1`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(names) < 10 {
+		t.Fatalf("tenant tables %v: %v", names, err)
+	}
+	return names
+}
+
+// TestRowLevelSecurityWithoutTenantPredicate reads and writes every tenant table with no
+// workspace or mode predicate at all, as the server's sessions do: only the transaction's
+// tenant is visible or changeable.
+func TestRowLevelSecurityWithoutTenantPredicate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, owner, callers := tenants(t)
+	a := callers[0]
+
+	// Every tenant table holds rows of other tenants (pipelines are seeded per workspace
+	// and mode; contacts, events and api keys were written above) ...
+	var foreign int
+	if err := owner.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE workspace_id <> $1 OR mode <> 'live'`, a.WorkspaceID).Scan(&foreign); err != nil || foreign != 2 {
+		t.Fatalf("other tenants' contacts: %d (%v)", foreign, err)
+	}
+	// ... and none of them is visible to a/live through a bare SELECT.
+	err := s.InTx(ctx, a, func(tx *store.Tx) error {
+		for _, table := range append(tenantTables(t, owner), "workspaces") {
+			col := "workspace_id"
+			if table == "workspaces" {
+				col = "id"
+			}
+			var total, others int
+			q := fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE %s <> $1%s) FROM %s`, col,
+				map[bool]string{true: "", false: " OR mode <> 'live'"}[table == "workspaces"], table)
+			if err := tx.Raw().QueryRow(ctx, q, a.WorkspaceID).Scan(&total, &others); err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			if others != 0 {
+				t.Errorf("%s: %d rows of other tenants visible", table, others)
+			}
+		}
+		var emails []string
+		rows, _ := tx.Raw().Query(ctx, `SELECT email FROM contacts`)
+		emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(emails) != 1 || emails[0] != "a-live@example.com" {
+			t.Errorf("contacts seen by a/live: %v (%v)", emails, err)
+		}
+		// Writes without a predicate touch only the tenant's rows.
+		if tag, err := tx.Raw().Exec(ctx, `UPDATE contacts SET first_name = 'Changed'`); err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("unqualified UPDATE changed %d rows (%v), want 1", tag.RowsAffected(), err)
+		}
+		if tag, err := tx.Raw().Exec(ctx, `DELETE FROM contacts`); err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("unqualified DELETE removed %d rows (%v), want 1", tag.RowsAffected(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed, left int
+	if err := owner.QueryRow(ctx, `SELECT count(*) FILTER (WHERE first_name = 'Changed'), count(*) FROM contacts`).Scan(&changed, &left); err != nil || changed != 0 || left != 2 {
+		t.Fatalf("after a/live's unqualified writes: %d others changed, %d contacts left (want 0, 2): %v", changed, left, err)
+	}
+}
+
+// TestRowLevelSecurityRefusesForeignRows: a row written for another tenant, or moved to one,
+// is refused by the policy's WITH CHECK and nothing is written.
+func TestRowLevelSecurityRefusesForeignRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, owner, callers := tenants(t)
+	a, aTest, b := callers[0], callers[1], callers[2]
+	for name, stmt := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"insert into another workspace": {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_x', $1, 'live', 'x@example.com')`, []any{b.WorkspaceID}},
+		"insert into the other mode":     {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_y', $1, 'test', 'y@example.com')`, []any{aTest.WorkspaceID}},
+		"move a row to another workspace": {`UPDATE contacts SET workspace_id = $1`, []any{b.WorkspaceID}},
+		"move a row to the other mode":    {`UPDATE contacts SET mode = 'test'`, nil},
+		"insert an event for another":     {`INSERT INTO events (id, workspace_id, mode, type, data) VALUES ('evt_x', $1, 'live', 'contact.created', '{}')`, []any{b.WorkspaceID}},
+	} {
+		err := s.InTx(ctx, a, func(tx *store.Tx) error {
+			_, err := tx.Raw().Exec(ctx, stmt.sql, stmt.args...)
+			return err
+		})
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "42501" && pgErr.Code != "23503") {
+			t.Errorf("%s: %v, want a row-level security violation", name, err)
+		}
+	}
+	var n int
+	if err := owner.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE id IN ('con_x', 'con_y') OR (workspace_id = $1 AND mode = 'test' AND email LIKE 'a-live%')`, a.WorkspaceID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d refused rows written (%v)", n, err)
+	}
+}
+
+// TestNoTenantSeesNothing: a server session outside InTx (no tenant named) reads no tenant
+// row, runs as relm_app, and cannot bypass the policies.
+func TestNoTenantSeesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, owner, _ := tenants(t)
+	var (
+		user           string
+		active, bypass bool
+		contacts, ws   int
+	)
+	err := s.RawPool().QueryRow(ctx, `SELECT current_user, row_security_active('contacts'),
+		(SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user),
+		(SELECT count(*) FROM contacts), (SELECT count(*) FROM workspaces)`).Scan(&user, &active, &bypass, &contacts, &ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != store.AppRole || !active || bypass || contacts != 0 || ws != 0 {
+		t.Fatalf("session as %s (row security active %v, bypasses %v) sees %d contacts and %d workspaces", user, active, bypass, contacts, ws)
+	}
+	// relm_app owns nothing (owners bypass their tables' policies) and has privileges only
+	// on tables whose policies bind it.
+	rows, _ := owner.Query(ctx, `
+		SELECT c.relname || CASE WHEN c.relowner = 'relm_app'::regrole THEN ' (owned by relm_app)'
+		                         WHEN NOT c.relrowsecurity THEN ' (row-level security off)'
+		                         ELSE ' (no policy)' END
+		FROM pg_class c
+		WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+		  AND (c.relowner = 'relm_app'::regrole
+		       OR (has_table_privilege('relm_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+		           AND (NOT c.relrowsecurity OR NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))))`)
+	bad, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("tables relm_app can reach without a policy: %v (%v)", bad, err)
+	}
+	// Every tenant table has row-level security, whether or not the server uses it yet.
+	for _, table := range tenantTables(t, owner) {
+		var on bool
+		if err := owner.QueryRow(ctx, `SELECT relrowsecurity FROM pg_class WHERE oid = $1::regclass`, table).Scan(&on); err != nil || !on {
+			t.Errorf("%s: row-level security is off (%v)", table, err)
+		}
+	}
+}
+
+// TestInTxRefusesMalformedTenant: the tenant is spelled into BEGIN, so anything but a plain
+// id and a mode is refused before reaching the database.
+func TestInTxRefusesMalformedTenant(t *testing.T) {
+	t.Parallel()
+	s, _, callers := tenants(t)
+	for _, c := range []auth.Caller{
+		{WorkspaceID: callers[0].WorkspaceID + "', true); DROP TABLE contacts; --", Mode: auth.Live},
+		{WorkspaceID: callers[0].WorkspaceID, Mode: "live'"},
+		{WorkspaceID: "", Mode: auth.Live},
+	} {
+		err := s.InTx(context.Background(), c, func(*store.Tx) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "valid tenant") {
+			t.Errorf("InTx(%+v) = %v", c, err)
+		}
+	}
+}
+
+// TestIndexedPredicatesBeneathPolicies: the conditions Relm serves from indexes keep using
+// them beneath the policies (the built-ins inside are marked LEAKPROOF by Migrate), so RLS
+// does not turn an email lookup, a search or a metadata filter into a scan of the tenant.
+func TestIndexedPredicatesBeneathPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, owner, callers := tenants(t)
+	// Enough rows in the tenant that a selective index beats reading the tenant's rows.
+	if _, err := owner.Exec(ctx, `
+		INSERT INTO contacts (id, workspace_id, mode, email, first_name, metadata)
+		SELECT 'con_' || i, $1, 'live', 'user' || i || '@example.com', 'Name' || i, '{"plan": "pro"}'
+		FROM generate_series(1, 20000) i`, callers[0].WorkspaceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Exec(ctx, `ANALYZE contacts`); err != nil {
+		t.Fatal(err)
+	}
+	unmarked, _, err := s.UnmarkedLeakproof(ctx)
+	if err != nil || len(unmarked) > 0 {
+		t.Fatalf("not leakproof: %v (%v)", unmarked, err)
+	}
+	for index, q := range map[string]string{
+		"contacts_email":    `SELECT id FROM contacts WHERE workspace_id = $1 AND mode = $2 AND lower(email) = lower($3)`,
+		"contacts_search":   `SELECT id FROM contacts WHERE workspace_id = $1 AND mode = $2 AND search @@ (SELECT to_tsquery('simple', $3))`,
+		"contacts_metadata": `SELECT id FROM contacts WHERE workspace_id = $1 AND mode = $2 AND metadata @> jsonb_build_object('plan', $3::text)`,
+	} {
+		for _, planMode := range []string{"force_custom_plan", "force_generic_plan"} {
+			err := s.InTx(ctx, callers[0], func(tx *store.Tx) error {
+				if _, err := tx.Raw().Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = `+planMode); err != nil {
+					return err
+				}
+				rows, _ := tx.Raw().Query(ctx, `EXPLAIN (COSTS OFF) `+q, callers[0].WorkspaceID, callers[0].Mode, "ada")
+				lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
+					return err
+				}
+				if plan := strings.Join(lines, "\n"); !strings.Contains(plan, index) {
+					t.Errorf("%s (%s) does not use %s:\n%s", q, planMode, index, plan)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
