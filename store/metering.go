@@ -105,18 +105,23 @@ func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
 		rowCount, rwCount *int64
 		ucCount           *int64
 	)
-	err := s.InTx(ctx, p.Caller, func(tx *Tx) error {
-		err := tx.tx.QueryRow(ctx, meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
-			int(p.RateWindow/time.Second), p.RateLimit, live, p.Caller.Mode).Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
+	b := &pgx.Batch{}
+	b.Queue(meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
+		int(p.RateWindow/time.Second), p.RateLimit, live, p.Caller.Mode)
+	err := s.tenantBatch(ctx, p.Caller, b, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
 			&rowStart, &rowCount, &rwStart, &rwCount, &ucCount)
-		if err != nil || !live || rwCount == nil || ucCount != nil {
-			return err
-		}
-		// The quota filled up after the snapshot: give back the window's count.
-		_, err = tx.tx.Exec(ctx, `UPDATE rate_windows SET count = count - $3
-			WHERE key_id = $1 AND window_start = $2 AND count >= $3`, p.Caller.KeyID, *rwStart, requests)
-		return err
 	})
+	if err == nil && live && rwCount != nil && ucCount == nil {
+		// The quota filled up after the snapshot: give back the window's count.
+		release := &pgx.Batch{}
+		release.Queue(`UPDATE rate_windows SET count = count - $3
+			WHERE key_id = $1 AND window_start = $2 AND count >= $3`, p.Caller.KeyID, *rwStart, requests)
+		err = s.tenantBatch(ctx, p.Caller, release, func(br pgx.BatchResults) error {
+			_, err := br.Exec()
+			return err
+		})
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, fmt.Errorf("store: meter: no workspace %s", p.Caller.WorkspaceID)
 	}
@@ -153,11 +158,12 @@ func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller, window time.D
 		rowStart *time.Time
 		rowCount *int64
 	)
-	err := s.InTx(ctx, c, func(tx *Tx) error {
-		return tx.tx.QueryRow(ctx, `
-			SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
-			FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`,
-			c.KeyID, int(window/time.Second)).Scan(&win, &w.Now, &rowStart, &rowCount)
+	b := &pgx.Batch{}
+	b.Queue(`
+		SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
+		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`, c.KeyID, int(window/time.Second))
+	err := s.tenantBatch(ctx, c, b, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(&win, &w.Now, &rowStart, &rowCount)
 	})
 	if err != nil {
 		return w, fmt.Errorf("store: read rate window: %w", err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -60,10 +61,12 @@ func (s *Store) RecordRequests(ctx context.Context, t auth.Caller, logs ...Reque
 		rows[i] = "(" + strings.Join([]string{q.arg(NewID("rlog_")), "$1", "$2", q.arg(l.RequestID), q.arg(l.Surface),
 			q.arg(l.Method), q.arg(l.Path), q.arg(l.Tool), q.arg(l.Status), q.arg(l.ErrorCode), q.arg(l.LatencyMS), q.arg(l.KeyID), q.arg(l.CreatedAt)}, ", ") + ")"
 	}
-	err := s.InTx(ctx, t, func(tx *Tx) error {
-		_, err := tx.tx.Exec(ctx, `INSERT INTO request_logs
-			(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
-			VALUES `+strings.Join(rows, ", "), q.args...)
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO request_logs
+		(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
+		VALUES `+strings.Join(rows, ", "), q.args...)
+	err := s.tenantBatch(ctx, t, b, func(br pgx.BatchResults) error {
+		_, err := br.Exec()
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -160,7 +161,24 @@ func TestRowLevelSecurityRefusesForeignRows(t *testing.T) {
 func TestNoTenantSeesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, owner, _ := tenants(t)
+	s, owner, callers := tenants(t)
+	// The tenant named by a transaction or batch ends with it: the next use of the
+	// connection (the pool hands back the one just released) is outside any tenant again.
+	for range 5 {
+		if err := s.RecordRequests(ctx, callers[0], store.RequestLog{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: "key_test", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.RawPool().QueryRow(ctx, `SELECT count(*) FROM request_logs`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after a tenant batch, a bare session sees %d request logs (%v)", n, err)
+		}
+		if err := s.InTx(ctx, callers[0], func(*store.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RawPool().QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after a tenant transaction, a bare session sees %d contacts (%v)", n, err)
+		}
+	}
 	var (
 		user           string
 		active, bypass bool
