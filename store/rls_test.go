@@ -135,8 +135,8 @@ func TestRowLevelSecurityRefusesForeignRows(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		"insert into another workspace": {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_x', $1, 'live', 'x@example.com')`, []any{b.WorkspaceID}},
-		"insert into the other mode":     {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_y', $1, 'test', 'y@example.com')`, []any{aTest.WorkspaceID}},
+		"insert into another workspace":   {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_x', $1, 'live', 'x@example.com')`, []any{b.WorkspaceID}},
+		"insert into the other mode":      {`INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_y', $1, 'test', 'y@example.com')`, []any{aTest.WorkspaceID}},
 		"move a row to another workspace": {`UPDATE contacts SET workspace_id = $1`, []any{b.WorkspaceID}},
 		"move a row to the other mode":    {`UPDATE contacts SET mode = 'test'`, nil},
 		"insert an event for another":     {`INSERT INTO events (id, workspace_id, mode, type, data) VALUES ('evt_x', $1, 'live', 'contact.created', '{}')`, []any{b.WorkspaceID}},
