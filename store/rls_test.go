@@ -287,3 +287,75 @@ func TestIndexedPredicatesBeneathPolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestNonSuperuserOwner runs Relm on a database owned by an ordinary role with CREATEROLE,
+// as on a managed PostgreSQL: migrations work, the server's sessions still become relm_app
+// under the policies, and the unmarked built-ins are reported instead of marked.
+func TestNonSuperuserOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	super, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close(ctx)
+	name := "relm_owner_" + strings.ToLower(store.NewID(""))[:12]
+	for _, stmt := range []string{
+		"CREATE ROLE " + name + " LOGIN CREATEROLE PASSWORD 'owner-pw'",
+		"CREATE DATABASE " + name + " OWNER " + name,
+	} {
+		if _, err := super.Exec(ctx, stmt); err != nil {
+			t.Skipf("cannot set up a non-superuser owner here: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		super.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		super.Exec(ctx, "DROP ROLE IF EXISTS "+name)
+	})
+	cfg := super.Config()
+	url := fmt.Sprintf("postgres://%s:owner-pw@%s:%d/%s?sslmode=disable", name, cfg.Host, cfg.Port, name)
+
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := store.OpenAdmin(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws, _, err := admin.EnsureWorkspace(ctx, "managed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := admin.EnsureWorkspace(ctx, "neighbour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ws.ID, other.ID} {
+		err := s.InTx(ctx, auth.Caller{WorkspaceID: id, Mode: auth.Live}, func(tx *store.Tx) error {
+			_, err := tx.Raw().Exec(ctx, `INSERT INTO contacts (id, workspace_id, mode, email) VALUES ($1, $2, 'live', 'x@example.com')`, store.NewID("con_"), id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var user string
+	var n int
+	err = s.InTx(ctx, auth.Caller{WorkspaceID: ws.ID, Mode: auth.Live}, func(tx *store.Tx) error {
+		return tx.Raw().QueryRow(ctx, `SELECT current_user, (SELECT count(*) FROM contacts)`).Scan(&user, &n)
+	})
+	if err != nil || user != store.AppRole || n != 1 {
+		t.Fatalf("as %s the tenant sees %d contacts (%v), want relm_app and 1", user, n, err)
+	}
+	unmarked, fix, err := s.UnmarkedLeakproof(ctx)
+	if err != nil || len(unmarked) != 4 || !strings.Contains(fix, "ALTER FUNCTION lower(text) LEAKPROOF;") {
+		t.Fatalf("unmarked %v, fix %q (%v)", unmarked, fix, err)
+	}
+}
