@@ -6,21 +6,19 @@ import (
 	"fmt"
 )
 
-// leakproofFunctions are the built-in functions inside Relm's index-served predicates:
-// lower(email) = … (email lookups and filters, batch import), tsvector @@ tsquery (search),
-// jsonb @> jsonb (metadata filters), and enum = enum (mode). Beneath a row-level security
-// policy PostgreSQL uses an index for a condition only if every function in it is marked
-// LEAKPROOF, i.e. cannot reveal anything about its arguments except through its result —
-// no error that depends on row data. None of these can raise one (lower fails only on
-// encodings the database already rejects; the others compare values), but PostgreSQL ships
-// them unmarked. Without the mark each of those queries reads every row of the tenant.
-// LIKE is deliberately absent: it errors on a pattern ending in an escape character only for
-// rows that reach it, so substring search goes through definer functions instead.
+// leakproofFunctions are the built-in functions inside Relm's index-served list predicates:
+// lower(email) = … (email lookups and filters, batch import) and jsonb @> jsonb (metadata
+// filters). Beneath a row-level security policy PostgreSQL uses an index for a condition
+// only if every function in it is marked LEAKPROOF, i.e. cannot reveal anything about its
+// arguments except through its result — no error that depends on row data. Neither can
+// raise one (lower fails only on encodings the database already rejects; containment
+// compares values), but PostgreSQL ships them unmarked. Without the mark each of those
+// queries reads every row of the tenant. Search needs @@ and LIKE, which are left alone (LIKE
+// errors on a pattern ending in an escape character only for rows that reach it): it gets
+// its candidates from definer functions instead (migration 00008).
 var leakproofFunctions = []string{
 	"pg_catalog.lower(text)",
-	"pg_catalog.ts_match_vq(tsvector, tsquery)",
 	"pg_catalog.jsonb_contains(jsonb, jsonb)",
-	"pg_catalog.enum_eq(anyenum, anyenum)",
 }
 
 const unmarkedSQL = `SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -70,8 +68,8 @@ func markLeakproof(ctx context.Context, db *sql.DB) error {
 
 // UnmarkedLeakproof lists the functions of leakproofFunctions not marked LEAKPROOF in this
 // database, with the statements a superuser can run to mark them. Relm works correctly
-// without the marks; email lookups, search and metadata filters then read every row of the
-// tenant instead of using their indexes.
+// without the marks; email lookups and metadata filters then read every row of the tenant
+// instead of using their indexes.
 func (s *Store) UnmarkedLeakproof(ctx context.Context) (unmarked []string, fix string, err error) {
 	rows, err := s.pool.Query(ctx, unmarkedSQL, leakproofFunctions)
 	if err != nil {

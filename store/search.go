@@ -54,20 +54,23 @@ func DecodeSearchCursor(token string) (SearchCursor, error) {
 }
 
 // searchSource is, for one kind, the SQL scoring the tenant's matching rows: full-text with
-// prefix matching on every word ($3, a tsquery), plus substring matching ($4, a LIKE
+// prefix matching on every word ($1, a tsquery), plus substring matching ($2, a LIKE
 // pattern, trigram-indexed) on the column sub, when the query is long enough for trigrams.
-// Substring candidates come from the definer function subIDs: LIKE is not leakproof, so
-// beneath the row-level security policy no index could serve it (see migration 00008).
+//
+// The candidates come from the definer function fn (migration 00008): neither @@ nor LIKE
+// is leakproof, so beneath the row-level security policy no index could serve them and
+// every search would read all of the tenant's rows. fn runs the same tenant predicate as the
+// policy, on the indexes, with enable_seqscan off (with a candidate limit the planner may
+// prefer a sequential scan that stops early, which for a rare word reads the whole table).
 type searchSource struct {
-	kind, table, title, sub, subIDs string
+	kind, fn, title, sub string
 }
 
 var searchSources = []searchSource{
-	{"contact", "contacts", "coalesce(nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''), email, phone, id)",
-		"lower(email)", "relm_contact_ids_by_email_substring"},
-	{"company", "companies", "name", "lower(domain)", "relm_company_ids_by_domain_substring"},
-	{"deal", "deals", "title", "", ""},
-	{"activity", "activities", "coalesce(subject, type)", "", ""},
+	{"contact", "relm_search_contacts", "coalesce(nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''), email, phone, id)", "lower(email)"},
+	{"company", "relm_search_companies", "name", "lower(domain)"},
+	{"deal", "relm_search_deals", "title", ""},
+	{"activity", "relm_search_activities", "coalesce(subject, type)", ""},
 }
 
 // searchCandidates caps how many matching records of each kind are ranked: a very common
@@ -75,17 +78,18 @@ var searchSources = []searchSource{
 const searchCandidates = 1000
 
 func (s searchSource) sql(withPattern bool) string {
-	limit := strconv.Itoa(searchCandidates)
-	score := "ts_rank(search, to_tsquery('simple', $3))"
-	// The tsquery is an InitPlan value, so the match stays index-served in a generic plan.
-	match := "search @@ (SELECT to_tsquery('simple', $3))"
-	if withPattern && s.sub != "" {
-		score += " + CASE WHEN " + s.sub + " LIKE $4 THEN 0.5 ELSE 0 END"
-		match = "id IN ((SELECT id FROM " + s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + limit +
-			") UNION (SELECT " + s.subIDs + "($4, " + limit + ")))"
+	score := "ts_rank(search, to_tsquery('simple', $1))"
+	args := "to_tsquery('simple', $1)"
+	switch {
+	case s.sub == "":
+	case withPattern:
+		score += " + CASE WHEN " + s.sub + " LIKE $2 THEN 0.5 ELSE 0 END"
+		args += ", $2"
+	default:
+		args += ", NULL"
 	}
-	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM (SELECT * FROM " +
-		s.table + " WHERE workspace_id = $1 AND mode = $2 AND " + match + " LIMIT " + limit + ") AS candidates"
+	return "SELECT '" + s.kind + "' AS kind, id, " + s.title + " AS title, (" + score + ")::float8 AS score FROM " +
+		s.fn + "(" + args + ", " + strconv.Itoa(searchCandidates) + ") AS candidates"
 }
 
 // Search ranks the tenant's records matching the query, best first.
@@ -98,7 +102,7 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 	if len(kinds) == 0 {
 		kinds = SearchKinds
 	}
-	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, tsq}}
+	q := query{args: []any{tsq}}
 	// Bind the pattern only when a searched kind matches substrings: PostgreSQL cannot type
 	// a parameter that no part of the query uses.
 	withPattern := pat != nil && slices.ContainsFunc(searchSources, func(s searchSource) bool {
@@ -118,11 +122,6 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 		where = "WHERE (score, id) < (" + q.arg(p.After.Score) + "::float8, " + q.arg(p.After.ID) + ")"
 	}
 	limit := ClampLimit(p.Limit)
-	// With a LIMIT on candidates the planner may prefer a sequential scan that stops early;
-	// for a rare word that reads the whole table. The indexes are always the right path.
-	if _, err := tx.tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		return nil, false, wrap("search", err)
-	}
 	rows, err := tx.tx.Query(ctx, `
 		SELECT kind, id, title, score FROM (`+strings.Join(parts, " UNION ALL ")+`) hits `+where+`
 		ORDER BY score DESC, id DESC LIMIT `+q.arg(limit+1), q.args...)

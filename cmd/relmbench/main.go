@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -100,8 +101,17 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err := b.latencies(ctx, out); err != nil {
 		return err
 	}
-	return b.planReport(ctx, out)
+	if err := b.planReport(ctx, out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(out, "\n"+notes)
+	return err
 }
+
+// notes explain the report; they end every docs/performance.md it writes.
+//
+//go:embed notes.md
+var notes string
 
 type bench struct {
 	cfg   config

@@ -5,8 +5,9 @@
 -- transaction names its tenant with set_config('relm.workspace' / 'relm.mode', …, true)
 -- (store.Store.InTx). With no tenant set, every policy matches nothing.
 --
--- Everything that must cross tenants or comes before a tenant is known goes through the
--- SECURITY DEFINER functions at the end, each one statement with a fixed purpose.
+-- Everything that must cross tenants or comes before a tenant is known, and the searches that
+-- need indexes a policy would rule out, go through the SECURITY DEFINER functions at the
+-- end, each one statement with a fixed purpose.
 -- Migrations, the CLI and first-start set-up connect as the owner, which bypasses RLS.
 
 -- +goose StatementBegin
@@ -98,31 +99,51 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT count(*) FROM gone
 $$;
 
--- Substring search on emails and domains (trigram indexes). LIKE is not leakproof (a
--- pattern ending in an escape character raises an error only for rows that reach it), so
--- beneath a policy PostgreSQL may not use an index for it and would read every row of the
--- tenant. These run it on the index with the same tenant predicate as the policy.
-CREATE FUNCTION relm_contact_ids_by_email_substring(pattern text, max_rows int) RETURNS SETOF text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT id FROM public.contacts
-    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode() AND lower(email) LIKE pattern
-    LIMIT max_rows
+-- Search candidates, one function per record kind (store/search.go). Neither @@ nor LIKE is
+-- leakproof (LIKE raises an error for a pattern ending in an escape character only on rows
+-- that reach it), so beneath a policy PostgreSQL may not use an index for them and would
+-- read every row of the tenant. These apply the same tenant predicate as the policy and use
+-- the GIN indexes. A candidate limit tempts the planner into a sequential scan that stops
+-- early, which for a rare word reads the whole table; hence enable_seqscan off. The bodies
+-- use $1, $2 … so that relmbench can prepare and EXPLAIN them as they are planned.
+CREATE FUNCTION relm_search_contacts(query tsquery, pattern text, max_rows int) RETURNS SETOF contacts
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET enable_seqscan = off AS $$
+    SELECT * FROM public.contacts
+    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode()
+      AND (search @@ $1 OR lower(email) LIKE $2)
+    LIMIT $3
 $$;
-CREATE FUNCTION relm_company_ids_by_domain_substring(pattern text, max_rows int) RETURNS SETOF text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT id FROM public.companies
-    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode() AND lower(domain) LIKE pattern
-    LIMIT max_rows
+CREATE FUNCTION relm_search_companies(query tsquery, pattern text, max_rows int) RETURNS SETOF companies
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET enable_seqscan = off AS $$
+    SELECT * FROM public.companies
+    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode()
+      AND (search @@ $1 OR lower(domain) LIKE $2)
+    LIMIT $3
+$$;
+CREATE FUNCTION relm_search_deals(query tsquery, max_rows int) RETURNS SETOF deals
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET enable_seqscan = off AS $$
+    SELECT * FROM public.deals
+    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode() AND search @@ $1
+    LIMIT $2
+$$;
+CREATE FUNCTION relm_search_activities(query tsquery, max_rows int) RETURNS SETOF activities
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET enable_seqscan = off AS $$
+    SELECT * FROM public.activities
+    WHERE workspace_id = public.relm_tenant_workspace() AND mode = public.relm_tenant_mode() AND search @@ $1
+    LIMIT $2
 $$;
 
 REVOKE ALL ON FUNCTION relm_authenticate(bytea), relm_purge_idempotency_keys(), relm_purge_request_logs(),
-    relm_contact_ids_by_email_substring(text, int), relm_company_ids_by_domain_substring(text, int) FROM PUBLIC;
+    relm_search_contacts(tsquery, text, int), relm_search_companies(tsquery, text, int),
+    relm_search_deals(tsquery, int), relm_search_activities(tsquery, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION relm_authenticate(bytea), relm_purge_idempotency_keys(), relm_purge_request_logs(),
-    relm_contact_ids_by_email_substring(text, int), relm_company_ids_by_domain_substring(text, int) TO relm_app;
+    relm_search_contacts(tsquery, text, int), relm_search_companies(tsquery, text, int),
+    relm_search_deals(tsquery, int), relm_search_activities(tsquery, int) TO relm_app;
 
 -- +goose Down
 DROP FUNCTION relm_authenticate(bytea), relm_purge_idempotency_keys(), relm_purge_request_logs(),
-    relm_contact_ids_by_email_substring(text, int), relm_company_ids_by_domain_substring(text, int);
+    relm_search_contacts(tsquery, text, int), relm_search_companies(tsquery, text, int),
+    relm_search_deals(tsquery, int), relm_search_activities(tsquery, int);
 -- +goose StatementBegin
 DO $$
 DECLARE
