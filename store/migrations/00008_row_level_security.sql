@@ -9,6 +9,10 @@
 -- need indexes a policy would rule out, go through the SECURITY DEFINER functions at the
 -- end, each one statement with a fixed purpose.
 -- Migrations, the CLI and first-start set-up connect as the owner, which bypasses RLS.
+--
+-- A later migration adding a tenant table must enable row-level security on it, give it the
+-- same tenant policy and grant relm_app what it needs; store's TestNoTenantSeesNothing fails
+-- for a table with a workspace_id column and row-level security off.
 
 -- +goose StatementBegin
 DO $$
