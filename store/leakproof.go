@@ -7,18 +7,29 @@ import (
 )
 
 // leakproofFunctions are the built-in functions inside Relm's index-served list predicates:
-// lower(email) = … (email lookups and filters, batch import) and jsonb @> jsonb (metadata
-// filters). Beneath a row-level security policy PostgreSQL uses an index for a condition
-// only if every function in it is marked LEAKPROOF, i.e. cannot reveal anything about its
-// arguments except through its result — no error that depends on row data. Neither can
-// raise one (lower fails only on encodings the database already rejects; containment
-// compares values), but PostgreSQL ships them unmarked. Without the mark each of those
-// queries reads every row of the tenant. Search needs @@ and LIKE, which are left alone (LIKE
-// errors on a pattern ending in an escape character only for rows that reach it): it gets
-// its candidates from definer functions instead (migration 00008).
+// lower(email) = … (email lookups and filters, batch import), jsonb @> jsonb (metadata
+// equality, GIN), and metadata->'key' compared with a JSON number or metadata->>'key' with a
+// date string (custom-field ranges, which expression indexes can serve: docs/api.md).
+// Beneath a row-level security policy PostgreSQL uses an index for a condition only if every
+// function in it is marked LEAKPROOF, i.e. cannot reveal anything about its arguments except
+// through its result — no error that depends on row data. None of these raises one: lower
+// fails only on encodings the database already rejects; -> and ->> return NULL for what
+// they cannot read; containment and the jsonb comparisons compare values (recursing only as
+// deep as the values nest, which Relm's input limits keep to 32 levels). PostgreSQL ships
+// them unmarked, and without the mark each of those queries reads every row of the tenant.
+// Left alone on purpose: casts to numeric and regular expressions (which fail on bad input;
+// the filters check types after the indexed comparison instead), and @@ and LIKE (LIKE
+// errors on a pattern ending in an escape character only for rows that reach it): search
+// gets its candidates from definer functions instead (migration 00008).
 var leakproofFunctions = []string{
 	"pg_catalog.lower(text)",
 	"pg_catalog.jsonb_contains(jsonb, jsonb)",
+	"pg_catalog.jsonb_object_field(jsonb, text)",
+	"pg_catalog.jsonb_object_field_text(jsonb, text)",
+	"pg_catalog.jsonb_lt(jsonb, jsonb)",
+	"pg_catalog.jsonb_le(jsonb, jsonb)",
+	"pg_catalog.jsonb_gt(jsonb, jsonb)",
+	"pg_catalog.jsonb_ge(jsonb, jsonb)",
 }
 
 const unmarkedSQL = `SELECT p.oid::regprocedure::text FROM pg_proc p

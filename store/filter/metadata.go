@@ -48,13 +48,31 @@ func metadataCondition(mc, key string, o opValue) (condition, *Error) {
 		if bad != nil {
 			return nil, invalidValue(o, reject("must be a number (gt, gte, lt and lte compare numbers only)"))
 		}
-		return func(bind func(any) string) string {
-			k := bind(key) + "::text"
-			return "(CASE WHEN jsonb_typeof(" + mc + "->" + k + ") = 'number' THEN (" + mc + "->>" + k +
-				")::numeric END) " + sqlOps[o.op] + " " + bind(n) + "::numeric"
-		}, nil
+		return numberRange(mc, key, o.op, n), nil
 	}
 	return nil, unknownOp(o, metadataOps)
+}
+
+// numberRange compares the metadata key key of the JSONB column mc with the number n (an
+// int64 or finite float64), counting only numeric JSON values, so values of other types never
+// match nor make the comparison fail. The comparison is of JSONB values (numbers compare as
+// numbers), written so that an index on (mc->'key') can serve it beneath row-level security:
+// -> and the jsonb comparisons are marked leakproof (store/leakproof.go), while a cast to
+// numeric, which can fail, would rule the index out. The type check comes after it.
+func numberRange(mc, key string, op Op, n any) condition {
+	return func(bind func(any) string) string {
+		val := mc + "->" + bind(key) + "::text"
+		return "(" + val + " " + sqlOps[op] + " " + bind(jsonText(n)) + "::jsonb AND jsonb_typeof(" + val + ") = 'number')"
+	}
+}
+
+// jsonText is the JSON text of v, a string, bool, int64 or finite float64, which always marshal.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("filter: marshal metadata value: " + err.Error())
+	}
+	return string(b)
 }
 
 // metadataIn compiles an in on a metadata key: containment of any of the documents its
@@ -115,14 +133,9 @@ func metadataDocs(key string, v any) ([]string, *badValue) {
 	return []string{metadataDoc(key, n)}, nil
 }
 
-// metadataDoc is the JSON text of {"key": v}. v is a string, bool, int64 or finite float64,
-// which always marshal.
+// metadataDoc is the JSON text of {"key": v}. v is a string, bool, int64 or finite float64.
 func metadataDoc(key string, v any) string {
-	b, err := json.Marshal(map[string]any{key: v})
-	if err != nil {
-		panic("filter: marshal metadata value: " + err.Error())
-	}
-	return string(b)
+	return jsonText(map[string]any{key: v})
 }
 
 // numberValue reads a number to compare or match metadata with: an int64 or a finite float64.

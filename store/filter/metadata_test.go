@@ -8,9 +8,14 @@ import (
 	"testing"
 )
 
+// numberRangeSQL is the condition comparing the metadata key bound at key with the JSON
+// number bound at val.
+func numberRangeSQL(key, op, val string) string {
+	return "(d.metadata->" + key + "::text " + op + " " + val + "::jsonb AND jsonb_typeof(d.metadata->" + key + "::text) = 'number')"
+}
+
 func TestCompileMetadata(t *testing.T) {
 	t.Parallel()
-	const numeric = "(CASE WHEN jsonb_typeof(d.metadata->$1::text) = 'number' THEN (d.metadata->>$1::text)::numeric END)"
 	tests := []struct {
 		name string
 		f    map[string]any
@@ -40,14 +45,14 @@ func TestCompileMetadata(t *testing.T) {
 			[]string{"d.metadata @> ANY($1::jsonb[])"}, []any{[]string{`{"tier":true}`, `{"tier":1}`}}},
 		{"ilike", map[string]any{"metadata->>tier": map[string]any{"ilike": "v%"}},
 			[]string{"(d.metadata->>$1::text) ILIKE $2"}, []any{"tier", "v%"}},
-		{"gt", map[string]any{"metadata->>score": map[string]any{"gt": "10"}}, []string{numeric + " > $2::numeric"}, []any{"score", int64(10)}},
-		{"gte float", map[string]any{"metadata->>score": map[string]any{"gte": 1.5}}, []string{numeric + " >= $2::numeric"}, []any{"score", 1.5}},
-		{"lt json number", map[string]any{"metadata->>score": map[string]any{"lt": json.Number("1e3")}}, []string{numeric + " < $2::numeric"}, []any{"score", 1000.0}},
-		{"lte negative", map[string]any{"metadata->>score": map[string]any{"lte": "-0.5"}}, []string{numeric + " <= $2::numeric"}, []any{"score", -0.5}},
+		{"gt", map[string]any{"metadata->>score": map[string]any{"gt": "10"}}, []string{numberRangeSQL("$1", ">", "$2")}, []any{"score", "10"}},
+		{"gte float", map[string]any{"metadata->>score": map[string]any{"gte": 1.5}}, []string{numberRangeSQL("$1", ">=", "$2")}, []any{"score", "1.5"}},
+		{"lt json number", map[string]any{"metadata->>score": map[string]any{"lt": json.Number("1e3")}}, []string{numberRangeSQL("$1", "<", "$2")}, []any{"score", "1000"}},
+		{"lte negative", map[string]any{"metadata->>score": map[string]any{"lte": "-0.5"}}, []string{numberRangeSQL("$1", "<=", "$2")}, []any{"score", "-0.5"}},
 		{"key of 64 chars", map[string]any{"metadata->>" + strings.Repeat("k", 64): "v"},
 			[]string{"d.metadata @> $1::jsonb"}, []any{`{"` + strings.Repeat("k", 64) + `":"v"}`}},
 		{"two ranges on one key", map[string]any{"metadata->>score": map[string]any{"lt": 5, "gt": 1}},
-			[]string{numeric + " > $2::numeric", strings.ReplaceAll(numeric, "$1", "$3") + " < $4::numeric"}, []any{"score", int64(1), "score", int64(5)}},
+			[]string{numberRangeSQL("$1", ">", "$2"), numberRangeSQL("$3", "<", "$4")}, []any{"score", "1", "score", "5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,8 +17,9 @@ const datePattern = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`
 // typedMetadataCondition compiles one op on the typed metadata key key of the JSONB column
 // mc. Equality and in use containment of the typed value (a GIN index on mc serves them);
 // numbers compare only numeric JSON values and dates only "YYYY-MM-DD" strings, so values
-// stored before the key was typed never make a comparison fail. A comparison is one CASE
-// expression per kind, which an expression index on that key can serve (docs/api.md).
+// stored before the key was typed never make a comparison fail. A range is written so that
+// an expression index on that key can serve it beneath row-level security (docs/api.md):
+// only leakproof functions in the comparison itself, the type check after it.
 func typedMetadataCondition(mc, key string, mf MetadataField, o opValue) (condition, *Error) {
 	if !mf.Kind.accepts(o.op) {
 		return nil, unknownOp(o, mf.Kind.Ops())
@@ -61,15 +62,11 @@ func typedMetadataCondition(mc, key string, mf MetadataField, o opValue) (condit
 	if mf.Kind == Date {
 		day := v.(time.Time).Format(time.DateOnly)
 		return func(bind func(any) string) string {
-			val := mc + "->>" + bind(key) + "::text"
-			return "(CASE WHEN (" + val + ") ~ " + datePattern + " THEN " + val + ` END) COLLATE "C" ` + sqlOps[o.op] + " " + bind(day) + "::text"
+			val := "(" + mc + "->>" + bind(key) + "::text)"
+			return "(" + val + ` COLLATE "C" ` + sqlOps[o.op] + " " + bind(day) + "::text AND " + val + " ~ " + datePattern + ")"
 		}, nil
 	}
-	return func(bind func(any) string) string { // Number
-		k := bind(key) + "::text"
-		return "(CASE WHEN jsonb_typeof(" + mc + "->" + k + ") = 'number' THEN (" + mc + "->>" + k +
-			")::numeric END) " + sqlOps[o.op] + " " + bind(v) + "::numeric"
-	}, nil
+	return numberRange(mc, key, o.op, v), nil
 }
 
 // typedDoc is the JSON document {"key": value} a row must contain to equal v, with v read
