@@ -283,8 +283,8 @@ func TestIndexedPredicatesBeneathPolicies(t *testing.T) {
 	}{
 		{"contacts_email", "lower(email)", `lower(email) = lower($3)`, []any{"user7@example.com"}},
 		{"contacts_metadata", "metadata @>", `metadata @> $3::jsonb`, []any{`{"plan": "legacy"}`}},
-		{"contacts_md_seats", "'seats'", `(metadata->$3::text >= $4::jsonb AND jsonb_typeof(metadata->$3::text) = 'number')`, []any{"seats", "998"}},
-		{"contacts_md_renewal", "'renewal'", `((metadata->>$3::text) COLLATE "C" < $4::text AND (metadata->>$3::text) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')`,
+		{"contacts_md_seats", "'seats'", `(metadata->$3::text >= $4::jsonb AND CASE WHEN jsonb_typeof(metadata->$3::text) = 'number' THEN TRUE ELSE FALSE END)`, []any{"seats", "998"}},
+		{"contacts_md_renewal", "'renewal'", `((metadata->>$3::text) COLLATE "C" < $4::text AND CASE WHEN (metadata->>$3::text) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN TRUE ELSE FALSE END)`,
 			[]any{"renewal", "2024-01-03"}},
 	} {
 		q := `SELECT id FROM contacts WHERE workspace_id = $1 AND mode = $2 AND ` + c.cond

@@ -71,7 +71,7 @@ var (
 
 // sqlKeywords are the words the package itself writes into conditions.
 var sqlKeywords = []string{
-	"lower", "ANY", "IS", "DISTINCT", "FROM", "ILIKE", "NOT", "OR", "AND", "CASE", "WHEN", "THEN", "END",
+	"lower", "ANY", "IS", "DISTINCT", "FROM", "ILIKE", "NOT", "OR", "AND", "CASE", "WHEN", "THEN", "ELSE", "END", "TRUE", "FALSE",
 	"jsonb_typeof", "bigint", "date", "timestamptz", "jsonb", "text", "numeric",
 }
 

@@ -62,8 +62,16 @@ func metadataCondition(mc, key string, o opValue) (condition, *Error) {
 func numberRange(mc, key string, op Op, n any) condition {
 	return func(bind func(any) string) string {
 		val := mc + "->" + bind(key) + "::text"
-		return "(" + val + " " + sqlOps[op] + " " + bind(jsonText(n)) + "::jsonb AND jsonb_typeof(" + val + ") = 'number')"
+		return "(" + val + " " + sqlOps[op] + " " + bind(jsonText(n)) + "::jsonb AND " + check("jsonb_typeof("+val+") = 'number'") + ")"
 	}
+}
+
+// check is cond as a separate condition that the planner counts as true for half the rows.
+// Written plainly, a type or format check on an expression without statistics counts for
+// 0.5% of them, which made the planner read and sort all of a large tenant's records for a
+// common range instead of reading the newest until a page is full (measured: 100 ms, not 1).
+func check(cond string) string {
+	return "CASE WHEN " + cond + " THEN TRUE ELSE FALSE END"
 }
 
 // jsonText is the JSON text of v, a string, bool, int64 or finite float64, which always marshal.

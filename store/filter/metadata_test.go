@@ -11,7 +11,8 @@ import (
 // numberRangeSQL is the condition comparing the metadata key bound at key with the JSON
 // number bound at val.
 func numberRangeSQL(key, op, val string) string {
-	return "(d.metadata->" + key + "::text " + op + " " + val + "::jsonb AND jsonb_typeof(d.metadata->" + key + "::text) = 'number')"
+	return "(d.metadata->" + key + "::text " + op + " " + val + "::jsonb AND CASE WHEN jsonb_typeof(d.metadata->" + key +
+		"::text) = 'number' THEN TRUE ELSE FALSE END)"
 }
 
 func TestCompileMetadata(t *testing.T) {

@@ -63,7 +63,7 @@ func typedMetadataCondition(mc, key string, mf MetadataField, o opValue) (condit
 		day := v.(time.Time).Format(time.DateOnly)
 		return func(bind func(any) string) string {
 			val := "(" + mc + "->>" + bind(key) + "::text)"
-			return "(" + val + ` COLLATE "C" ` + sqlOps[o.op] + " " + bind(day) + "::text AND " + val + " ~ " + datePattern + ")"
+			return "(" + val + ` COLLATE "C" ` + sqlOps[o.op] + " " + bind(day) + "::text AND " + check(val+" ~ "+datePattern) + ")"
 		}, nil
 	}
 	return numberRange(mc, key, o.op, v), nil

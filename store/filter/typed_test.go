@@ -62,7 +62,8 @@ func TestCompileTypedMetadata(t *testing.T) {
 		{"number gte", map[string]any{"metadata->>seats": map[string]any{"gte": "10"}}, []string{numberRangeSQL("$1", ">=", "$2")}, []any{"seats", "10"}},
 		{"date eq", map[string]any{"metadata->>renewal": "2026-12-31"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"renewal":"2026-12-31"}`}},
 		{"date lt compares as text of dates", map[string]any{"metadata->>renewal": map[string]any{"lt": "2027-01-01"}},
-			[]string{`((d.metadata->>$1::text) COLLATE "C" < $2::text AND (d.metadata->>$1::text) ~ ` + datePattern + `)`}, []any{"renewal", "2027-01-01"}},
+			[]string{`((d.metadata->>$1::text) COLLATE "C" < $2::text AND CASE WHEN (d.metadata->>$1::text) ~ ` + datePattern +
+				` THEN TRUE ELSE FALSE END)`}, []any{"renewal", "2027-01-01"}},
 		{"date in", map[string]any{"metadata->>renewal": map[string]any{"in": []any{"2026-01-01"}}}, []string{"d.metadata @> ANY($1::jsonb[])"}, []any{[]string{`{"renewal":"2026-01-01"}`}}},
 		{"select eq", map[string]any{"metadata->>plan": "pro"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"plan":"pro"}`}},
 		{"bool eq from a string", map[string]any{"metadata->>active": "true"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"active":true}`}},
