@@ -24,7 +24,10 @@ import (
 )
 
 // EnvURL names the variable holding the URL of a server to create test databases on.
-// The URL may name any database there; its user needs permission to CREATE DATABASE.
+// The URL may name any database there; its user needs permission to CREATE DATABASE and
+// CREATEROLE (the migrations create the role relm_app and grant it to the migrating role,
+// unless it already is a member). As a superuser it also gets the LEAKPROOF marks that
+// store's plan test checks; otherwise that test is skipped.
 const EnvURL = "RELM_TEST_DATABASE_URL"
 
 // setupTimeout bounds starting a private cluster and migrating the template.
