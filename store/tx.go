@@ -17,9 +17,10 @@ type Tx struct {
 	t  auth.Caller
 }
 
-// InTx runs fn in a transaction for tenant t, committing when fn returns nil. It is the one
-// place that names the tenant to the row-level security policies: the settings are local
-// to the transaction, sent with its BEGIN (no extra round trip), and gone when it ends.
+// InTx runs fn in a transaction for tenant t, committing when fn returns nil. With
+// tenantBatch, it is where the tenant is named to the row-level security policies: the
+// settings are local to the transaction, sent with its BEGIN (no extra round trip), and
+// gone when it ends.
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
 	begin, err := beginTenant(t)
 	if err != nil {

@@ -49,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	} else if len(unmarked) > 0 {
 		log.Warn("built-in functions are not marked LEAKPROOF in this database (only a superuser can mark them), so beneath "+
-			"row-level security email lookups, search and metadata filters read every row of the tenant instead of using "+
+			"row-level security email lookups and metadata filters read every row of the tenant instead of using "+
 			"their indexes; run in this database as a superuser: "+fix, "functions", unmarked)
 	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(),
