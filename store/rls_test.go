@@ -393,3 +393,69 @@ func TestNonSuperuserOwner(t *testing.T) {
 		t.Fatalf("unmarked %v, fix %q (%v)", unmarked, fix, err)
 	}
 }
+
+// TestWithTxCommitsTogether: InTx under WithTx joins the enclosing transaction as a
+// savepoint, so an idempotent request's writes and its stored response commit together, and
+// a response that cannot be stored (its claim was taken over) takes the writes back with it.
+func TestWithTxCommitsTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, owner, callers := tenants(t)
+	a := callers[0]
+	insert := func(ctx context.Context, email string) error {
+		return s.InTx(ctx, a, func(tx *store.Tx) error {
+			_, err := tx.Raw().Exec(ctx, `INSERT INTO contacts (id, workspace_id, mode, email) VALUES ($1, $2, $3, $4)`,
+				store.NewID("con_"), a.WorkspaceID, a.Mode, email)
+			return err
+		})
+	}
+	count := func(email string) int {
+		var n int
+		if err := owner.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE email = $1`, email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// A failing inner transaction is undone alone; the rest commits with the response.
+	claim, err := s.ClaimIdempotencyKey(ctx, a, "together", []byte("hash"))
+	if err != nil || claim.State != store.IdempotencyClaimed {
+		t.Fatalf("claim: %+v %v", claim, err)
+	}
+	err = s.InTx(ctx, a, func(tx *store.Tx) error {
+		txCtx := store.WithTx(ctx, tx)
+		if err := insert(txCtx, "kept@example.com"); err != nil {
+			return err
+		}
+		if err := insert(txCtx, "a-live@example.com"); err == nil { // the same email again: refused
+			t.Error("a duplicate email was inserted")
+		}
+		return s.FinishIdempotencyKey(txCtx, a, claim, 201, []byte(`{}`))
+	})
+	if err != nil || count("kept@example.com") != 1 || count("a-live@example.com") != 1 {
+		t.Fatalf("commit together: %v, %d kept", err, count("kept@example.com"))
+	}
+	if again, _ := s.ClaimIdempotencyKey(ctx, a, "together", []byte("hash")); again.State != store.IdempotencyReplay || again.Status != 201 {
+		t.Fatalf("the stored response: %+v", again)
+	}
+
+	// The claim is taken over while the request runs: storing its response fails, and its
+	// write goes with it.
+	claim, err = s.ClaimIdempotencyKey(ctx, a, "taken", []byte("hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, a, func(tx *store.Tx) error {
+		txCtx := store.WithTx(ctx, tx)
+		if err := insert(txCtx, "lost@example.com"); err != nil {
+			return err
+		}
+		if _, err := owner.Exec(ctx, `UPDATE idempotency_keys SET created_at = clock_timestamp() WHERE key = 'taken'`); err != nil {
+			return err
+		}
+		return s.FinishIdempotencyKey(txCtx, a, claim, 201, []byte(`{}`))
+	})
+	if !errors.Is(err, store.ErrIdempotencyClaimLost) || count("lost@example.com") != 0 {
+		t.Fatalf("taken-over claim: %v, %d written", err, count("lost@example.com"))
+	}
+}

@@ -21,7 +21,16 @@ type Tx struct {
 // tenantBatch, it is where the tenant is named to the row-level security policies: the
 // settings are local to the transaction, sent with its BEGIN (no extra round trip), and
 // gone when it ends.
+//
+// Under a context from WithTx for the same caller, fn runs inside that transaction instead,
+// as a savepoint: its work is undone alone if fn fails, and otherwise commits or rolls back
+// with the enclosing transaction.
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.t == t {
+		return pgx.BeginFunc(ctx, outer.tx, func(sp pgx.Tx) error {
+			return fn(&Tx{tx: sp, t: t})
+		})
+	}
 	begin, err := beginTenant(t)
 	if err != nil {
 		return err
@@ -29,6 +38,15 @@ func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
 		return fn(&Tx{tx: tx, t: t})
 	})
+}
+
+type txKey struct{}
+
+// WithTx returns ctx carrying tx, so that everything run under it through InTx for the same
+// caller joins tx. An idempotent request uses it to commit its writes and its stored
+// response together.
+func WithTx(ctx context.Context, tx *Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
 }
 
 // tenantBatch sends the statements of b for tenant t in one round trip, then read consumes

@@ -96,24 +96,41 @@ func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]
 		return Response{}, NewError(CodeIdempotencyInProgress, "A request with this idempotency key is still running. "+
 			"Retry in a few seconds with the same key and body to get its response.")
 	}
-	// The response goes back even if it cannot be stored; a client that went away meanwhile
-	// must not keep the key claimed, and neither must a panic.
-	finish := func(status int, body []byte) {
-		if err := s.FinishIdempotencyKey(context.WithoutCancel(ctx), caller, claim, status, body); err != nil {
-			e.reg.log.ErrorContext(ctx, "store idempotent response", "tool", e.Name, "request_id", RequestID(ctx), "err", err)
-		}
-	}
-	finished := false
+	// The operation and the storing of its response commit together, in one transaction
+	// that the operation's own transactions join (store.WithTx): an acknowledged response is
+	// always stored, and a request that dies before committing leaves nothing behind, so
+	// the retry that takes its key over after the lease runs it exactly once. A 5xx, or a
+	// response that cannot be stored (the claim was taken over meanwhile), rolls it all back
+	// and releases the key; so does a panic.
+	var res Response
+	committed := false
 	defer func() {
-		if !finished {
-			finish(http.StatusInternalServerError, nil)
+		if !committed {
+			if err := s.FinishIdempotencyKey(context.WithoutCancel(ctx), caller, claim, http.StatusInternalServerError, nil); err != nil {
+				e.reg.log.ErrorContext(ctx, "release idempotency key", "tool", e.Name, "request_id", RequestID(ctx), "err", err)
+			}
 		}
 	}()
-	res := e.respond(ctx, args)
-	finished = true
-	finish(res.Status, res.Body)
-	return res, nil
+	err = s.InTx(ctx, caller, func(tx *store.Tx) error {
+		txCtx := store.WithTx(ctx, tx)
+		res = e.respond(txCtx, args)
+		if res.Status >= http.StatusInternalServerError {
+			return errServerResponse
+		}
+		return s.FinishIdempotencyKey(txCtx, caller, claim, res.Status, res.Body)
+	})
+	switch {
+	case err == nil:
+		committed = true
+		return res, nil
+	case errors.Is(err, errServerResponse):
+		return res, nil
+	}
+	return Response{}, e.idempotencyFault(ctx, err)
 }
+
+// errServerResponse rolls back an idempotent request whose response is a 5xx.
+var errServerResponse = errors.New("tools: 5xx response")
 
 // respond runs the capability and encodes its outcome as the surfaces send it.
 func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
