@@ -486,3 +486,39 @@ func TestAssociationsIsolated(t *testing.T) {
 		}
 	}
 }
+
+// TestAssociationsRaceDeletesLinkedActivities links two activities of a contact to each
+// other, in both directions, while the contact's deletion deletes both: whichever order the
+// rows are reached in, no request may fail (this deadlocked before locks were taken in id
+// order).
+func TestAssociationsRaceDeletesLinkedActivities(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.setPlan("acme", "team")
+	var wg sync.WaitGroup
+	for i := range 15 {
+		contact := e.create("contacts", e.Live, map[string]any{"first_name": fmt.Sprint("Racer ", i)})
+		a := e.create("activities", e.Live, map[string]any{"type": "note", "contact_id": contact})
+		b := e.create("activities", e.Live, map[string]any{"type": "call", "contact_id": contact})
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			if r := e.call("DELETE", "/v1/contacts/"+contact, e.Live, nil); r.Status != 200 {
+				t.Errorf("delete: %d %s", r.Status, r.Raw)
+			}
+		}()
+		for _, ends := range [][2]string{{a, b}, {b, a}} {
+			go func() {
+				defer wg.Done()
+				body := map[string]any{"from_type": "activity", "from_id": ends[0], "to_type": "activity", "to_id": ends[1]}
+				if r := e.call("POST", "/v1/associations", e.Live, body); r.Status != 201 && r.errCode() != "invalid_reference" {
+					t.Errorf("create: %d %s", r.Status, r.Raw)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if got := e.edges(e.Live, "limit=200"); len(got) != 0 || e.danglingAssociations() != 0 {
+		t.Fatalf("edges outlived their records: %v", got)
+	}
+}

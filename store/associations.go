@@ -66,10 +66,12 @@ func (e *AssociationExistsError) Error() string {
 // edge (a concurrent deletion waits, then deletes the edge with its record). An edge
 // with the same from, to and label is an *AssociationExistsError naming it.
 func CreateAssociation(ctx context.Context, tx *Tx, a NewAssociation) (Association, error) {
-	// Lock activities last: deleting a contact, company or deal locks it before the
-	// activities it deletes, so taking locks in that order cannot deadlock with it.
+	// Lock activities last, and two of a kind in id order: deleting a contact, company or
+	// deal locks it before the activities it deletes, and those in id order (DeleteWhere),
+	// so taking locks in the same order cannot deadlock with it.
 	ends := []struct{ field, typ, id string }{{"from_id", a.FromType, a.FromID}, {"to_id", a.ToType, a.ToID}}
-	if a.FromType == "activity" && a.ToType != "activity" {
+	if (a.FromType == "activity") != (a.ToType == "activity") && a.FromType == "activity" ||
+		(a.FromType == "activity") == (a.ToType == "activity") && a.ToID < a.FromID {
 		ends[0], ends[1] = ends[1], ends[0]
 	}
 	missing := ""

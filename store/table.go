@@ -152,10 +152,13 @@ func Unlink[R row](ctx context.Context, tx *Tx, tb *Table[R], column, id string)
 }
 
 // DeleteWhere deletes the tenant's rows matching the trusted SQL condition cond (with $3
-// bound to arg) and returns them.
+// bound to arg) and returns them. It locks them in id order first, so that a transaction
+// locking two of them in the same order (CreateAssociation) waits instead of deadlocking.
 func DeleteWhere[R row](ctx context.Context, tx *Tx, tb *Table[R], cond string, arg any) ([]R, error) {
-	rows, err := tx.tx.Query(ctx, `DELETE FROM `+tb.Name+`
-		WHERE workspace_id = $1 AND mode = $2 AND `+cond+` RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, arg)
+	rows, err := tx.tx.Query(ctx, `WITH doomed AS (
+			SELECT id FROM `+tb.Name+` WHERE workspace_id = $1 AND mode = $2 AND `+cond+` ORDER BY id FOR UPDATE)
+		DELETE FROM `+tb.Name+` WHERE workspace_id = $1 AND mode = $2 AND id IN (SELECT id FROM doomed)
+		RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, arg)
 	if err != nil {
 		return nil, wrap("delete "+tb.Kind, err)
 	}
