@@ -310,6 +310,29 @@ func (e *env) danglingAssociations() int64 {
 		  AND NOT EXISTS (SELECT 1 FROM activities x WHERE x.id = ends.id AND x.workspace_id = a.workspace_id AND x.mode = a.mode)`)
 }
 
+// raceDelete deletes the record at path in a goroutine of wg; it must succeed.
+func (e *env) raceDelete(wg *sync.WaitGroup, path string) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if r := e.call("DELETE", path, e.Live, nil); r.Status != 200 {
+			e.t.Errorf("delete: %d %s", r.Status, r.Raw)
+		}
+	}()
+}
+
+// raceLink creates the association body in a goroutine of wg; it must succeed, or find an
+// end already deleted.
+func (e *env) raceLink(wg *sync.WaitGroup, body map[string]any) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if r := e.call("POST", "/v1/associations", e.Live, body); r.Status != 201 && r.errCode() != "invalid_reference" {
+			e.t.Errorf("create: %d %s", r.Status, r.Raw)
+		}
+	}()
+}
+
 // TestAssociationsRaceDeletes creates edges to records while they are being deleted: no
 // edge may outlive its end, and no request may fail.
 func TestAssociationsRaceDeletes(t *testing.T) {
@@ -321,24 +344,13 @@ func TestAssociationsRaceDeletes(t *testing.T) {
 	for i := range 20 {
 		contact := e.create("contacts", e.Live, map[string]any{"first_name": fmt.Sprint("Racer ", i)})
 		note := e.create("activities", e.Live, map[string]any{"type": "note", "contact_id": contact})
-		wg.Add(4)
-		go func() {
-			defer wg.Done()
-			if r := e.call("DELETE", "/v1/contacts/"+contact, e.Live, nil); r.Status != 200 {
-				t.Errorf("delete: %d %s", r.Status, r.Raw)
-			}
-		}()
+		e.raceDelete(&wg, "/v1/contacts/"+contact)
 		for _, b := range []map[string]any{
 			{"from_type": "contact", "from_id": contact, "to_type": "company", "to_id": hub},
 			{"from_type": "contact", "from_id": contact, "to_type": "activity", "to_id": note},
 			{"from_type": "activity", "from_id": note, "to_type": "contact", "to_id": contact, "label": "about"},
 		} {
-			go func() {
-				defer wg.Done()
-				if r := e.call("POST", "/v1/associations", e.Live, b); r.Status != 201 && r.errCode() != "invalid_reference" {
-					t.Errorf("create: %d %s", r.Status, r.Raw)
-				}
-			}()
+			e.raceLink(&wg, b)
 		}
 	}
 	wg.Wait()
@@ -500,21 +512,9 @@ func TestAssociationsRaceDeletesLinkedActivities(t *testing.T) {
 		contact := e.create("contacts", e.Live, map[string]any{"first_name": fmt.Sprint("Racer ", i)})
 		a := e.create("activities", e.Live, map[string]any{"type": "note", "contact_id": contact})
 		b := e.create("activities", e.Live, map[string]any{"type": "call", "contact_id": contact})
-		wg.Add(3)
-		go func() {
-			defer wg.Done()
-			if r := e.call("DELETE", "/v1/contacts/"+contact, e.Live, nil); r.Status != 200 {
-				t.Errorf("delete: %d %s", r.Status, r.Raw)
-			}
-		}()
+		e.raceDelete(&wg, "/v1/contacts/"+contact)
 		for _, ends := range [][2]string{{a, b}, {b, a}} {
-			go func() {
-				defer wg.Done()
-				body := map[string]any{"from_type": "activity", "from_id": ends[0], "to_type": "activity", "to_id": ends[1]}
-				if r := e.call("POST", "/v1/associations", e.Live, body); r.Status != 201 && r.errCode() != "invalid_reference" {
-					t.Errorf("create: %d %s", r.Status, r.Raw)
-				}
-			}()
+			e.raceLink(&wg, map[string]any{"from_type": "activity", "from_id": ends[0], "to_type": "activity", "to_id": ends[1]})
 		}
 	}
 	wg.Wait()
