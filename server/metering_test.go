@@ -276,18 +276,18 @@ func TestRateLimitSharedByServerProcesses(t *testing.T) {
 	expectError(t, e.call("GET", "/v1/contacts", e.Live, nil), 429, "rate_limited", "")
 }
 
-func TestRateLimitIsExactUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	e := setupWith(t, limits(server.Limits{RateLimit: 10, RateWindow: longWindow}))
+// concurrentLists sends n GET /v1/contacts at once, taking the keys in turn, and counts
+// the statuses.
+func (e *env) concurrentLists(n int, keys ...string) map[int]int {
 	var wg sync.WaitGroup
-	statuses := make(chan int, 30)
-	for range 30 {
+	statuses := make(chan int, n)
+	for i := range n {
 		wg.Go(func() {
 			req, _ := http.NewRequest("GET", e.URL+"/v1/contacts", nil)
-			req.Header.Set("Authorization", "Bearer "+e.Live)
+			req.Header.Set("Authorization", "Bearer "+keys[i%len(keys)])
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
-				t.Error(err)
+				e.t.Error(err)
 				return
 			}
 			res.Body.Close()
@@ -300,6 +300,13 @@ func TestRateLimitIsExactUnderConcurrency(t *testing.T) {
 	for s := range statuses {
 		count[s]++
 	}
+	return count
+}
+
+func TestRateLimitIsExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, limits(server.Limits{RateLimit: 10, RateWindow: longWindow}))
+	count := e.concurrentLists(30, e.Live)
 	if count[200] != 10 || count[429] != 20 {
 		t.Fatalf("statuses %v, want 10×200 and 20×429", count)
 	}
@@ -365,27 +372,7 @@ func TestQuotaIsExactUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	e := setupWith(t, limits(server.Limits{RateLimit: 100, RateWindow: longWindow, QuotaFree: 10}))
 	keys := []string{e.Live, e.key("acme", auth.Live), e.key("acme", auth.Live)}
-	var wg sync.WaitGroup
-	statuses := make(chan int, 30)
-	for i := range 30 {
-		wg.Go(func() {
-			req, _ := http.NewRequest("GET", e.URL+"/v1/contacts", nil)
-			req.Header.Set("Authorization", "Bearer "+keys[i%3])
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res.Body.Close()
-			statuses <- res.StatusCode
-		})
-	}
-	wg.Wait()
-	close(statuses)
-	count := map[int]int{}
-	for s := range statuses {
-		count[s]++
-	}
+	count := e.concurrentLists(30, keys...)
 	if count[200] != 10 || count[429] != 20 {
 		t.Fatalf("statuses %v, want 10×200 and 20×429", count)
 	}

@@ -55,7 +55,7 @@ func WithTx(ctx context.Context, tx *Tx) context.Context {
 // is InTx for a few fixed statements on the hot path of every request (metering, request
 // logs), where BEGIN and COMMIT would be two more round trips.
 func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	if _, err := beginTenant(t); err != nil {
+	if err := checkTenant(t); err != nil {
 		return err
 	}
 	all := &pgx.Batch{}
@@ -77,11 +77,19 @@ func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, re
 // protocol, which takes no parameters, so the values are spelled out; they come from our
 // own ids and are checked to be plain words first.
 func beginTenant(t auth.Caller) (string, error) {
-	if !plainWord(t.WorkspaceID) || (t.Mode != auth.Live && t.Mode != auth.Test) {
-		return "", fmt.Errorf("store: transaction without a valid tenant (workspace %q, mode %q)", t.WorkspaceID, t.Mode)
+	if err := checkTenant(t); err != nil {
+		return "", err
 	}
 	return "BEGIN; SELECT set_config('relm.workspace', '" + t.WorkspaceID + "', true), set_config('relm.mode', '" +
 		string(t.Mode) + "', true)", nil
+}
+
+// checkTenant refuses a caller whose workspace is not a plain id or whose mode is unknown.
+func checkTenant(t auth.Caller) error {
+	if !plainWord(t.WorkspaceID) || (t.Mode != auth.Live && t.Mode != auth.Test) {
+		return fmt.Errorf("store: transaction without a valid tenant (workspace %q, mode %q)", t.WorkspaceID, t.Mode)
+	}
+	return nil
 }
 
 // plainWord reports whether s is non-empty and only ASCII letters, digits and underscores.

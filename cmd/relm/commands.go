@@ -42,6 +42,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err := bootstrap(ctx, db, stdout); err != nil {
 		return err
 	}
+	if err := dbf.openStore(ctx, db); err != nil {
+		return err
+	}
 	// From here on the process serves requests: it keeps no owner connection.
 	db.Admin.Close()
 	db.Admin = nil

@@ -45,15 +45,18 @@ func defaultDataDir() string {
 	return "relm-data"
 }
 
-// database is an open, migrated database, with the private cluster behind it if any. Store
-// serves requests (as relm_app, under row-level security); Admin is the owner's connection.
+// database is an open, migrated database, with the private cluster behind it if any. Admin
+// is the owner's connection; Store, opened by openStore for the commands that serve
+// requests, runs as relm_app under row-level security.
 type database struct {
 	*store.Store
-	Admin   *store.Admin
-	cluster *localpg.Cluster
+	Admin    *store.Admin
+	cluster  *localpg.Cluster
+	ownerURL string
 }
 
-// openDatabase connects to --database-url, or starts the private cluster, then migrates.
+// open connects to --database-url, or starts the private cluster, then migrates and opens
+// the owner's connection.
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error) {
 	db := &database{}
 	url := f.databaseURL
@@ -72,31 +75,33 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error)
 		db.Close(context.Background())
 		return nil, err
 	}
-	appURL, err := f.appURL(ctx, db.cluster, url)
-	if err == nil {
-		db.Admin, err = store.OpenAdmin(ctx, url)
-	}
-	if err == nil {
-		db.Store, err = store.Open(ctx, appURL)
-	}
-	if err != nil {
+	db.ownerURL = url
+	var err error
+	if db.Admin, err = store.OpenAdmin(ctx, url); err != nil {
 		db.Close(context.Background())
 		return nil, err
 	}
 	return db, nil
 }
 
-// appURL is where the server's own connections go: on the private cluster, relm_app logs in
-// itself, so no server session could even RESET ROLE to an owner; with --database-url, the
-// --app-database-url if given, else the owner's URL (store.Open switches it to relm_app).
-func (f *dbFlags) appURL(ctx context.Context, c *localpg.Cluster, ownerURL string) (string, error) {
+// openStore opens db.Store, the connections that serve requests: on the private cluster
+// relm_app logs in itself, so no server session could even RESET ROLE to an owner; with
+// --database-url, over --app-database-url if given, else the owner's URL (store.Open
+// switches it to relm_app).
+func (f *dbFlags) openStore(ctx context.Context, db *database) error {
+	url := f.appDatabaseURL
 	switch {
-	case c != nil:
-		return c.LoginURL(ctx, store.AppRole, "relm")
-	case f.appDatabaseURL != "":
-		return f.appDatabaseURL, nil
+	case db.cluster != nil:
+		var err error
+		if url, err = db.cluster.LoginURL(ctx, store.AppRole, "relm"); err != nil {
+			return err
+		}
+	case url == "":
+		url = db.ownerURL
 	}
-	return ownerURL, nil
+	s, err := store.Open(ctx, url)
+	db.Store = s
+	return err
 }
 
 // Close disconnects and stops the private cluster, if one was started.

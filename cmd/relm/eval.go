@@ -61,6 +61,9 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 			return err
 		}
 		defer db.Close(context.Background())
+		if err := dbf.openStore(ctx, db); err != nil {
+			return err
+		}
 		serverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		sb, err := sandbox.New(db.Store, db.Admin, serverLog)
 		if err != nil {

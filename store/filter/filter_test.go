@@ -136,12 +136,7 @@ func TestKindOps(t *testing.T) {
 func TestCompileValues(t *testing.T) {
 	t.Parallel()
 	huge := strings.Repeat("x", 1000)
-	tests := []struct {
-		name string
-		f    map[string]any
-		sql  []string
-		args []any
-	}{
+	tests := []compileCase{
 		{"text eq", map[string]any{"title": "Big deal"}, []string{"d.title = $1"}, []any{"Big deal"}},
 		{"text eq empty", map[string]any{"title": ""}, []string{"d.title = $1"}, []any{""}},
 		{"text eq 1000 bytes", map[string]any{"title": huge}, []string{"d.title = $1"}, []any{huge}},
@@ -204,10 +199,23 @@ func TestCompileValues(t *testing.T) {
 			[]string{"d.title = ANY($1)"}, []any{slices.Repeat([]string{"a"}, 100)}},
 		{"nil filter", nil, []string{}, nil},
 	}
+	runCompileCases(t, tests, func(t *testing.T, f map[string]any) ([]string, []any, *Error) { return compile(t, deals, f) })
+}
+
+// compileCase is a filter and the SQL and arguments it must compile to.
+type compileCase struct {
+	name string
+	f    map[string]any
+	sql  []string
+	args []any
+}
+
+// runCompileCases checks each case, in parallel subtests, with compile.
+func runCompileCases(t *testing.T, tests []compileCase, compile func(*testing.T, map[string]any) ([]string, []any, *Error)) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sql, args, err := compile(t, deals, tt.f)
+			sql, args, err := compile(t, tt.f)
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}

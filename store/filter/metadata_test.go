@@ -2,7 +2,6 @@ package filter
 
 import (
 	"encoding/json"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,12 +16,7 @@ func numberRangeSQL(key, op, val string) string {
 
 func TestCompileMetadata(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		f    map[string]any
-		sql  []string
-		args []any
-	}{
+	tests := []compileCase{
 		{"eq string", map[string]any{"metadata->>tier": "vip"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"tier":"vip"}`}},
 		{"eq numeric string", map[string]any{"metadata->>tier": "3"},
 			[]string{"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)"}, []any{`{"tier":"3"}`, `{"tier":3}`}},
@@ -55,21 +49,7 @@ func TestCompileMetadata(t *testing.T) {
 		{"two ranges on one key", map[string]any{"metadata->>score": map[string]any{"lt": 5, "gt": 1}},
 			[]string{numberRangeSQL("$1", ">", "$2"), numberRangeSQL("$3", "<", "$4")}, []any{"score", "1", "score", "5"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			sql, args, err := compile(t, deals, tt.f)
-			if err != nil {
-				t.Fatalf("Compile: %v", err)
-			}
-			if !slices.Equal(sql, tt.sql) {
-				t.Errorf("sql = %q, want %q", sql, tt.sql)
-			}
-			if !reflect.DeepEqual(args, tt.args) {
-				t.Errorf("args = %#v, want %#v", args, tt.args)
-			}
-		})
-	}
+	runCompileCases(t, tests, func(t *testing.T, f map[string]any) ([]string, []any, *Error) { return compile(t, deals, f) })
 }
 
 func TestCompileMetadataErrors(t *testing.T) {

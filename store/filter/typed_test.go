@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -50,12 +49,7 @@ func TestNumberKindOps(t *testing.T) {
 
 func TestCompileTypedMetadata(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		f    map[string]any
-		sql  []string
-		args []any
-	}{
+	tests := []compileCase{
 		{"number eq matches numbers only", map[string]any{"metadata->>seats": "10"}, []string{"d.metadata @> $1::jsonb"}, []any{`{"seats":10}`}},
 		{"number neq", map[string]any{"metadata->>seats": map[string]any{"neq": 2.5}}, []string{"NOT (d.metadata @> $1::jsonb)"}, []any{`{"seats":2.5}`}},
 		{"number in", map[string]any{"metadata->>seats": map[string]any{"in": "1,2"}}, []string{"d.metadata @> ANY($1::jsonb[])"}, []any{[]string{`{"seats":1}`, `{"seats":2}`}}},
@@ -72,21 +66,7 @@ func TestCompileTypedMetadata(t *testing.T) {
 		{"untyped key unchanged", map[string]any{"metadata->>other": "3"},
 			[]string{"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)"}, []any{`{"other":"3"}`, `{"other":3}`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			sql, args, err := compileTyped(t, tt.f)
-			if err != nil {
-				t.Fatalf("Compile: %v", err)
-			}
-			if !slices.Equal(sql, tt.sql) {
-				t.Errorf("sql = %q, want %q", sql, tt.sql)
-			}
-			if !reflect.DeepEqual(args, tt.args) {
-				t.Errorf("args = %#v, want %#v", args, tt.args)
-			}
-		})
-	}
+	runCompileCases(t, tests, compileTyped)
 }
 
 func TestCompileTypedMetadataErrors(t *testing.T) {
