@@ -12,53 +12,59 @@ import (
 	"github.com/relmcrm/relm/tools"
 )
 
-// guardMCP checks what must hold before the MCP SDK sees a request, answering with the
+// guardMCP checks what must hold before an MCP request is authenticated, metered or seen by the SDK, answering with the
 // JSON error body where the SDK would answer in plain text: POST only, JSON in, JSON or an
 // event stream out, a supported protocol version, and the browser protections — the Host
 // (DNS rebinding) and the Origin (cross-site requests), configurable for reverse proxies.
-func guardMCP(allowedHosts, allowedOrigins []string, next http.Handler) (http.Handler, error) {
+func guardMCP(allowedHosts, allowedOrigins []string) (func(http.Handler) http.Handler, error) {
 	cop := http.NewCrossOriginProtection()
 	for _, o := range allowedOrigins {
 		if err := cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("server: allowed origin %q: %w", o, err)
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fail := func(code, format string, args ...any) *tools.Error {
-			e := tools.NewError(code, format, args...)
-			writeErr(r.Context(), w, e)
-			return e
-		}
-		if !hostAllowed(r, allowedHosts) {
-			fail(tools.CodeForbidden, "Host %q is not allowed for /mcp. Set --allowed-hosts (RELM_ALLOWED_HOSTS) to the names clients use to reach this server.", r.Host)
-			return
-		}
-		if err := cop.Check(r); err != nil {
-			fail(tools.CodeForbidden, "Cross-origin requests from %q are not allowed. Add the origin to --allowed-origins (RELM_ALLOWED_ORIGINS) if it is yours.", r.Header.Get("Origin"))
-			return
-		}
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			fail(tools.CodeMethodNotAllowed, "/mcp takes POST requests (streamable HTTP, stateless); %s is not supported.", r.Method)
-			return
-		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			fail(tools.CodeUnsupportedMedia, "Send JSON-RPC messages with Content-Type: application/json.")
-			return
-		}
-		if accept := strings.Join(r.Header.Values("Accept"), ","); !strings.Contains(accept, "application/json") && !strings.Contains(accept, "*/*") ||
-			!strings.Contains(accept, "text/event-stream") && !strings.Contains(accept, "*/*") {
-			fail(tools.CodeNotAcceptable, "Send Accept: application/json, text/event-stream, as the MCP streamable HTTP transport requires.")
-			return
-		}
-		if v := r.Header.Get("Mcp-Protocol-Version"); v != "" && !slices.Contains(mcp.SupportedProtocolVersions(), v) {
-			e := tools.NewError(tools.CodeBadRequest, "MCP protocol version %q is not supported. Use one of the valid options.", v)
-			e.Param, e.ValidOptions = "Mcp-Protocol-Version", mcp.SupportedProtocolVersions()
-			writeErr(r.Context(), w, e)
-			return
-		}
-		next.ServeHTTP(w, r)
-	}), nil
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/mcp" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			fail := func(code, format string, args ...any) *tools.Error {
+				e := tools.NewError(code, format, args...)
+				writeErr(r.Context(), w, e)
+				return e
+			}
+			if !hostAllowed(r, allowedHosts) {
+				fail(tools.CodeForbidden, "Host %q is not allowed for /mcp. Set --allowed-hosts (RELM_ALLOWED_HOSTS) to the names clients use to reach this server.", r.Host)
+				return
+			}
+			if err := cop.Check(r); err != nil {
+				fail(tools.CodeForbidden, "Cross-origin requests from %q are not allowed. Add the origin to --allowed-origins (RELM_ALLOWED_ORIGINS) if it is yours.", r.Header.Get("Origin"))
+				return
+			}
+			if r.Method != http.MethodPost {
+				w.Header().Set("Allow", http.MethodPost)
+				fail(tools.CodeMethodNotAllowed, "/mcp takes POST requests (streamable HTTP, stateless); %s is not supported.", r.Method)
+				return
+			}
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				fail(tools.CodeUnsupportedMedia, "Send JSON-RPC messages with Content-Type: application/json.")
+				return
+			}
+			if accept := strings.Join(r.Header.Values("Accept"), ","); !strings.Contains(accept, "application/json") && !strings.Contains(accept, "*/*") ||
+				!strings.Contains(accept, "text/event-stream") && !strings.Contains(accept, "*/*") {
+				fail(tools.CodeNotAcceptable, "Send Accept: application/json, text/event-stream, as the MCP streamable HTTP transport requires.")
+				return
+			}
+			if v := r.Header.Get("Mcp-Protocol-Version"); v != "" && !slices.Contains(mcp.SupportedProtocolVersions(), v) {
+				e := tools.NewError(tools.CodeBadRequest, "MCP protocol version %q is not supported. Use one of the valid options.", v)
+				e.Param, e.ValidOptions = "Mcp-Protocol-Version", mcp.SupportedProtocolVersions()
+				writeErr(r.Context(), w, e)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}, nil
 }
 
 // hostAllowed applies the DNS-rebinding rule: with allowed hosts configured the Host must

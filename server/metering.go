@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -13,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
@@ -22,18 +18,28 @@ import (
 // Limits are the rate limit and monthly quotas enforced on /v1 and /mcp; a zero field
 // takes its default.
 type Limits struct {
-	RateLimit  int           // requests per API key per window (default 600)
-	RateWindow time.Duration // length of the fixed window, whole seconds (default one minute)
-	QuotaFree  int64         // live requests per workspace per calendar month (UTC), free plan (default 10,000)
-	QuotaTeam  int64         // the same on the team plan (default 1,000,000)
+	RateLimit          int           // requests per API key per window (default 600)
+	WorkspaceRateLimit int           // requests per workspace and mode per window, its keys together (default 1,200)
+	RateWindow         time.Duration // length of the fixed windows, whole seconds (default one minute)
+	QuotaFree          int64         // live requests per workspace per calendar month (UTC), free plan (default 10,000)
+	QuotaTeam          int64         // the same on the team plan (default 1,000,000)
+	MaxActiveKeys      int           // unrevoked API keys per workspace and mode (default 100)
+	InFlightPerKey     int           // requests one key may have running at once in this process (default 32)
+	InFlightPerTenant  int           // the same for a workspace's keys together, per mode (default 64)
+	AuthFailures       int           // failed authentications per client address per minute before it is throttled (default 60)
 }
 
 // The default limits.
 const (
-	DefaultRateLimit  = 600
-	DefaultRateWindow = time.Minute
-	DefaultQuotaFree  = 10_000
-	DefaultQuotaTeam  = 1_000_000
+	DefaultRateLimit          = 600
+	DefaultWorkspaceRateLimit = 1_200
+	DefaultRateWindow         = time.Minute
+	DefaultQuotaFree          = 10_000
+	DefaultQuotaTeam          = 1_000_000
+	DefaultMaxActiveKeys      = tools.DefaultMaxKeys
+	DefaultInFlightPerKey     = 32
+	DefaultInFlightPerTenant  = 64
+	DefaultAuthFailures       = 60
 )
 
 func (l Limits) withDefaults() Limits {
@@ -49,6 +55,21 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.QuotaTeam <= 0 {
 		l.QuotaTeam = DefaultQuotaTeam
+	}
+	if l.WorkspaceRateLimit <= 0 {
+		l.WorkspaceRateLimit = DefaultWorkspaceRateLimit
+	}
+	if l.MaxActiveKeys <= 0 {
+		l.MaxActiveKeys = DefaultMaxActiveKeys
+	}
+	if l.InFlightPerKey <= 0 {
+		l.InFlightPerKey = DefaultInFlightPerKey
+	}
+	if l.InFlightPerTenant <= 0 {
+		l.InFlightPerTenant = DefaultInFlightPerTenant
+	}
+	if l.AuthFailures <= 0 {
+		l.AuthFailures = DefaultAuthFailures
 	}
 	return l
 }
@@ -88,23 +109,25 @@ func (m *metering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	isMCP := r.URL.Path == "/mcp"
-	var calls []string
-	if isMCP {
-		if calls = toolCalls(r); len(calls) == 0 {
-			m.peek(w, r, c)
-			m.next.ServeHTTP(w, r)
-			return
-		}
+	msg, isMCP := mcpMessageFrom(r.Context())
+	if isMCP && !msg.Call { // a notification or a response: no work to count
+		m.peek(w, r, c)
+		m.next.ServeHTTP(w, r)
+		return
 	}
-	res, err := m.store.Meter(r.Context(), store.MeterParams{Caller: c, Requests: max(len(calls), 1),
-		RateLimit: m.limits.RateLimit, RateWindow: m.limits.RateWindow, QuotaFree: m.limits.QuotaFree, QuotaTeam: m.limits.QuotaTeam})
+	quota := 1 // REST requests and MCP tool calls count toward the quota; other MCP requests only toward the rate limits
+	if isMCP && msg.Tool == "" && msg.Method != "tools/call" {
+		quota = 0
+	}
+	res, err := m.store.Meter(r.Context(), store.MeterParams{Caller: c, Requests: 1, QuotaRequests: quota,
+		RateLimit: m.limits.RateLimit, WorkspaceRateLimit: m.limits.WorkspaceRateLimit, RateWindow: m.limits.RateWindow,
+		QuotaFree: m.limits.QuotaFree, QuotaTeam: m.limits.QuotaTeam})
 	if err != nil {
 		m.log.ErrorContext(r.Context(), "meter request", "request_id", tools.RequestID(r.Context()), "err", err)
 		writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the rate limit right now. Retry shortly."))
 		return
 	}
-	m.setHeaders(w.Header(), res.RateWindow)
+	m.setHeaders(w.Header(), res)
 
 	rec := &meterWriter{statusRecorder: statusRecorder{ResponseWriter: w}}
 	ctx, outcomes := tools.WithOutcomes(r.Context())
@@ -118,15 +141,17 @@ func (m *metering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.status = http.StatusInternalServerError
 		}
 		var logs []store.RequestLog
-		if isMCP {
-			logs = m.mcpLogs(calls, outcomes.List(), rec)
-		} else {
+		switch {
+		case !isMCP:
 			logs = []store.RequestLog{m.restLog(r, rec)}
+		case msg.Method == "tools/call":
+			logs = m.mcpLogs([]string{msg.Tool}, outcomes.List(), rec)
 		}
-		m.record(r.Context(), c, start, logs)
+		if len(logs) > 0 {
+			m.record(r.Context(), c, start, logs)
+		}
 	}()
-
-	if res.Refusal != store.Allowed {
+	if res.Refusal != store.Allowed { // refused: nothing counted, nothing run, but logged
 		m.refuse(rec, r, res)
 	} else {
 		m.next.ServeHTTP(rec, r)
@@ -142,17 +167,29 @@ func (m *metering) peek(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		m.log.ErrorContext(r.Context(), "read rate window", "request_id", tools.RequestID(r.Context()), "err", err)
 		return
 	}
-	m.setHeaders(w.Header(), win)
+	m.setHeaders(w.Header(), store.Meter{RateWindow: win, Workspace: store.RateWindow{Start: win.Start}})
 }
 
-func (m *metering) setHeaders(h http.Header, win store.RateWindow) {
-	h.Set("X-RateLimit-Limit", strconv.Itoa(m.limits.RateLimit))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(m.remaining(win), 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(win.Start.Add(m.limits.RateWindow).Unix(), 10))
+// setHeaders puts X-RateLimit-* on a response: the key's limit, or the workspace's when
+// fewer requests remain under it.
+func (m *metering) setHeaders(h http.Header, res store.Meter) {
+	limit, remaining, reset := m.limits.RateLimit, m.remaining(res), res.Start.Add(m.limits.RateWindow)
+	if ws := m.workspaceRemaining(res); ws < remaining || res.Refusal == store.WorkspaceRateLimited {
+		limit, remaining, reset = m.limits.WorkspaceRateLimit, ws, res.Workspace.Start.Add(m.limits.RateWindow)
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 }
 
-func (m *metering) remaining(win store.RateWindow) int64 {
-	return max(0, int64(m.limits.RateLimit)-win.Count)
+// remaining is what the key may still request in its window.
+func (m *metering) remaining(res store.Meter) int64 {
+	return max(0, int64(m.limits.RateLimit)-res.Count)
+}
+
+// workspaceRemaining is what the workspace's keys may still request together in theirs.
+func (m *metering) workspaceRemaining(res store.Meter) int64 {
+	return max(0, int64(m.limits.WorkspaceRateLimit)-res.Workspace.Count)
 }
 
 // refuse answers 429: rate_limited until the window ends, quota_exceeded until the month does.
@@ -164,6 +201,11 @@ func (m *metering) refuse(w http.ResponseWriter, r *http.Request, res store.Mete
 		e = tools.NewError(tools.CodeQuotaExceeded, "This workspace has used the %d live requests its %s plan allows per month. "+
 			"The quota renews on %s (UTC). Until then, keep working with a test key (test mode is not metered) or move the workspace to a larger plan.",
 			res.Quota, res.Plan, until.Format(time.DateOnly))
+	} else if res.Refusal == store.WorkspaceRateLimited {
+		until = res.Workspace.Start.Add(m.limits.RateWindow)
+		e = tools.NewError(tools.CodeRateLimited, "This workspace's %s keys have together made the %d requests they may make per %s. "+
+			"Wait until the window resets (Retry-After gives the seconds), then spread requests out; more keys do not raise this limit.",
+			callerMode(r), m.limits.WorkspaceRateLimit, windowText(m.limits.RateWindow))
 	} else {
 		until = res.Start.Add(m.limits.RateWindow)
 		e = tools.NewError(tools.CodeRateLimited, "This API key has made the %d requests it may make per %s. "+
@@ -183,8 +225,9 @@ func windowText(d time.Duration) string {
 // allowance is what get_usage reports for this request.
 func (m *metering) allowance(c auth.Caller, res store.Meter) tools.Allowance {
 	a := tools.Allowance{
-		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(res.RateWindow)), Reset: res.Start.Add(m.limits.RateWindow),
+		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(res)), Reset: res.Start.Add(m.limits.RateWindow),
 		Plan: res.Plan, PeriodStart: res.PeriodStart, PeriodEnd: res.PeriodStart.AddDate(0, 1, 0), Used: res.Used,
+		MaxKeys: m.limits.MaxActiveKeys,
 	}
 	if c.Mode == auth.Live {
 		a.Quota = &res.Quota
@@ -256,53 +299,6 @@ func (m *metering) record(ctx context.Context, c auth.Caller, start time.Time, l
 	}
 }
 
-// toolCalls returns the tool name of each tools/call request in the JSON-RPC body of an
-// MCP POST (a batch may hold several), decoding it as the SDK does, and restores the body
-// for the SDK.
-func toolCalls(r *http.Request) []string {
-	if r.Method != http.MethodPost || r.Body == nil {
-		return nil
-	}
-	body, err := io.ReadAll(r.Body)
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), failingReader{err}), r.Body}
-	if err != nil {
-		return nil
-	}
-	raws := []json.RawMessage{body}
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
-		if json.Unmarshal(trimmed, &raws) != nil {
-			return nil
-		}
-	}
-	var names []string
-	for _, raw := range raws {
-		msg, err := jsonrpc.DecodeMessage(raw)
-		req, ok := msg.(*jsonrpc.Request)
-		if err != nil || !ok || req.Method != "tools/call" || !req.ID.IsValid() {
-			continue
-		}
-		var params struct {
-			Name string `json:"name"`
-		}
-		_ = json.Unmarshal(req.Params, &params) // a malformed name is logged as given; the SDK rejects it
-		names = append(names, params.Name)
-	}
-	return names
-}
-
-// failingReader ends a restored body the way the original ended.
-type failingReader struct{ err error }
-
-func (f failingReader) Read([]byte) (int, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	return 0, io.EOF
-}
-
 // meterWriter records the status, and the start of an error body, whose code the request
 // log records.
 type meterWriter struct {
@@ -347,4 +343,10 @@ func (w *meterWriter) errorCode() *string {
 		code = tools.CodeUnsupportedMedia
 	}
 	return &code
+}
+
+// callerMode is the mode of the request's key.
+func callerMode(r *http.Request) auth.Mode {
+	c, _ := auth.CallerFrom(r.Context())
+	return c.Mode
 }

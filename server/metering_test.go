@@ -175,31 +175,32 @@ func TestRateLimitHeadersOnBothSurfaces(t *testing.T) {
 		t.Fatal("/healthz is not metered")
 	}
 
-	// MCP: only tools/call counts, one per call; other messages show the window as it is.
+	// MCP: every request counts toward the rate limit (tools/call alone toward the quota);
+	// notifications do not.
 	rt := &recorder{key: e.Live}
 	cs := e.recordedSession(rt)
-	if got := remaining(t, rt.last(t, "initialize").header); got != 47 {
-		t.Fatalf("initialize: remaining %d, want 47", got)
+	if got := remaining(t, rt.last(t, "initialize").header); got != 46 {
+		t.Fatalf("initialize: remaining %d, want 46", got)
 	}
 	if _, err := cs.ListTools(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := remaining(t, rt.last(t, "tools/list").header); got != 47 {
-		t.Fatalf("tools/list: remaining %d, want 47", got)
+	if got := remaining(t, rt.last(t, "tools/list").header); got != 45 {
+		t.Fatalf("tools/list: remaining %d, want 45", got)
 	}
-	for want := 46; want >= 45; want-- {
+	for want := 44; want >= 43; want-- {
 		tool(t, cs, "list_contacts", map[string]any{})
 		if got := remaining(t, rt.last(t, "tools/call").header); got != want {
 			t.Fatalf("tools/call: remaining %d, want %d", got, want)
 		}
 	}
 	res := tool(t, cs, "get_contact", map[string]any{"id": "con_aaaaaaaaaaaaaaaaaaaaaaaaaa"}) // a failed call counts too
-	if !res.IsError || remaining(t, rt.last(t, "tools/call").header) != 44 {
+	if !res.IsError || remaining(t, rt.last(t, "tools/call").header) != 42 {
 		t.Fatalf("failed tools/call: %v", rt.last(t, "tools/call").header)
 	}
 	// The surfaces share the key's window.
-	if got := remaining(t, e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200).Header); got != 43 {
-		t.Fatalf("REST after MCP: remaining %d, want 43", got)
+	if got := remaining(t, e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200).Header); got != 41 {
+		t.Fatalf("REST after MCP: remaining %d, want 41", got)
 	}
 	// Each key has its own window.
 	if got := remaining(t, e.call("GET", "/v1/contacts", e.Test, nil).must(t, 200).Header); got != 49 {
@@ -337,7 +338,7 @@ func TestQuotaMetersLiveModeOnly(t *testing.T) {
 	r := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "over@example.com"})
 	expectError(t, r, 429, "quota_exceeded", "")
 	retry, _ := strconv.Atoi(r.Header.Get("Retry-After"))
-	if secs := int(periodStart.AddDate(0, 1, 0).Sub(now).Seconds()); retry < secs-60 || retry > secs+60 || remaining(t, r.Header) != 97 {
+	if secs := int(periodStart.AddDate(0, 1, 0).Sub(now).Seconds()); retry < secs-60 || retry > secs+60 || remaining(t, r.Header) != 96 { // three REST requests and MCP's initialize and get_usage
 		t.Fatalf("quota 429 headers: %v", r.Header)
 	}
 	expectError(t, e.call("GET", "/v1/contacts", e.key("acme", auth.Live), nil), 429, "quota_exceeded", "")

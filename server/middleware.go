@@ -97,30 +97,41 @@ func limitBody(next http.Handler) http.Handler {
 }
 
 // authenticate requires a valid, unrevoked API key on /v1 and /mcp and puts its caller in
-// the request context.
-func authenticate(log *slog.Logger, s *store.Store, next http.Handler) http.Handler {
+// the request context. An address that keeps failing is throttled before its keys are
+// looked up, and refusals are logged at a sampled rate.
+func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler) http.Handler {
+	throttle := newAuthThrottle(l.AuthFailures)
+	refusals := &sampledLog{log: log, interval: time.Second}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !needsKey(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		deny := func(msg string) {
+		addr := clientAddr(r)
+		if wait := throttle.wait(addr); wait > 0 {
+			refusals.Warn("authentication throttled", "client", addr.String(), "retry_after", wait.Round(time.Second).String())
+			throttle.refuse(w, r, wait)
+			return
+		}
+		deny := func(reason, msg string) {
+			throttle.fail(addr)
+			refusals.Warn("authentication refused", "client", addr.String(), "reason", reason, "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="relm"`)
 			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", msg))
 		}
 		header := r.Header.Get("Authorization")
 		if header == "" {
-			deny("Missing API key. Send Authorization: Bearer sk_live_… (or sk_test_…).")
+			deny("missing", "Missing API key. Send Authorization: Bearer sk_live_… (or sk_test_…).")
 			return
 		}
 		secret, ok := auth.ParseBearer(header)
 		if !ok {
-			deny("Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_.")
+			deny("malformed", "Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_.")
 			return
 		}
 		c, err := s.Authenticate(r.Context(), secret)
 		if errors.Is(err, store.ErrNotFound) {
-			deny("Unknown or revoked API key. Create a new key with `relm keys create`.")
+			deny("unknown or revoked", "Unknown or revoked API key. Create a new key with `relm keys create`.")
 			return
 		}
 		if err != nil {
@@ -130,6 +141,12 @@ func authenticate(log *slog.Logger, s *store.Store, next http.Handler) http.Hand
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithCaller(r.Context(), c)))
 	})
+}
+
+// newAuthThrottledError refuses an address that failed authentication too often.
+func newAuthThrottledError(perMinute int) *tools.Error {
+	return tools.NewError(tools.CodeRateLimited, "Too many requests from this address failed authentication "+
+		"(at most %d a minute). Wait Retry-After seconds, then send a valid key: Authorization: Bearer sk_live_… (or sk_test_…).", perMinute)
 }
 
 // routed answers unknown routes and wrong methods with the JSON error body instead of the

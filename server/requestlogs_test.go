@@ -205,39 +205,6 @@ func TestPurgeRequestLogs(t *testing.T) {
 	}
 }
 
-func TestMCPBatchCountsEveryToolCall(t *testing.T) {
-	t.Parallel()
-	e := setupWith(t, limits(server.Limits{RateLimit: 50, RateWindow: longWindow}))
-	batch := `[` + toolCall("list_contacts", `{}`) + `,{"jsonrpc":"2.0","method":"notifications/initialized"},` +
-		`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}]`
-	req, _ := http.NewRequest("POST", e.URL+"/mcp", strings.NewReader(batch))
-	for k, v := range map[string]string{"Authorization": "Bearer " + e.Live, "Content-Type": "application/json",
-		"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-03-26"} { // batches predate 2025-06-18
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if got := remaining(t, res.Header); got != 48 {
-		t.Fatalf("a batch of two tool calls left %d, want 48", got)
-	}
-	got := e.waitLogs(e.Live, "surface=mcp", 2)
-	if got[0]["request_id"] != res.Header.Get("Request-Id") || got[1]["request_id"] != got[0]["request_id"] {
-		t.Fatalf("batch logs do not share the request id: %v", got)
-	}
-	tools := []any{got[0]["tool"], got[1]["tool"]}
-	if !(tools[0] == "no_such_tool" && tools[1] == "list_contacts") && !(tools[0] == "list_contacts" && tools[1] == "no_such_tool") {
-		t.Fatalf("batch logs: %v", got)
-	}
-	for _, l := range got {
-		if l["tool"] == "no_such_tool" && (l["status"] != 404.0 || l["error_code"] != "not_found") {
-			t.Fatalf("unknown tool logged as %v", l)
-		}
-	}
-}
-
 // TestRequestLogsOfReplayedToolCalls: an idempotent replay answers without running the
 // capability; its log still shows the result the client got.
 func TestRequestLogsOfReplayedToolCalls(t *testing.T) {

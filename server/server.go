@@ -77,11 +77,11 @@ func New(cfg Config) (*Server, error) {
 	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
 		return nil, err
 	}
-	mcpHandler, err := guardMCP(cfg.AllowedHosts, cfg.AllowedOrigins, tools.NewMCPHandler(reg, buildMCP))
+	guard, err := guardMCP(cfg.AllowedHosts, cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/mcp", mcpHandler)
+	mux.Handle("/mcp", tools.NewMCPHandler(reg, buildMCP))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -93,9 +93,13 @@ func New(cfg Config) (*Server, error) {
 		writeStatus(w, http.StatusOK, "ready")
 	})
 
+	limits := cfg.Limits.withDefaults()
 	var h http.Handler = routed(mux)
-	h = meter(cfg, reg, mux, h) // after authenticate: it counts and logs per key
-	h = authenticate(cfg.Logger, cfg.Store, h)
+	h = meter(cfg, reg, mux, h)  // after authenticate: it counts and logs per key
+	h = limitInFlight(limits, h) // refuses before anything is counted
+	h = checkMCPEnvelope(h)      // refuses malformed JSON-RPC and batches before anything is counted
+	h = authenticate(cfg.Logger, cfg.Store, limits, h)
+	h = guard(h) // /mcp's browser and transport checks come before the key is looked up
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)
 	h = logRequests(cfg.Logger, h)

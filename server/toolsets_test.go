@@ -43,10 +43,10 @@ func TestToolsetsAndReadOnly(t *testing.T) {
 		t.Fatalf("%d contacts written", n)
 	}
 
-	r := e.do("POST", "/mcp?toolsets=contcts", e.Live, []byte(`{}`), "Accept", "application/json, text/event-stream")
+	r := e.do("POST", "/mcp?toolsets=contcts", e.Live, []byte(initBody), "Accept", "application/json, text/event-stream")
 	eb := expectError(t, r, 400, "bad_request", "toolsets")
 	if eb["suggestion"] != "contacts" || !contains(strs(eb["valid_options"]), "deals") {
 		t.Fatalf("unknown toolset: %s", r.Raw)
 	}
-	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(`{}`), "Accept", "application/json, text/event-stream"), 400, "bad_request", "read_only")
+	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(initBody), "Accept", "application/json, text/event-stream"), 400, "bad_request", "read_only")
 }

@@ -36,10 +36,25 @@ func insertAPIKey(ctx context.Context, q querier, workspaceID string, mode auth.
 	return id, k.Secret, nil
 }
 
+// ErrTooManyKeys means the tenant already holds as many unrevoked API keys as it may.
+var ErrTooManyKeys = errors.New("store: too many active api keys")
+
 // CreateTenantAPIKey makes a new key for the tenant t and returns its secret, which is not
-// stored and cannot be recovered.
-func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller) (id, secret string, err error) {
+// stored and cannot be recovered; ErrTooManyKeys when t already holds maxActive unrevoked
+// keys. Concurrent creations for one tenant take turns, so the cap holds exactly.
+func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive int) (id, secret string, err error) {
 	err = s.InTx(ctx, t, func(tx *Tx) error {
+		var active int
+		err := tx.tx.QueryRow(ctx, `
+			WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended('relm.api_keys/' || $1::text || '/' || $2::text, 0)))
+			SELECT count(*) FROM turn, api_keys WHERE workspace_id = $1 AND mode = $2::text::relm_mode AND revoked_at IS NULL`,
+			t.WorkspaceID, string(t.Mode)).Scan(&active)
+		if err != nil {
+			return fmt.Errorf("store: count api keys: %w", err)
+		}
+		if active >= maxActive {
+			return ErrTooManyKeys
+		}
 		id, secret, err = insertAPIKey(ctx, tx.tx, t.WorkspaceID, t.Mode)
 		return err
 	})

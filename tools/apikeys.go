@@ -58,7 +58,8 @@ func apiKeyTools(s *store.Store) []Tool {
 		&Capability[NoInput, NewAPIKey]{Info: Info{
 			Name: "create_api_key", Title: "Create API key", Toolset: "api_keys",
 			Description: "Create another API key for this workspace, in the mode of the calling key (a test key makes " +
-				"test keys). Returns the key with its secret, which is shown only this once.",
+				"test keys). A workspace holds at most 100 unrevoked keys per mode by default (limit_reached beyond; " +
+				"revoke unused keys first). Returns the key with its secret, which is shown only this once.",
 			REST:         &Route{Method: http.MethodPost, Path: "/v1/api_keys", Status: http.StatusCreated},
 			SecretOutput: true,
 		}, Handle: func(ctx context.Context, _ NoInput) (NewAPIKey, error) {
@@ -66,7 +67,15 @@ func apiKeyTools(s *store.Store) []Tool {
 			if err != nil {
 				return NewAPIKey{}, err
 			}
-			id, secret, err := s.CreateTenantAPIKey(ctx, t)
+			maxKeys := DefaultMaxKeys
+			if a, ok := AllowanceFrom(ctx); ok && a.MaxKeys > 0 {
+				maxKeys = a.MaxKeys
+			}
+			id, secret, err := s.CreateTenantAPIKey(ctx, t, maxKeys)
+			if errors.Is(err, store.ErrTooManyKeys) {
+				return NewAPIKey{}, NewError(CodeLimitReached, "This workspace already has %d active %s API keys, as many as it may. "+
+					"Revoke keys you no longer use (list_api_keys, revoke_api_key), then create this one.", maxKeys, t.Mode)
+			}
 			if err != nil {
 				return NewAPIKey{}, err
 			}

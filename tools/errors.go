@@ -11,22 +11,24 @@ import (
 
 // Error codes. They are part of the API contract: never rename one (docs/errors.md).
 const (
-	CodeBadRequest       = "bad_request"
-	CodeUnauthorized     = "unauthorized"
-	CodeForbidden        = "forbidden"
-	CodeNotAcceptable    = "not_acceptable"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeAlreadyExists    = "already_exists"
-	CodeTooLarge         = "request_too_large"
-	CodeUnsupportedMedia = "unsupported_media_type"
-	CodeValidationFailed = "validation_failed"
-	CodeInvalidReference = "invalid_reference"
-	CodeInvalidFilter    = "invalid_filter"
-	CodeRateLimited      = "rate_limited"
-	CodeQuotaExceeded    = "quota_exceeded"
-	CodeInternal         = "internal_error"
-	CodePlanRequired     = "plan_required" // the feature needs a higher plan than the workspace's
+	CodeBadRequest         = "bad_request"
+	CodeUnauthorized       = "unauthorized"
+	CodeForbidden          = "forbidden"
+	CodeNotAcceptable      = "not_acceptable"
+	CodeNotFound           = "not_found"
+	CodeMethodNotAllowed   = "method_not_allowed"
+	CodeAlreadyExists      = "already_exists"
+	CodeTooLarge           = "request_too_large"
+	CodeUnsupportedMedia   = "unsupported_media_type"
+	CodeValidationFailed   = "validation_failed"
+	CodeInvalidReference   = "invalid_reference"
+	CodeInvalidFilter      = "invalid_filter"
+	CodeRateLimited        = "rate_limited"
+	CodeConcurrencyLimited = "concurrency_limited" // too many requests of the key or workspace running at once
+	CodeLimitReached       = "limit_reached"       // the workspace holds as many of something as it may (API keys)
+	CodeQuotaExceeded      = "quota_exceeded"
+	CodeInternal           = "internal_error"
+	CodePlanRequired       = "plan_required" // the feature needs a higher plan than the workspace's
 )
 
 // Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
@@ -45,22 +47,24 @@ const (
 
 // Codes lists every error code with its HTTP status, for documentation and tests.
 var Codes = map[string]int{
-	CodeBadRequest:       http.StatusBadRequest,
-	CodeUnauthorized:     http.StatusUnauthorized,
-	CodeForbidden:        http.StatusForbidden,
-	CodeNotAcceptable:    http.StatusNotAcceptable,
-	CodeNotFound:         http.StatusNotFound,
-	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	CodeAlreadyExists:    http.StatusConflict,
-	CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
-	CodeValidationFailed: http.StatusUnprocessableEntity,
-	CodeInvalidReference: http.StatusUnprocessableEntity,
-	CodeInvalidFilter:    http.StatusBadRequest,
-	CodeRateLimited:      http.StatusTooManyRequests,
-	CodeQuotaExceeded:    http.StatusTooManyRequests,
-	CodeInternal:         http.StatusInternalServerError,
-	CodePlanRequired:     http.StatusForbidden,
+	CodeBadRequest:         http.StatusBadRequest,
+	CodeUnauthorized:       http.StatusUnauthorized,
+	CodeForbidden:          http.StatusForbidden,
+	CodeNotAcceptable:      http.StatusNotAcceptable,
+	CodeNotFound:           http.StatusNotFound,
+	CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	CodeAlreadyExists:      http.StatusConflict,
+	CodeTooLarge:           http.StatusRequestEntityTooLarge,
+	CodeUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	CodeValidationFailed:   http.StatusUnprocessableEntity,
+	CodeInvalidReference:   http.StatusUnprocessableEntity,
+	CodeInvalidFilter:      http.StatusBadRequest,
+	CodeRateLimited:        http.StatusTooManyRequests,
+	CodeConcurrencyLimited: http.StatusTooManyRequests,
+	CodeLimitReached:       http.StatusConflict,
+	CodeQuotaExceeded:      http.StatusTooManyRequests,
+	CodeInternal:           http.StatusInternalServerError,
+	CodePlanRequired:       http.StatusForbidden,
 
 	CodeIdempotencyConflict:   http.StatusConflict,
 	CodeIdempotencyInProgress: http.StatusConflict,

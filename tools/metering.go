@@ -104,7 +104,12 @@ type Allowance struct {
 	PeriodEnd   time.Time // exclusive
 	Used        int64     // live requests this period, this one included; 0 in test mode
 	Quota       *int64    // the plan's monthly live quota; nil in test mode (not metered)
+	MaxKeys     int       // unrevoked API keys the workspace may hold in the key's mode
 }
+
+// DefaultMaxKeys is how many unrevoked API keys a workspace may hold per mode unless the
+// server is configured otherwise.
+const DefaultMaxKeys = 100
 
 type allowanceKey struct{}
 

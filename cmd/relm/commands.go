@@ -34,6 +34,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	memLimit, err := lf.applyMemoryLimit()
+	if err != nil {
+		return err
+	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
 		return err
@@ -64,12 +68,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := server.NewHTTPServer(srv, lf.timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp")
+	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp", "memory_limit_mib", memLimit>>20)
 	if *recordDir != "" {
 		log.Info("recording MCP sessions as eval transcripts", "dir", *recordDir)
 	}

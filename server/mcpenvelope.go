@@ -1,0 +1,188 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/relmcrm/relm/tools"
+)
+
+// mcpRequestMethods are the JSON-RPC request methods /mcp answers (those the go-sdk server
+// handles); anything else is -32601 before it is metered.
+var mcpRequestMethods = []string{
+	"initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/templates/list",
+	"resources/read", "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get",
+	"completion/complete", "logging/setLevel", "server/discover", "subscriptions/listen",
+}
+
+// mcpMessage is the one JSON-RPC message of an MCP POST, as the envelope check read it.
+type mcpMessage struct {
+	Method string
+	Call   bool   // a request (with an id), not a notification or a response
+	Tool   string // the tool a tools/call names
+}
+
+type mcpMessageKey struct{}
+
+func mcpMessageFrom(ctx context.Context) (mcpMessage, bool) {
+	m, ok := ctx.Value(mcpMessageKey{}).(mcpMessage)
+	return m, ok
+}
+
+// checkMCPEnvelope reads the JSON-RPC message of an authenticated MCP POST before anything
+// is metered or run, and answers what the protocol refuses with a JSON-RPC error object:
+// unparsable JSON (-32700), a batch — no protocol version Relm serves has them, so none is
+// run, even in part — or a malformed envelope (-32600), an unknown request method (-32601).
+// A notification of an unknown method is accepted and ignored, as JSON-RPC asks. The
+// message goes into the request context for metering, and the body is restored for the SDK.
+func checkMCPEnvelope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/mcp" || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeErr(r.Context(), w, bodyError(err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		msg, id, rpcErr := parseMCPMessage(body)
+		if rpcErr != nil {
+			writeRPCError(w, http.StatusBadRequest, id, rpcErr)
+			return
+		}
+		if !msg.Call && msg.Method != "" && !strings.HasPrefix(msg.Method, "notifications/") {
+			// A notification of a method the server does not know: nothing to do.
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		if msg.Call && !slices.Contains(mcpRequestMethods, msg.Method) {
+			writeRPCError(w, http.StatusNotFound, id, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound,
+				Message: fmt.Sprintf("Method %q does not exist on this server. Use tools/list and tools/call.", msg.Method)})
+			return
+		}
+		ctx := context.WithValue(r.Context(), mcpMessageKey{}, msg)
+		rw := &rpcErrorWriter{ResponseWriter: w, id: id}
+		next.ServeHTTP(rw, r.WithContext(ctx))
+		rw.finish()
+	})
+}
+
+// parseMCPMessage decodes one JSON-RPC message; on failure it returns the error to answer
+// and the message's id when it could be read.
+func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
+	var none jsonrpc.ID
+	trimmed := bytes.TrimSpace(body)
+	if !json.Valid(trimmed) {
+		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeParseError,
+			Message: "The body is not valid JSON. Send one JSON-RPC 2.0 message as a JSON object."}
+	}
+	if trimmed[0] == '[' {
+		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
+			Message: "JSON-RPC batches are not supported (MCP 2025-06-18 and later have none): send each message in its own POST. Nothing in this batch was run."}
+	}
+	if trimmed[0] != '{' {
+		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
+			Message: "The body must be one JSON-RPC 2.0 message, a JSON object."}
+	}
+	decoded, err := jsonrpc.DecodeMessage(trimmed)
+	if err != nil {
+		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
+			Message: "Not a valid JSON-RPC 2.0 message (" + err.Error() + `). Send {"jsonrpc":"2.0","id":…,"method":…,"params":…}.`}
+	}
+	req, ok := decoded.(*jsonrpc.Request)
+	if !ok {
+		return mcpMessage{}, none, nil // a response to a server request: the SDK deals with it
+	}
+	msg := mcpMessage{Method: req.Method, Call: req.IsCall()}
+	if req.Method == "" {
+		return msg, req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "The message has an empty method."}
+	}
+	if msg.Call && req.Method == "tools/call" {
+		var params struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(req.Params, &params) // a malformed name is logged as given; the SDK rejects it
+		msg.Tool = params.Name
+	}
+	return msg, req.ID, nil
+}
+
+// writeRPCError answers with a JSON-RPC 2.0 error response.
+func writeRPCError(w http.ResponseWriter, status int, id jsonrpc.ID, e *jsonrpc.Error) {
+	body, err := jsonrpc.EncodeMessage(&jsonrpc.Response{ID: id, Error: e})
+	if err != nil {
+		panic("server: encode JSON-RPC error: " + err.Error())
+	}
+	if !id.IsValid() { // the encoder leaves a missing id out; JSON-RPC wants null
+		body = bytes.Replace(body, []byte(`{"jsonrpc":"2.0",`), []byte(`{"jsonrpc":"2.0","id":null,`), 1)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// rpcErrorWriter turns a plain-text error the MCP SDK writes into a JSON-RPC error object
+// carrying the same text (finish writes it), so no response on /mcp is plain text.
+type rpcErrorWriter struct {
+	http.ResponseWriter
+	id      jsonrpc.ID
+	status  int // of a plain-text error held back
+	message []byte
+}
+
+func (w *rpcErrorWriter) WriteHeader(status int) {
+	if mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type")); status >= 400 && mt == "text/plain" {
+		w.status = status
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *rpcErrorWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		return w.ResponseWriter.Write(b)
+	}
+	if len(w.message) < 1024 {
+		w.message = append(w.message, b[:min(len(b), 1024-len(w.message))]...)
+	}
+	return len(b), nil
+}
+
+// finish writes the JSON-RPC error for a plain-text error held back.
+func (w *rpcErrorWriter) finish() {
+	if w.status == 0 {
+		return
+	}
+	code := int64(jsonrpc.CodeInvalidRequest)
+	if w.status >= 500 {
+		code = jsonrpc.CodeInternalError
+	}
+	writeRPCError(w.ResponseWriter, w.status, w.id, &jsonrpc.Error{Code: code, Message: strings.TrimSpace(string(w.message))})
+}
+
+func (w *rpcErrorWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status == 0 {
+		f.Flush()
+	}
+}
+
+func (w *rpcErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bodyError explains a request body that could not be read.
+func bodyError(err error) *tools.Error {
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return tools.NewError(tools.CodeTooLarge, "The request body is larger than %d bytes. Send less data per request.", mbe.Limit)
+	}
+	return tools.NewError(tools.CodeBadRequest, "The request body could not be read: %v.", err)
+}
