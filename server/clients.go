@@ -24,8 +24,9 @@ type authThrottle struct {
 }
 
 type bucket struct {
-	tokens float64
-	at     time.Time
+	tokens  float64
+	at      time.Time
+	pending int // lookups under way, each of which may still fail
 }
 
 // maxBuckets bounds the memory the throttle holds; past it, full buckets are dropped.
@@ -51,29 +52,35 @@ func (t *authThrottle) refill(addr netip.Prefix) *bucket {
 	return b
 }
 
-// wait is how long addr must wait before its next authentication attempt; 0 if it may try now.
-func (t *authThrottle) wait(addr netip.Prefix) time.Duration {
+// begin starts an authentication attempt of addr, returning 0, or how long addr must wait
+// before it may try again. Attempts under way count against the bucket until done, so
+// concurrent attempts cannot overdraw it.
+func (t *authThrottle) begin(addr netip.Prefix) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := t.refill(addr)
-	if b.tokens >= 1 {
+	if b.tokens-float64(b.pending) >= 1 {
+		b.pending++
 		return 0
 	}
-	return time.Duration((1 - b.tokens) / t.limit * float64(time.Minute))
+	return max(time.Second, time.Duration((1+float64(b.pending)-b.tokens)/t.limit*float64(time.Minute)))
 }
 
-// fail takes one failure from addr's bucket.
-func (t *authThrottle) fail(addr netip.Prefix) {
+// done ends an attempt begun by begin; a failed one takes a token from addr's bucket.
+func (t *authThrottle) done(addr netip.Prefix, failed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := t.refill(addr)
-	b.tokens = max(0, b.tokens-1)
+	b.pending--
+	if failed {
+		b.tokens = max(0, b.tokens-1)
+	}
 }
 
 // sweep drops the buckets that have refilled, and if that frees nothing, all of them.
 func (t *authThrottle) sweep(now time.Time) {
 	for a, b := range t.buckets {
-		if b.tokens+now.Sub(b.at).Minutes()*t.limit >= t.limit {
+		if b.pending == 0 && b.tokens+now.Sub(b.at).Minutes()*t.limit >= t.limit {
 			delete(t.buckets, a)
 		}
 	}

@@ -33,7 +33,8 @@ func NewHTTPServer(h http.Handler, t Timeouts) *http.Server {
 		}
 		return d
 	}
-	return &http.Server{Handler: h, ReadHeaderTimeout: pick(t.ReadHeader, def.ReadHeader), ReadTimeout: pick(t.Read, def.Read),
+	read := pick(t.Read, def.Read)
+	return &http.Server{Handler: h, ReadHeaderTimeout: min(pick(t.ReadHeader, def.ReadHeader), read), ReadTimeout: read,
 		WriteTimeout: pick(t.Write, def.Write), IdleTimeout: pick(t.Idle, def.Idle), MaxHeaderBytes: 64 << 10}
 }
 

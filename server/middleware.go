@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -108,39 +109,47 @@ func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler)
 			return
 		}
 		addr := clientAddr(r)
-		if wait := throttle.wait(addr); wait > 0 {
+		if wait := throttle.begin(addr); wait > 0 {
 			refusals.Warn("authentication throttled", "client", addr.String(), "retry_after", wait.Round(time.Second).String())
 			throttle.refuse(w, r, wait)
 			return
 		}
-		deny := func(reason, msg string) {
-			throttle.fail(addr)
-			refusals.Warn("authentication refused", "client", addr.String(), "reason", reason, "path", r.URL.Path)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="relm"`)
-			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", msg))
-		}
-		header := r.Header.Get("Authorization")
-		if header == "" {
-			deny("missing", "Missing API key. Send Authorization: Bearer sk_live_… (or sk_test_…).")
-			return
-		}
-		secret, ok := auth.ParseBearer(header)
-		if !ok {
-			deny("malformed", "Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_.")
-			return
-		}
-		c, err := s.Authenticate(r.Context(), secret)
-		if errors.Is(err, store.ErrNotFound) {
-			deny("unknown or revoked", "Unknown or revoked API key. Create a new key with `relm keys create`.")
-			return
-		}
+		c, refused, err := lookUpKey(r.Context(), s, r.Header.Get("Authorization"))
+		throttle.done(addr, refused != nil)
 		if err != nil {
 			log.ErrorContext(r.Context(), "authenticate", "request_id", tools.RequestID(r.Context()), "err", err)
 			writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the API key right now. Retry shortly."))
 			return
 		}
+		if refused != nil {
+			refusals.Warn("authentication refused", "client", addr.String(), "reason", refused.reason, "path", r.URL.Path)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="relm"`)
+			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", refused.message))
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(auth.WithCaller(r.Context(), c)))
 	})
+}
+
+// keyRefusal is why a request's key was refused: a reason for the log and a message for
+// the client.
+type keyRefusal struct{ reason, message string }
+
+// lookUpKey finds the caller behind an Authorization header, or says why there is none;
+// err is a failure on our side.
+func lookUpKey(ctx context.Context, s *store.Store, header string) (auth.Caller, *keyRefusal, error) {
+	if header == "" {
+		return auth.Caller{}, &keyRefusal{"missing", "Missing API key. Send Authorization: Bearer sk_live_… (or sk_test_…)."}, nil
+	}
+	secret, ok := auth.ParseBearer(header)
+	if !ok {
+		return auth.Caller{}, &keyRefusal{"malformed", "Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_."}, nil
+	}
+	c, err := s.Authenticate(ctx, secret)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, &keyRefusal{"unknown or revoked", "Unknown or revoked API key. Create a new key with `relm keys create`."}, nil
+	}
+	return c, nil, err
 }
 
 // newAuthThrottledError refuses an address that failed authentication too often.

@@ -9,8 +9,6 @@ import (
 	"github.com/relmcrm/relm/store/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
 // TestWorkspacesSetPlan runs `relm workspaces set-plan` against a database: it moves an
 // existing workspace between plans and refuses unknown plans and workspaces.
 func TestWorkspacesSetPlan(t *testing.T) {

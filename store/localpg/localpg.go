@@ -45,6 +45,9 @@ type Options struct {
 	// Share lets a short-lived command use a cluster that another process already runs on
 	// Dir (such as `relm keys create` beside `relm serve`); Stop then leaves it running.
 	Share bool
+	// Port is the port to listen on; 0 picks a free one. A fixed port lets a test stop and
+	// restart a cluster under its clients' feet.
+	Port int
 }
 
 // Cluster is a running postgres server on a private data directory.
@@ -124,11 +127,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 	// The free port is only reserved until we close it, so retry if postgres loses the race.
 	for attempt := 1; ; attempt++ {
-		c, err := launch(ctx, bin, dataDir, password, opts.Fsync, runAs, logger)
+		c, err := launch(ctx, bin, dataDir, password, opts.Fsync, opts.Port, runAs, logger)
 		if err == nil {
 			c.dir = dir
 		}
-		if err == nil || !errors.Is(err, errPortInUse) || attempt == 3 {
+		if err == nil || !errors.Is(err, errPortInUse) || attempt == 3 || opts.Port != 0 {
 			return c, err
 		}
 	}
@@ -230,10 +233,12 @@ func runningServer(dataDir string) (pid, port int, err error) {
 var errPortInUse = errors.New("port already in use")
 
 // launch starts postgres on a free port and waits until it accepts connections.
-func launch(ctx context.Context, bin, dataDir, password string, fsync bool, runAs *serverUser, logger *slog.Logger) (*Cluster, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+func launch(ctx context.Context, bin, dataDir, password string, fsync bool, port int, runAs *serverUser, logger *slog.Logger) (*Cluster, error) {
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{"-D", dataDir,
 		"-c", "listen_addresses=127.0.0.1",
