@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
+	go server.ReturnIdleMemory(ctx, 10*time.Second)
 	hs := server.NewHTTPServer(srv, lf.timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
