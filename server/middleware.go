@@ -125,7 +125,7 @@ func authenticate(log *slog.Logger, s *store.Store, next http.Handler) http.Hand
 		}
 		if err != nil {
 			log.ErrorContext(r.Context(), "authenticate", "request_id", tools.RequestID(r.Context()), "err", err)
-			writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the API key right now. Retry shortly."))
+			writeErr(r.Context(), w, tools.Unexpected(err, "Could not check the API key right now. Retry shortly."))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithCaller(r.Context(), c)))

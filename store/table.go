@@ -202,7 +202,7 @@ func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[
 	if err != nil {
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
-	return paginate(tb.Kind, items, limit, R.Position), nil
+	return paginate(items, limit, R.Position), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

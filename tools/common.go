@@ -1,6 +1,9 @@
 package tools
 
 import (
+	"context"
+	"time"
+
 	"github.com/relmcrm/relm/store"
 )
 
@@ -47,30 +50,33 @@ type Deleted struct {
 // Page describes pagination arguments shared by every list.
 type Page struct {
 	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
-	Cursor string `json:"cursor,omitempty" maxLength:"512" doc:"The next_cursor of the previous page, to continue a list."`
+	Cursor string `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, to continue a list; the other arguments must be the same as for that page (limit may change)."`
 }
 
-// after decodes the cursor of a list of kind.
-func (p Page) after(kind string) (*store.Cursor, error) {
+// after opens the cursor of the list call of ctx: nil for the first page.
+func (p Page) after(ctx context.Context) (*store.Cursor, error) {
 	if p.Cursor == "" {
 		return nil, nil
 	}
-	c, err := store.DecodeCursor(kind, p.Cursor)
+	micros, id, err := openCursor(ctx, p.Cursor)
 	if err != nil {
-		e := NewError(CodeBadRequest, "The cursor is not valid for this list. Pass the next_cursor of the previous page unchanged, or omit cursor to start from the first page.")
-		e.Param = "cursor"
-		return nil, e
+		return nil, err
 	}
-	return &c, nil
+	return &store.Cursor{CreatedAt: time.UnixMicro(int64(micros)).UTC(), ID: id}, nil
 }
 
-func listOf[S, T any](p store.Page[S], conv func(S) T) List[T] {
+// listOf converts a page of store rows, sealing its next cursor for the list call of ctx.
+func listOf[S, T any](ctx context.Context, p store.Page[S], conv func(S) T) (List[T], error) {
 	out := List[T]{Object: "list", Data: make([]T, len(p.Items)), HasMore: p.HasMore}
 	for i, s := range p.Items {
 		out.Data[i] = conv(s)
 	}
-	if p.NextCursor != "" {
-		out.NextCursor = &p.NextCursor
+	if p.Next != nil {
+		next, err := sealCursor(ctx, uint64(p.Next.CreatedAt.UnixMicro()), p.Next.ID)
+		if err != nil {
+			return out, err
+		}
+		out.NextCursor = &next
 	}
-	return out
+	return out, nil
 }
