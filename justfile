@@ -21,9 +21,10 @@ eval *args:
 update-golden:
     go test ./server -run Golden -update
 
-# Fuzz the input parsers for a while (cursor, bearer header)
+# Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header)
 fuzz time="30s":
-    go test ./store -run '^$' -fuzz FuzzDecodeCursor -fuzztime {{time}}
+    go test ./tools -run '^$' -fuzz FuzzOpenCursor -fuzztime {{time}}
+    go test ./server -run '^$' -fuzz FuzzCursorRoute -fuzztime {{time}} -parallel 1
     go test ./auth -run '^$' -fuzz FuzzParseBearer -fuzztime {{time}}
 
 # Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)

@@ -38,7 +38,7 @@ func newRecordingServer(t *testing.T) *recordingServer {
 	t.Helper()
 	sb, s, admin := newSandbox(t)
 	dir := t.TempDir()
-	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), RecordDir: dir})
+	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), RecordDir: dir, SecretKey: server.NewSecretKey()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func idempotencyKeyParam() *huma.Param {
 		Description: "A unique value (such as a UUID) that makes retrying this request safe. Within 24 hours, in the key's " +
 			"workspace and mode, repeating the key with the same body replays the stored response (status and body) with " +
 			"Idempotent-Replayed: true, without doing anything again; a different body is 409 idempotency_conflict; a " +
-			"repeat while the first request still runs is 409 idempotency_in_progress. 5xx responses are not stored.",
+			"repeat while the first request still runs is 409 idempotency_in_progress, with Retry-After. 5xx responses are not stored.",
 		Schema: &huma.Schema{Type: "string", MinLength: &minLen, MaxLength: &maxLen},
 	}
 }
@@ -44,7 +44,7 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 	}
 	ctx := hctx.Context()
 	fail := func(err *tools.Error) bool {
-		writeJSON(hctx, err.Status, tools.Encode(err.Body(ctx)))
+		writeError(hctx, err)
 		return true
 	}
 	if !rt.entry.AcceptsIdempotencyKey() {
@@ -70,6 +70,7 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 	if res.Replayed {
 		hctx.SetHeader(ReplayedHeader, "true")
 	}
+	setRetryAfter(hctx.SetHeader, res.RetryAfter)
 	writeJSON(hctx, res.Status, res.Body)
 	return true
 }

@@ -130,8 +130,8 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 	}
 	for _, status := range errorStatuses(e, rt) {
 		headers := responseHeaders()
-		if status == http.StatusTooManyRequests {
-			headers["Retry-After"] = &huma.Param{Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "integer"}}
+		if retry := retryAfterDoc(e, status); retry != "" {
+			headers["Retry-After"] = &huma.Param{Description: retry, Schema: &huma.Schema{Type: "integer"}}
 		}
 		op.Responses[strconv.Itoa(status)] = &huma.Response{Description: http.StatusText(status), Content: jsonContent(errRef), Headers: headers}
 	}
@@ -151,7 +151,7 @@ func (rt *route) serve(hctx huma.Context) {
 		out, err = rt.entry.Call(ctx, args)
 	}
 	if err != nil {
-		writeJSON(hctx, err.Status, tools.Encode(err.Body(ctx)))
+		writeError(hctx, err)
 		return
 	}
 	writeJSON(hctx, rt.binding.Status, tools.Encode(out))
@@ -298,10 +298,25 @@ func writeJSON(hctx huma.Context, status int, body []byte) {
 	_, _ = hctx.BodyWriter().Write(body)
 }
 
-// WriteError writes e as the JSON error body, for failures outside any capability
-// (authentication, unknown routes, panics).
+// writeError writes a capability's error: its status, its JSON body and, when it says
+// when to retry, Retry-After.
+func writeError(hctx huma.Context, e *tools.Error) {
+	setRetryAfter(hctx.SetHeader, e.RetryAfter)
+	writeJSON(hctx, e.Status, tools.Encode(e.Body(hctx.Context())))
+}
+
+// WriteError writes e as the JSON error body, with Retry-After when it says when to retry,
+// for failures outside any capability (authentication, metering, unknown routes, panics).
 func WriteError(ctx context.Context, w http.ResponseWriter, e *tools.Error) {
+	setRetryAfter(w.Header().Set, e.RetryAfter)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(tools.Encode(e.Body(ctx)))
+}
+
+// setRetryAfter sets Retry-After to seconds, when positive.
+func setRetryAfter(set func(name, value string), seconds int) {
+	if seconds > 0 {
+		set("Retry-After", strconv.Itoa(seconds))
+	}
 }

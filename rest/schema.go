@@ -39,7 +39,21 @@ func errorStatuses(e *tools.Entry, rt *route) []int {
 	if rt.hasBody {
 		s = append(s, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
-	return append(s, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusInternalServerError)
+	return append(s, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable)
+}
+
+// retryAfterDoc documents the Retry-After header of an error status of e, or is "" where
+// the status never carries one.
+func retryAfterDoc(e *tools.Entry, status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "Seconds to wait before retrying."
+	case status == http.StatusServiceUnavailable:
+		return "Seconds to wait before retrying the same request (service_unavailable: the database cannot be reached)."
+	case status == http.StatusConflict && e.AcceptsIdempotencyKey():
+		return "With idempotency_in_progress: seconds to wait before retrying with the same Idempotency-Key."
+	}
+	return ""
 }
 
 // camel turns a tool name such as update_contact into UpdateContact.

@@ -108,7 +108,7 @@ func TestAssociationsREST(t *testing.T) {
 	if !equal(all, []string{notes, back, owns, about, works, plain, champion}) {
 		t.Fatalf("paged: %v", all)
 	}
-	expectError(t, e.call("GET", "/v1/associations?cursor=bad", e.Live, nil), 400, "bad_request", "cursor")
+	expectError(t, e.call("GET", "/v1/associations?cursor=bad", e.Live, nil), 400, "invalid_cursor", "cursor")
 	expectError(t, e.call("GET", "/v1/associations?filter[colour]=red", e.Live, nil), 400, "invalid_filter", "filter[colour]")
 	expectError(t, e.call("GET", "/v1/associations?from_type=deal&from_id="+r.contact, e.Live, nil), 422, "validation_failed", "from_id")
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store/pgtest"
 	"github.com/relmcrm/relm/tools"
 )
@@ -22,6 +23,9 @@ func BenchmarkBatchUpsert500(b *testing.B) {
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{WorkspaceID: ws.ID, Mode: auth.Live})
 	reg, err := tools.NewRegistry(slog.New(slog.NewTextHandler(io.Discard, nil)), tools.All(s)...)
+	if err == nil {
+		err = reg.EnableCursors(server.NewSecretKey())
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -150,8 +150,8 @@ func TestContactBadInput(t *testing.T) {
 		{"unknown id", "PATCH", "/v1/contacts/con_aaaaaaaaaaaaaaaaaaaaaaaaaa", `{"first_name":"x"}`, 404, "not_found", "id"},
 		{"bad limit", "GET", "/v1/contacts?limit=abc", ``, 422, "validation_failed", "limit"},
 		{"zero limit", "GET", "/v1/contacts?limit=0", ``, 422, "validation_failed", "limit"},
-		{"tampered cursor", "GET", "/v1/contacts?cursor=bm9wZQ", ``, 400, "bad_request", "cursor"},
-		{"garbage cursor", "GET", "/v1/contacts?cursor=%25%25%25", ``, 400, "bad_request", "cursor"},
+		{"tampered cursor", "GET", "/v1/contacts?cursor=bm9wZQ", ``, 400, "invalid_cursor", "cursor"},
+		{"garbage cursor", "GET", "/v1/contacts?cursor=%25%25%25", ``, 400, "invalid_cursor", "cursor"},
 		{"unknown query param", "GET", "/v1/contacts?colour=red", ``, 422, "validation_failed", "colour"},
 		{"repeated query param", "GET", "/v1/contacts?email=a@x.com&email=b@x.com", ``, 400, "bad_request", "email"},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
 	"github.com/relmcrm/relm/tools"
@@ -74,6 +75,9 @@ func BenchmarkCustomFieldFilters(b *testing.B) {
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{WorkspaceID: ws.ID, Mode: auth.Live})
 	reg, err := tools.NewRegistry(slog.New(slog.NewTextHandler(io.Discard, nil)), tools.All(s)...)
+	if err == nil {
+		err = reg.EnableCursors(server.NewSecretKey())
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

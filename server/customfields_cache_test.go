@@ -25,7 +25,7 @@ func (e *env) secondInstance() *env {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(s.Close)
-	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: e.Secret})
 	if err != nil {
 		e.t.Fatal(err)
 	}

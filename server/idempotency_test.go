@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -321,6 +322,53 @@ func TestIdempotencyInProgress(t *testing.T) {
 	if !bytes.Equal(r.Raw, stored) || r.Header.Get(replayedHeader) != "true" {
 		t.Fatalf("after finishing: %s %v", r.Raw, r.Header)
 	}
+}
+
+// TestIdempotencyRetryAfter: a retry that finds its key held by a request that died (a
+// claim taken directly through the store and abandoned, as a crash leaves it) learns when
+// to come back, on REST (Retry-After) and MCP (retry_after): about as long again as the
+// first request has run, and no later than the end of its lease, when the retry takes the
+// key over.
+func TestIdempotencyRetryAfter(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	body := `{"email":"ada@example.com"}`
+	c := e.caller("acme", auth.Live)
+	if claim, err := e.Store.ClaimIdempotencyKey(context.Background(), c, "crashed", e.requestHash("create_contact", body)); err != nil || claim.State != store.IdempotencyClaimed {
+		t.Fatalf("claim: %+v %v", claim, err)
+	}
+	age := func(seconds int) {
+		e.sql(`UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => $1) WHERE key = 'crashed'`, seconds)
+	}
+	retryAfter := func(min, max int) {
+		t.Helper()
+		r := e.post("/v1/contacts", e.Live, "crashed", body)
+		eb := expectError(t, r, http.StatusConflict, "idempotency_in_progress", "")
+		header, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+		if header < min || header > max || eb["retry_after"] != float64(header) ||
+			!strings.Contains(eb["message"].(string), "Retry in "+strconv.Itoa(header)+" seconds") {
+			t.Fatalf("Retry-After %q, want %d to %d and the same in the body: %s", r.Header.Get("Retry-After"), min, max, r.Raw)
+		}
+	}
+	retryAfter(1, 1) // just claimed: probably still running, poll again soon
+	age(30)
+	retryAfter(30, 32) // about as long again
+	age(60)
+	retryAfter(29, 31) // 90 s old: the lease ends in 30 s, when a retry takes the key over
+
+	res := tool(t, e.mcpSession(e.Live, ""), "create_contact", map[string]any{"email": "ada@example.com", "idempotency_key": "crashed"})
+	eb, _ := decode(t, text(t, res))["error"].(map[string]any)
+	if !res.IsError || eb["code"] != "idempotency_in_progress" || eb["retry_after"].(float64) < 29 || eb["retry_after"].(float64) > 31 ||
+		!strings.Contains(eb["message"].(string), "seconds") {
+		t.Fatalf("MCP: %s", text(t, res))
+	}
+	if n := e.count("contacts", e.Live); n != 0 {
+		t.Fatalf("%d contacts written while the key was held", n)
+	}
+
+	age(31) // past the lease: the retry takes the key over and runs once
+	e.post("/v1/contacts", e.Live, "crashed", body).must(t, http.StatusCreated)
+	expectEvents(t, e, e.Live, "contact.created")
 }
 
 func TestIdempotencyConcurrent(t *testing.T) {

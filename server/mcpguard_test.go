@@ -74,7 +74,7 @@ func TestMCPTransportErrorsAreJSON(t *testing.T) {
 func TestMCPBehindAProxy(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	srv, err := server.New(server.Config{Store: e.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	srv, err := server.New(server.Config{Store: e.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: e.Secret,
 		AllowedHosts: []string{"crm.example.com"}, AllowedOrigins: []string{"https://app.example.com"}})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestMCPBehindAProxy(t *testing.T) {
 	if status, _, _ := proxied.mcpRaw(t, "POST", nil); status != 403 {
 		t.Fatalf("a host outside --allowed-hosts answered %d", status)
 	}
-	if _, err := server.New(server.Config{Store: e.Store, AllowedOrigins: []string{"not a url"}}); err == nil {
+	if _, err := server.New(server.Config{Store: e.Store, SecretKey: e.Secret, AllowedOrigins: []string{"not a url"}}); err == nil {
 		t.Fatal("a malformed allowed origin must be refused at start-up")
 	}
 }

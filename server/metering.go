@@ -124,7 +124,7 @@ func (m *metering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		QuotaFree: m.limits.QuotaFree, QuotaTeam: m.limits.QuotaTeam})
 	if err != nil {
 		m.log.ErrorContext(r.Context(), "meter request", "request_id", tools.RequestID(r.Context()), "err", err)
-		writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the rate limit right now. Retry shortly."))
+		writeErr(r.Context(), w, tools.Unexpected(err, "Could not check the rate limit right now. Retry shortly."))
 		return
 	}
 	m.setHeaders(w.Header(), res)

@@ -260,7 +260,7 @@ func TestRateLimitSharedByServerProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s2.Close)
-	srv2, err := server.New(server.Config{Store: s2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: l})
+	srv2, err := server.New(server.Config{Store: s2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: l, SecretKey: e.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler)
 		throttle.done(addr, refused != nil)
 		if err != nil {
 			log.ErrorContext(r.Context(), "authenticate", "request_id", tools.RequestID(r.Context()), "err", err)
-			writeErr(r.Context(), w, tools.NewError(tools.CodeInternal, "Could not check the API key right now. Retry shortly."))
+			writeErr(r.Context(), w, tools.Unexpected(err, "Could not check the API key right now. Retry shortly."))
 			return
 		}
 		if refused != nil {

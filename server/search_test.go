@@ -73,7 +73,7 @@ func TestSearch(t *testing.T) {
 
 	expectError(t, e.call("GET", "/v1/search?q=", e.Live, nil), 422, "validation_failed", "q")
 	expectError(t, e.call("GET", "/v1/search?q=x&types=planet", e.Live, nil), 422, "validation_failed", "types.0")
-	expectError(t, e.call("GET", "/v1/search?q=x&cursor=zzz", e.Live, nil), 400, "bad_request", "cursor")
+	expectError(t, e.call("GET", "/v1/search?q=x&cursor=zzz", e.Live, nil), 400, "invalid_cursor", "cursor")
 
 	cs := e.mcpSession(e.Live, "")
 	res := decode(t, text(t, tool(t, cs, "search", map[string]any{"q": "ada lov"})))

@@ -33,6 +33,10 @@ type Config struct {
 	// RecordDir, when set, is where every MCP session's tool calls are written as an eval
 	// transcript (see evals.Recorder).
 	RecordDir string
+	// SecretKey is the server secret (at least 32 random bytes, the same in every process on
+	// the database) from which keys are derived, such as the one authenticating cursors.
+	// Required with a Store.
+	SecretKey []byte
 }
 
 // Server is Relm's HTTP handler with the registry it serves.
@@ -55,6 +59,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg.EnableIdempotency(cfg.Store)
+	if cfg.Store != nil {
+		if err := reg.EnableCursors(cfg.SecretKey); err != nil {
+			return nil, err
+		}
+	}
 	var recorder *evals.Recorder
 	if cfg.RecordDir != "" {
 		if recorder, err = evals.NewRecorder(cfg.RecordDir, reg, cfg.Logger); err != nil {

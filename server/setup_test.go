@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // env is a running server on its own database with keys for two workspaces.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	Store *store.Store
 	Admin *store.Admin // the owner's connection, for workspaces and keys
@@ -30,6 +30,8 @@ type env struct {
 	Other string       // workspace B, live mode
 	Srv   *server.Server
 	DB    string // the database's URL, for tests that reach under the API
+	// Secret is the server's secret key, for further servers that must accept its cursors.
+	Secret []byte
 }
 
 func setup(t *testing.T) *env {
@@ -38,10 +40,10 @@ func setup(t *testing.T) *env {
 }
 
 // setupWith is setup with a server configuration adjusted by configure (which may be nil).
-func setupWith(t *testing.T, configure func(*server.Config)) *env {
+func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	t.Helper()
 	s, admin, dbURL := pgtest.Open(t)
-	cfg := server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: server.NewSecretKey()}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -51,7 +53,7 @@ func setupWith(t *testing.T, configure func(*server.Config)) *env {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, URL: hs.URL, Store: s, Admin: admin, Srv: srv, DB: dbURL}
+	e := &env{t: t, URL: hs.URL, Store: s, Admin: admin, Srv: srv, DB: dbURL, Secret: cfg.SecretKey}
 	e.Live = e.key("acme", auth.Live)
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)
@@ -144,7 +146,7 @@ func (e *env) call(method, path, key string, v any) resp {
 }
 
 // must asserts the status and returns the response.
-func (r resp) must(t *testing.T, status int) resp {
+func (r resp) must(t testing.TB, status int) resp {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
@@ -181,7 +183,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // tool calls an MCP tool and returns the result.
-func tool(t *testing.T, cs *mcp.ClientSession, name string, args any) *mcp.CallToolResult {
+func tool(t testing.TB, cs *mcp.ClientSession, name string, args any) *mcp.CallToolResult {
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
 	if err != nil {
@@ -191,7 +193,7 @@ func tool(t *testing.T, cs *mcp.ClientSession, name string, args any) *mcp.CallT
 }
 
 // text returns the text content of a tool result.
-func text(t *testing.T, res *mcp.CallToolResult) string {
+func text(t testing.TB, res *mcp.CallToolResult) string {
 	t.Helper()
 	if len(res.Content) != 1 {
 		t.Fatalf("want one content item, got %d", len(res.Content))
@@ -204,7 +206,7 @@ func text(t *testing.T, res *mcp.CallToolResult) string {
 }
 
 // decode parses JSON text into a map.
-func decode(t *testing.T, s string) map[string]any {
+func decode(t testing.TB, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(s), &m); err != nil {

@@ -38,6 +38,9 @@ type IdempotencyClaim struct {
 	Key    string
 	Status int    // the stored response, for IdempotencyReplay
 	Body   []byte // the stored response, for IdempotencyReplay
+	// Age is how long the request holding the key has been running, by the database's
+	// clock, for IdempotencyInProgress; its lease ends at IdempotencyLease.
+	Age time.Duration
 	// claimedAt identifies this claim, so a request whose claim was taken over cannot
 	// finish the one that replaced it.
 	claimedAt time.Time
@@ -100,10 +103,12 @@ func (tx *Tx) claimIdempotencyKey(ctx context.Context, c *IdempotencyClaim, hash
 		stored []byte
 		state  string
 		status *int32
+		age    float64
 	)
 	err = tx.tx.QueryRow(ctx, `
-		SELECT request_hash, state, status, body FROM idempotency_keys
-		WHERE workspace_id = $1 AND mode = $2 AND key = $3`, ws, mode, c.Key).Scan(&stored, &state, &status, &c.Body)
+		SELECT request_hash, state, status, body, extract(epoch FROM clock_timestamp() - created_at)::float8
+		FROM idempotency_keys
+		WHERE workspace_id = $1 AND mode = $2 AND key = $3`, ws, mode, c.Key).Scan(&stored, &state, &status, &c.Body, &age)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -115,6 +120,7 @@ func (tx *Tx) claimIdempotencyKey(ctx context.Context, c *IdempotencyClaim, hash
 		c.State, c.Body = IdempotencyConflict, nil
 	case state == "in_progress":
 		c.State, c.Body = IdempotencyInProgress, nil
+		c.Age = time.Duration(max(age, 0) * float64(time.Second))
 	case status == nil:
 		return false, fmt.Errorf("key %q is done without a status", c.Key)
 	default:

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,25 +31,6 @@ type SearchParams struct {
 type SearchCursor struct {
 	Score float64
 	ID    string
-}
-
-// EncodeSearchCursor makes the opaque token for the position after c.
-func EncodeSearchCursor(c SearchCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("search|" + strconv.FormatFloat(c.Score, 'g', -1, 64) + "|" + c.ID))
-}
-
-// DecodeSearchCursor parses a token from EncodeSearchCursor.
-func DecodeSearchCursor(token string) (SearchCursor, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	parts := strings.Split(string(raw), "|")
-	if err != nil || len(parts) != 3 || parts[0] != "search" || parts[2] == "" || len(parts[2]) > 64 {
-		return SearchCursor{}, ErrBadCursor
-	}
-	score, err := strconv.ParseFloat(parts[1], 64)
-	if err != nil {
-		return SearchCursor{}, ErrBadCursor
-	}
-	return SearchCursor{Score: score, ID: parts[2]}, nil
 }
 
 // searchSource is, for one kind, the SQL scoring the tenant's matching rows: full-text with

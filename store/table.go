@@ -198,11 +198,45 @@ func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[
 	if err != nil {
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
-	items, err := tb.scan(rows)
+	items, full, err := scanWithin[R](rows, PageBytes)
 	if err != nil {
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
-	return paginate(tb.Kind, items, limit, R.Position), nil
+	if full { // the rows left unread start the next page
+		next := items[len(items)-1].Position()
+		return Page[R]{Items: items, HasMore: true, Next: &next}, nil
+	}
+	return paginate(items, limit, R.Position), nil
+}
+
+// PageBytes bounds the records of one page of a list: a page ends before the record that
+// would take it past PageBytes (it always holds at least one), so that no request holds a
+// tenant's whole data set in memory. Lists measure rows as PostgreSQL sends them, and the
+// tools layer the JSON it answers with.
+const PageBytes = 1 << 20
+
+// scanWithin scans rows into structs by `db` tags until the next row would take their raw
+// size past maxBytes, keeping at least one; full reports that it stopped there. The rows
+// left unread are discarded without being decoded.
+func scanWithin[R any](rows pgx.Rows, maxBytes int) (items []R, full bool, err error) {
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		n := 0
+		for _, v := range rows.RawValues() {
+			n += len(v)
+		}
+		if len(items) > 0 && size+n > maxBytes {
+			return items, true, nil
+		}
+		size += n
+		item, err := pgx.RowToStructByName[R](rows)
+		if err != nil {
+			return nil, false, err
+		}
+		items = append(items, item)
+	}
+	return items, false, rows.Err()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -22,22 +22,24 @@ type Tx struct {
 // settings are local to the transaction, sent with its BEGIN (no extra round trip), and
 // gone when it ends.
 //
+// A database outage comes back as ErrUnavailable.
+//
 // Under a context from WithTx for the same caller, fn runs inside that transaction instead,
 // as a savepoint: its work is undone alone if fn fails, and otherwise commits or rolls back
 // with the enclosing transaction.
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.t == t {
-		return pgx.BeginFunc(ctx, outer.tx, func(sp pgx.Tx) error {
+		return outage(pgx.BeginFunc(ctx, outer.tx, func(sp pgx.Tx) error {
 			return fn(&Tx{tx: sp, t: t})
-		})
+		}))
 	}
 	begin, err := beginTenant(t)
 	if err != nil {
 		return err
 	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
+	return outage(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
 		return fn(&Tx{tx: tx, t: t})
-	})
+	}))
 }
 
 type txKey struct{}
@@ -54,7 +56,8 @@ func WithTx(ctx context.Context, tx *Tx) context.Context {
 // the tenant, queued first and local to it, scope every statement of b and end with it. It
 // is InTx for a few fixed statements on the hot path of every request (metering, request
 // logs), where BEGIN and COMMIT would be two more round trips.
-func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, read func(pgx.BatchResults) error) (err error) {
+	defer func() { err = outage(err) }()
 	if err := checkTenant(t); err != nil {
 		return err
 	}

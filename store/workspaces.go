@@ -66,8 +66,8 @@ func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive
 }
 
 // Authenticate finds the caller behind a key secret. Unknown and revoked keys are
-// ErrNotFound. No tenant is known yet, so it goes through the definer function
-// relm_authenticate, which can only look a key up by its hash.
+// ErrNotFound; a database outage is ErrUnavailable. No tenant is known yet, so it goes
+// through the definer function relm_authenticate, which can only look a key up by its hash.
 func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, error) {
 	var c auth.Caller
 	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode FROM relm_authenticate($1)`,
@@ -76,7 +76,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 		return c, ErrNotFound
 	}
 	if err != nil {
-		return c, fmt.Errorf("store: authenticate: %w", err)
+		return c, fmt.Errorf("store: authenticate: %w", outage(err))
 	}
 	return c, nil
 }

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/store"
 )
 
 type echoIn struct {
@@ -39,6 +43,10 @@ func TestCallOutcomes(t *testing.T) {
 			return echoOut{}, errors.New("database on fire: secret detail")
 		case 4:
 			panic("kaboom")
+		case 5:
+			return echoOut{}, fmt.Errorf("contact x: %w", &net.OpError{Op: "read", Err: errors.New("connection reset")})
+		case 6:
+			return echoOut{}, fmt.Errorf("contact x: %w", store.ErrUnavailable)
 		}
 		return echoOut{N: in.N}, nil
 	})
@@ -56,6 +64,15 @@ func TestCallOutcomes(t *testing.T) {
 		if err == nil || err.Code != CodeInternal || err.Status != 500 || strings.Contains(err.Message, "secret") || strings.Contains(err.Message, "kaboom") {
 			t.Fatalf("n=%d: %+v", n, err)
 		}
+	}
+	// A database outage is retryable: 503 service_unavailable with retry_after, never for
+	// other failures (n=3 above is a plain error, 500).
+	if _, err := e.Call(ctx, map[string]any{"n": 6}); err == nil || err.Code != CodeUnavailable || err.Status != 503 || err.RetryAfter != 3 {
+		t.Fatalf("outage: %+v", err)
+	}
+	// A network error the store did not mark (it never reached the store) stays a 500.
+	if _, err := e.Call(ctx, map[string]any{"n": 5}); err == nil || err.Code != CodeInternal {
+		t.Fatalf("unmarked network error: %+v", err)
 	}
 	if !strings.Contains(logs.String(), "database on fire") || !strings.Contains(logs.String(), "kaboom") ||
 		!strings.Contains(logs.String(), "req_test") || !strings.Contains(logs.String(), "goroutine") {

@@ -1,6 +1,10 @@
 package tools
 
 import (
+	"context"
+	"encoding/json"
+	"time"
+
 	"github.com/relmcrm/relm/store"
 )
 
@@ -47,30 +51,66 @@ type Deleted struct {
 // Page describes pagination arguments shared by every list.
 type Page struct {
 	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
-	Cursor string `json:"cursor,omitempty" maxLength:"512" doc:"The next_cursor of the previous page, to continue a list."`
+	Cursor string `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, to continue a list; the other arguments must be the same as for that page (limit may change)."`
 }
 
-// after decodes the cursor of a list of kind.
-func (p Page) after(kind string) (*store.Cursor, error) {
+// after opens the cursor of the list call of ctx: nil for the first page.
+func (p Page) after(ctx context.Context) (*store.Cursor, error) {
 	if p.Cursor == "" {
 		return nil, nil
 	}
-	c, err := store.DecodeCursor(kind, p.Cursor)
+	micros, id, err := openCursor(ctx, p.Cursor)
 	if err != nil {
-		e := NewError(CodeBadRequest, "The cursor is not valid for this list. Pass the next_cursor of the previous page unchanged, or omit cursor to start from the first page.")
-		e.Param = "cursor"
-		return nil, e
+		return nil, err
 	}
-	return &c, nil
+	return &store.Cursor{CreatedAt: time.UnixMicro(int64(micros)).UTC(), ID: id}, nil
 }
 
-func listOf[S, T any](p store.Page[S], conv func(S) T) List[T] {
+// listOf converts a page of store rows, sealing its next cursor for the list call of ctx.
+// A page whose records would encode to more than store.PageBytes ends early (see fitPage).
+func listOf[S storeRow, T any](ctx context.Context, p store.Page[S], conv func(S) T) (List[T], error) {
 	out := List[T]{Object: "list", Data: make([]T, len(p.Items)), HasMore: p.HasMore}
 	for i, s := range p.Items {
 		out.Data[i] = conv(s)
 	}
-	if p.NextCursor != "" {
-		out.NextCursor = &p.NextCursor
+	if n := fitPage(out.Data); n < len(out.Data) {
+		out.Data, out.HasMore = out.Data[:n], true
+		next := p.Items[n-1].Position()
+		p.Next = &next
 	}
-	return out
+	if p.Next != nil {
+		next, err := sealCursor(ctx, uint64(p.Next.CreatedAt.UnixMicro()), p.Next.ID)
+		if err != nil {
+			return out, err
+		}
+		out.NextCursor = &next
+	}
+	return out, nil
+}
+
+// fitPage is how many of items, from the first, fit in store.PageBytes of JSON; at least
+// one when there are any. It bounds every list in a response (a list page, search results,
+// a contact's recent activities): the list stops before the record that would take it past
+// the bound, and has_more tells the caller to go on.
+func fitPage[T any](items []T) int {
+	var w countingWriter
+	enc := json.NewEncoder(&w)
+	enc.SetEscapeHTML(false)
+	for i, item := range items {
+		if err := enc.Encode(item); err != nil {
+			panic("tools: encode result: " + err.Error())
+		}
+		if i > 0 && w.n > store.PageBytes {
+			return i
+		}
+	}
+	return len(items)
+}
+
+// countingWriter counts the bytes written to it and keeps none.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	w.n += len(b)
+	return len(b), nil
 }

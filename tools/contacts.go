@@ -29,7 +29,7 @@ type Contact struct {
 // ContactDetail is a contact with its most recent activities and associations.
 type ContactDetail struct {
 	Contact
-	RecentActivities []Activity    `json:"recent_activities" doc:"Up to 10 activities logged against the contact, most recent occurred_at first."`
+	RecentActivities []Activity    `json:"recent_activities" doc:"Up to 10 activities logged against the contact, most recent occurred_at first (fewer when they would pass 1 MiB of JSON; list_activities pages through all of them)."`
 	Associations     []Association `json:"associations" doc:"Up to 10 associations with the contact at either end (from_id or to_id), newest first; list_associations pages through all of them."`
 }
 
@@ -156,6 +156,7 @@ func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDet
 		for i, a := range acts {
 			out.RecentActivities[i] = activityOut(a)
 		}
+		out.RecentActivities = out.RecentActivities[:fitPage(out.RecentActivities)]
 		return nil
 	})
 	return out, h.fail(in.ID, err)

@@ -2,11 +2,14 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/store"
 )
 
 // Error codes. They are part of the API contract: never rename one (docs/errors.md).
@@ -23,12 +26,14 @@ const (
 	CodeValidationFailed   = "validation_failed"
 	CodeInvalidReference   = "invalid_reference"
 	CodeInvalidFilter      = "invalid_filter"
+	CodeInvalidCursor      = "invalid_cursor" // a cursor this list did not issue for these arguments
 	CodeRateLimited        = "rate_limited"
 	CodeConcurrencyLimited = "concurrency_limited" // too many requests of the key or workspace running at once
 	CodeLimitReached       = "limit_reached"       // the workspace holds as many of something as it may (API keys)
 	CodeQuotaExceeded      = "quota_exceeded"
 	CodeInternal           = "internal_error"
-	CodePlanRequired       = "plan_required" // the feature needs a higher plan than the workspace's
+	CodeUnavailable        = "service_unavailable" // the database cannot be reached: retry later
+	CodePlanRequired       = "plan_required"       // the feature needs a higher plan than the workspace's
 )
 
 // Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
@@ -59,11 +64,13 @@ var Codes = map[string]int{
 	CodeValidationFailed:   http.StatusUnprocessableEntity,
 	CodeInvalidReference:   http.StatusUnprocessableEntity,
 	CodeInvalidFilter:      http.StatusBadRequest,
+	CodeInvalidCursor:      http.StatusBadRequest,
 	CodeRateLimited:        http.StatusTooManyRequests,
 	CodeConcurrencyLimited: http.StatusTooManyRequests,
 	CodeLimitReached:       http.StatusConflict,
 	CodeQuotaExceeded:      http.StatusTooManyRequests,
 	CodeInternal:           http.StatusInternalServerError,
+	CodeUnavailable:        http.StatusServiceUnavailable,
 	CodePlanRequired:       http.StatusForbidden,
 
 	CodeIdempotencyConflict:   http.StatusConflict,
@@ -85,6 +92,7 @@ type Error struct {
 	ExistingID   string               `json:"existing_id,omitempty" doc:"For already_exists: the id of the record that already has the value."`
 	ValidOptions []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
 	Suggestion   string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
+	RetryAfter   int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
 	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
 
@@ -102,6 +110,25 @@ func NewError(code, format string, args ...any) *Error {
 		panic("tools: unknown error code " + code)
 	}
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// UnavailableRetryAfter is how long a caller is told to wait when the database cannot be
+// reached: long enough for a restart or failover to make progress, short enough to notice
+// its end soon.
+const UnavailableRetryAfter = 3 * time.Second
+
+// Unexpected is the caller-facing form of a failure the caller cannot fix: a database
+// outage (store.ErrUnavailable) is service_unavailable, retryable after
+// UnavailableRetryAfter; anything else is internal_error with msg, which must leak nothing.
+// The caller logs err.
+func Unexpected(err error, msg string) *Error {
+	if errors.Is(err, store.ErrUnavailable) {
+		e := NewError(CodeUnavailable, "The database cannot be reached right now. This is temporary: retry the same request "+
+			"in %d seconds (an idempotency key makes retrying a write safe).", int(UnavailableRetryAfter.Seconds()))
+		e.RetryAfter = int(UnavailableRetryAfter.Seconds())
+		return e
+	}
+	return NewError(CodeInternal, "%s", msg)
 }
 
 // NotFound says no object of kind has id in the caller's workspace and mode.

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,9 +31,10 @@ const IdempotencyKeyArg = "idempotency_key"
 // Response is a capability's outcome as both surfaces send it: the REST status (the
 // route's success status, or the error's) and the JSON body (the result, or the error body).
 type Response struct {
-	Status   int
-	Body     []byte
-	Replayed bool // stored by an earlier request with the same key, and sent again as it was
+	Status     int
+	Body       []byte
+	Replayed   bool // stored by an earlier request with the same key, and sent again as it was
+	RetryAfter int  // seconds to wait before retrying, from the error's retry_after (never stored)
 }
 
 // OK reports whether the response is a success (on MCP, not an isError result).
@@ -93,8 +96,7 @@ func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]
 		return Response{}, NewError(CodeIdempotencyConflict, "This idempotency key was already used for a different request in the last 24 hours. "+
 			"Use a new key for a new request; to get the original response, resend the original request unchanged.")
 	case store.IdempotencyInProgress:
-		return Response{}, NewError(CodeIdempotencyInProgress, "A request with this idempotency key is still running. "+
-			"Retry in a few seconds with the same key and body to get its response.")
+		return Response{}, inProgress(claim.Age)
 	}
 	// The operation and the storing of its response commit together, in one transaction
 	// that the operation's own transactions join (store.WithTx): an acknowledged response is
@@ -136,14 +138,31 @@ var errServerResponse = errors.New("tools: 5xx response")
 func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
 	out, err := e.Call(ctx, args)
 	if err != nil {
-		return Response{Status: err.Status, Body: Encode(err.Body(ctx))}
+		return Response{Status: err.Status, Body: Encode(err.Body(ctx)), RetryAfter: err.RetryAfter}
 	}
 	return Response{Status: e.REST.Status, Body: Encode(out)}
 }
 
 func (e *Entry) idempotencyFault(ctx context.Context, err error) *Error {
 	e.reg.log.ErrorContext(ctx, "idempotency key", "tool", e.Name, "request_id", RequestID(ctx), "err", err)
-	return internalError()
+	return Unexpected(err, internalMessage)
+}
+
+// inProgress is idempotency_in_progress for a key whose request has run for age, with
+// retry_after about as long again (at least a second): a retry soon after the first
+// request is told to poll again soon, and each retry waits longer, as the request's own
+// answer grows less likely. It never points past the end of the lease, when a retry takes
+// over the key of a request that died.
+func inProgress(age time.Duration) *Error {
+	left := store.IdempotencyLease - age
+	wait := min(max(age, time.Second), left)
+	secs := max(int(math.Ceil(wait.Seconds())), 1)
+	e := NewError(CodeIdempotencyInProgress, "A request with this idempotency key is still running. Retry in %d seconds "+
+		"with the same key and body to get its response. If that request died, its key frees up for a retry in %d "+
+		"seconds, when its %d-minute lease ends.",
+		secs, max(int(math.Ceil(left.Seconds())), 1), int(store.IdempotencyLease.Minutes()))
+	e.RetryAfter = secs
+	return e
 }
 
 // RequestHash identifies a request for idempotency: the capability's route and its

@@ -53,7 +53,7 @@ func (r records[R, Out]) get(ctx context.Context, id string) (Out, error) {
 
 func (r records[R, Out]) list(ctx context.Context, page Page, filters ...map[string]any) (List[Out], error) {
 	var out List[Out]
-	after, err := page.after(r.kind())
+	after, err := page.after(ctx)
 	if err != nil {
 		return out, err
 	}
@@ -63,9 +63,10 @@ func (r records[R, Out]) list(ctx context.Context, page Page, filters ...map[str
 			return err
 		}
 		p, err := store.List(ctx, tx, r.table, store.ListParams{Filters: filters, Limit: page.Limit, After: after, MetadataFields: typed})
-		if err == nil {
-			out = listOf(p, r.out)
+		if err != nil {
+			return err
 		}
+		out, err = listOf(ctx, p, r.out)
 		return err
 	})
 	return out, r.fail("", err)

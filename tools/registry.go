@@ -23,6 +23,8 @@ type Registry struct {
 	log     *slog.Logger
 	// idempotency remembers responses by idempotency key (EnableIdempotency).
 	idempotency *store.Store
+	// cursors seal and open the cursors of every list (EnableCursors).
+	cursors *Cursors
 }
 
 // Entry is a registered capability with its generated schemas.
@@ -34,6 +36,7 @@ type Entry struct {
 	validator    *schemas.Validator
 	tool         Tool
 	reg          *Registry
+	paged        bool // takes a cursor: its calls get a cursor scope
 }
 
 // NewRegistry generates and compiles the schemas of every tool.
@@ -56,6 +59,8 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 		if e.validator, err = schemas.Compile(info.Name, e.InputSchema); err != nil {
 			return nil, err
 		}
+		props, _ := e.InputSchema["properties"].(map[string]any)
+		_, e.paged = props["cursor"]
 		r.entries = append(r.entries, e)
 		r.byName[info.Name] = e
 	}
@@ -99,7 +104,8 @@ func DecodeArgs(raw []byte) (map[string]any, *Error) {
 
 // Call validates args against the capability's input schema and runs it. Any failure
 // comes back as an *Error; unexpected ones are logged with the request id and reported as
-// internal_error without detail.
+// internal_error without detail, or service_unavailable for a database outage. A list's
+// cursors are bound here to the caller, the capability and its other arguments.
 func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -118,21 +124,29 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if merr != nil {
 		return nil, NewError(CodeBadRequest, "The input cannot be encoded: %v.", merr)
 	}
-	res, herr := e.tool.call(ctx, raw)
+	var herr error
+	if e.paged {
+		ctx, herr = e.reg.withCursorScope(ctx, e.Name, args)
+	}
+	var res any
+	if herr == nil {
+		res, herr = e.tool.call(ctx, raw)
+	}
 	if herr != nil {
 		var te *Error
 		if errors.As(herr, &te) {
 			return nil, te
 		}
 		e.reg.log.ErrorContext(ctx, "capability failed", "tool", e.Name, "request_id", RequestID(ctx), "err", herr)
-		return nil, internalError()
+		return nil, Unexpected(herr, internalMessage)
 	}
 	return res, nil
 }
 
-func internalError() *Error {
-	return NewError(CodeInternal, "Something went wrong on our side. Retry later, and quote the request_id if it keeps happening.")
-}
+// internalMessage is what a caller learns of a fault on our side.
+const internalMessage = "Something went wrong on our side. Retry later, and quote the request_id if it keeps happening."
+
+func internalError() *Error { return NewError(CodeInternal, internalMessage) }
 
 func jsonKind(v any) string {
 	switch v.(type) {

@@ -2,7 +2,9 @@ package tools
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"slices"
 
 	"github.com/relmcrm/relm/store"
 )
@@ -12,7 +14,7 @@ type SearchInput struct {
 	Q      string   `json:"q" minLength:"1" maxLength:"200" doc:"Words to look for. Every word must match the start of a word in the record (\"ada lov\" finds Ada Lovelace); three or more characters also match anywhere in emails and domains."`
 	Types  []string `json:"types,omitempty" enum:"contact,company,deal,activity" maxItems:"4" doc:"Only these kinds of record (default: all). On REST, comma-separated."`
 	Limit  int      `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
-	Cursor string   `json:"cursor,omitempty" maxLength:"512" doc:"The next_cursor of the previous page."`
+	Cursor string   `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, with the same q and types (limit may change)."`
 }
 
 // SearchResult is one ranked match.
@@ -42,13 +44,11 @@ func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchRes
 	out := List[SearchResult]{Object: "list", Data: []SearchResult{}}
 	p := store.SearchParams{Query: in.Q, Kinds: in.Types, Limit: in.Limit}
 	if in.Cursor != "" {
-		c, err := store.DecodeSearchCursor(in.Cursor)
+		score, id, err := openCursor(ctx, in.Cursor)
 		if err != nil {
-			e := NewError(CodeBadRequest, "The cursor is not valid for this search. Pass the next_cursor of the previous page unchanged, with the same q and types.")
-			e.Param = "cursor"
-			return out, e
+			return out, err
 		}
-		p.After = &c
+		p.After = &store.SearchCursor{Score: math.Float64frombits(score), ID: id}
 	}
 	err := inTx(ctx, s, func(tx *store.Tx) error {
 		hits, more, err := store.Search(ctx, tx, p)
@@ -64,9 +64,16 @@ func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchRes
 				out.Data = append(out.Data, SearchResult{Object: "search_result", Type: h.Kind, ID: h.ID, Title: h.Title, Score: h.Score, Record: rec})
 			}
 		}
+		if n := fitPage(out.Data); n < len(out.Data) { // the page ends after its n-th result
+			out.Data, more = out.Data[:n], true
+			hits = hits[:slices.IndexFunc(hits, func(h store.SearchHit) bool { return h.ID == out.Data[n-1].ID })+1]
+		}
 		if more {
 			last := hits[len(hits)-1]
-			next := store.EncodeSearchCursor(store.SearchCursor{Score: last.Score, ID: last.ID})
+			next, err := sealCursor(ctx, math.Float64bits(last.Score), last.ID)
+			if err != nil {
+				return err
+			}
 			out.HasMore, out.NextCursor = true, &next
 		}
 		return nil

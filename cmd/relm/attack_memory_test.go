@@ -93,8 +93,9 @@ func TestAttackSlowReaders(t *testing.T) {
 	if peak-base > 300 {
 		t.Errorf("non-reading clients grew the server by %.0f MiB", peak-base)
 	}
-	if lat[len(lat)-1] > 2*time.Second {
-		t.Errorf("another tenant waited %v for a point read", lat[len(lat)-1])
+	// Liveness bounds, not a benchmark: before the caps, a point read waited 11 s here.
+	if p50, worst := lat[len(lat)/2], lat[len(lat)-1]; p50 > 200*time.Millisecond || worst > 5*time.Second {
+		t.Errorf("another tenant's point reads took %v (median) and %v (worst)", p50, worst)
 	}
 	if after > base+64 {
 		t.Errorf("memory not returned: %.0f MiB before, %.0f MiB 20 s after the clients closed", base, after)

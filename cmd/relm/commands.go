@@ -23,6 +23,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	allowedHosts := fs.String("allowed-hosts", env("RELM_ALLOWED_HOSTS", ""), "comma-separated Host names /mcp answers, e.g. behind a reverse proxy (RELM_ALLOWED_HOSTS)")
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
+	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
+		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
 	var dbf dbFlags
 	dbf.register(fs)
 	var lf limitFlags
@@ -37,6 +39,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	memLimit, err := lf.applyMemoryLimit()
 	if err != nil {
 		return err
+	}
+	var secret []byte
+	if *secretKey != "" { // refuse a malformed key before starting anything
+		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
+			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
+		}
 	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
@@ -59,7 +67,16 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			"row-level security email lookups and metadata filters read every row of the tenant instead of using "+
 			"their indexes; run in this database as a superuser: "+fix, "functions", unmarked)
 	}
-	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(),
+	if secret == nil {
+		clusterDir := ""
+		if db.cluster != nil {
+			clusterDir = dbf.clusterDir()
+		}
+		if secret, err = defaultSecret(clusterDir, log); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
 	if err != nil {
 		return err

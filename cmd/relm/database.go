@@ -45,6 +45,9 @@ func defaultDataDir() string {
 	return "relm-data"
 }
 
+// clusterDir is where the private cluster lives, when there is no --database-url.
+func (f *dbFlags) clusterDir() string { return filepath.Join(f.dataDir, "postgres") }
+
 // database is an open, migrated database, with the private cluster behind it if any. Admin
 // is the owner's connection; Store, opened by openStore for the commands that serve
 // requests, runs as relm_app under row-level security.
@@ -62,10 +65,10 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*database, error)
 	url := f.databaseURL
 	if url == "" {
 		var err error
-		if db.cluster, err = localpg.Start(ctx, localpg.Options{Dir: filepath.Join(f.dataDir, "postgres"), Fsync: true, Logger: log, Share: f.share}); err != nil {
+		if db.cluster, err = localpg.Start(ctx, localpg.Options{Dir: f.clusterDir(), Fsync: true, Logger: log, Share: f.share}); err != nil {
 			return nil, err
 		}
-		log.Info("private PostgreSQL cluster started", "dir", filepath.Join(f.dataDir, "postgres"))
+		log.Info("private PostgreSQL cluster started", "dir", f.clusterDir())
 		if url, err = ensureDatabase(ctx, db.cluster, "relm"); err != nil {
 			db.Close(context.Background())
 			return nil, err

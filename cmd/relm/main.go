@@ -17,7 +17,7 @@ import (
 const usage = `relm — an MCP-first, API-first CRM server
 
 Usage:
-  relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL] [--record DIR]
+  relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL] [--secret-key KEY] [--record DIR]
   relm migrate [--data-dir DIR] [--database-url URL]
   relm keys create --workspace NAME --mode live|test [--data-dir DIR] [--database-url URL]
   relm keys list   --workspace NAME [--mode live|test]

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,7 @@ func reachableTempDir(t *testing.T) string {
 func TestServeFirstStartAndRestart(t *testing.T) {
 	dataDir := reachableTempDir(t)
 	t.Setenv("RELM_DATABASE_URL", "")
+	t.Setenv("RELM_SECRET_KEY", "")
 	keyRe := regexp.MustCompile(`(?m)^  (live|test): (sk_(live|test)_[A-Za-z0-9]{32})$`)
 
 	stdout, logs, stop := startServe(t, dataDir)
@@ -96,15 +98,23 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
 		t.Fatalf("a revoked key must stop working at once: %v %v", res.StatusCode, err)
 	}
-	// A write acknowledged before shutdown survives the restart.
-	req, _ = http.NewRequest("POST", base+"/v1/contacts", strings.NewReader(`{"email":"durable@example.com"}`))
-	req.Header.Set("Authorization", "Bearer "+keys[0][2])
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 201 {
-		t.Fatalf("create before shutdown: %v %v", res, err)
+	// Writes acknowledged before shutdown survive the restart.
+	for _, email := range []string{"durable@example.com", "lasting@example.com"} {
+		req, _ = http.NewRequest("POST", base+"/v1/contacts", strings.NewReader(`{"email":"`+email+`"}`))
+		req.Header.Set("Authorization", "Bearer "+keys[0][2])
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 201 {
+			t.Fatalf("create before shutdown: %v %v", res, err)
+		}
+		res.Body.Close()
 	}
-	res.Body.Close()
+	// A cursor issued before shutdown still pages after the restart: the secret key is kept
+	// in the data dir, readable only by us.
+	cursor := nextCursor(t, base+"/v1/contacts?limit=1", keys[0][2])
+	if fi, err := os.Stat(filepath.Join(dataDir, "postgres", "secret_key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("kept secret key: %v %v", fi, err)
+	}
 	stop()
 	if res, err := http.Get(base + "/healthz"); err == nil {
 		res.Body.Close()
@@ -118,7 +128,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
 	req.Header.Set("Authorization", "Bearer "+keys[0][2])
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +136,71 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	res.Body.Close()
 	if !strings.Contains(string(body), "durable@example.com") {
 		t.Fatalf("the acknowledged write was lost across a restart: %s", body)
+	}
+	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?limit=1&cursor="+cursor, nil)
+	req.Header.Set("Authorization", "Bearer "+keys[0][2])
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("a cursor from before the restart: %v %v", res, err)
+	}
+}
+
+// nextCursor returns the next_cursor of the list at url.
+func nextCursor(t *testing.T, url, key string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil || page.NextCursor == "" {
+		t.Fatalf("no next_cursor at %s: %v", url, err)
+	}
+	return page.NextCursor
+}
+
+// TestServeRefusesMalformedSecretKey: a secret key that is not base64 of 32 bytes stops
+// `relm serve` before it starts anything, saying what to give.
+func TestServeRefusesMalformedSecretKey(t *testing.T) {
+	for _, key := range []string{"c2hvcnQ=", "not base64 at all!", strings.Repeat("A", 40)} {
+		err := run(t.Context(), []string{"serve", "--secret-key", key, "--data-dir", t.TempDir()}, io.Discard, quietLog())
+		if err == nil || !strings.Contains(err.Error(), "RELM_SECRET_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+			t.Errorf("--secret-key %q: %v", key, err)
+		}
+	}
+}
+
+// TestDefaultSecret: the private cluster's secret is made once and kept (mode 0600); a
+// damaged one is an error naming the file; without a cluster the secret is new and a
+// warning says what that means.
+func TestDefaultSecret(t *testing.T) {
+	dir := t.TempDir()
+	first, err := defaultSecret(dir, quietLog())
+	if err != nil || len(first) != 32 {
+		t.Fatalf("%x %v", first, err)
+	}
+	again, err := defaultSecret(dir, quietLog())
+	if err != nil || !bytes.Equal(first, again) {
+		t.Fatalf("the kept secret changed: %x %x %v", first, again, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "secret_key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%v %v", fi, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret_key"), []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := defaultSecret(dir, quietLog()); err == nil || !strings.Contains(err.Error(), "secret_key") {
+		t.Fatalf("a damaged secret key file: %v", err)
+	}
+
+	var logs syncBuffer
+	k, err := defaultSecret("", slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || len(k) != 32 || !strings.Contains(logs.String(), "RELM_SECRET_KEY") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("external database: %x %v %s", k, err, logs.String())
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/localpg"
 	"github.com/relmcrm/relm/tools"
@@ -85,6 +86,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	}
 	defer conn.Close(ctx)
 	reg, err := tools.NewRegistry(log, tools.All(st)...)
+	if err == nil {
+		err = reg.EnableCursors(server.NewSecretKey())
+	}
 	if err != nil {
 		return err
 	}

@@ -31,13 +31,14 @@ type Sandbox struct {
 	Kept func(transcript, workspace, key string)
 }
 
-// New serves Relm over s (which must be migrated) with default settings; admin, on the same
-// database, creates and deletes the workspaces.
+// New serves Relm over s (which must be migrated) with default settings and a secret key of
+// its own (cursors live only as long as a transcript); admin, on the same database, creates
+// and deletes the workspaces.
 func New(s *store.Store, admin *store.Admin, log *slog.Logger) (*Sandbox, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv, err := server.New(server.Config{Store: s, Logger: log, Version: "eval"})
+	srv, err := server.New(server.Config{Store: s, Logger: log, Version: "eval", SecretKey: server.NewSecretKey()})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,13 +152,13 @@ func teardown() error {
 }
 
 // exec runs one statement on the admin database, on a connection of its own.
-func (s *server) exec(ctx context.Context, sql string) error {
+func (s *server) exec(ctx context.Context, sql string, args ...any) error {
 	conn, err := pgx.Connect(ctx, s.admin.String())
 	if err != nil {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
+	_, err = conn.Exec(ctx, sql, args...)
 	return err
 }
 
@@ -199,4 +200,29 @@ func Open(t testing.TB) (*store.Store, *store.Admin, string) {
 	}
 	t.Cleanup(a.Close)
 	return s, a, url
+}
+
+// Outage cuts the test database at dbURL off as a crash or failover would: it stops
+// accepting connections, and its open sessions are ended (Outage returns once they are
+// gone). restore lets connections in again. Both run their statements on the server's
+// admin database; neither touches the testing.T, so a server goroutine may call them.
+func Outage(ctx context.Context, dbURL string) (restore func(context.Context) error, err error) {
+	u, err := url.Parse(dbURL)
+	if err != nil || srv == nil {
+		return nil, fmt.Errorf("pgtest: outage of %q: not a database from NewDatabase", dbURL)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if err := srv.exec(ctx, "ALTER DATABASE "+ident(name)+" ALLOW_CONNECTIONS false"); err != nil {
+		return nil, fmt.Errorf("pgtest: outage: %w", err)
+	}
+	restore = func(ctx context.Context) error {
+		return srv.exec(ctx, "ALTER DATABASE "+ident(name)+" ALLOW_CONNECTIONS true")
+	}
+	// pg_terminate_backend waits up to its timeout (ms) for each session to be gone.
+	err = srv.exec(ctx, `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
+	if err != nil {
+		return restore, fmt.Errorf("pgtest: outage: %w", err)
+	}
+	return restore, nil
 }
