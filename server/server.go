@@ -105,8 +105,8 @@ func New(cfg Config) (*Server, error) {
 	limits := cfg.Limits.withDefaults()
 	var h http.Handler = routed(mux)
 	h = meter(cfg, reg, mux, h)  // after authenticate: it counts and logs per key
-	h = limitInFlight(limits, h) // refuses before anything is counted
 	h = checkMCPEnvelope(h)      // refuses malformed JSON-RPC and batches before anything is counted
+	h = limitInFlight(limits, h) // refuses before anything is read or counted
 	h = authenticate(cfg.Logger, cfg.Store, limits, h)
 	h = guard(h) // /mcp's browser and transport checks come before the key is looked up
 	h = limitBody(h)
