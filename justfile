@@ -21,10 +21,11 @@ eval *args:
 update-golden:
     go test ./server -run Golden -update
 
-# Fuzz the input parsers for a while (cursor, bearer header)
+# Fuzz the input parsers for a while (cursor, bearer header, JSON arguments)
 fuzz time="30s":
     go test ./store -run '^$' -fuzz FuzzDecodeCursor -fuzztime {{time}}
     go test ./auth -run '^$' -fuzz FuzzParseBearer -fuzztime {{time}}
+    go test ./tools -run '^$' -fuzz FuzzDecodeArgs -fuzztime {{time}}
 
 # Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)
 bench contacts="1000000":
