@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -198,27 +199,73 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 		}
 	}
 	for _, name := range sortedKeys(query) {
+		if err := rt.checkQueryParameter(name); err != nil {
+			return nil, err
+		}
 		vals := query[name]
 		if len(vals) > 1 {
 			e := tools.NewError(tools.CodeBadRequest, "Query parameter %s is given %d times; give it once.", name, len(vals))
 			e.Param = name
 			return nil, e
 		}
-		// Parameters the capability does not know are passed on so validation names them.
 		args[name] = queryValue(rt.queryTypes[name], vals[0])
 	}
 	for _, p := range rt.hidden {
 		if _, given := args[p]; given {
-			e := tools.NewError(tools.CodeBadRequest, "%s %s leaves %s to its default; to choose it, use %s %s.",
-				rt.binding.Method, rt.binding.Path, p, rt.entry.REST.Method, rt.entry.REST.Path)
-			e.Param = p
-			return nil, e
+			return nil, rt.hiddenError(p)
 		}
 	}
 	for _, p := range rt.pathParams {
 		args[p] = hctx.Param(p)
 	}
 	return args, nil
+}
+
+// checkQueryParameter refuses a query parameter the route does not take, which would
+// otherwise be ignored or silently change the input: one naming a path parameter (the
+// path gives it), one an alias leaves to its default, and any other the route does not
+// declare (a route with a body declares none: its input is the body).
+func (rt *route) checkQueryParameter(name string) *tools.Error {
+	if _, ok := rt.queryTypes[name]; ok {
+		return nil
+	}
+	if slices.Contains(rt.pathParams, name) {
+		e := tools.NewError(tools.CodeBadRequest, "%s is taken from the URL path; remove it from the query string.", name)
+		e.Param = name
+		return e
+	}
+	if slices.Contains(rt.hidden, name) {
+		return rt.hiddenError(name)
+	}
+	e := tools.UnknownParameter(name, rt.binding.Method+" "+rt.binding.Path, rt.queryParameters())
+	switch {
+	case rt.hasBody:
+		e.Message += " Send the input as the JSON body."
+	case rt.filterFields != nil:
+		e.Message += " Filter on any field with filter[field][op]=value."
+	}
+	return e
+}
+
+// queryParameters lists the query parameters the route takes, filter[...] aside: its own
+// and, on a list with a filter, every filterable field (field=value is filter[field]=value).
+func (rt *route) queryParameters() []string {
+	names := slices.Collect(maps.Keys(rt.queryTypes))
+	for f := range rt.filterFields {
+		if !slices.Contains(names, f) {
+			names = append(names, f)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// hiddenError refuses a parameter that an alias leaves to its default.
+func (rt *route) hiddenError(p string) *tools.Error {
+	e := tools.NewError(tools.CodeBadRequest, "%s %s leaves %s to its default; to choose it, use %s %s.",
+		rt.binding.Method, rt.binding.Path, p, rt.entry.REST.Method, rt.entry.REST.Path)
+	e.Param = p
+	return e
 }
 
 // filter moves filter[...] parameters, and shorthand field=value parameters naming a

@@ -28,14 +28,14 @@ func (n Nullable[T]) Ptr() *T {
 	return &v
 }
 
-// UnmarshalJSON records presence and nullness.
+// UnmarshalJSON records presence and nullness; numbers in the value stay exact.
 func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	n.Set = true
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		n.Null = true
 		return nil
 	}
-	return json.Unmarshal(b, &n.Value)
+	return UnmarshalExact(b, &n.Value)
 }
 
 // MarshalJSON writes null or the value.

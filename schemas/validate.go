@@ -23,6 +23,7 @@ type FieldError struct {
 // Validator checks a decoded JSON value against one compiled schema.
 type Validator struct {
 	schema *jsonschema.Schema
+	raw    map[string]any // the schema as compiled, for the rules JSON Schema cannot say (blankStrings)
 }
 
 var printer = message.NewPrinter(language.English)
@@ -42,22 +43,22 @@ func Compile(name string, schema map[string]any) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemas: compile %s: %w", name, err)
 	}
-	return &Validator{schema: sch}, nil
+	return &Validator{schema: sch, raw: schema}, nil
 }
 
 // Validate returns one FieldError per problem, sorted by field, or nil when v is valid.
 // v must come from encoding/json decoding with UseNumber, or plain json.Unmarshal.
+// Beyond the schema, a string the schema requires to be non-empty must not be blank.
 func (v *Validator) Validate(value any) []FieldError {
-	err := v.schema.Validate(value)
-	if err == nil {
-		return nil
-	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []FieldError{{Message: err.Error()}}
-	}
 	var out []FieldError
-	collect(ve, &out)
+	if err := v.schema.Validate(value); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return []FieldError{{Message: err.Error()}}
+		}
+		collect(ve, &out)
+	}
+	blankStrings(v.raw, value, "", &out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
 }

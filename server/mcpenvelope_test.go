@@ -99,3 +99,24 @@ func TestMCPProtocolErrorsAreJSONRPC(t *testing.T) {
 		t.Fatalf("refused messages were metered: %+v %v", win, err)
 	}
 }
+
+// TestMCPUnknownToolNamesAreLogged: a made-up tool name with a NUL or of any length is
+// logged, cleaned, rather than failing the log.
+func TestMCPUnknownToolNamesAreLogged(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	name := "evil\u0000" + strings.Repeat("n", 300)
+	req, _ := http.NewRequest("POST", e.URL+"/mcp", strings.NewReader(toolCall(strings.ReplaceAll(name, "\u0000", `\u0000`), `{}`)))
+	for k, v := range map[string]string{"Authorization": "Bearer " + e.Live, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"} {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	got := e.waitLogs(e.Live, "surface=mcp", 1)
+	if tool, _ := got[0]["tool"].(string); len(tool) != 100 || strings.ContainsRune(tool, 0) || got[0]["error_code"] != "not_found" {
+		t.Fatalf("log of an unknown tool: %v", got[0])
+	}
+}

@@ -254,7 +254,8 @@ func (m *metering) restLog(r *http.Request, rec *meterWriter) store.RequestLog {
 func (m *metering) mcpLogs(calls []string, outcomes []tools.Outcome, rec *meterWriter) []store.RequestLog {
 	logs := make([]store.RequestLog, len(calls))
 	for i, name := range calls {
-		l := store.RequestLog{Surface: "mcp", Tool: &name}
+		logged := loggableToolName(name)
+		l := store.RequestLog{Surface: "mcp", Tool: &logged}
 		j := indexOf(outcomes, name)
 		switch {
 		case j >= 0:
@@ -349,4 +350,14 @@ func (w *meterWriter) errorCode() *string {
 func callerMode(r *http.Request) auth.Mode {
 	c, _ := auth.CallerFrom(r.Context())
 	return c.Mode
+}
+
+// loggableToolName is the tool name a request log records: a name the client made up (an
+// unknown tool) is kept to 100 bytes of valid text without NULs, which PostgreSQL refuses.
+func loggableToolName(name string) string {
+	name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "\uFFFD")
+	if len(name) > 100 {
+		name = strings.ToValidUTF8(name[:100], "")
+	}
+	return name
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/schemas"
 )
 
 // ContactRow is one row of a contact import.
@@ -273,7 +274,7 @@ func contactFromJSON(raw json.RawMessage) (Contact, error) {
 		CreatedAt jsonTime       `json:"created_at"`
 		UpdatedAt jsonTime       `json:"updated_at"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	if err := schemas.UnmarshalExact(raw, &r); err != nil {
 		return Contact{}, err
 	}
 	return Contact{Record: Record{ID: r.ID, Mode: modeOf(r.Mode), Metadata: r.Metadata, CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time},

@@ -5,11 +5,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/relmcrm/relm/schemas"
 )
 
 // ErrNotFound means no record matched in the caller's workspace and mode.
@@ -32,7 +35,19 @@ func pgxConfig(url string) (*pgxpool.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
 	}
+	cfg.AfterConnect = exactJSON
 	return cfg, nil
+}
+
+// exactJSON makes a new connection read json and jsonb numbers exactly: scanned into an
+// interface (a record's metadata map), a number is a json.Number holding the digits
+// PostgreSQL returned, never a float64 rounded to 53 bits. Writes marshal json.Number
+// values as their literal, so numbers are exact both ways.
+func exactJSON(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	m.RegisterType(&pgtype.Type{Name: "json", OID: pgtype.JSONOID, Codec: &pgtype.JSONCodec{Marshal: json.Marshal, Unmarshal: schemas.UnmarshalExact}})
+	m.RegisterType(&pgtype.Type{Name: "jsonb", OID: pgtype.JSONBOID, Codec: &pgtype.JSONBCodec{Marshal: json.Marshal, Unmarshal: schemas.UnmarshalExact}})
+	return nil
 }
 
 // Option adjusts how Open connects.
@@ -55,7 +70,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(cfg)
 	}
-	cfg.AfterConnect = actAsApp
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if err := exactJSON(ctx, conn); err != nil {
+			return err
+		}
+		return actAsApp(ctx, conn)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

@@ -265,10 +265,10 @@ func GetMany[R row](ctx context.Context, tx *Tx, tb *Table[R], ids []string) ([]
 	rows, err := tx.tx.Query(ctx, `SELECT `+tb.cols+` FROM `+tb.Name+`
 		WHERE workspace_id = $1 AND mode = $2 AND id = ANY($3)`, tx.t.WorkspaceID, tx.t.Mode, ids)
 	if err != nil {
-		return nil, wrap("get "+tb.Kind+"s", err)
+		return nil, wrap("get "+tb.Name, err)
 	}
 	got, err := tb.scan(rows)
-	return got, wrap("get "+tb.Kind+"s", err)
+	return got, wrap("get "+tb.Name, err)
 }
 
 // collect scans rows into structs by `db` tags.

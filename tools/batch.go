@@ -51,8 +51,8 @@ func importContacts(ctx context.Context, s *store.Store, in BatchContactsInput) 
 	rows := make([]store.ContactRow, len(in.Contacts))
 	var bad []schemas.FieldError
 	for i, c := range in.Contacts {
-		if c.Email == nil && c.FirstName == nil && c.LastName == nil && c.Phone == nil {
-			bad = append(bad, schemas.FieldError{Field: fmt.Sprintf("contacts.%d", i), Message: "needs at least one of email, first_name, last_name or phone"})
+		if fe := unidentified(fmt.Sprintf("contacts.%d", i), c.identity()); fe != nil {
+			bad = append(bad, *fe)
 		}
 		rows[i] = store.ContactRow{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, CompanyID: c.CompanyID, Metadata: c.Metadata}
 	}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+
+	"github.com/relmcrm/relm/schemas"
 )
 
 // Annotations are the behaviour hints published with a tool.
@@ -64,10 +66,10 @@ func (c *Capability[In, Out]) types() (reflect.Type, reflect.Type) {
 	return reflect.TypeFor[In](), reflect.TypeFor[Out]()
 }
 
-// call decodes already-validated arguments into In and runs the handler.
+// call decodes already-validated arguments into In, numbers exactly, and runs the handler.
 func (c *Capability[In, Out]) call(ctx context.Context, args []byte) (any, error) {
 	var in In
-	if err := json.Unmarshal(args, &in); err != nil {
+	if err := schemas.UnmarshalExact(args, &in); err != nil {
 		return nil, decodeError(err)
 	}
 	return c.Handle(ctx, in)

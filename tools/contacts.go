@@ -81,7 +81,7 @@ func contactTools(s *store.Store) []Tool {
 	return []Tool{
 		&Capability[CreateContactInput, Contact]{Info: Info{
 			Name: "create_contact", Title: "Create contact", Toolset: "contacts",
-			Description: "Create a person in the CRM. Give at least one of email, first_name, last_name or phone; " +
+			Description: "Create a person in the CRM. Give at least one of email, first_name, last_name or phone that is not blank; " +
 				"set company_id to link the person to a company. Emails are unique per workspace: if the email is " +
 				"taken the call fails with already_exists and existing_id, so look people up with list_contacts first. " +
 				"Returns the new contact.",
@@ -129,8 +129,8 @@ func contactOut(c store.Contact) Contact {
 }
 
 func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Contact, error) {
-	if in.Email == nil && in.FirstName == nil && in.LastName == nil && in.Phone == nil {
-		return Contact{}, ValidationFailed([]schemas.FieldError{{Message: "needs at least one of email, first_name, last_name or phone"}})
+	if bad := unidentified("", in.identity()); bad != nil {
+		return Contact{}, ValidationFailed([]schemas.FieldError{*bad})
 	}
 	out, err := h.records.create(ctx, store.Values{"email": in.Email, "first_name": in.FirstName, "last_name": in.LastName,
 		"phone": in.Phone, "company_id": in.CompanyID, "metadata": orEmpty(in.Metadata)}, nil)
@@ -169,8 +169,57 @@ func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Con
 	setIf(ch.Set, "last_name", in.LastName)
 	setIf(ch.Set, "phone", in.Phone)
 	setIf(ch.Set, "company_id", in.CompanyID)
-	out, err := h.records.update(ctx, in.ID, ch, nil)
+	out, err := h.records.update(ctx, in.ID, ch, keepIdentified)
 	return out, h.emailTaken(ctx, in.Email.Ptr(), err)
+}
+
+// identifyingFields are the contact fields of which at least one must hold a value that is
+// not blank (schemas.IsBlank): what tells one person from another.
+var identifyingFields = []string{"email", "first_name", "last_name", "phone"}
+
+// identity is a contact's identifying values, in identifyingFields order.
+func (in CreateContactInput) identity() []*string {
+	return []*string{in.Email, in.FirstName, in.LastName, in.Phone}
+}
+
+// unidentified says why a contact with the identifying values ids (in identifyingFields
+// order) would not be identified, naming path.<field> for the first blank value given, or
+// path itself when none was given; nil when one value is not blank.
+func unidentified(path string, ids []*string) *schemas.FieldError {
+	field := path
+	for i, v := range ids {
+		switch {
+		case v == nil:
+		case !schemas.IsBlank(*v):
+			return nil
+		case field == path:
+			field = join(path, identifyingFields[i])
+		}
+	}
+	if field == path {
+		return &schemas.FieldError{Field: path, Message: "needs at least one of email, first_name, last_name or phone"}
+	}
+	return &schemas.FieldError{Field: field, Message: "is blank, and a contact needs at least one of email, first_name, last_name or phone that is not blank"}
+}
+
+// keepIdentified refuses an update that would leave the contact without an identifying
+// value that is not blank, naming the first identifying field it changes.
+func keepIdentified(_ context.Context, _ *store.Tx, cur store.Contact, ch *store.Changes) error {
+	ids := []*string{cur.Email, cur.FirstName, cur.LastName, cur.Phone}
+	changed := ""
+	for i, f := range identifyingFields {
+		if v, set := ch.Set[f]; set {
+			ids[i] = v.(*string)
+			if changed == "" {
+				changed = f
+			}
+		}
+	}
+	if changed == "" || unidentified("", ids) == nil {
+		return nil
+	}
+	return ValidationFailed([]schemas.FieldError{{Field: changed, Message: "would leave the contact without a value that is not blank " +
+		"in email, first_name, last_name or phone; a contact needs at least one"}})
 }
 
 func (h contactHandlers) list(ctx context.Context, in ListContactsInput) (List[Contact], error) {

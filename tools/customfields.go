@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/relmcrm/relm/schemas"
@@ -121,8 +121,8 @@ func checkOptions(typ string, options []string) []schemas.FieldError {
 	}
 	var bad []schemas.FieldError
 	for i, o := range options {
-		if n := utf8.RuneCountInString(o); n == 0 || n > maxOptionChars {
-			bad = append(bad, schemas.FieldError{Field: fmt.Sprintf("options.%d", i), Message: fmt.Sprintf("must be 1 to %d characters long", maxOptionChars)})
+		if n := utf8.RuneCountInString(o); n == 0 || n > maxOptionChars || schemas.IsBlank(o) {
+			bad = append(bad, schemas.FieldError{Field: fmt.Sprintf("options.%d", i), Message: fmt.Sprintf("must be 1 to %d characters long, and not blank", maxOptionChars)})
 		}
 	}
 	return bad
@@ -147,7 +147,7 @@ func createCustomField(ctx context.Context, s *store.Store, in CreateCustomField
 		return CustomField{}, keyTaken(ctx, s, in)
 	case errors.Is(err, store.ErrTooManyCustomFields):
 		e := NewError(CodeValidationFailed, "Invalid input: %s already have %d custom fields, the most allowed per object type. Delete one you no longer need first.",
-			strings.ToLower(plural(in.ObjectType)), store.MaxCustomFields)
+			nameOf(in.ObjectType).many, store.MaxCustomFields)
 		e.Param = "object_type"
 		return CustomField{}, e
 	}
@@ -164,7 +164,7 @@ func keyTaken(ctx context.Context, s *store.Store, in CreateCustomFieldInput) er
 	}); err != nil {
 		return err
 	}
-	e := NewError(CodeAlreadyExists, "%s already have a custom field with key %q (%s). Use it, or pick another key.", plural(in.ObjectType), in.Key, existing.ID)
+	e := NewError(CodeAlreadyExists, "%s already have a custom field with key %q (%s). Use it, or pick another key.", capitalized(nameOf(in.ObjectType).many), in.Key, existing.ID)
 	e.Param, e.ExistingID = "key", existing.ID
 	return e
 }
@@ -178,7 +178,7 @@ func deleteCustomField(ctx context.Context, s *store.Store, id string) (Deleted,
 		return tx.RecordEvents(ctx, event("custom_field.deleted", customFieldOut(f), nil))
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return Deleted{}, NotFound("custom field", id)
+		return Deleted{}, NotFound("custom_field", id)
 	}
 	if err != nil {
 		return Deleted{}, err
@@ -186,17 +186,8 @@ func deleteCustomField(ctx context.Context, s *store.Store, id string) (Deleted,
 	return Deleted{ID: id, Object: "custom_field", Deleted: true}, nil
 }
 
-// plural names the records of an object type, capitalised: "Companies".
-func plural(objectType string) string {
-	switch objectType {
-	case "company":
-		return "Companies"
-	case "activity":
-		return "Activities"
-	case "contact":
-		return "Contacts"
-	case "deal":
-		return "Deals"
-	}
-	return objectType
+// capitalized is s with its first letter upper case, to start a sentence.
+func capitalized(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -131,10 +131,50 @@ func Unexpected(err error, msg string) *Error {
 	return NewError(CodeInternal, "%s", msg)
 }
 
-// NotFound says no object of kind has id in the caller's workspace and mode.
+// NotFound says no object of kind (a key of kindNames) has id in the caller's workspace
+// and mode.
 func NotFound(kind, id string) *Error {
-	e := NewError(CodeNotFound, "No %s with id %q exists in this workspace and mode. Check the id, or list %ss to find it.", kind, id, kind)
+	n := nameOf(kind)
+	e := NewError(CodeNotFound, "No %s with id %q exists in this workspace and mode. Check the id, or list %s to find it.", n.one, id, n.many)
 	e.Param = "id"
+	return e
+}
+
+// kindName is how messages name one object of a kind, and several.
+type kindName struct{ one, many string }
+
+// kindNames names every kind of object messages mention, by its object value ("company"):
+// the one table of plurals, since English plurals are not a suffix.
+var kindNames = map[string]kindName{
+	"contact":      {"contact", "contacts"},
+	"company":      {"company", "companies"},
+	"deal":         {"deal", "deals"},
+	"activity":     {"activity", "activities"},
+	"association":  {"association", "associations"},
+	"event":        {"event", "events"},
+	"request_log":  {"request log", "request logs"},
+	"custom_field": {"custom field", "custom fields"},
+	"api_key":      {"API key", "API keys"},
+}
+
+// nameOf names kind for messages; a kind missing from kindNames (a bug TestKindNames
+// catches) is named as it is spelt.
+func nameOf(kind string) kindName {
+	if n, ok := kindNames[kind]; ok {
+		return n
+	}
+	return kindName{kind, kind}
+}
+
+// UnknownParameter is bad_request for a query parameter that route (such as "GET
+// /v1/contacts") does not take, listing the ones it does (valid, possibly none) with a
+// suggestion when name looks like a typo of one.
+func UnknownParameter(name, route string, valid []string) *Error {
+	e := NewError(CodeBadRequest, "%s takes no query parameter %q. Use one of valid_options.", route, name)
+	if len(valid) == 0 {
+		e = NewError(CodeBadRequest, "%s takes no query parameters, so %q is refused.", route, name)
+	}
+	e.Param, e.ValidOptions, e.Suggestion = name, valid, closest(name, valid)
 	return e
 }
 

@@ -2,10 +2,10 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/relmcrm/relm/schemas"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -60,7 +60,7 @@ func eventTools(s *store.Store) []Tool {
 
 func eventOut(e store.Event) Event {
 	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), CreatedAt: e.CreatedAt.UTC()}
-	if err := json.Unmarshal(e.Data, &out.Data); err != nil {
+	if err := schemas.UnmarshalExact(e.Data, &out.Data); err != nil {
 		out.Data = map[string]any{} // unreachable: data is JSON written by RecordEvents
 	}
 	return out

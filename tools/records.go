@@ -2,13 +2,13 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/schemas"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -250,13 +250,13 @@ func event(typ string, object any, prev map[string]any) store.NewEvent {
 }
 
 // changed returns the old values of the fields that differ between two versions of a
-// record, ignoring updated_at.
+// record, ignoring updated_at; numbers stay exact.
 func changed(before, after any) (map[string]any, error) {
 	var b, a map[string]any
-	if err := json.Unmarshal(Encode(before), &b); err != nil {
+	if err := schemas.UnmarshalExact(Encode(before), &b); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(Encode(after), &a); err != nil {
+	if err := schemas.UnmarshalExact(Encode(after), &a); err != nil {
 		return nil, err
 	}
 	prev := map[string]any{}

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,32 +73,6 @@ func (r *Registry) Entries() []*Entry { return r.entries }
 func (r *Registry) Lookup(name string) (*Entry, bool) {
 	e, ok := r.byName[name]
 	return e, ok
-}
-
-// DecodeArgs parses a JSON object of arguments the way every surface must: numbers stay
-// exact. Empty input means no arguments.
-func DecodeArgs(raw []byte) (map[string]any, *Error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return map[string]any{}, nil
-	}
-	if err := checkRaw(raw); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, NewError(CodeBadRequest, "The input is not valid JSON (%v). Send a JSON object.", err)
-	}
-	if dec.More() {
-		return nil, NewError(CodeBadRequest, "The input has data after the JSON object. Send exactly one JSON object.")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, NewError(CodeBadRequest, "The input must be a JSON object, not %s.", jsonKind(v))
-	}
-	return obj, nil
 }
 
 // Call validates args against the capability's input schema and runs it. Any failure

@@ -2,9 +2,16 @@ package tools
 
 import "strings"
 
+// maxSuggestedLen bounds what closest compares: a longer value is no typo, and comparing
+// it would cost time in proportion to its length.
+const maxSuggestedLen = 100
+
 // closest returns the option nearest to got by edit distance, when it is close enough to
 // be a likely typo (at most a third of its length away), or "".
 func closest(got string, options []string) string {
+	if len(got) > maxSuggestedLen {
+		return ""
+	}
 	best, bestDist := "", len(got)/3+1
 	for _, o := range options {
 		if d := editDistance(strings.ToLower(got), strings.ToLower(o)); d < bestDist {

@@ -2,10 +2,13 @@ package filter
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/relmcrm/relm/schemas"
 )
 
 // metadataKey matches the metadata keys a filter may name.
@@ -46,20 +49,23 @@ func metadataCondition(mc, key string, o opValue) (condition, *Error) {
 	case Gt, Gte, Lt, Lte:
 		n, bad := numberValue(o.value)
 		if bad != nil {
-			return nil, invalidValue(o, reject("must be a number (gt, gte, lt and lte compare numbers only)"))
+			if bad.must == mustBeNumber {
+				bad = reject(mustBeNumber + " (gt, gte, lt and lte compare numbers only)")
+			}
+			return nil, invalidValue(o, bad)
 		}
 		return numberRange(mc, key, o.op, n), nil
 	}
 	return nil, unknownOp(o, metadataOps)
 }
 
-// numberRange compares the metadata key key of the JSONB column mc with the number n (an
-// int64 or finite float64), counting only numeric JSON values, so values of other types never
-// match nor make the comparison fail. The comparison is of JSONB values (numbers compare as
-// numbers), written so that an index on (mc->'key') can serve it beneath row-level security:
+// numberRange compares the metadata key key of the JSONB column mc with the number n,
+// exactly, counting only numeric JSON values, so values of other types never match nor
+// make the comparison fail. The comparison is of JSONB values (numbers compare as
+// numerics, at any precision), written so that an index on (mc->'key') can serve it beneath row-level security:
 // -> and the jsonb comparisons are marked leakproof (store/leakproof.go), while a cast to
 // numeric, which can fail, would rule the index out. The type check comes after it.
-func numberRange(mc, key string, op Op, n any) condition {
+func numberRange(mc, key string, op Op, n json.Number) condition {
 	return func(bind func(any) string) string {
 		val := mc + "->" + bind(key) + "::text"
 		return "(" + val + " " + sqlOps[op] + " " + bind(jsonText(n)) + "::jsonb AND " + check("jsonb_typeof("+val+") = 'number'") + ")"
@@ -74,7 +80,8 @@ func check(cond string) string {
 	return "CASE WHEN " + cond + " THEN TRUE ELSE FALSE END"
 }
 
-// jsonText is the JSON text of v, a string, bool, int64 or finite float64, which always marshal.
+// jsonText is the JSON text of v, a string, bool or json.Number (valid, as numberValue
+// returns them), which always marshal.
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -141,48 +148,55 @@ func metadataDocs(key string, v any) ([]string, *badValue) {
 	return []string{metadataDoc(key, n)}, nil
 }
 
-// metadataDoc is the JSON text of {"key": v}. v is a string, bool, int64 or finite float64.
+// metadataDoc is the JSON text of {"key": v}. v is a string, bool or json.Number.
 func metadataDoc(key string, v any) string {
 	return jsonText(map[string]any{key: v})
 }
 
-// numberValue reads a number to compare or match metadata with: an int64 or a finite float64.
-func numberValue(v any) (any, *badValue) {
+// numberValue reads a number to compare or match metadata with, exactly, as the
+// json.Number of its JSON literal: from a JSON number, a Go integer or finite float, or a
+// string in JSON's number syntax. A number Relm could not store (schemas.StorableNumber)
+// matches nothing stored, so it is refused.
+func numberValue(v any) (json.Number, *badValue) {
+	var lit string
 	switch x := v.(type) {
 	case int:
-		return int64(x), nil
+		lit = strconv.Itoa(x)
 	case int64:
-		return x, nil
+		lit = strconv.FormatInt(x, 10)
 	case int32:
-		return int64(x), nil
+		lit = strconv.FormatInt(int64(x), 10)
 	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return x, nil
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "", reject(mustBeNumber)
 		}
+		lit = strconv.FormatFloat(x, 'g', -1, 64)
 	case json.Number:
-		if n, ok := parseNumber(string(x)); ok {
-			return n, nil
-		}
+		lit = string(x)
 	case string:
-		if n, ok := parseNumber(x); ok && len(x) <= maxStringBytes {
-			return n, nil
+		if len(x) > maxStringBytes {
+			return "", reject(mustBeNumber)
 		}
+		lit = x
+	default:
+		return "", reject(mustBeNumber)
 	}
-	return nil, reject("must be a number")
+	if !jsonNumber.MatchString(lit) {
+		return "", reject(mustBeNumber)
+	}
+	n, ok := parseNumber(lit)
+	if !ok {
+		return "", reject(fmt.Sprintf("must be a number of at most %d digits written out in full", schemas.MaxNumberDigits))
+	}
+	return n, nil
 }
 
-// parseNumber reads a JSON number that fits a float64, as an int64 when it is a whole
-// number that fits one.
-func parseNumber(s string) (any, bool) {
-	if !jsonNumber.MatchString(s) {
-		return nil, false
+const mustBeNumber = "must be a number"
+
+// parseNumber reads a JSON number literal exactly, if Relm could store it.
+func parseNumber(s string) (json.Number, bool) {
+	if !jsonNumber.MatchString(s) || !schemas.StorableNumber(s) {
+		return "", false
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, false
-	}
-	return f, true
+	return json.Number(s), true
 }

@@ -1,6 +1,9 @@
 package filter
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // MetadataField types one metadata key, such as a workspace's custom field: Text, Number,
 // Date ("YYYY-MM-DD" strings), Bool, or Enum with its Values. A typed key takes the ops
@@ -66,7 +69,7 @@ func typedMetadataCondition(mc, key string, mf MetadataField, o opValue) (condit
 			return "(" + val + ` COLLATE "C" ` + sqlOps[o.op] + " " + bind(day) + "::text AND " + check(val+" ~ "+datePattern) + ")"
 		}, nil
 	}
-	return numberRange(mc, key, o.op, v), nil
+	return numberRange(mc, key, o.op, v.(json.Number)), nil
 }
 
 // typedDoc is the JSON document {"key": value} a row must contain to equal v, with v read

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/relmcrm/relm/schemas"
 )
 
 // badValue says why a value was rejected, as a predicate ("must be an integer") that the
@@ -23,7 +26,7 @@ type badValue struct {
 func reject(must string) *badValue { return &badValue{must: must} }
 
 // parseValue turns one value for field into what is bound for it: a string, int64,
-// time.Time or bool.
+// time.Time, bool or (for a Number) the json.Number of its exact literal.
 func parseValue(f Field, v any) (any, *badValue) {
 	switch f.Kind {
 	case Text, CIText:
@@ -41,7 +44,11 @@ func parseValue(f Field, v any) (any, *badValue) {
 	case Bool:
 		return boolValue(v)
 	case Number:
-		return numberValue(v)
+		n, bad := numberValue(v)
+		if bad != nil {
+			return nil, bad
+		}
+		return n, nil
 	}
 	return nil, reject("cannot be filtered on (the field has an unknown kind)")
 }
@@ -124,7 +131,7 @@ func integerValue(v any) (any, *badValue) {
 }
 
 // parseInteger reads a decimal integer, also written as a whole JSON number such as 12.0
-// or 1e3.
+// or 1e3, exactly.
 func parseInteger(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err == nil {
@@ -133,14 +140,17 @@ func parseInteger(s string) (int64, error) {
 	if !jsonNumber.MatchString(s) {
 		return 0, strconv.ErrSyntax
 	}
-	if errors.Is(err, strconv.ErrRange) {
+	if errors.Is(err, strconv.ErrRange) || !schemas.StorableNumber(s) {
 		return 0, errOutOfRange
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	r, ok := new(big.Rat).SetString(s)
+	switch {
+	case !ok || !r.IsInt():
+		return 0, strconv.ErrSyntax
+	case !r.Num().IsInt64():
 		return 0, errOutOfRange
 	}
-	return floatToInt(f)
+	return r.Num().Int64(), nil
 }
 
 // floatToInt converts a whole float64 that fits an int64.
