@@ -43,35 +43,26 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.RateLimit <= 0 {
-		l.RateLimit = DefaultRateLimit
-	}
+	orDefault(&l.RateLimit, DefaultRateLimit)
+	orDefault(&l.WorkspaceRateLimit, DefaultWorkspaceRateLimit)
 	if l.RateWindow < time.Second {
 		l.RateWindow = DefaultRateWindow
 	}
 	l.RateWindow = l.RateWindow.Truncate(time.Second)
-	if l.QuotaFree <= 0 {
-		l.QuotaFree = DefaultQuotaFree
-	}
-	if l.QuotaTeam <= 0 {
-		l.QuotaTeam = DefaultQuotaTeam
-	}
-	if l.WorkspaceRateLimit <= 0 {
-		l.WorkspaceRateLimit = DefaultWorkspaceRateLimit
-	}
-	if l.MaxActiveKeys <= 0 {
-		l.MaxActiveKeys = DefaultMaxActiveKeys
-	}
-	if l.InFlightPerKey <= 0 {
-		l.InFlightPerKey = DefaultInFlightPerKey
-	}
-	if l.InFlightPerTenant <= 0 {
-		l.InFlightPerTenant = DefaultInFlightPerTenant
-	}
-	if l.AuthFailures <= 0 {
-		l.AuthFailures = DefaultAuthFailures
-	}
+	orDefault(&l.QuotaFree, DefaultQuotaFree)
+	orDefault(&l.QuotaTeam, DefaultQuotaTeam)
+	orDefault(&l.MaxActiveKeys, DefaultMaxActiveKeys)
+	orDefault(&l.InFlightPerKey, DefaultInFlightPerKey)
+	orDefault(&l.InFlightPerTenant, DefaultInFlightPerTenant)
+	orDefault(&l.AuthFailures, DefaultAuthFailures)
 	return l
+}
+
+// orDefault sets *v to def unless it is positive.
+func orDefault[T int | int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // metering counts every authenticated request on /v1 and every MCP tool call against the
