@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -35,9 +37,13 @@ type NewEvent struct {
 }
 
 // RecordEvents appends events to the tenant's log, in order, as part of the transaction
-// making the change they describe. Many events go in with one statement over arrays (COPY
-// FROM is refused on tables with row-level security); created_at comes from the column
-// default (clock_timestamp()), evaluated row by row in array order, so the log keeps theirs.
+// making the change they describe, and in the same statement creates a delivery for each
+// event and each of the tenant's enabled webhook endpoints subscribed to its type, whose
+// jobs it queues in the same transaction: an event is delivered if and only if it commits.
+// Many events go in with one statement over arrays (COPY FROM is refused on tables with
+// row-level security); created_at comes from the column default (clock_timestamp()),
+// evaluated row by row in array order, so the log keeps theirs. A tenant without
+// endpoints pays one statement, as before webhooks.
 func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if len(evs) == 0 {
 		return nil
@@ -46,10 +52,26 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	for i, e := range evs {
 		ids[i], types[i], data[i] = NewID("evt_"), e.Type, string(e.Data)
 	}
-	_, err := tx.tx.Exec(ctx, `
-		INSERT INTO events (id, workspace_id, mode, type, data)
-		SELECT e.id, $1, $2, e.type, e.data::jsonb
-		FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
-		ORDER BY e.n`, tx.t.WorkspaceID, tx.t.Mode, ids, types, data)
-	return wrap("record events", err)
+	rows, err := tx.tx.Query(ctx, `
+		WITH ev AS (
+			INSERT INTO events (id, workspace_id, mode, type, data)
+			SELECT e.id, $1, $2, e.type, e.data::jsonb
+			FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
+			ORDER BY e.n
+			RETURNING id, type, created_at
+		)
+		INSERT INTO webhook_deliveries (id, workspace_id, mode, endpoint_id, event_id, event_type)
+		SELECT relm_random_id('whdl_'), $1, $2, w.id, ev.id, ev.type
+		FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.mode = $2 AND w.enabled
+			AND (ev.type = ANY (w.events) OR '*' = ANY (w.events))
+		ORDER BY ev.created_at, w.id
+		RETURNING id`, tx.t.WorkspaceID, tx.t.Mode, ids, types, data)
+	if err != nil {
+		return wrap("record events", err)
+	}
+	deliveries, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return wrap("record events", err)
+	}
+	return tx.EnqueueDeliveries(ctx, deliveries)
 }

@@ -26,7 +26,10 @@ func Migrate(ctx context.Context, url string) error {
 	}
 	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
-	return migrateDB(ctx, db)
+	if err := migrateDB(ctx, db); err != nil {
+		return err
+	}
+	return migrateJobs(ctx, url)
 }
 
 func migrateDB(ctx context.Context, db *sql.DB) error {

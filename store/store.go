@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -26,6 +29,8 @@ const AppRole = "relm_app"
 // query it makes is confined to the tenant its transaction names (InTx).
 type Store struct {
 	pool *pgxpool.Pool
+	// jobs inserts jobs into the queue within tenant transactions (it works none).
+	jobs *river.Client[pgx.Tx]
 	// fieldSchemas caches compiled custom field schemas by definitions version.
 	fieldSchemas schemaCache
 }
@@ -86,7 +91,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: JobsSchema, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: job client: %w", err)
+	}
+	return &Store{pool: pool, jobs: jobs}, nil
 }
 
 // actAsApp makes a new connection act as AppRole and checks that the policies bind it.

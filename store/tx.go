@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/riverqueue/river"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,8 +14,9 @@ import (
 // Tx is one transaction on behalf of one tenant: every tenant read and write goes through
 // one, so a change and the events it records commit or roll back together.
 type Tx struct {
-	tx pgx.Tx
-	t  auth.Caller
+	tx   pgx.Tx
+	t    auth.Caller
+	jobs *river.Client[pgx.Tx] // inserts the jobs that continue the transaction's work
 }
 
 // InTx runs fn in a transaction for tenant t, committing when fn returns nil. With
@@ -30,7 +32,7 @@ type Tx struct {
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.t == t {
 		return outage(pgx.BeginFunc(ctx, outer.tx, func(sp pgx.Tx) error {
-			return fn(&Tx{tx: sp, t: t})
+			return fn(&Tx{tx: sp, t: t, jobs: s.jobs})
 		}))
 	}
 	begin, err := beginTenant(t)
@@ -38,7 +40,7 @@ func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 		return err
 	}
 	return outage(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
-		return fn(&Tx{tx: tx, t: t})
+		return fn(&Tx{tx: tx, t: t, jobs: s.jobs})
 	}))
 }
 

@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store/filter"
+	"github.com/riverqueue/river"
+)
+
+// WebhookEndpoint is a URL that receives a tenant's events.
+type WebhookEndpoint struct {
+	ID                      string     `db:"id"`
+	Mode                    auth.Mode  `db:"mode"`
+	URL                     string     `db:"url"`
+	Events                  []string   `db:"events"` // event types, or "*" for all
+	Description             *string    `db:"description"`
+	Enabled                 bool       `db:"enabled"`
+	DisabledReason          *string    `db:"disabled_reason"` // why Relm disabled it (a 410 answer)
+	Secret                  string     `db:"secret"`
+	PreviousSecret          *string    `db:"previous_secret"` // still signing until PreviousSecretExpiresAt
+	PreviousSecretExpiresAt *time.Time `db:"previous_secret_expires_at"`
+	CreatedAt               time.Time  `db:"created_at"`
+	UpdatedAt               time.Time  `db:"updated_at"`
+}
+
+// Position is the endpoint's place in the newest-first list.
+func (w WebhookEndpoint) Position() Cursor { return Cursor{CreatedAt: w.CreatedAt, ID: w.ID} }
+
+// SigningSecrets are the secrets a delivery at now is signed with: the current one, then
+// the one it replaced while its overlap lasts.
+func (w WebhookEndpoint) SigningSecrets(now time.Time) []string {
+	secrets := []string{w.Secret}
+	if w.PreviousSecret != nil && w.PreviousSecretExpiresAt != nil && now.Before(*w.PreviousSecretExpiresAt) {
+		secrets = append(secrets, *w.PreviousSecret)
+	}
+	return secrets
+}
+
+// WebhookDelivery is one event on its way to one endpoint.
+type WebhookDelivery struct {
+	ID            string     `db:"id"`
+	Mode          auth.Mode  `db:"mode"`
+	EndpointID    string     `db:"endpoint_id"`
+	EventID       string     `db:"event_id"`
+	EventType     string     `db:"event_type"`
+	Status        string     `db:"status"` // pending, retrying, succeeded or failed
+	AttemptCount  int        `db:"attempt_count"`
+	NextAttemptAt *time.Time `db:"next_attempt_at"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+}
+
+// Position is the delivery's place in the newest-first list.
+func (d WebhookDelivery) Position() Cursor { return Cursor{CreatedAt: d.CreatedAt, ID: d.ID} }
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryRetrying  = "retrying"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// DeliveryStatuses lists the statuses of a delivery.
+var DeliveryStatuses = []string{DeliveryPending, DeliveryRetrying, DeliverySucceeded, DeliveryFailed}
+
+// The webhook tables.
+var (
+	WebhookEndpoints = newTable[WebhookEndpoint]("webhook_endpoints", "webhook_endpoint", "whep_", filter.Spec{Fields: append([]filter.Field{
+		idField,
+		{Name: "url", Column: "url", Kind: filter.Text},
+		{Name: "enabled", Column: "enabled", Kind: filter.Bool},
+	}, timestamps...)})
+	WebhookDeliveries = newTable[WebhookDelivery]("webhook_deliveries", "webhook_delivery", "whdl_", filter.Spec{Fields: append([]filter.Field{
+		idField,
+		{Name: "endpoint_id", Column: "endpoint_id", Kind: filter.ID},
+		{Name: "event_id", Column: "event_id", Kind: filter.ID},
+		{Name: "event_type", Column: "event_type", Kind: filter.Text},
+		{Name: "status", Column: "status", Kind: filter.Enum, Values: DeliveryStatuses},
+	}, timestamps...)})
+)
+
+// WebhookAttempt is one try at sending a delivery.
+type WebhookAttempt struct {
+	DeliveryID   string    `db:"delivery_id"`
+	Number       int       `db:"number"`
+	StatusCode   *int      `db:"status_code"` // nil when no response came
+	LatencyMS    int       `db:"latency_ms"`
+	ResponseBody *string   `db:"response_body"` // the first 1 KiB
+	Error        *string   `db:"error"`         // why no response came, or why it failed
+	CreatedAt    time.Time `db:"created_at"`
+}
+
+// WebhookAttempts returns the attempts of the tenant's deliveries, oldest first per delivery.
+func WebhookAttempts(ctx context.Context, tx *Tx, deliveryIDs []string) (map[string][]WebhookAttempt, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT delivery_id, number, status_code, latency_ms, response_body, error, created_at
+		FROM webhook_attempts WHERE workspace_id = $1 AND mode = $2 AND delivery_id = ANY($3)
+		ORDER BY delivery_id, number`, tx.t.WorkspaceID, tx.t.Mode, deliveryIDs)
+	if err != nil {
+		return nil, wrap("webhook attempts", err)
+	}
+	got, err := collect[WebhookAttempt](rows)
+	if err != nil {
+		return nil, wrap("webhook attempts", err)
+	}
+	out := map[string][]WebhookAttempt{}
+	for _, a := range got {
+		out[a.DeliveryID] = append(out[a.DeliveryID], a)
+	}
+	return out, nil
+}
+
+// RecordWebhookAttempt stores attempt a of the tenant's delivery and moves the delivery to
+// status, with its next attempt at next (nil: none planned), returning the delivery.
+func RecordWebhookAttempt(ctx context.Context, tx *Tx, a WebhookAttempt, status string, next *time.Time) (WebhookDelivery, error) {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO webhook_attempts (workspace_id, mode, delivery_id, number, status_code, latency_ms, response_body, error)
+		SELECT $1, $2, $3, attempt_count + 1, $4, $5, $6, $7 FROM webhook_deliveries
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3`,
+		tx.t.WorkspaceID, tx.t.Mode, a.DeliveryID, a.StatusCode, a.LatencyMS, a.ResponseBody, a.Error)
+	b.Queue(`UPDATE webhook_deliveries SET attempt_count = attempt_count + 1, status = $4, next_attempt_at = $5,
+		updated_at = clock_timestamp() WHERE workspace_id = $1 AND mode = $2 AND id = $3 RETURNING `+WebhookDeliveries.cols,
+		tx.t.WorkspaceID, tx.t.Mode, a.DeliveryID, status, next)
+	br := tx.tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return WebhookDelivery{}, wrap("record webhook attempt", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return WebhookDelivery{}, wrap("record webhook attempt", err)
+	}
+	got, err := collect[WebhookDelivery](rows)
+	if err != nil {
+		return WebhookDelivery{}, wrap("record webhook attempt", err)
+	}
+	if len(got) == 0 {
+		return WebhookDelivery{}, ErrNotFound
+	}
+	return got[0], nil
+}
+
+// SetDeliveryStatus moves the tenant's delivery to status without an attempt (a delivery
+// whose endpoint was disabled fails; a replay makes it pending).
+func SetDeliveryStatus(ctx context.Context, tx *Tx, id, status string, next *time.Time) error {
+	_, err := tx.tx.Exec(ctx, `UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5, updated_at = clock_timestamp()
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3`, tx.t.WorkspaceID, tx.t.Mode, id, status, next)
+	return wrap("set delivery status", err)
+}
+
+// DisableWebhookEndpoint turns the tenant's endpoint off, saying why.
+func DisableWebhookEndpoint(ctx context.Context, tx *Tx, id, reason string) error {
+	_, err := tx.tx.Exec(ctx, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $4, updated_at = clock_timestamp()
+		WHERE workspace_id = $1 AND mode = $2 AND id = $3`, tx.t.WorkspaceID, tx.t.Mode, id, reason)
+	return wrap("disable webhook endpoint", err)
+}
+
+// DeliveryJob is the queued work of sending one delivery; its arguments name the tenant,
+// since the queue itself belongs to no tenant.
+type DeliveryJob struct {
+	DeliveryID  string    `json:"delivery_id"`
+	WorkspaceID string    `json:"workspace_id"`
+	Mode        auth.Mode `json:"mode"`
+}
+
+// Kind names the job in the queue.
+func (DeliveryJob) Kind() string { return "webhook_delivery" }
+
+// Caller is the tenant the job works for.
+func (j DeliveryJob) Caller() auth.Caller {
+	return auth.Caller{WorkspaceID: j.WorkspaceID, Mode: j.Mode}
+}
+
+// DeliveryQueue is the queue delivery jobs go to.
+const DeliveryQueue = "webhooks"
+
+// EnqueueDeliveries queues a job for each of the tenant's deliveries ids, in tx: they are
+// worked only if tx commits.
+func (tx *Tx) EnqueueDeliveries(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if tx.jobs == nil {
+		return errNoJobs
+	}
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode},
+			InsertOpts: &river.InsertOpts{Queue: DeliveryQueue}}
+	}
+	_, err := tx.jobs.InsertManyFastTx(ctx, tx.tx, params)
+	return wrap("enqueue deliveries", err)
+}
+
+var errNoJobs = errors.New("store: no job client to queue deliveries with")
+
+// DeliveryWork is everything a delivery job needs: the delivery, its endpoint and event.
+type DeliveryWork struct {
+	Delivery WebhookDelivery
+	Endpoint WebhookEndpoint
+	Event    Event
+}
+
+// LoadDeliveryWork reads the tenant's delivery id with its endpoint and event; ErrNotFound
+// when the delivery is gone (its endpoint was deleted).
+func LoadDeliveryWork(ctx context.Context, tx *Tx, id string) (DeliveryWork, error) {
+	var w DeliveryWork
+	d, err := Get(ctx, tx, WebhookDeliveries, id)
+	if err != nil {
+		return w, err
+	}
+	ep, err := Get(ctx, tx, WebhookEndpoints, d.EndpointID)
+	if err != nil {
+		return w, err
+	}
+	ev, err := Get(ctx, tx, Events, d.EventID)
+	if err != nil {
+		return w, err
+	}
+	return DeliveryWork{Delivery: d, Endpoint: ep, Event: ev}, nil
+}
