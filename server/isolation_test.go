@@ -13,55 +13,64 @@ import (
 // {contact}, {company}, {deal}, {activity} and {event} stand for their ids. A capability
 // without a sample fails TestEveryCapabilityIsIsolated, so none ships unchecked.
 var isolationSamples = map[string]string{
-	"create_contact":        `{"email":"iso@x.com","company_id":"{company}"}`,
-	"get_contact":           `{"id":"{contact}"}`,
-	"update_contact":        `{"id":"{contact}","first_name":"Mallory"}`,
-	"delete_contact":        `{"id":"{contact}"}`,
-	"list_contacts":         `{}`,
-	"batch_upsert_contacts": `{"contacts":[{"email":"iso@x.com","company_id":"{company}"}],"dedup_on":["email"]}`,
-	"create_company":        `{"name":"Mallory Inc"}`,
-	"get_company":           `{"id":"{company}"}`,
-	"update_company":        `{"id":"{company}","name":"Mallory"}`,
-	"delete_company":        `{"id":"{company}"}`,
-	"list_companies":        `{}`,
-	"create_deal":           `{"title":"x","primary_contact_id":"{contact}"}`,
-	"get_deal":              `{"id":"{deal}"}`,
-	"update_deal":           `{"id":"{deal}","title":"Mallory"}`,
-	"move_deal_stage":       `{"id":"{deal}","stage":"won"}`,
-	"delete_deal":           `{"id":"{deal}"}`,
-	"list_deals":            `{}`,
-	"list_pipelines":        `{}`,
-	"create_pipeline":       `{"key":"mallory","label":"Mallory"}`,
-	"get_pipeline":          `{"pipeline":"{pipeline}"}`,
-	"update_pipeline":       `{"pipeline":"{pipeline}","label":"Mallory","is_default":true}`,
-	"delete_pipeline":       `{"pipeline":"{pipeline}"}`,
-	"list_pipeline_stages":  `{"pipeline":"{pipeline}"}`,
-	"create_pipeline_stage": `{"pipeline":"{pipeline}","key":"mallory","label":"Mallory"}`,
-	"update_pipeline_stage": `{"pipeline":"{pipeline}","stage":"{stage}","label":"Mallory"}`,
-	"delete_pipeline_stage": `{"pipeline":"{pipeline}","stage":"{stage}"}`,
-	"log_activity":          `{"type":"note","deal_id":"{deal}"}`,
-	"get_activity":          `{"id":"{activity}"}`,
-	"update_activity":       `{"id":"{activity}","subject":"Mallory"}`,
-	"delete_activity":       `{"id":"{activity}"}`,
-	"list_activities":       `{}`,
-	"create_association":    `{"from_type":"contact","from_id":"{contact}","to_type":"deal","to_id":"{deal}"}`,
-	"list_associations":     `{}`,
-	"delete_association":    `{"id":"{association}"}`,
-	"list_custom_fields":    `{}`,
-	"create_custom_field":   `{"object_type":"contact","key":"iso_plan","label":"Mallory","type":"text"}`,
-	"delete_custom_field":   `{"id":"{field}"}`,
-	"get_schema":            `{}`,
-	"search":                `{"q":"isolation"}`,
-	"list_events":           `{}`,
-	"get_event":             `{"id":"{event}"}`,
-	"get_usage":             `{}`,
-	"list_request_logs":     `{}`,
-	"list_api_keys":         `{}`,
-	"create_api_key":        `{}`,
-	"revoke_api_key":        `{"id":"{apikey}"}`,
+	"create_contact":          `{"email":"iso@x.com","company_id":"{company}"}`,
+	"get_contact":             `{"id":"{contact}"}`,
+	"update_contact":          `{"id":"{contact}","first_name":"Mallory"}`,
+	"delete_contact":          `{"id":"{contact}"}`,
+	"list_contacts":           `{}`,
+	"batch_upsert_contacts":   `{"contacts":[{"email":"iso@x.com","company_id":"{company}"}],"dedup_on":["email"]}`,
+	"create_company":          `{"name":"Mallory Inc"}`,
+	"get_company":             `{"id":"{company}"}`,
+	"update_company":          `{"id":"{company}","name":"Mallory"}`,
+	"delete_company":          `{"id":"{company}"}`,
+	"list_companies":          `{}`,
+	"create_deal":             `{"title":"x","primary_contact_id":"{contact}"}`,
+	"get_deal":                `{"id":"{deal}"}`,
+	"update_deal":             `{"id":"{deal}","title":"Mallory"}`,
+	"move_deal_stage":         `{"id":"{deal}","stage":"won"}`,
+	"delete_deal":             `{"id":"{deal}"}`,
+	"list_deals":              `{}`,
+	"list_pipelines":          `{}`,
+	"create_pipeline":         `{"key":"mallory","label":"Mallory"}`,
+	"get_pipeline":            `{"pipeline":"{pipeline}"}`,
+	"update_pipeline":         `{"pipeline":"{pipeline}","label":"Mallory","is_default":true}`,
+	"delete_pipeline":         `{"pipeline":"{pipeline}"}`,
+	"list_pipeline_stages":    `{"pipeline":"{pipeline}"}`,
+	"create_pipeline_stage":   `{"pipeline":"{pipeline}","key":"mallory","label":"Mallory"}`,
+	"update_pipeline_stage":   `{"pipeline":"{pipeline}","stage":"{stage}","label":"Mallory"}`,
+	"delete_pipeline_stage":   `{"pipeline":"{pipeline}","stage":"{stage}"}`,
+	"log_activity":            `{"type":"note","deal_id":"{deal}"}`,
+	"get_activity":            `{"id":"{activity}"}`,
+	"update_activity":         `{"id":"{activity}","subject":"Mallory"}`,
+	"delete_activity":         `{"id":"{activity}"}`,
+	"list_activities":         `{}`,
+	"create_association":      `{"from_type":"contact","from_id":"{contact}","to_type":"deal","to_id":"{deal}"}`,
+	"list_associations":       `{}`,
+	"delete_association":      `{"id":"{association}"}`,
+	"list_custom_fields":      `{}`,
+	"create_custom_field":     `{"object_type":"contact","key":"iso_plan","label":"Mallory","type":"text"}`,
+	"delete_custom_field":     `{"id":"{field}"}`,
+	"get_schema":              `{}`,
+	"search":                  `{"q":"isolation"}`,
+	"list_events":             `{}`,
+	"get_event":               `{"id":"{event}"}`,
+	"get_usage":               `{}`,
+	"list_request_logs":       `{}`,
+	"list_api_keys":           `{}`,
+	"create_api_key":          `{}`,
+	"revoke_api_key":          `{"id":"{apikey}"}`,
+	"create_webhook":          `{"url":"https://mallory.example.com/hook","events":["*"]}`,
+	"list_webhooks":           `{}`,
+	"get_webhook":             `{"id":"{webhook}"}`,
+	"update_webhook":          `{"id":"{webhook}","description":"Mallory","enabled":false}`,
+	"delete_webhook":          `{"id":"{webhook}"}`,
+	"rotate_webhook_secret":   `{"id":"{webhook}"}`,
+	"list_webhook_deliveries": `{"id":"{webhook}"}`,
+	"get_webhook_delivery":    `{"id":"{webhook}","delivery_id":"{delivery}"}`,
+	"replay_webhook_delivery": `{"id":"{webhook}","delivery_id":"{delivery}"}`,
 }
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
 // workspace's key and with the other mode's key, aimed at one workspace's records: reads
@@ -70,6 +79,9 @@ var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key)_[a-z2-7]{2
 func TestEveryCapabilityIsIsolated(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
+	// A webhook endpoint first, so that the records below give it deliveries (no engine runs
+	// here: they stay pending).
+	webhook := e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://isolation.example.com/hook", "events": []string{"*"}}).must(t, http.StatusCreated).Body["id"].(string)
 	company := e.create("companies", e.Live, map[string]any{"name": "Isolation Inc", "domain": "isolation.example"})
 	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
 	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
@@ -86,7 +98,9 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
-	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{apikey}": keys[0].ID, "{association}": association}
+	deliveries := e.call("GET", "/v1/webhooks/"+webhook+"/deliveries", e.Live, nil).must(t, 200).Body["data"].([]any)
+	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event,
+		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string)}
 	// Pipelines are keyed, not id'd: workspace A's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
 	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "iso_pipeline", "label": "Isolation",
@@ -96,7 +110,8 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	ownIDs["{field}"] = e.defineField(e.Live, map[string]any{"object_type": "contact", "key": "iso_plan", "label": "Isolation", "type": "select", "options": []string{"pro"}})
 	snapshot := func() string {
 		var b strings.Builder
-		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact} {
+		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact,
+			"/v1/webhooks/" + webhook, "/v1/webhooks/" + webhook + "/deliveries"} {
 			b.Write(e.call("GET", p, e.Live, nil).must(t, 200).Raw)
 		}
 		return b.String()

@@ -73,5 +73,5 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if err != nil {
 		return wrap("record events", err)
 	}
-	return tx.EnqueueDeliveries(ctx, deliveries)
+	return tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false)
 }

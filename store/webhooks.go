@@ -165,6 +165,9 @@ type DeliveryJob struct {
 	DeliveryID  string    `json:"delivery_id"`
 	WorkspaceID string    `json:"workspace_id"`
 	Mode        auth.Mode `json:"mode"`
+	// Replay marks one extra attempt asked for by the endpoint's owner: it schedules no
+	// retry of its own.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // Kind names the job in the queue.
@@ -178,19 +181,23 @@ func (j DeliveryJob) Caller() auth.Caller {
 // DeliveryQueue is the queue delivery jobs go to.
 const DeliveryQueue = "webhooks"
 
-// EnqueueDeliveries queues a job for each of the tenant's deliveries ids, in tx: they are
-// worked only if tx commits.
-func (tx *Tx) EnqueueDeliveries(ctx context.Context, ids []string) error {
+// EnqueueDeliveries queues a job for an attempt of each of the tenant's deliveries ids, in
+// tx (they are worked only if tx commits), to run at at (zero: now). A replay is one extra
+// attempt that schedules no retry.
+func (tx *Tx) EnqueueDeliveries(ctx context.Context, ids []string, at time.Time, replay bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	if tx.jobs == nil {
 		return errNoJobs
 	}
+	if !at.After(time.Now()) {
+		at = time.Time{} // due now: available at once, where a scheduled job would wait for the queue's scheduler
+	}
 	params := make([]river.InsertManyParams, len(ids))
 	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode},
-			InsertOpts: &river.InsertOpts{Queue: DeliveryQueue}}
+		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode, Replay: replay},
+			InsertOpts: &river.InsertOpts{Queue: DeliveryQueue, ScheduledAt: at}}
 	}
 	_, err := tx.jobs.InsertManyFastTx(ctx, tx.tx, params)
 	return wrap("enqueue deliveries", err)

@@ -146,15 +146,17 @@ type kindName struct{ one, many string }
 // kindNames names every kind of object messages mention, by its object value ("company"):
 // the one table of plurals, since English plurals are not a suffix.
 var kindNames = map[string]kindName{
-	"contact":      {"contact", "contacts"},
-	"company":      {"company", "companies"},
-	"deal":         {"deal", "deals"},
-	"activity":     {"activity", "activities"},
-	"association":  {"association", "associations"},
-	"event":        {"event", "events"},
-	"request_log":  {"request log", "request logs"},
-	"custom_field": {"custom field", "custom fields"},
-	"api_key":      {"API key", "API keys"},
+	"contact":          {"contact", "contacts"},
+	"company":          {"company", "companies"},
+	"deal":             {"deal", "deals"},
+	"activity":         {"activity", "activities"},
+	"association":      {"association", "associations"},
+	"event":            {"event", "events"},
+	"request_log":      {"request log", "request logs"},
+	"custom_field":     {"custom field", "custom fields"},
+	"api_key":          {"API key", "API keys"},
+	"webhook_endpoint": {"webhook endpoint", "webhook endpoints"},
+	"webhook_delivery": {"webhook delivery", "webhook deliveries (list_webhook_deliveries)"},
 }
 
 // nameOf names kind for messages; a kind missing from kindNames (a bug TestKindNames

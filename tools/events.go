@@ -65,3 +65,7 @@ func eventOut(e store.Event) Event {
 	}
 	return out
 }
+
+// EventPayload is an event as GET /v1/events/{id} returns it: the body of its webhook
+// deliveries.
+func EventPayload(e store.Event) []byte { return Encode(eventOut(e)) }

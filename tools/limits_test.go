@@ -40,7 +40,8 @@ func TestCheckLimits(t *testing.T) {
 // the one table, rather than a plural made by adding "s".
 func TestKindNames(t *testing.T) {
 	kinds := []string{store.Contacts.Kind, store.Companies.Kind, store.Deals.Kind, store.Activities.Kind,
-		store.Associations.Kind, store.Events.Kind, store.RequestLogs.Kind, "custom_field", "api_key"}
+		store.Associations.Kind, store.Events.Kind, store.RequestLogs.Kind, "custom_field", "api_key",
+		store.WebhookEndpoints.Kind, store.WebhookDeliveries.Kind}
 	for _, k := range kinds {
 		n, ok := kindNames[k]
 		if !ok || n.one == "" || n.many == "" {

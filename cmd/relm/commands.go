@@ -15,6 +15,8 @@ import (
 
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
+	"github.com/relmcrm/relm/webhooks"
 )
 
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -88,6 +90,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
+	// Deliveries run on their own context: shutting down lets attempts under way finish.
+	deliveries, err := webhooks.Start(context.WithoutCancel(ctx), db.Store, webhooks.Options{Payload: tools.EventPayload,
+		Version: version(), Log: log, RescueAfter: lf.rescueAfter})
+	if err != nil {
+		return err
+	}
 	go server.ReturnIdleMemory(ctx, 10*time.Second)
 	hs := server.NewHTTPServer(srv, lf.timeouts)
 	errc := make(chan error, 1)
@@ -110,6 +118,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := deliveries.Stop(shutdownCtx); err != nil {
+		log.Warn("webhook deliveries did not stop cleanly; their jobs will be taken over", "err", err)
 	}
 	return db.Close(shutdownCtx)
 }

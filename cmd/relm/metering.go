@@ -18,6 +18,7 @@ type limitFlags struct {
 	maxKeys, inFlightKey, inFlightTenant      int64
 	authFailures, connsPerClient              int64
 	timeouts                                  server.Timeouts
+	rescueAfter                               time.Duration
 	memoryLimit                               string
 	err                                       error // a malformed RELM_* value
 }
@@ -43,6 +44,8 @@ func (f *limitFlags) register(fs *flag.FlagSet) {
 		"time a request has from its headers to the end of its response, however slowly the client reads (RELM_WRITE_TIMEOUT)")
 	fs.DurationVar(&f.timeouts.Idle, "idle-timeout", f.envDuration("RELM_IDLE_TIMEOUT", server.DefaultTimeouts.Idle),
 		"time an idle keep-alive connection is kept open (RELM_IDLE_TIMEOUT)")
+	fs.DurationVar(&f.rescueAfter, "webhook-rescue-after", f.envDuration("RELM_WEBHOOK_RESCUE_AFTER", 2*time.Minute),
+		"how long a webhook attempt may be running before another process takes it over, as after a crash (RELM_WEBHOOK_RESCUE_AFTER)")
 	fs.StringVar(&f.memoryLimit, "memory-limit", env("RELM_MEMORY_LIMIT", ""),
 		"soft memory limit of the Go runtime, such as 512MiB or 2GiB (RELM_MEMORY_LIMIT; default: GOMEMLIMIT if set, else 1GiB)")
 	fs.Int64Var(&f.quotaFree, "quota-free", f.envInt("RELM_QUOTA_FREE", server.DefaultQuotaFree),

@@ -1,0 +1,344 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/tools"
+	"github.com/relmcrm/relm/webhooks"
+)
+
+// receiver is a webhook endpoint under test: it records what it is sent and answers with
+// the status answer gives (200 when nil).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	answer func(n int) int // n counts requests from 1
+	delay  time.Duration
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+	at     time.Time
+}
+
+func newReceiver(t *testing.T, answer func(n int) int) *receiver {
+	rc := &receiver{answer: answer}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body, at: time.Now()})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		time.Sleep(rc.delay)
+		status := 200
+		if rc.answer != nil {
+			status = rc.answer(n)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "ok from receiver")
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+// wait returns the first n requests, failing after 10 s.
+func (rc *receiver) wait(t *testing.T, n int) []received {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rc.mu.Lock()
+		got := append([]received(nil), rc.got...)
+		rc.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("receiver got %d requests in 10 s, want %d", len(got), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// deliver starts the delivery engine for e, with retries at once (the queue only runs
+// scheduled jobs every few seconds; the schedule itself is tested in package webhooks).
+func (e *env) deliver(t *testing.T, opts webhooks.Options) {
+	t.Helper()
+	opts.Payload = tools.EventPayload
+	opts.Version = "test"
+	opts.Log = slog.New(slog.DiscardHandler)
+	if opts.Retry == nil {
+		opts.Retry = func(attempt int, failedAt time.Time) (time.Time, bool) {
+			return failedAt, attempt < webhooks.MaxAttempts
+		}
+	}
+	engine, err := webhooks.Start(context.Background(), e.Store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = engine.Stop(ctx)
+	})
+}
+
+// webhook creates an endpoint for key and returns its id and secret.
+func (e *env) webhook(key, url string, events ...string) (id, secret string) {
+	e.t.Helper()
+	if len(events) == 0 {
+		events = []string{"*"}
+	}
+	b := e.call("POST", "/v1/webhooks", key, map[string]any{"url": url, "events": events}).must(e.t, http.StatusCreated).Body
+	return b["id"].(string), b["secret"].(string)
+}
+
+func TestWebhookEndpoints(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://hooks.example.com/relm", "events": []string{"contact.created", "deal.stage_changed"},
+		"description": "CRM sync"}).must(t, http.StatusCreated).Body
+	id, secret := b["id"].(string), b["secret"].(string)
+	if !strings.HasPrefix(id, "whep_") || !strings.HasPrefix(secret, "whsec_") || len(secret) < len("whsec_")+32 || b["enabled"] != true || b["mode"] != "live" {
+		t.Fatalf("create: %v", b)
+	}
+	got := e.call("GET", "/v1/webhooks/"+id, e.Live, nil).must(t, 200)
+	if strings.Contains(string(got.Raw), "whsec_") || got.Body["description"] != "CRM sync" {
+		t.Fatalf("get shows the secret or lost a field: %s", got.Raw)
+	}
+	if l := e.call("GET", "/v1/webhooks", e.Live, nil).must(t, 200); strings.Contains(string(l.Raw), "whsec_") || len(l.Body["data"].([]any)) != 1 {
+		t.Fatalf("list: %s", l.Raw)
+	}
+	up := e.call("PATCH", "/v1/webhooks/"+id, e.Live, map[string]any{"events": []string{"*"}, "enabled": false, "description": nil}).must(t, 200).Body
+	if up["enabled"] != false || up["description"] != nil || up["events"].([]any)[0] != "*" {
+		t.Fatalf("update: %v", up)
+	}
+	rot := e.call("POST", "/v1/webhooks/"+id+"/rotate_secret", e.Live, nil).must(t, 200).Body
+	if s2, _ := rot["secret"].(string); !strings.HasPrefix(s2, "whsec_") || s2 == secret {
+		t.Fatalf("rotate: %v", rot)
+	}
+	// Bad input: refused, nothing written.
+	expectError(t, e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://hooks.example.com", "events": []string{"contact.creatd"}}),
+		422, "validation_failed", "events.0")
+	expectError(t, e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "http://hooks.example.com", "events": []string{"*"}}),
+		422, "validation_failed", "")
+	expectError(t, e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://127.0.0.1/x", "events": []string{"*"}}),
+		422, "validation_failed", "")
+	expectError(t, e.call("PATCH", "/v1/webhooks/"+id, e.Live, map[string]any{"url": "https://10.0.0.1/x"}), 422, "validation_failed", "")
+	expectError(t, e.call("GET", "/v1/webhooks/whep_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Live, nil), 404, "not_found", "id")
+	if l := e.call("GET", "/v1/webhooks", e.Live, nil).must(t, 200); len(l.Body["data"].([]any)) != 1 {
+		t.Fatalf("a refused create wrote: %s", l.Raw)
+	}
+	// Test mode may use http and loopback, for local development; not other private addresses.
+	e.webhook(e.Test, "http://127.0.0.1:9/hook")
+	expectError(t, e.call("POST", "/v1/webhooks", e.Test, map[string]any{"url": "http://169.254.169.254/latest", "events": []string{"*"}}),
+		422, "validation_failed", "")
+	e.call("DELETE", "/v1/webhooks/"+id, e.Live, nil).must(t, 200)
+	expectError(t, e.call("GET", "/v1/webhooks/"+id, e.Live, nil), 404, "not_found", "id")
+}
+
+// TestWebhookDelivery: an event reaches a matching endpoint as GET /v1/events/{id} shows
+// it, signed so that Verify accepts it, with its id and type in headers; other modes' and
+// unsubscribed types' events do not.
+func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, nil)
+	other := newReceiver(t, nil)
+	id, secret := e.webhook(e.Test, rc.URL+"/hook", "contact.created")
+	e.webhook(e.Test, other.URL+"/hook", "deal.created")
+	contact := e.create("contacts", e.Test, map[string]any{"email": "hook@example.com"})
+	e.call("PATCH", "/v1/contacts/"+contact, e.Test, map[string]any{"first_name": "Hook"}).must(t, 200) // contact.updated: not subscribed
+	e.create("contacts", e.Live, map[string]any{"email": "live@example.com"})                            // live mode: not delivered
+	got := rc.wait(t, 1)
+	time.Sleep(300 * time.Millisecond)
+	if got = rc.wait(t, 1); len(got) != 1 {
+		t.Fatalf("receiver got %d deliveries, want 1", len(got))
+	}
+	d := got[0]
+	evID := d.header.Get("relm-event-id")
+	ev := e.call("GET", "/v1/events/"+evID, e.Test, nil).must(t, 200)
+	if string(d.body) != string(ev.Raw) || d.header.Get("relm-event-type") != "contact.created" ||
+		d.header.Get("Content-Type") != "application/json" || !strings.HasPrefix(d.header.Get("User-Agent"), "Relm-Webhooks/") {
+		t.Fatalf("delivery %v %s, want the event %s", d.header, d.body, ev.Raw)
+	}
+	if err := webhooks.Verify(d.header.Get("relm-signature"), d.body, secret, webhooks.DefaultTolerance, time.Now()); err != nil {
+		t.Fatalf("signature: %v (%s)", err, d.header.Get("relm-signature"))
+	}
+	if len(other.wait(t, 0)) != 0 {
+		t.Fatal("an endpoint got an event type it did not subscribe to")
+	}
+	list := e.call("GET", "/v1/webhooks/"+id+"/deliveries", e.Test, nil).must(t, 200).Body["data"].([]any)
+	dl := list[0].(map[string]any)
+	attempts := dl["attempts"].([]any)
+	if len(list) != 1 || dl["status"] != "succeeded" || dl["event_id"] != evID || dl["attempt_count"] != 1.0 || len(attempts) != 1 ||
+		attempts[0].(map[string]any)["status_code"] != 200.0 || attempts[0].(map[string]any)["response_body"] != "ok from receiver" {
+		t.Fatalf("deliveries: %v", list)
+	}
+	expectError(t, e.call("GET", "/v1/webhooks/"+id+"/deliveries?status=sent", e.Test, nil), 422, "validation_failed", "status")
+	if l := e.call("GET", "/v1/webhooks/"+id+"/deliveries?status=failed", e.Test, nil).must(t, 200); len(l.Body["data"].([]any)) != 0 {
+		t.Fatalf("status filter: %s", l.Raw)
+	}
+}
+
+// TestWebhookRetriesThenFails: failures are retried until the 8th attempt,
+// then the delivery is failed, and a replay sends it once more.
+func TestWebhookRetriesThenFails(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, func(int) int { return 503 })
+	id, _ := e.webhook(e.Test, rc.URL, "contact.created")
+	e.create("contacts", e.Test, map[string]any{"email": "retry@example.com"})
+	got := rc.wait(t, webhooks.MaxAttempts)
+	for i := 1; i < len(got); i++ {
+		if got[i].header.Get("relm-event-id") != got[0].header.Get("relm-event-id") {
+			t.Fatal("a retry changed the event id")
+		}
+	}
+	var dl map[string]any
+	for range 100 {
+		dl = e.call("GET", "/v1/webhooks/"+id+"/deliveries", e.Test, nil).must(t, 200).Body["data"].([]any)[0].(map[string]any)
+		if dl["status"] == "failed" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dl["status"] != "failed" || dl["attempt_count"] != float64(webhooks.MaxAttempts) || dl["next_attempt_at"] != nil {
+		t.Fatalf("after %d failures: %v", webhooks.MaxAttempts, dl)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(rc.wait(t, 0)); n != webhooks.MaxAttempts {
+		t.Fatalf("%d attempts, want %d", n, webhooks.MaxAttempts)
+	}
+	rc.answer = func(int) int { return 204 }
+	r := e.call("POST", "/v1/webhooks/"+id+"/replay/"+dl["id"].(string), e.Test, nil).must(t, http.StatusAccepted)
+	if r.Body["id"] != dl["id"] {
+		t.Fatalf("replay: %v", r.Body)
+	}
+	rc.wait(t, webhooks.MaxAttempts+1)
+	for range 100 {
+		dl = e.call("GET", "/v1/webhooks/"+id+"/deliveries/"+dl["id"].(string), e.Test, nil).must(t, 200).Body
+		if dl["status"] == "succeeded" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dl["status"] != "succeeded" || dl["attempt_count"] != float64(webhooks.MaxAttempts+1) {
+		t.Fatalf("after a replay: %v", dl)
+	}
+	expectError(t, e.call("POST", "/v1/webhooks/"+id+"/replay/whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Test, nil), 404, "not_found", "")
+}
+
+// TestWebhookGoneDisables: a 410 disables the endpoint; nothing more is sent until it is
+// enabled again.
+func TestWebhookGoneDisables(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, func(int) int { return 410 })
+	id, _ := e.webhook(e.Test, rc.URL, "contact.created")
+	e.create("contacts", e.Test, map[string]any{"email": "gone@example.com"})
+	rc.wait(t, 1)
+	var ep map[string]any
+	for range 100 {
+		if ep = e.call("GET", "/v1/webhooks/"+id, e.Test, nil).must(t, 200).Body; ep["enabled"] == false {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ep["enabled"] != false || ep["disabled_reason"] == nil {
+		t.Fatalf("after 410: %v", ep)
+	}
+	e.create("contacts", e.Test, map[string]any{"email": "gone2@example.com"})
+	time.Sleep(500 * time.Millisecond)
+	if n := len(rc.wait(t, 0)); n != 1 {
+		t.Fatalf("%d requests to a disabled endpoint's URL", n)
+	}
+	if ep = e.call("PATCH", "/v1/webhooks/"+id, e.Test, map[string]any{"enabled": true}).must(t, 200).Body; ep["disabled_reason"] != nil {
+		t.Fatalf("enabled again: %v", ep)
+	}
+}
+
+// TestWebhookRotationOverlap: after a rotation deliveries carry two signatures, the new
+// secret's first, and both secrets verify.
+func TestWebhookRotationOverlap(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, nil)
+	id, old := e.webhook(e.Test, rc.URL, "contact.created")
+	fresh := e.call("POST", "/v1/webhooks/"+id+"/rotate_secret", e.Test, nil).must(t, 200).Body["secret"].(string)
+	e.create("contacts", e.Test, map[string]any{"email": "rotate@example.com"})
+	d := rc.wait(t, 1)[0]
+	sig := d.header.Get("relm-signature")
+	if strings.Count(sig, "v1=") != 2 {
+		t.Fatalf("signature during the overlap: %s", sig)
+	}
+	for _, s := range []string{fresh, old} {
+		if err := webhooks.Verify(sig, d.body, s, webhooks.DefaultTolerance, time.Now()); err != nil {
+			t.Fatalf("secret %s…: %v", s[:10], err)
+		}
+	}
+	if first := strings.Split(sig, ",")[1]; webhooks.Sign(d.body, time.Unix(0, 0), fresh) == "" || !strings.HasPrefix(first, "v1=") {
+		t.Fatalf("first v1: %s", first)
+	}
+	// The first v1 is the new secret's: the reference's one-signature check passes with it.
+	tsPart := strings.Split(sig, ",")[0]
+	single := tsPart + "," + strings.Split(sig, ",")[1]
+	if err := webhooks.Verify(single, d.body, fresh, webhooks.DefaultTolerance, time.Now()); err != nil {
+		t.Fatalf("the first v1 is not the new secret's: %v", err)
+	}
+}
+
+// TestWebhookSlowEndpointIsolated: an endpoint that answers slowly holds only its share of
+// the workers; another endpoint's deliveries go out meanwhile.
+func TestWebhookSlowEndpointIsolated(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{Workers: 6, PerEndpoint: 2})
+	slow := newReceiver(t, nil)
+	slow.delay = 2 * time.Second
+	fast := newReceiver(t, nil)
+	e.webhook(e.Test, slow.URL, "contact.created")
+	e.webhook(e.Test, fast.URL, "contact.created")
+	start := time.Now()
+	for i := range 8 {
+		e.create("contacts", e.Test, map[string]any{"email": "iso" + string(rune('a'+i)) + "@example.com"})
+	}
+	fast.wait(t, 8)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the fast endpoint waited %v behind the slow one", took)
+	}
+	if n := len(slow.wait(t, 0)); n > 4 {
+		t.Fatalf("the slow endpoint had %d attempts under way, more than its share", n)
+	}
+}
+
+// TestWebhookModesApart: a test-mode endpoint never hears of live events, nor the reverse.
+func TestWebhookModesApart(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, nil)
+	e.webhook(e.Test, rc.URL)
+	e.create("contacts", e.Live, map[string]any{"email": "live@example.com"})
+	e.create("contacts", e.key("globex", auth.Test), map[string]any{"email": "other@example.com"})
+	e.create("contacts", e.Test, map[string]any{"email": "test@example.com"})
+	got := rc.wait(t, 1)
+	time.Sleep(300 * time.Millisecond)
+	if got = rc.wait(t, 1); len(got) != 1 || !strings.Contains(string(got[0].body), "test@example.com") {
+		t.Fatalf("deliveries: %d", len(got))
+	}
+}
