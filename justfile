@@ -21,12 +21,14 @@ eval *args:
 update-golden:
     go test ./server -run Golden -update
 
-# Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header; JSON arguments)
+# Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header; JSON arguments; webhook URLs and signatures)
 fuzz time="30s":
     go test ./tools -run '^$' -fuzz FuzzOpenCursor -fuzztime {{time}}
     go test ./server -run '^$' -fuzz FuzzCursorRoute -fuzztime {{time}} -parallel 1
     go test ./auth -run '^$' -fuzz FuzzParseBearer -fuzztime {{time}}
     go test ./tools -run '^$' -fuzz FuzzDecodeArgs -fuzztime {{time}}
+    go test ./webhooks -run '^$' -fuzz FuzzCheckURL -fuzztime {{time}}
+    go test ./webhooks -run '^$' -fuzz FuzzVerify -fuzztime {{time}}
 
 # Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)
 bench contacts="1000000":
