@@ -277,7 +277,7 @@ func (rt *route) filter(query url.Values, args map[string]any) (url.Values, *too
 		return nil, tools.FilterError(ferr)
 	}
 	for name, vals := range rest {
-		if _, own := rt.queryTypes[name]; own || !rt.filterFields[name] || len(vals) != 1 {
+		if _, own := rt.queryTypes[name]; own || !rt.filterFields[name] || len(vals) != 1 || slices.Contains(rt.pathParams, name) {
 			continue
 		}
 		if _, dup := f[name]; dup {

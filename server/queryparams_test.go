@@ -25,6 +25,7 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	e.setPlan("acme", "team")
+	webhook, _ := e.webhook(e.Live, "https://hooks.example.com/query")
 	company := e.create("companies", e.Live, map[string]any{"name": "Query Co"})
 	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Query"})
 	other := e.create("contacts", e.Live, map[string]any{"first_name": "Other"})
@@ -41,25 +42,31 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 	}
 	apiKey := keys[0].ID // the newest: spare
 	event := e.lastEvent(e.Live, "contact.created")["id"].(string)
+	delivery := e.call("GET", "/v1/webhooks/"+webhook+"/deliveries", e.Live, nil).must(t, 200).Body["data"].([]any)[0].(map[string]any)["id"].(string)
 	// samples fill the path parameters of each route; a route with path parameters and no
 	// sample fails the test, so a new route cannot skip the rule.
 	samples := map[string]string{
-		"/v1/contacts/{id}":                       "/v1/contacts/" + contact,
-		"/v1/companies/{id}":                      "/v1/companies/" + company,
-		"/v1/deals/{id}":                          "/v1/deals/" + deal,
-		"/v1/deals/{id}/move_stage":               "/v1/deals/" + deal + "/move_stage",
-		"/v1/activities/{id}":                     "/v1/activities/" + activity,
-		"/v1/associations/{id}":                   "/v1/associations/" + association,
-		"/v1/schema/fields/{id}":                  "/v1/schema/fields/" + field,
-		"/v1/events/{id}":                         "/v1/events/" + event,
-		"/v1/api_keys/{id}":                       "/v1/api_keys/" + apiKey,
-		"/v1/pipelines/{pipeline}":                "/v1/pipelines/qp",
-		"/v1/pipelines/{pipeline}/stages":         "/v1/pipelines/qp/stages",
-		"/v1/pipelines/{pipeline}/stages/{stage}": "/v1/pipelines/qp/stages/qs",
-		"/v1/pipeline/stages/{stage}":             "/v1/pipeline/stages/lead",
+		"/v1/contacts/{id}":                          "/v1/contacts/" + contact,
+		"/v1/companies/{id}":                         "/v1/companies/" + company,
+		"/v1/deals/{id}":                             "/v1/deals/" + deal,
+		"/v1/deals/{id}/move_stage":                  "/v1/deals/" + deal + "/move_stage",
+		"/v1/activities/{id}":                        "/v1/activities/" + activity,
+		"/v1/associations/{id}":                      "/v1/associations/" + association,
+		"/v1/schema/fields/{id}":                     "/v1/schema/fields/" + field,
+		"/v1/events/{id}":                            "/v1/events/" + event,
+		"/v1/api_keys/{id}":                          "/v1/api_keys/" + apiKey,
+		"/v1/pipelines/{pipeline}":                   "/v1/pipelines/qp",
+		"/v1/pipelines/{pipeline}/stages":            "/v1/pipelines/qp/stages",
+		"/v1/pipelines/{pipeline}/stages/{stage}":    "/v1/pipelines/qp/stages/qs",
+		"/v1/pipeline/stages/{stage}":                "/v1/pipeline/stages/lead",
+		"/v1/webhooks/{id}":                          "/v1/webhooks/" + webhook,
+		"/v1/webhooks/{id}/rotate_secret":            "/v1/webhooks/" + webhook + "/rotate_secret",
+		"/v1/webhooks/{id}/deliveries":               "/v1/webhooks/" + webhook + "/deliveries",
+		"/v1/webhooks/{id}/deliveries/{delivery_id}": "/v1/webhooks/" + webhook + "/deliveries/" + delivery,
+		"/v1/webhooks/{id}/replay/{delivery_id}":     "/v1/webhooks/" + webhook + "/replay/" + delivery,
 	}
 	// elsewhere names, for each path parameter, a record other than the sample's.
-	elsewhere := map[string]string{"id": other, "pipeline": "sales", "stage": "won"}
+	elsewhere := map[string]string{"id": other, "pipeline": "sales", "stage": "won", "delivery_id": "whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa"}
 	before := e.written(e.Live)
 	cs := e.mcpSession(e.Live, "")
 	routes := 0

@@ -160,7 +160,7 @@ func TestWebhookDelivery(t *testing.T) {
 	e.webhook(e.Test, other.URL+"/hook", "deal.created")
 	contact := e.create("contacts", e.Test, map[string]any{"email": "hook@example.com"})
 	e.call("PATCH", "/v1/contacts/"+contact, e.Test, map[string]any{"first_name": "Hook"}).must(t, 200) // contact.updated: not subscribed
-	e.create("contacts", e.Live, map[string]any{"email": "live@example.com"})                            // live mode: not delivered
+	e.create("contacts", e.Live, map[string]any{"email": "live@example.com"})                           // live mode: not delivered
 	got := rc.wait(t, 1)
 	time.Sleep(300 * time.Millisecond)
 	if got = rc.wait(t, 1); len(got) != 1 {

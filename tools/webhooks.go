@@ -148,7 +148,7 @@ func webhookTools(s *store.Store) []Tool {
 		}, Handle: h.list},
 		&Capability[WebhookIDInput, WebhookEndpoint]{Info: Info{
 			Name: "get_webhook", Title: "Get webhook endpoint", Toolset: "webhooks",
-			Description: "Fetch one webhook endpoint by id (whep_…), without its secret.",
+			Description: "Fetch one webhook endpoint by id (whep_…). Returns the endpoint (url, events, enabled, description) without its secret.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/webhooks/{id}", Status: http.StatusOK},
 		}, Handle: h.get},
@@ -182,7 +182,8 @@ func webhookTools(s *store.Store) []Tool {
 		}, Handle: h.deliveries},
 		&Capability[DeliveryIDInput, WebhookDelivery]{Info: Info{
 			Name: "get_webhook_delivery", Title: "Get webhook delivery", Toolset: "webhooks",
-			Description: "Fetch one delivery of a webhook endpoint with every attempt.",
+			Description: "Fetch one delivery of a webhook endpoint: id is the endpoint's (whep_…), delivery_id the delivery's (whdl_…). " +
+				"Returns the delivery with its status and every attempt (status code, latency, first 1 KiB of the response).",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/webhooks/{id}/deliveries/{delivery_id}", Status: http.StatusOK},
 		}, Handle: h.delivery},

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
+	"github.com/riverqueue/river"
 )
 
 // Options configure the delivery engine.
@@ -108,7 +108,9 @@ func Start(ctx context.Context, s *store.Store, opts Options) (*Engine, error) {
 func (e *Engine) Stop(ctx context.Context) error { return e.client.Stop(ctx) }
 
 // Timeout bounds a job: one attempt and its bookkeeping.
-func (e *Engine) Timeout(*river.Job[store.DeliveryJob]) time.Duration { return DefaultTimeout + 2*time.Second }
+func (e *Engine) Timeout(*river.Job[store.DeliveryJob]) time.Duration {
+	return DefaultTimeout + 2*time.Second
+}
 
 // NextRetry is when a job that failed for a reason of ours (the database was unreachable)
 // runs again: soon, since the delivery's own schedule is kept apart (see Work).
