@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -91,7 +92,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: JobsSchema, Logger: slog.New(slog.DiscardHandler)})
+	// FetchCooldown here paces the notifications that wake workers for new jobs: at most one
+	// per queue per 10 ms (River's default of 100 ms adds 50 ms to a delivery on average).
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: JobsSchema, FetchCooldown: 10 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store: job client: %w", err)

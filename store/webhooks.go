@@ -212,21 +212,26 @@ type DeliveryWork struct {
 	Event    Event
 }
 
-// LoadDeliveryWork reads the tenant's delivery id with its endpoint and event; ErrNotFound
-// when the delivery is gone (its endpoint was deleted).
+// LoadDeliveryWork reads the tenant's delivery id with its endpoint and event, in one
+// query; ErrNotFound when the delivery is gone (its endpoint was deleted).
 func LoadDeliveryWork(ctx context.Context, tx *Tx, id string) (DeliveryWork, error) {
 	var w DeliveryWork
-	d, err := Get(ctx, tx, WebhookDeliveries, id)
-	if err != nil {
-		return w, err
+	d, ep, ev := &w.Delivery, &w.Endpoint, &w.Event
+	err := tx.tx.QueryRow(ctx, `
+		SELECT d.id, d.mode, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at,
+			w.id, w.mode, w.url, w.events, w.description, w.enabled, w.disabled_reason, w.secret, w.previous_secret,
+			w.previous_secret_expires_at, w.created_at, w.updated_at,
+			e.id, e.mode, e.type, e.data, e.created_at
+		FROM webhook_deliveries d
+		JOIN webhook_endpoints w ON w.workspace_id = d.workspace_id AND w.mode = d.mode AND w.id = d.endpoint_id
+		JOIN events e ON e.workspace_id = d.workspace_id AND e.mode = d.mode AND e.id = d.event_id
+		WHERE d.workspace_id = $1 AND d.mode = $2 AND d.id = $3`, tx.t.WorkspaceID, tx.t.Mode, id).Scan(
+		&d.ID, &d.Mode, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.AttemptCount, &d.NextAttemptAt, &d.CreatedAt, &d.UpdatedAt,
+		&ep.ID, &ep.Mode, &ep.URL, &ep.Events, &ep.Description, &ep.Enabled, &ep.DisabledReason, &ep.Secret, &ep.PreviousSecret,
+		&ep.PreviousSecretExpiresAt, &ep.CreatedAt, &ep.UpdatedAt,
+		&ev.ID, &ev.Mode, &ev.Type, &ev.Data, &ev.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, ErrNotFound
 	}
-	ep, err := Get(ctx, tx, WebhookEndpoints, d.EndpointID)
-	if err != nil {
-		return w, err
-	}
-	ev, err := Get(ctx, tx, Events, d.EventID)
-	if err != nil {
-		return w, err
-	}
-	return DeliveryWork{Delivery: d, Endpoint: ep, Event: ev}, nil
+	return w, wrap("load delivery", err)
 }

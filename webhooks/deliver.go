@@ -22,7 +22,7 @@ type Options struct {
 	Version string       // in the user-agent: Relm-Webhooks/<version>
 	Log     *slog.Logger // nil: slog.Default()
 	// Workers is how many attempts this process makes at once, all endpoints together
-	// (default 50); PerEndpoint how many of them one endpoint may hold (default 4), so a
+	// (default 100); PerEndpoint how many of them one endpoint may hold (default 10), so a
 	// slow or dead endpoint cannot take every worker.
 	Workers, PerEndpoint int
 	// RescueAfter is how long a job may be running before another process takes it over,
@@ -49,8 +49,8 @@ type Engine struct {
 	opts   Options
 	client *river.Client[pgx.Tx]
 
-	mu      sync.Mutex
-	running map[string]int // endpoint id -> attempts in flight in this process
+	mu    sync.Mutex
+	slots map[string]chan struct{} // endpoint id -> its places for attempts in this process
 }
 
 // Start starts the engine on s; it runs until Stop.
@@ -62,10 +62,10 @@ func Start(ctx context.Context, s *store.Store, opts Options) (*Engine, error) {
 		opts.Log = slog.Default()
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 50
+		opts.Workers = 100
 	}
 	if opts.PerEndpoint <= 0 {
-		opts.PerEndpoint = 4
+		opts.PerEndpoint = 10
 	}
 	if opts.RescueAfter <= 0 {
 		opts.RescueAfter = 2 * time.Minute
@@ -83,14 +83,17 @@ func Start(ctx context.Context, s *store.Store, opts Options) (*Engine, error) {
 	if opts.Clients == nil {
 		opts.Clients = map[auth.Mode]*Client{auth.Live: NewClient(ClientOptions{Live: true}), auth.Test: NewClient(ClientOptions{})}
 	}
-	e := &Engine{store: s, opts: opts, running: map[string]int{}}
+	e := &Engine{store: s, opts: opts, slots: map[string]chan struct{}{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.Worker[store.DeliveryJob](e))
 	jobTimeout := DefaultTimeout + 2*time.Second
 	client, err := s.JobClient(&river.Config{
-		Queues:               map[string]river.QueueConfig{store.DeliveryQueue: {MaxWorkers: opts.Workers}},
-		Workers:              workers,
-		JobTimeout:           jobTimeout,
+		Queues:     map[string]river.QueueConfig{store.DeliveryQueue: {MaxWorkers: opts.Workers}},
+		Workers:    workers,
+		JobTimeout: jobTimeout,
+		// A worker that finishes looks for more after 20 ms (River's default is 100 ms): at a
+		// steady trickle of events, this is most of an event's wait.
+		FetchCooldown:        20 * time.Millisecond,
 		RescueStuckJobsAfter: max(opts.RescueAfter, jobTimeout+time.Second),
 		Logger:               slog.New(warnOnly{opts.Log.Handler()}).With("component", "jobs"),
 	})
@@ -142,10 +145,17 @@ func (e *Engine) Work(ctx context.Context, job *river.Job[store.DeliveryJob]) er
 		}
 		return river.JobCancel(fmt.Errorf("endpoint %s is disabled", w.Endpoint.ID))
 	}
-	if !e.take(w.Endpoint.ID) {
-		return river.JobSnooze(time.Second) // the endpoint has its share of workers busy
+	slot := e.slot(w.Endpoint.ID)
+	select {
+	case slot <- struct{}{}:
+		defer func() { <-slot }()
+	case <-time.After(slotWait):
+		// The endpoint has held its share of workers for a while (it is slow or dead): put
+		// the job back without using an attempt, and leave the worker to other endpoints.
+		return river.JobSnooze(time.Second)
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	defer e.give(w.Endpoint.ID)
 
 	now := e.opts.Now()
 	req, err := NewRequest(ctx, Message{URL: w.Endpoint.URL, EventID: w.Event.ID, EventType: w.Event.Type,
@@ -212,23 +222,19 @@ func (e *Engine) record(ctx context.Context, job *river.Job[store.DeliveryJob], 
 	return nil
 }
 
-// take claims one of endpoint's places in this process, if one is free.
-func (e *Engine) take(endpoint string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.running[endpoint] >= e.opts.PerEndpoint {
-		return false
-	}
-	e.running[endpoint]++
-	return true
-}
+// slotWait is how long a job waits for one of its endpoint's places before it is put back.
+const slotWait = time.Second
 
-func (e *Engine) give(endpoint string) {
+// slot is endpoint's semaphore: a place is a value in the channel.
+func (e *Engine) slot(endpoint string) chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.running[endpoint]--; e.running[endpoint] <= 0 {
-		delete(e.running, endpoint)
+	c, ok := e.slots[endpoint]
+	if !ok {
+		c = make(chan struct{}, e.opts.PerEndpoint)
+		e.slots[endpoint] = c
 	}
+	return c
 }
 
 // warnOnly passes on the job queue's warnings and errors, not its routine reports.

@@ -31,6 +31,7 @@ type config struct {
 	contacts, importRows, queries int
 	databaseURL                   string
 	reuse                         bool
+	webhooksOnly                  bool
 }
 
 func main() {
@@ -40,6 +41,7 @@ func main() {
 	flag.IntVar(&cfg.queries, "queries", 400, "queries per latency measurement")
 	flag.StringVar(&cfg.databaseURL, "database-url", os.Getenv("RELM_BENCH_DATABASE_URL"), "an empty database to use (default: a private cluster in a temp dir)")
 	flag.BoolVar(&cfg.reuse, "reuse", false, "with -database-url: reuse the workspace an earlier run seeded instead of seeding again")
+	flag.BoolVar(&cfg.webhooksOnly, "webhooks-only", false, "measure webhook delivery only (no seeding)")
 	flag.Parse()
 	if err := run(context.Background(), cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "relmbench:", err)
@@ -96,6 +98,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 
 	fmt.Fprintf(out, "# Performance\n\nMeasured by `go run ./cmd/relmbench -contacts %d -import-rows %d -queries %d` on %s, %d CPUs, %s, PostgreSQL %s (fsync on).\n\n",
 		cfg.contacts, cfg.importRows, cfg.queries, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, b.serverVersion(ctx))
+	if cfg.webhooksOnly {
+		return b.webhookDelivery(ctx, out)
+	}
 	if err := b.seed(ctx); err != nil {
 		return err
 	}
@@ -103,6 +108,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	if err := b.latencies(ctx, out); err != nil {
+		return err
+	}
+	if err := b.webhookDelivery(ctx, out); err != nil {
 		return err
 	}
 	if err := b.planReport(ctx, out); err != nil {
