@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -340,5 +341,90 @@ func TestWebhookModesApart(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if got = rc.wait(t, 1); len(got) != 1 || !strings.Contains(string(got[0].body), "test@example.com") {
 		t.Fatalf("deliveries: %d", len(got))
+	}
+}
+
+// TestWebhookEndpointsCapped: a workspace has at most 20 endpoints per mode, exactly, also
+// when they are created at once; the other mode has its own.
+func TestWebhookEndpointsCapped(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var wg sync.WaitGroup
+	statuses := make(chan int, 25)
+	for i := range 25 {
+		wg.Go(func() {
+			statuses <- e.call("POST", "/v1/webhooks", e.Test, map[string]any{"url": "http://127.0.0.1:9/h" + string(rune('a'+i)), "events": []string{"*"}}).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	created := 0
+	for s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Fatalf("status %d", s)
+		}
+	}
+	if created != 20 {
+		t.Fatalf("%d endpoints created under a cap of 20", created)
+	}
+	expectError(t, e.call("POST", "/v1/webhooks", e.Test, map[string]any{"url": "http://127.0.0.1:9/x", "events": []string{"*"}}), 409, "limit_reached", "")
+	e.webhook(e.Live, "https://hooks.example.com/live")
+}
+
+// TestEventTypesAreSubscribable: every event type a workload records is one an endpoint can
+// subscribe to, and every subscribable type is recorded by some write.
+func TestEventTypesAreSubscribable(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.setPlan("acme", "team")
+	company := e.create("companies", e.Live, map[string]any{"name": "Types Co"})
+	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Types", "company_id": company})
+	deal := e.create("deals", e.Live, map[string]any{"title": "Types deal"})
+	activity := e.create("activities", e.Live, map[string]any{"type": "note", "contact_id": contact})
+	association := e.link(e.Live, "contact", contact, "deal", deal)
+	field := e.defineField(e.Live, map[string]any{"object_type": "contact", "key": "tier", "label": "Tier", "type": "text"})
+	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "types", "label": "Types",
+		"stages": []any{map[string]any{"key": "one", "label": "One"}}}).must(t, http.StatusCreated)
+	e.call("POST", "/v1/pipelines/types/stages", e.Live, map[string]any{"key": "two", "label": "Two"}).must(t, http.StatusCreated)
+	e.call("PATCH", "/v1/pipelines/types/stages/two", e.Live, map[string]any{"label": "Second"}).must(t, 200)
+	e.call("PATCH", "/v1/pipelines/types", e.Live, map[string]any{"label": "Kinds"}).must(t, 200)
+	for _, kind := range []string{"contacts", "companies", "deals", "activities"} {
+		id := map[string]string{"contacts": contact, "companies": company, "deals": deal, "activities": activity}[kind]
+		field := map[string]string{"contacts": "first_name", "companies": "name", "deals": "title", "activities": "subject"}[kind]
+		e.call("PATCH", "/v1/"+kind+"/"+id, e.Live, map[string]any{field: "Changed"}).must(t, 200)
+	}
+	e.call("POST", "/v1/deals/"+deal+"/move_stage", e.Live, map[string]any{"stage": "won"}).must(t, 200)
+	e.call("POST", "/v1/deals/"+deal+"/move_stage", e.Live, map[string]any{"pipeline": "types", "stage": "one"}).must(t, 200)
+	e.call("DELETE", "/v1/associations/"+association, e.Live, nil).must(t, 200)
+	e.call("DELETE", "/v1/schema/fields/"+field, e.Live, nil).must(t, 200)
+	for _, p := range []string{"/v1/activities/" + activity, "/v1/deals/" + deal, "/v1/contacts/" + contact, "/v1/companies/" + company,
+		"/v1/pipelines/types/stages/two", "/v1/pipelines/types"} {
+		e.call("DELETE", p, e.Live, nil).must(t, 200)
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		page := e.call("GET", "/v1/events?limit=200&cursor="+cursor, e.Live, nil).must(t, 200).Body
+		for _, ev := range page["data"].([]any) {
+			seen[ev.(map[string]any)["type"].(string)] = true
+		}
+		if page["has_more"] != true {
+			break
+		}
+		cursor = page["next_cursor"].(string)
+	}
+	for typ := range seen {
+		if !slices.Contains(tools.EventTypes, typ) {
+			t.Errorf("%s is recorded but not in tools.EventTypes, so no endpoint can subscribe to it", typ)
+		}
+	}
+	for _, typ := range tools.EventTypes {
+		if !seen[typ] {
+			t.Errorf("%s is in tools.EventTypes but this workload never recorded it: extend the workload or drop the type", typ)
+		}
 	}
 }

@@ -84,6 +84,32 @@ var (
 	}, timestamps...)})
 )
 
+// MaxWebhookEndpoints is how many endpoints a workspace may have in each mode: every event
+// is sent to each of them, so the cap bounds the deliveries one write can cause.
+const MaxWebhookEndpoints = 20
+
+// ErrTooManyEndpoints means the tenant already has MaxWebhookEndpoints endpoints.
+var ErrTooManyEndpoints = errors.New("store: too many webhook endpoints")
+
+// InsertWebhookEndpoint creates an endpoint for the tenant, or is ErrTooManyEndpoints.
+// Concurrent creations for one tenant take turns, so the cap holds exactly.
+func InsertWebhookEndpoint(ctx context.Context, tx *Tx, v Values) (WebhookEndpoint, error) {
+	_, err := tx.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('relm.webhook_endpoints/' || $1::text || '/' || $2::text, 0))`,
+		tx.t.WorkspaceID, string(tx.t.Mode))
+	var n int
+	if err == nil {
+		err = tx.tx.QueryRow(ctx, `SELECT count(*) FROM webhook_endpoints WHERE workspace_id = $1 AND mode = $2`,
+			tx.t.WorkspaceID, tx.t.Mode).Scan(&n)
+	}
+	if err != nil {
+		return WebhookEndpoint{}, wrap("count webhook endpoints", err)
+	}
+	if n >= MaxWebhookEndpoints {
+		return WebhookEndpoint{}, ErrTooManyEndpoints
+	}
+	return Insert(ctx, tx, WebhookEndpoints, v)
+}
+
 // WebhookAttempt is one try at sending a delivery.
 type WebhookAttempt struct {
 	DeliveryID   string    `db:"delivery_id"`

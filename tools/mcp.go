@@ -11,6 +11,7 @@ const Instructions = `Relm is a CRM. Records (contacts, companies, deals, activi
 Create records with create_* tools, fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
 Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
 To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage; list_pipelines shows the valid stages.
+To be told of changes instead of polling list_events, subscribe a URL with create_webhook; list_webhook_deliveries shows what was sent and replay_webhook_delivery sends one again.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
 
 // NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes

@@ -135,7 +135,8 @@ func webhookTools(s *store.Store) []Tool {
 			Name: "create_webhook", Title: "Create webhook endpoint", Toolset: "webhooks",
 			Description: "Subscribe a URL to this workspace's events in the mode of the calling key: every matching event is " +
 				"POSTed to it, signed (relm-signature header), retried with backoff for about a day. events lists event types " +
-				"(contact.created, deal.stage_changed, …) or [\"*\"]. Returns the endpoint with its whsec_ signing secret, shown only once.",
+				"(contact.created, deal.stage_changed, …) or [\"*\"]. At most 20 endpoints per workspace and mode. Returns the endpoint " +
+				"with its whsec_ signing secret, shown only once.",
 			REST:         &Route{Method: http.MethodPost, Path: "/v1/webhooks", Status: http.StatusCreated},
 			SecretOutput: true,
 		}, Handle: h.create},
@@ -255,7 +256,7 @@ func (h webhookHandlers) create(ctx context.Context, in CreateWebhookInput) (Web
 	secret := webhooks.NewSecret()
 	var out WebhookEndpointWithSecret
 	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		w, err := store.Insert(ctx, tx, store.WebhookEndpoints, store.Values{"url": in.URL, "events": in.Events,
+		w, err := store.InsertWebhookEndpoint(ctx, tx, store.Values{"url": in.URL, "events": in.Events,
 			"description": in.Description, "enabled": enabled, "secret": secret})
 		out = WebhookEndpointWithSecret{WebhookEndpoint: webhookOut(w), Secret: secret}
 		return err
@@ -415,6 +416,9 @@ func (h webhookHandlers) fail(err error, id string) error {
 		return te
 	case errors.Is(err, store.ErrNotFound):
 		return NotFound("webhook_endpoint", id)
+	case errors.Is(err, store.ErrTooManyEndpoints):
+		return NewError(CodeLimitReached, "This workspace already has %d webhook endpoints in this mode, as many as it may. "+
+			"Subscribe an existing endpoint to more events (update_webhook events), or delete one you no longer use.", store.MaxWebhookEndpoints)
 	}
 	var fe *filter.Error
 	if errors.As(err, &fe) {
