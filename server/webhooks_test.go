@@ -71,6 +71,16 @@ func (rc *receiver) wait(t *testing.T, n int) []received {
 	}
 }
 
+// eventually polls done for up to 5 s; the caller then checks what it saw.
+func eventually(done func() bool) {
+	for range 100 {
+		if done() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // deliver starts the delivery engine for e, with retries at once (the queue only runs
 // scheduled jobs every few seconds; the schedule itself is tested in package webhooks).
 func (e *env) deliver(t *testing.T, opts webhooks.Options) {
@@ -209,13 +219,10 @@ func TestWebhookRetriesThenFails(t *testing.T) {
 		}
 	}
 	var dl map[string]any
-	for range 100 {
+	eventually(func() bool {
 		dl = e.call("GET", "/v1/webhooks/"+id+"/deliveries", e.Test, nil).must(t, 200).Body["data"].([]any)[0].(map[string]any)
-		if dl["status"] == "failed" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return dl["status"] == "failed"
+	})
 	if dl["status"] != "failed" || dl["attempt_count"] != float64(webhooks.MaxAttempts) || dl["next_attempt_at"] != nil {
 		t.Fatalf("after %d failures: %v", webhooks.MaxAttempts, dl)
 	}
@@ -229,13 +236,10 @@ func TestWebhookRetriesThenFails(t *testing.T) {
 		t.Fatalf("replay: %v", r.Body)
 	}
 	rc.wait(t, webhooks.MaxAttempts+1)
-	for range 100 {
+	eventually(func() bool {
 		dl = e.call("GET", "/v1/webhooks/"+id+"/deliveries/"+dl["id"].(string), e.Test, nil).must(t, 200).Body
-		if dl["status"] == "succeeded" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return dl["status"] == "succeeded"
+	})
 	if dl["status"] != "succeeded" || dl["attempt_count"] != float64(webhooks.MaxAttempts+1) {
 		t.Fatalf("after a replay: %v", dl)
 	}
@@ -253,12 +257,10 @@ func TestWebhookGoneDisables(t *testing.T) {
 	e.create("contacts", e.Test, map[string]any{"email": "gone@example.com"})
 	rc.wait(t, 1)
 	var ep map[string]any
-	for range 100 {
-		if ep = e.call("GET", "/v1/webhooks/"+id, e.Test, nil).must(t, 200).Body; ep["enabled"] == false {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually(func() bool {
+		ep = e.call("GET", "/v1/webhooks/"+id, e.Test, nil).must(t, 200).Body
+		return ep["enabled"] == false
+	})
 	if ep["enabled"] != false || ep["disabled_reason"] == nil {
 		t.Fatalf("after 410: %v", ep)
 	}

@@ -55,27 +55,25 @@ func (f *limitFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *limitFlags) envInt(name string, def int64) int64 {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil && f.err == nil {
-		f.err = fmt.Errorf("%s=%q is not a whole number", name, v)
-	}
-	return n
+	return envValue(f, name, def, func(v string) (int64, error) { return strconv.ParseInt(v, 10, 64) }, "a whole number")
 }
 
 func (f *limitFlags) envDuration(name string, def time.Duration) time.Duration {
+	return envValue(f, name, def, time.ParseDuration, "a duration such as 30s")
+}
+
+// envValue is the flag default from environment variable name, parsed, or def when unset;
+// a malformed value is remembered in f.err, for limits to report.
+func envValue[T any](f *limitFlags, name string, def T, parse func(string) (T, error), what string) T {
 	v, ok := os.LookupEnv(name)
 	if !ok || v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
+	n, err := parse(v)
 	if err != nil && f.err == nil {
-		f.err = fmt.Errorf("%s=%q is not a duration such as 30s", name, v)
+		f.err = fmt.Errorf("%s=%q is not %s", name, v, what)
 	}
-	return d
+	return n
 }
 
 // limits checks the flags and returns the server's limits.
