@@ -10,9 +10,11 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 )
@@ -30,6 +32,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Limits are the per-key rate limit and the per-plan monthly quotas (zero: defaults).
 	Limits Limits
+	// Email is what the email capabilities send with: the box sealing Resend keys and the
+	// Resend client. Unset, keys are sealed under SecretKey and sent to the real Resend API.
+	Email *tools.EmailServices
 	// RecordDir, when set, is where every MCP session's tool calls are written as an eval
 	// transcript (see evals.Recorder).
 	RecordDir string
@@ -59,6 +64,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg.EnableIdempotency(cfg.Store)
+	if cfg.Email == nil && cfg.SecretKey != nil {
+		// The default: keys sealed under the server secret, the real Resend API.
+		box, err := secrets.NewBox(cfg.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Email = &tools.EmailServices{Box: box, Resend: email.NewClient("", "Relm/"+cfg.Version, nil)}
+	}
+	if cfg.Email != nil {
+		reg.EnableEmail(*cfg.Email)
+	}
 	if cfg.Store != nil {
 		if err := reg.EnableCursors(cfg.SecretKey); err != nil {
 			return nil, err

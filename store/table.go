@@ -97,12 +97,20 @@ func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) error {
 	return err
 }
 
-// Insert creates a record for the tenant with a new id.
+// Insert creates a record for the tenant with a new id, or with v["id"] when the caller
+// chose it first (a value derived from it is part of the row).
 func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, error) {
 	q := query{}
+	id, chosen := v["id"].(string)
+	if !chosen {
+		id = NewID(tb.Prefix)
+	}
 	cols := []string{"id", "workspace_id", "mode"}
-	vals := []string{q.arg(NewID(tb.Prefix)), q.arg(tx.t.WorkspaceID), q.arg(tx.t.Mode)}
+	vals := []string{q.arg(id), q.arg(tx.t.WorkspaceID), q.arg(tx.t.Mode)}
 	for _, c := range sortedKeys(v) {
+		if c == "id" {
+			continue
+		}
 		cols = append(cols, c)
 		vals = append(vals, q.arg(v[c]))
 	}

@@ -114,7 +114,7 @@ func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]
 		}
 	}()
 	err = s.InTx(ctx, caller, func(tx *store.Tx) error {
-		txCtx := store.WithTx(ctx, tx)
+		txCtx := context.WithValue(store.WithTx(ctx, tx), idempotencyKeyKey{}, key)
 		res = e.respond(txCtx, args)
 		if res.Status >= http.StatusInternalServerError {
 			return errServerResponse
@@ -312,4 +312,14 @@ func mcpResponse(body []byte, isError bool) *mcp.CallToolResult {
 		Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
 		StructuredContent: jsonRaw(body),
 	}
+}
+
+type idempotencyKeyKey struct{}
+
+// idempotencyKeyFrom is the idempotency key of the request running the capability, if it
+// has one: a capability that calls another service with its own idempotency (Resend)
+// derives that service's key from it.
+func idempotencyKeyFrom(ctx context.Context) (string, bool) {
+	k, ok := ctx.Value(idempotencyKeyKey{}).(string)
+	return k, ok
 }

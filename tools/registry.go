@@ -24,6 +24,8 @@ type Registry struct {
 	idempotency *store.Store
 	// cursors seal and open the cursors of every list (EnableCursors).
 	cursors *Cursors
+	// email is what the email capabilities need (EnableEmail).
+	email *EmailServices
 }
 
 // Entry is a registered capability with its generated schemas.
@@ -100,6 +102,9 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	var herr error
 	if e.paged {
 		ctx, herr = e.reg.withCursorScope(ctx, e.Name, args)
+	}
+	if e.Toolset == "email" {
+		ctx = context.WithValue(ctx, emailServicesKey{}, e.reg.email)
 	}
 	var res any
 	if herr == nil {

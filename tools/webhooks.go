@@ -22,7 +22,7 @@ var EventTypes = func() []string {
 		types = append(types, kind+".created", kind+".updated", kind+".deleted")
 	}
 	return append(types, "deal.stage_changed", "deal.pipeline_changed", "custom_field.created", "custom_field.deleted",
-		"association.created", "association.deleted")
+		"association.created", "association.deleted", "email.sent")
 }()
 
 // RotationOverlap is how long a rotated-out signing secret keeps signing deliveries.

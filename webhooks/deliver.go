@@ -37,6 +37,17 @@ type Options struct {
 	// Retry replaces the retry schedule (NextAttempt), for tests: when attempt number
 	// attempt, failed at failedAt, is tried again; false when it is the last.
 	Retry func(attempt int, failedAt time.Time) (time.Time, bool)
+	// Others are further kinds of background work (email sends) run by the same client of
+	// the job queue, so that a process has one.
+	Others []Work
+}
+
+// Work is a kind of background job run beside deliveries: its queue, how many of its jobs
+// run at once, and Add, which registers its worker.
+type Work struct {
+	Queue   string
+	Workers int
+	Add     func(*river.Workers)
 }
 
 // Engine sends webhook deliveries: it works the delivery jobs that events queue, makes one
@@ -86,9 +97,14 @@ func Start(ctx context.Context, s *store.Store, opts Options) (*Engine, error) {
 	e := &Engine{store: s, opts: opts, slots: map[string]chan struct{}{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.Worker[store.DeliveryJob](e))
+	queues := map[string]river.QueueConfig{store.DeliveryQueue: {MaxWorkers: opts.Workers}}
+	for _, w := range opts.Others {
+		w.Add(workers)
+		queues[w.Queue] = river.QueueConfig{MaxWorkers: w.Workers}
+	}
 	jobTimeout := DefaultTimeout + 2*time.Second
 	client, err := s.JobClient(&river.Config{
-		Queues:     map[string]river.QueueConfig{store.DeliveryQueue: {MaxWorkers: opts.Workers}},
+		Queues:     queues,
 		Workers:    workers,
 		JobTimeout: jobTimeout,
 		// A worker that finishes looks for more after 20 ms (River's default is 100 ms): at a
