@@ -21,7 +21,7 @@ eval *args:
 update-golden:
     go test ./server -run Golden -update
 
-# Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header; JSON arguments; webhook URLs and signatures)
+# Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header; JSON arguments; webhook URLs and signatures; sealed secrets)
 fuzz time="30s":
     go test ./tools -run '^$' -fuzz FuzzOpenCursor -fuzztime {{time}}
     go test ./server -run '^$' -fuzz FuzzCursorRoute -fuzztime {{time}} -parallel 1
@@ -29,6 +29,7 @@ fuzz time="30s":
     go test ./tools -run '^$' -fuzz FuzzDecodeArgs -fuzztime {{time}}
     go test ./webhooks -run '^$' -fuzz FuzzCheckURL -fuzztime {{time}}
     go test ./webhooks -run '^$' -fuzz FuzzVerify -fuzztime {{time}}
+    go test ./secrets -run '^$' -fuzz FuzzOpen -fuzztime {{time}}
 
 # Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)
 bench contacts="1000000":

@@ -27,6 +27,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
 		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
+	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "comma-separated secret keys used before --secret-key, "+
+		"so that credentials stored under them still open during a rotation (RELM_SECRET_KEY_OLD)")
 	var dbf dbFlags
 	dbf.register(fs)
 	var lf limitFlags
@@ -47,6 +49,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
 			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
 		}
+	}
+	oldSecrets, err := parseOldSecrets(*secretKeyOld)
+	if err != nil {
+		return err
 	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
@@ -69,14 +75,22 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			"row-level security email lookups and metadata filters read every row of the tenant instead of using "+
 			"their indexes; run in this database as a superuser: "+fix, "functions", unmarked)
 	}
+	persistent := true
 	if secret == nil {
 		clusterDir := ""
 		if db.cluster != nil {
 			clusterDir = dbf.clusterDir()
 		}
-		if secret, err = defaultSecret(clusterDir, log); err != nil {
+		if secret, persistent, err = defaultSecret(clusterDir, log); err != nil {
 			return err
 		}
+	}
+	box, err := secretBox(secret, persistent, oldSecrets)
+	if err != nil {
+		return err
+	}
+	if !box.Available() {
+		log.Warn(noLastingSecretWarning)
 	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})

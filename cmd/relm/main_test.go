@@ -175,17 +175,17 @@ func TestServeRefusesMalformedSecretKey(t *testing.T) {
 }
 
 // TestDefaultSecret: the private cluster's secret is made once and kept (mode 0600); a
-// damaged one is an error naming the file; without a cluster the secret is new and a
-// warning says what that means.
+// damaged one is an error naming the file; without a cluster the secret is new, does not
+// persist, and a warning says what that means.
 func TestDefaultSecret(t *testing.T) {
 	dir := t.TempDir()
-	first, err := defaultSecret(dir, quietLog())
-	if err != nil || len(first) != 32 {
-		t.Fatalf("%x %v", first, err)
+	first, persistent, err := defaultSecret(dir, quietLog())
+	if err != nil || len(first) != 32 || !persistent {
+		t.Fatalf("%x %v %v", first, persistent, err)
 	}
-	again, err := defaultSecret(dir, quietLog())
-	if err != nil || !bytes.Equal(first, again) {
-		t.Fatalf("the kept secret changed: %x %x %v", first, again, err)
+	again, persistent, err := defaultSecret(dir, quietLog())
+	if err != nil || !bytes.Equal(first, again) || !persistent {
+		t.Fatalf("the kept secret changed: %x %x %v %v", first, again, persistent, err)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "secret_key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("%v %v", fi, err)
@@ -193,13 +193,13 @@ func TestDefaultSecret(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "secret_key"), []byte("short\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := defaultSecret(dir, quietLog()); err == nil || !strings.Contains(err.Error(), "secret_key") {
+	if _, _, err := defaultSecret(dir, quietLog()); err == nil || !strings.Contains(err.Error(), "secret_key") {
 		t.Fatalf("a damaged secret key file: %v", err)
 	}
 
 	var logs syncBuffer
-	k, err := defaultSecret("", slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil || len(k) != 32 || !strings.Contains(logs.String(), "RELM_SECRET_KEY") || !strings.Contains(logs.String(), "level=WARN") {
+	k, persistent, err := defaultSecret("", slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || len(k) != 32 || persistent || !strings.Contains(logs.String(), "RELM_SECRET_KEY") || !strings.Contains(logs.String(), "level=WARN") {
 		t.Fatalf("external database: %x %v %s", k, err, logs.String())
 	}
 }

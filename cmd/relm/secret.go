@@ -18,14 +18,16 @@ const secretKeyFile = "secret_key"
 // defaultSecret is the server secret when none is given (--secret-key, RELM_SECRET_KEY): on
 // the private cluster in clusterDir, the one kept there (made on first start, mode 0600);
 // on an external database (clusterDir ""), a new one for this process only, with a warning.
-func defaultSecret(clusterDir string, log *slog.Logger) ([]byte, error) {
+// persistent reports whether the secret outlives the process.
+func defaultSecret(clusterDir string, log *slog.Logger) (secret []byte, persistent bool, err error) {
 	if clusterDir != "" {
-		return keptSecret(filepath.Join(clusterDir, secretKeyFile))
+		secret, err = keptSecret(filepath.Join(clusterDir, secretKeyFile))
+		return secret, true, err
 	}
 	log.Warn("no RELM_SECRET_KEY (--secret-key) is set, so this process made a secret key of its own: cursors " +
 		"(next_cursor) will not survive a restart or work across server processes until RELM_SECRET_KEY is set to the " +
 		"same value everywhere (make one with `openssl rand -base64 32`)")
-	return server.NewSecretKey(), nil
+	return server.NewSecretKey(), false, nil
 }
 
 // keptSecret reads the server secret kept at path, creating it (readable only by us) on
