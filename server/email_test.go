@@ -48,6 +48,7 @@ func setupEmail(t *testing.T) *emailEnv {
 	outbox := &email.Outbox{Store: e.Store, Box: box, Client: client, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding,
 		Backoff: func(int) time.Duration { return 0 }}
 	engine, err := webhooks.Start(context.Background(), e.Store, webhooks.Options{Payload: tools.EventPayload, Version: "test",
+		Open: tools.WebhookSecretOpener(box),
 		Log: slog.New(slog.DiscardHandler), Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 4, Add: outbox.Register}}})
 	if err != nil {
 		t.Fatal(err)

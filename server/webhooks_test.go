@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/tools"
 	"github.com/relmcrm/relm/webhooks"
 )
@@ -86,6 +87,11 @@ func eventually(done func() bool) {
 func (e *env) deliver(t *testing.T, opts webhooks.Options) {
 	t.Helper()
 	opts.Payload = tools.EventPayload
+	box, err := secrets.NewBox(e.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Open = tools.WebhookSecretOpener(box)
 	opts.Version = "test"
 	opts.Log = slog.New(slog.DiscardHandler)
 	if opts.Retry == nil {

@@ -24,8 +24,8 @@ const (
 	CodeProviderUnavailable = "provider_unavailable" // Resend could not be reached or asked us to slow down: retry later
 )
 
-// EmailServices are what the email capabilities need beyond the store: the box that seals
-// API keys, and the Resend client.
+// EmailServices are what the email and webhook capabilities need beyond the store: the box
+// that seals credentials (Resend keys, webhook signing secrets), and the Resend client.
 type EmailServices struct {
 	Box    *secrets.Box
 	Resend *email.Client
@@ -194,7 +194,7 @@ func (h emailHandlers) apiKey(ctx context.Context, c auth.Caller, in store.Email
 // server secret, or sealed under another secret or for another tenant.
 func sealError(err error) error {
 	if errors.Is(err, secrets.ErrNoKey) {
-		return NewError(CodeIntegrationRequired, "%s", err.Error())
+		return NewError(CodeSecretKeyRequired, "This server cannot store credentials: %s", err.Error())
 	}
 	return NewError(CodeIntegrationRequired, "The stored Resend API key cannot be read with this server's secret (it was stored under "+
 		"another RELM_SECRET_KEY, or for another workspace). Connect the account again with set_email_integration.")

@@ -36,6 +36,10 @@ const (
 	CodePlanRequired       = "plan_required"       // the feature needs a higher plan than the workspace's
 )
 
+// CodeSecretKeyRequired means the server cannot store a credential (a webhook signing
+// secret, a Resend key): its operator has not given it a lasting server secret.
+const CodeSecretKeyRequired = "secret_key_required"
+
 // Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
 const (
 	CodeIdempotencyConflict   = "idempotency_conflict"    // the key was used for a different request
@@ -71,6 +75,7 @@ var Codes = map[string]int{
 	CodeIntegrationRequired: http.StatusUnprocessableEntity,
 	CodeEmailRejected:       http.StatusUnprocessableEntity,
 	CodeProviderUnavailable: http.StatusServiceUnavailable,
+	CodeSecretKeyRequired:   http.StatusServiceUnavailable,
 	CodeQuotaExceeded:       http.StatusTooManyRequests,
 	CodeInternal:            http.StatusInternalServerError,
 	CodeUnavailable:         http.StatusServiceUnavailable,

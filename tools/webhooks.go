@@ -10,6 +10,7 @@ import (
 
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/schemas"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/filter"
 	"github.com/relmcrm/relm/webhooks"
@@ -254,10 +255,15 @@ func (h webhookHandlers) create(ctx context.Context, in CreateWebhookInput) (Web
 	}
 	enabled := in.Enabled == nil || *in.Enabled
 	secret := webhooks.NewSecret()
+	id := store.NewID(store.WebhookEndpoints.Prefix)
+	sealed, err := sealWebhookSecret(ctx, id, secret)
+	if err != nil {
+		return WebhookEndpointWithSecret{}, err
+	}
 	var out WebhookEndpointWithSecret
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		w, err := store.InsertWebhookEndpoint(ctx, tx, store.Values{"url": in.URL, "events": in.Events,
-			"description": in.Description, "enabled": enabled, "secret": secret})
+	err = inTx(ctx, h.s, func(tx *store.Tx) error {
+		w, err := store.InsertWebhookEndpoint(ctx, tx, store.Values{"id": id, "url": in.URL, "events": in.Events,
+			"description": in.Description, "enabled": enabled, "secret": sealed})
 		out = WebhookEndpointWithSecret{WebhookEndpoint: webhookOut(w), Secret: secret}
 		return err
 	})
@@ -335,10 +341,14 @@ func (h webhookHandlers) remove(ctx context.Context, in WebhookIDInput) (Deleted
 
 func (h webhookHandlers) rotate(ctx context.Context, in WebhookIDInput) (WebhookEndpointWithSecret, error) {
 	secret := webhooks.NewSecret()
+	sealed, err := sealWebhookSecret(ctx, in.ID, secret)
+	if err != nil {
+		return WebhookEndpointWithSecret{}, err
+	}
 	var out WebhookEndpointWithSecret
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
+	err = inTx(ctx, h.s, func(tx *store.Tx) error {
 		_, after, err := store.Update(ctx, tx, store.WebhookEndpoints, in.ID, func(cur store.WebhookEndpoint) (store.Changes, error) {
-			return store.Changes{Set: map[string]any{"secret": secret, "previous_secret": cur.Secret,
+			return store.Changes{Set: map[string]any{"secret": sealed, "previous_secret": cur.Secret,
 				"previous_secret_expires_at": time.Now().Add(RotationOverlap)}}, nil
 		})
 		out = WebhookEndpointWithSecret{WebhookEndpoint: webhookOut(after), Secret: secret}
@@ -425,4 +435,36 @@ func (h webhookHandlers) fail(err error, id string) error {
 		return FilterError(fe)
 	}
 	return err
+}
+
+// WebhookSecretBinding is what endpoint id's signing secret is sealed to: its tenant and
+// itself.
+func WebhookSecretBinding(c auth.Caller, id string) string {
+	return "webhook_endpoint/" + c.WorkspaceID + "/" + string(c.Mode) + "/" + id
+}
+
+// sealWebhookSecret seals endpoint id's signing secret for storage.
+func sealWebhookSecret(ctx context.Context, id, secret string) (string, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return "", err
+	}
+	svc, err := emailServices(ctx)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := svc.Box.Seal([]byte(secret), WebhookSecretBinding(c, id))
+	if err != nil {
+		return "", sealError(err)
+	}
+	return sealed, nil
+}
+
+// WebhookSecretOpener opens the sealed signing secrets of endpoints for the delivery
+// engine (webhooks.Options.Open).
+func WebhookSecretOpener(box *secrets.Box) func(c auth.Caller, endpoint, sealed string) (string, error) {
+	return func(c auth.Caller, endpoint, sealed string) (string, error) {
+		b, err := box.Open(sealed, WebhookSecretBinding(c, endpoint))
+		return string(b), err
+	}
 }

@@ -31,6 +31,9 @@ type Options struct {
 	RescueAfter time.Duration
 	// Clients send the attempts of each mode; nil means NewClient for the mode's rule.
 	Clients map[auth.Mode]*Client
+	// Open opens an endpoint's sealed signing secret (package secrets' Box.Open, with
+	// binding tools.WebhookSecretBinding).
+	Open func(c auth.Caller, endpoint, sealed string) (string, error)
 	// Now and Rand replace the clock and the jitter source, for tests.
 	Now  func() time.Time
 	Rand func() float64
@@ -66,8 +69,8 @@ type Engine struct {
 
 // Start starts the engine on s; it runs until Stop.
 func Start(ctx context.Context, s *store.Store, opts Options) (*Engine, error) {
-	if opts.Payload == nil {
-		return nil, errors.New("webhooks: Options.Payload is required")
+	if opts.Payload == nil || opts.Open == nil {
+		return nil, errors.New("webhooks: Options.Payload and Options.Open are required")
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -174,8 +177,16 @@ func (e *Engine) Work(ctx context.Context, job *river.Job[store.DeliveryJob]) er
 	}
 
 	now := e.opts.Now()
+	var secrets []string
+	for _, sealed := range w.Endpoint.SigningSecrets(now) {
+		s, err := e.opts.Open(c, w.Endpoint.ID, sealed)
+		if err != nil {
+			return e.record(ctx, job, w, Attempt{Outcome: OutcomeRetry, Error: "the signing secret could not be opened with this server's secret: " + err.Error()})
+		}
+		secrets = append(secrets, s)
+	}
 	req, err := NewRequest(ctx, Message{URL: w.Endpoint.URL, EventID: w.Event.ID, EventType: w.Event.Type,
-		Body: e.opts.Payload(w.Event), Secrets: w.Endpoint.SigningSecrets(now)}, e.opts.Version, now)
+		Body: e.opts.Payload(w.Event), Secrets: secrets}, e.opts.Version, now)
 	if err != nil {
 		return river.JobCancel(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
 )
@@ -53,6 +54,10 @@ func serveChild(encoded string) int {
 	return 0
 }
 
+// targetSecret is the server secret of every target, so that a target started again on a
+// database opens the credentials an earlier one stored.
+var targetSecret = server.EncodeSecretKey(server.NewSecretKey())
+
 // target is a `relm serve` process under attack, on its own database.
 type target struct {
 	t      *testing.T
@@ -74,7 +79,7 @@ func startTarget(t *testing.T, flags ...string) *target {
 // startTargetOn runs `relm serve` on the database at dbURL.
 func startTargetOn(t *testing.T, dbURL string, flags ...string) *target {
 	t.Helper()
-	args, _ := json.Marshal(append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", dbURL}, flags...))
+	args, _ := json.Marshal(append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", dbURL, "--secret-key", targetSecret}, flags...))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"="+string(args), "RELM_DATABASE_URL=", "RELM_APP_DATABASE_URL=")
 	logs := &syncBuffer{}

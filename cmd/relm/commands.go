@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 	"github.com/relmcrm/relm/webhooks"
 )
@@ -24,6 +26,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	addr := fs.String("addr", env("RELM_ADDR", "127.0.0.1:8080"), "address to listen on (RELM_ADDR)")
 	allowedHosts := fs.String("allowed-hosts", env("RELM_ALLOWED_HOSTS", ""), "comma-separated Host names /mcp answers, e.g. behind a reverse proxy (RELM_ALLOWED_HOSTS)")
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
+	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
+		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
 		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
@@ -92,7 +96,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if !box.Available() {
 		log.Warn(noLastingSecretWarning)
 	}
-	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret,
+	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
 	if err != nil {
 		return err
@@ -105,8 +110,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
 	// Deliveries run on their own context: shutting down lets attempts under way finish.
+	outbox := &email.Outbox{Store: db.Store, Box: box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
 	deliveries, err := webhooks.Start(context.WithoutCancel(ctx), db.Store, webhooks.Options{Payload: tools.EventPayload,
-		Version: version(), Log: log, RescueAfter: lf.rescueAfter})
+		Open: tools.WebhookSecretOpener(box), Version: version(), Log: log, RescueAfter: lf.rescueAfter,
+		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register}}})
 	if err != nil {
 		return err
 	}

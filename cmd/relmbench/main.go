@@ -21,6 +21,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/email"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/localpg"
@@ -87,14 +89,20 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	defer conn.Close(ctx)
+	secret := server.NewSecretKey()
+	box, err := secrets.NewBox(secret)
+	if err != nil {
+		return err
+	}
 	reg, err := tools.NewRegistry(log, tools.All(st)...)
 	if err == nil {
-		err = reg.EnableCursors(server.NewSecretKey())
+		err = reg.EnableCursors(secret)
 	}
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, st: st, admin: admin, conn: conn, reg: reg, log: log, plans: plans}
+	reg.EnableEmail(tools.EmailServices{Box: box, Resend: email.NewClient("", "relmbench", nil)})
+	b := &bench{cfg: cfg, st: st, admin: admin, conn: conn, reg: reg, log: log, plans: plans, box: box}
 
 	fmt.Fprintf(out, "# Performance\n\nMeasured by `go run ./cmd/relmbench -contacts %d -import-rows %d -queries %d` on %s, %d CPUs, %s, PostgreSQL %s (fsync on).\n\n",
 		cfg.contacts, cfg.importRows, cfg.queries, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, b.serverVersion(ctx))
@@ -134,6 +142,7 @@ type bench struct {
 	log   *slog.Logger
 	plans *planRecorder
 	data  seedData
+	box   *secrets.Box // seals the webhook endpoints' secrets
 }
 
 func (b *bench) serverVersion(ctx context.Context) string {

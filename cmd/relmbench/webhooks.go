@@ -63,7 +63,8 @@ func (b *bench) webhookDelivery(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	ctx = auth.WithCaller(ctx, auth.Caller{WorkspaceID: ws.ID, Mode: auth.Test, KeyID: "bench"})
-	engine, err := webhooks.Start(context.WithoutCancel(ctx), b.st, webhooks.Options{Payload: tools.EventPayload, Version: "bench", Log: b.log})
+	engine, err := webhooks.Start(context.WithoutCancel(ctx), b.st, webhooks.Options{Payload: tools.EventPayload,
+		Open: tools.WebhookSecretOpener(b.box), Version: "bench", Log: b.log})
 	if err != nil {
 		return err
 	}
