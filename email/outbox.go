@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/store"
+	"github.com/riverqueue/river"
 )
 
 // Outbox retries the live sends Resend asked to retry (a 429 or a 5xx), as background jobs

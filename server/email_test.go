@@ -31,8 +31,7 @@ type emailEnv struct {
 
 func setupEmail(t *testing.T) *emailEnv {
 	t.Helper()
-	fake := resendtest.NewServer()
-	t.Cleanup(fake.Close)
+	fake := resendtest.NewServer(t)
 	fake.AddKey(fullKey, true)
 	fake.AddKey(sendingKey, false)
 	secret := server.NewSecretKey()
@@ -49,7 +48,7 @@ func setupEmail(t *testing.T) *emailEnv {
 		Backoff: func(int) time.Duration { return 0 }}
 	engine, err := webhooks.Start(context.Background(), e.Store, webhooks.Options{Payload: tools.EventPayload, Version: "test",
 		Open: tools.WebhookSecretOpener(box),
-		Log: slog.New(slog.DiscardHandler), Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 4, Add: outbox.Register}}})
+		Log:  slog.New(slog.DiscardHandler), Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 4, Add: outbox.Register}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +79,7 @@ func TestEmailIntegration(t *testing.T) {
 	if b["configured"] != true || b["access"] != "full" || b["verified"] != false || b["api_key_last4"] != fullKey[len(fullKey)-4:] {
 		t.Fatalf("connected: %v", b)
 	}
-	e.resend.AddVerifiedDomain(fullKey, "mail.example.com")
+	e.resend.AddDomain(fullKey, "mail.example.com", true)
 	if b = e.call("GET", "/v1/integrations/email", e.Live, nil).must(t, 200).Body; b["verified"] != true {
 		t.Fatalf("verified domain: %v", b)
 	}
@@ -130,7 +129,7 @@ func TestEmailSendLive(t *testing.T) {
 	e := setupEmail(t)
 	expectError(t, e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"bob@example.com"}, "subject": "Hi", "text": "x"}),
 		422, "integration_required", "")
-	e.resend.AddVerifiedDomain(fullKey, "mail.example.com")
+	e.resend.AddDomain(fullKey, "mail.example.com", true)
 	e.connect(e.Live, fullKey, "ada@mail.example.com").must(t, 200)
 	body := map[string]any{"to": []string{"bob@example.com"}, "subject": "Hi", "text": "Hello", "reply_to": []string{"help@mail.example.com"}}
 	r := e.call("POST", "/v1/emails", e.Live, body).must(t, 201).Body
@@ -154,7 +153,7 @@ func TestEmailSendLive(t *testing.T) {
 	expectError(t, e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"bob@example.com"}, "subject": "Hi", "text": "x",
 		"from": "eve@unverified.example"}), 422, "email_rejected", "")
 	expectError(t, e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"bob@example.com"}, "subject": "Hi"}), 422, "validation_failed", "html")
-	expectError(t, e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"not an address"}, "subject": "Hi", "text": "x"}), 422, "validation_failed", "")
+	expectError(t, e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"bob@example.com", "not an address"}, "subject": "Hi", "text": "x"}), 422, "validation_failed", "to.1")
 	if n := len(e.call("GET", "/v1/emails", e.Live, nil).must(t, 200).Body["data"].([]any)); n != 2 {
 		t.Fatalf("%d emails kept, want the 2 sent", n)
 	}
@@ -166,7 +165,7 @@ func TestEmailSendLive(t *testing.T) {
 func TestEmailRetriedInBackground(t *testing.T) {
 	t.Parallel()
 	e := setupEmail(t)
-	e.resend.AddVerifiedDomain(fullKey, "mail.example.com")
+	e.resend.AddDomain(fullKey, "mail.example.com", true)
 	e.connect(e.Live, fullKey, "ada@mail.example.com").must(t, 200)
 	e.resend.FailNext(1, http.StatusTooManyRequests)
 	r := e.call("POST", "/v1/emails", e.Live, map[string]any{"to": []string{"bob@example.com"}, "subject": "Later", "text": "x"}).must(t, 201).Body
@@ -203,7 +202,8 @@ func TestEmailDomains(t *testing.T) {
 	if l := e.call("GET", "/v1/email/domains", e.Live, nil).must(t, 200).Body["data"].([]any); len(l) != 1 {
 		t.Fatalf("domains: %v", l)
 	}
-	expectError(t, e.call("GET", "/v1/email/domains/nope", e.Live, nil), 404, "not_found", "id")
+	expectError(t, e.call("GET", "/v1/email/domains/nope", e.Live, nil), 422, "validation_failed", "id")
+	expectError(t, e.call("GET", "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0", e.Live, nil), 404, "not_found", "id")
 	e.assertKeyNowhere(t, fullKey)
 }
 
@@ -212,7 +212,7 @@ func TestEmailDomains(t *testing.T) {
 func TestEmailKeyBoundToWorkspace(t *testing.T) {
 	t.Parallel()
 	e := setupEmail(t)
-	e.resend.AddVerifiedDomain(fullKey, "mail.example.com")
+	e.resend.AddDomain(fullKey, "mail.example.com", true)
 	e.connect(e.Live, fullKey, "ada@mail.example.com").must(t, 200)
 	e.connect(e.Other, sendingKey, "eve@mail.example.com").must(t, 200)
 	e.exec(`UPDATE email_integrations SET api_key_sealed = (SELECT api_key_sealed FROM email_integrations WHERE workspace_id = $1 AND mode = 'live')

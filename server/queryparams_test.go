@@ -64,6 +64,9 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		"/v1/webhooks/{id}/deliveries":               "/v1/webhooks/" + webhook + "/deliveries",
 		"/v1/webhooks/{id}/deliveries/{delivery_id}": "/v1/webhooks/" + webhook + "/deliveries/" + delivery,
 		"/v1/webhooks/{id}/replay/{delivery_id}":     "/v1/webhooks/" + webhook + "/replay/" + delivery,
+		"/v1/emails/{id}":                            "/v1/emails/eml_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"/v1/email/domains/{id}":                     "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
+		"/v1/email/domains/{id}/verify":              "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0/verify",
 	}
 	// elsewhere names, for each path parameter, a record other than the sample's.
 	elsewhere := map[string]string{"id": other, "pipeline": "sales", "stage": "won", "delivery_id": "whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa"}

@@ -12,9 +12,12 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/email"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
+	"github.com/relmcrm/relm/tools"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -44,6 +47,12 @@ func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	t.Helper()
 	s, admin, dbURL := pgtest.Open(t)
 	cfg := server.Config{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: server.NewSecretKey()}
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No test reaches the real Resend: where no fake is configured, a closed port refuses at once.
+	cfg.Email = &tools.EmailServices{Box: box, Resend: email.NewClient("http://127.0.0.1:1", "relm-test", nil)}
 	if configure != nil {
 		configure(&cfg)
 	}

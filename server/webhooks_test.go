@@ -413,17 +413,20 @@ func TestEventTypesAreSubscribable(t *testing.T) {
 		"/v1/pipelines/types/stages/two", "/v1/pipelines/types"} {
 		e.call("DELETE", p, e.Live, nil).must(t, 200)
 	}
+	e.call("POST", "/v1/emails", e.Test, map[string]any{"to": []string{"a@example.com"}, "subject": "Hi", "text": "x", "from": "b@example.com"}).must(t, 201)
 	seen := map[string]bool{}
-	cursor := ""
-	for {
-		page := e.call("GET", "/v1/events?limit=200&cursor="+cursor, e.Live, nil).must(t, 200).Body
-		for _, ev := range page["data"].([]any) {
-			seen[ev.(map[string]any)["type"].(string)] = true
+	for _, key := range []string{e.Live, e.Test} {
+		cursor := ""
+		for {
+			page := e.call("GET", "/v1/events?limit=200&cursor="+cursor, key, nil).must(t, 200).Body
+			for _, ev := range page["data"].([]any) {
+				seen[ev.(map[string]any)["type"].(string)] = true
+			}
+			if page["has_more"] != true {
+				break
+			}
+			cursor = page["next_cursor"].(string)
 		}
-		if page["has_more"] != true {
-			break
-		}
-		cursor = page["next_cursor"].(string)
 	}
 	for typ := range seen {
 		if !slices.Contains(tools.EventTypes, typ) {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +86,7 @@ type Email struct {
 // SendEmailInput is one message.
 type SendEmailInput struct {
 	From    string   `json:"from,omitempty" format:"email" maxLength:"254" doc:"Sender; default: the integration's from_email."`
-	To      []string `json:"to" minItems:"1" maxItems:"50" doc:"Recipients (1–50 addresses)." items.format:"email"`
+	To      []string `json:"to" minItems:"1" maxItems:"50" doc:"Recipients (1–50 addresses: ada@example.com or Ada <ada@example.com>)."`
 	Subject string   `json:"subject" minLength:"1" maxLength:"998"`
 	HTML    string   `json:"html,omitempty" maxLength:"1000000" doc:"HTML body; html or text (or both) is required."`
 	Text    string   `json:"text,omitempty" maxLength:"1000000" doc:"Plain-text body."`
@@ -271,6 +273,9 @@ func (h emailHandlers) send(ctx context.Context, in SendEmailInput) (Email, erro
 	if in.HTML == "" && in.Text == "" {
 		return Email{}, ValidationFailed([]schemas.FieldError{{Field: "html", Message: "give html or text (or both): the email needs a body"}})
 	}
+	if bad := badAddresses("to", in.To, "reply_to", in.ReplyTo); len(bad) > 0 {
+		return Email{}, ValidationFailed(bad)
+	}
 	var out Email
 	var queued *store.Email
 	err = inTx(ctx, h.s, func(tx *store.Tx) error {
@@ -340,6 +345,7 @@ func (h emailHandlers) deliver(ctx context.Context, c auth.Caller, e store.Email
 	}
 	resendID, sendErr := svc.Resend.Send(ctx, key, msg, e.ResendIdempotencyKey)
 	var out Email
+	var refused error
 	err = inTx(ctx, h.s, func(tx *store.Tx) error {
 		var re *email.Error
 		switch {
@@ -358,13 +364,15 @@ func (h emailHandlers) deliver(ctx context.Context, c auth.Caller, e store.Email
 			}
 			out = emailOut(row)
 			return tx.EnqueueEmail(ctx, e.ID, time.Now().Add(re.RetryAfter))
-		default:
-			if _, err := store.Delete(ctx, tx, store.Emails, e.ID); err != nil {
-				return err
-			}
-			return resendError(sendErr, "")
+		default: // refused: nothing of it is kept
+			refused = resendError(sendErr, "")
+			_, err := store.Delete(ctx, tx, store.Emails, e.ID)
+			return err
 		}
 	})
+	if err == nil && refused != nil {
+		return Email{}, refused
+	}
 	return out, err
 }
 
@@ -375,30 +383,47 @@ func resendError(err error, param string) error {
 	if !errors.As(err, &re) {
 		return err
 	}
+	msg := strings.TrimSuffix(re.Message, ".")
 	var e *Error
 	switch re.Kind() {
 	case email.InvalidKey:
 		if param == "api_key" {
-			e = NewError(CodeValidationFailed, "Resend refused this API key (%s). Create one at resend.com/api-keys and pass it as api_key.", re.Message)
+			e = NewError(CodeValidationFailed, "Resend refused this API key (%s). Create one at resend.com/api-keys and pass it as api_key.", msg)
 			e.Param = "api_key"
 		} else {
-			e = NewError(CodeIntegrationRequired, "Resend refuses the connected API key (%s): it was revoked or deleted. Connect a working key with set_email_integration.", re.Message)
+			e = NewError(CodeIntegrationRequired, "Resend refuses the connected API key (%s): it was revoked or deleted. Connect a working key with set_email_integration.", msg)
 		}
 	case email.RestrictedKey:
 		e = NewError(CodeIntegrationRequired, "The connected Resend key may only send email; managing domains needs a full-access key. Connect one with set_email_integration.")
 	case email.RateLimited, email.ServerError, email.Network:
-		e = NewError(CodeProviderUnavailable, "Resend could not take the request right now (%s). Retry in %d seconds.", re.Message, max(1, int(re.RetryAfter.Seconds())))
+		e = NewError(CodeProviderUnavailable, "Resend could not take the request right now (%s). Retry in %d seconds.", msg, max(1, int(re.RetryAfter.Seconds())))
 		e.RetryAfter = max(1, int(re.RetryAfter.Seconds()))
 	case email.NotFound:
-		e = NewError(CodeNotFound, "Resend has no such domain in this account (%s). list_email_domains shows the account's domains.", re.Message)
+		e = NewError(CodeNotFound, "Resend has no such domain in this account (%s). list_email_domains shows the account's domains.", msg)
 		e.Param = "id"
 	default:
-		e = NewError(CodeEmailRejected, "Resend refused the request: %s. Fix it and send again (for a sending domain, add and verify it with add_email_domain and verify_email_domain).", re.Message)
+		e = NewError(CodeEmailRejected, "Resend refused the request: %s. Fix it and send again (for a sending domain, add and verify it with add_email_domain and verify_email_domain).", msg)
 		if param != "" {
 			e.Param = param
 		}
 	}
 	return e
+}
+
+// badAddresses checks lists of email addresses (name, list, name, list…), naming each bad
+// one by its place (to.1).
+func badAddresses(lists ...any) []schemas.FieldError {
+	var bad []schemas.FieldError
+	for i := 0; i+1 < len(lists); i += 2 {
+		name, addrs := lists[i].(string), lists[i+1].([]string)
+		for j, a := range addrs {
+			if _, err := mail.ParseAddress(a); err != nil {
+				bad = append(bad, schemas.FieldError{Field: name + "." + strconv.Itoa(j),
+					Message: "is not an email address (write ada@example.com or Ada <ada@example.com>)"})
+			}
+		}
+	}
+	return bad
 }
 
 func orNil(s string) *string {

@@ -42,7 +42,7 @@ type AddEmailDomainInput struct {
 
 // EmailDomainIDInput names one domain.
 type EmailDomainIDInput struct {
-	ID string `json:"id" minLength:"1" maxLength:"100" pattern:"^[A-Za-z0-9-]+$" doc:"Resend's id for the domain (from list_email_domains or add_email_domain)."`
+	ID string `json:"id" pattern:"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$" doc:"Resend's id for the domain, a UUID (from list_email_domains or add_email_domain)."`
 }
 
 // EmailDomains is the account's domains.
