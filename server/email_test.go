@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ const (
 type emailEnv struct {
 	*env
 	resend *resendtest.Server
+	logs   *syncBuffer // everything the server logged, at debug level
 }
 
 func setupEmail(t *testing.T) *emailEnv {
@@ -40,9 +43,11 @@ func setupEmail(t *testing.T) *emailEnv {
 		t.Fatal(err)
 	}
 	client := email.NewClient(fake.URL, "relm-test", nil)
+	logs := &syncBuffer{}
 	e := setupWith(t, func(c *server.Config) {
 		c.SecretKey = secret
 		c.Email = &tools.EmailServices{Box: box, Resend: client}
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	outbox := &email.Outbox{Store: e.Store, Box: box, Client: client, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding,
 		Backoff: func(int) time.Duration { return 0 }}
@@ -57,7 +62,7 @@ func setupEmail(t *testing.T) *emailEnv {
 		defer cancel()
 		_ = engine.Stop(ctx)
 	})
-	return &emailEnv{env: e, resend: fake}
+	return &emailEnv{env: e, resend: fake, logs: logs}
 }
 
 // connect sets key as key's workspace's integration with a from address on domain.
@@ -225,9 +230,15 @@ func TestEmailKeyBoundToWorkspace(t *testing.T) {
 }
 
 // assertKeyNowhere checks that no row of any table, in any schema Relm uses, holds the
-// keys in plain text (sealed values, logs, events, stored responses, jobs).
+// keys in plain text (sealed values, logs, events, stored responses, jobs), and that no
+// log line does.
 func (e *emailEnv) assertKeyNowhere(t *testing.T, keys ...string) {
 	t.Helper()
+	for _, k := range keys {
+		if strings.Contains(e.logs.String(), k) {
+			t.Errorf("the server logged the Resend key")
+		}
+	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, e.DB)
 	if err != nil {
@@ -258,4 +269,22 @@ func (e *emailEnv) assertKeyNowhere(t *testing.T, keys ...string) {
 			}
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

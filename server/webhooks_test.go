@@ -129,6 +129,9 @@ func TestWebhookEndpoints(t *testing.T) {
 	if !strings.HasPrefix(id, "whep_") || !strings.HasPrefix(secret, "whsec_") || len(secret) < len("whsec_")+32 || b["enabled"] != true || b["mode"] != "live" {
 		t.Fatalf("create: %v", b)
 	}
+	if n := e.exec(`UPDATE webhook_endpoints SET url = url WHERE secret LIKE '%' || $1 || '%' OR secret NOT LIKE 'v1.%'`, secret[len("whsec_"):]); n != 0 {
+		t.Fatal("the signing secret is stored in plain text")
+	}
 	got := e.call("GET", "/v1/webhooks/"+id, e.Live, nil).must(t, 200)
 	if strings.Contains(string(got.Raw), "whsec_") || got.Body["description"] != "CRM sync" {
 		t.Fatalf("get shows the secret or lost a field: %s", got.Raw)

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
@@ -147,47 +144,4 @@ func (tx *Tx) EnqueueEmail(ctx context.Context, id string, at time.Time) error {
 	_, err := tx.jobs.InsertTx(ctx, tx.tx, EmailJob{EmailID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode},
 		&river.InsertOpts{Queue: EmailQueue, ScheduledAt: at, MaxAttempts: 8})
 	return wrap("enqueue email", err)
-}
-
-// SealedSecret is one credential stored sealed: where it lives and what it is bound to.
-type SealedSecret struct {
-	WorkspaceID string
-	Mode        auth.Mode
-	Sealed      string
-}
-
-// RewrapEmailKeys passes every sealed email integration key to rewrap, across tenants, and
-// stores what it returns when it changed, each in its own short transaction; it returns how
-// many it changed. It is the owner's work (`relm secrets rewrap`), after a change of the
-// server secret.
-func (a *Admin) RewrapEmailKeys(ctx context.Context, rewrap func(SealedSecret) (string, error)) (int, error) {
-	rows, err := a.pool.Query(ctx, `SELECT workspace_id, mode, api_key_sealed FROM email_integrations`)
-	if err != nil {
-		return 0, fmt.Errorf("store: rewrap: %w", err)
-	}
-	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SealedSecret, error) {
-		var s SealedSecret
-		err := r.Scan(&s.WorkspaceID, &s.Mode, &s.Sealed)
-		return s, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: rewrap: %w", err)
-	}
-	changed := 0
-	for _, s := range all {
-		next, err := rewrap(s)
-		if err != nil {
-			return changed, fmt.Errorf("store: rewrap the email key of workspace %s (%s): %w", s.WorkspaceID, s.Mode, err)
-		}
-		if next == s.Sealed {
-			continue
-		}
-		tag, err := a.pool.Exec(ctx, `UPDATE email_integrations SET api_key_sealed = $4
-			WHERE workspace_id = $1 AND mode = $2 AND api_key_sealed = $3`, s.WorkspaceID, s.Mode, s.Sealed, next)
-		if err != nil {
-			return changed, fmt.Errorf("store: rewrap: %w", err)
-		}
-		changed += int(tag.RowsAffected())
-	}
-	return changed, nil
 }

@@ -522,3 +522,12 @@ func EmailSentEvent(e store.Email) store.NewEvent { return event("email.sent", e
 // EmailKeyBinding is what the API key of the integration of an email job's tenant is
 // sealed to.
 func EmailKeyBinding(j store.EmailJob) string { return keyBinding(j.Caller()) }
+
+// SealedBinding is what a stored credential was sealed to (for `relm secrets rewrap`).
+func SealedBinding(s store.SealedSecret) string {
+	c := auth.Caller{WorkspaceID: s.WorkspaceID, Mode: s.Mode}
+	if s.Kind == "webhook_endpoint" {
+		return WebhookSecretBinding(c, s.ID)
+	}
+	return keyBinding(c)
+}

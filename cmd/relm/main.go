@@ -23,6 +23,7 @@ Usage:
   relm keys list   --workspace NAME [--mode live|test]
   relm keys revoke [--data-dir DIR] [--database-url URL] KEY_ID
   relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]
+  relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]
   relm openapi [--format yaml|json]
   relm eval    [--url URL --key KEY] [--parallel N] [--json] [--junit FILE] [--keep] [PATH…]
 
@@ -68,6 +69,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return fmt.Errorf("unknown keys command %q (create, list or revoke)", args[1])
 	case "workspaces":
 		return workspacesCommand(ctx, args[1:], stdout, log)
+	case "secrets":
+		if len(args) < 2 || args[1] != "rewrap" {
+			return errors.New("usage: relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]")
+		}
+		return rewrapSecrets(ctx, args[2:], stdout, log)
 	case "openapi":
 		return printOpenAPI(args[1:], stdout, log)
 	case "eval":

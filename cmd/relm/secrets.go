@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/tools"
 )
 
 // noLastingSecretWarning is what `relm serve` logs once at start when its box is unavailable.
@@ -44,4 +50,56 @@ func parseOldSecrets(s string) ([][]byte, error) {
 		old = append(old, k)
 	}
 	return old, nil
+}
+
+// rewrapSecrets is `relm secrets rewrap`: after RELM_SECRET_KEY changed (the old one given
+// as RELM_SECRET_KEY_OLD), it seals every stored credential again under the new secret, so
+// that the old one can be dropped.
+func rewrapSecrets(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("secrets rewrap", flag.ContinueOnError)
+	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "the current server secret (RELM_SECRET_KEY)")
+	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "comma-separated earlier server secrets (RELM_SECRET_KEY_OLD)")
+	dbf := dbFlags{share: true}
+	dbf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	old, err := parseOldSecrets(*secretKeyOld)
+	if err != nil {
+		return err
+	}
+	var secret []byte
+	if *secretKey != "" {
+		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
+			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
+		}
+	}
+	db, err := dbf.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	if secret == nil {
+		if db.cluster == nil {
+			return errors.New("set --secret-key (RELM_SECRET_KEY) to the current server secret: with --database-url there is no kept one")
+		}
+		if secret, _, err = defaultSecret(dbf.clusterDir(), log); err != nil {
+			return err
+		}
+	}
+	box, err := secrets.NewBox(secret, old...)
+	if err != nil {
+		return err
+	}
+	n, err := db.Admin.RewrapSecrets(ctx, func(s store.SealedSecret) (string, error) {
+		if !box.NeedsRewrap(s.Sealed) {
+			return s.Sealed, nil
+		}
+		return box.Rewrap(s.Sealed, tools.SealedBinding(s))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d stored credentials sealed again under the current secret\n", n)
+	return nil
 }
