@@ -106,7 +106,10 @@ func TestEmailTestModeSimulates(t *testing.T) {
 	t.Parallel()
 	e := setupEmail(t)
 	e.connect(e.Test, fullKey, "ada@mail.example.com").must(t, 200)
-	r := e.call("POST", "/v1/emails", e.Test, map[string]any{"to": []string{"bob@example.com"}, "subject": "Hi", "text": "Hello"}).must(t, 201).Body
+	r := e.call("POST", "/v1/emails", e.Test, map[string]any{"to": "bob@example.com", "subject": "Hi", "text": "Hello"}).must(t, 201).Body
+	if to := r["to"].([]any); len(to) != 1 || to[0] != "bob@example.com" {
+		t.Fatalf("one address as a string: %v", r)
+	}
 	if r["status"] != "simulated" || r["from"] != "ada@mail.example.com" || r["resend_id"] != nil || !strings.HasPrefix(r["id"].(string), "eml_") {
 		t.Fatalf("test-mode send: %v", r)
 	}

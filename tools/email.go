@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/schemas"
@@ -85,12 +87,12 @@ type Email struct {
 
 // SendEmailInput is one message.
 type SendEmailInput struct {
-	From    string   `json:"from,omitempty" format:"email" maxLength:"254" doc:"Sender; default: the integration's from_email."`
-	To      []string `json:"to" minItems:"1" maxItems:"50" doc:"Recipients (1–50 addresses: ada@example.com or Ada <ada@example.com>)."`
-	Subject string   `json:"subject" minLength:"1" maxLength:"998"`
-	HTML    string   `json:"html,omitempty" maxLength:"1000000" doc:"HTML body; html or text (or both) is required."`
-	Text    string   `json:"text,omitempty" maxLength:"1000000" doc:"Plain-text body."`
-	ReplyTo []string `json:"reply_to,omitempty" maxItems:"10"`
+	From    string    `json:"from,omitempty" format:"email" maxLength:"254" doc:"Sender; default: the integration's from_email."`
+	To      Addresses `json:"to" doc:"Recipients: one address or a list of 1–50."`
+	Subject string    `json:"subject" minLength:"1" maxLength:"998"`
+	HTML    string    `json:"html,omitempty" maxLength:"1000000" doc:"HTML body; html or text (or both) is required."`
+	Text    string    `json:"text,omitempty" maxLength:"1000000" doc:"Plain-text body."`
+	ReplyTo Addresses `json:"reply_to,omitempty" doc:"Where replies go: one address or a list."`
 }
 
 type emailFilter struct{}
@@ -273,7 +275,7 @@ func (h emailHandlers) send(ctx context.Context, in SendEmailInput) (Email, erro
 	if in.HTML == "" && in.Text == "" {
 		return Email{}, ValidationFailed([]schemas.FieldError{{Field: "html", Message: "give html or text (or both): the email needs a body"}})
 	}
-	if bad := badAddresses("to", in.To, "reply_to", in.ReplyTo); len(bad) > 0 {
+	if bad := badAddresses("to", []string(in.To), "reply_to", []string(in.ReplyTo)); len(bad) > 0 {
 		return Email{}, ValidationFailed(bad)
 	}
 	var out Email
@@ -299,7 +301,7 @@ func (h emailHandlers) send(ctx context.Context, in SendEmailInput) (Email, erro
 		if c.Mode != auth.Live {
 			status = store.EmailSimulated
 		}
-		row, err := store.Insert(ctx, tx, store.Emails, store.Values{"id": id, "from_email": from, "to_emails": in.To, "reply_to": in.ReplyTo,
+		row, err := store.Insert(ctx, tx, store.Emails, store.Values{"id": id, "from_email": from, "to_emails": []string(in.To), "reply_to": []string(in.ReplyTo),
 			"subject": in.Subject, "html": orNil(in.HTML), "body_text": orNil(in.Text), "status": status,
 			"resend_idempotency_key": resendIdempotencyKey(ctx, c, id)})
 		if err != nil {
@@ -530,4 +532,37 @@ func SealedBinding(s store.SealedSecret) string {
 		return WebhookSecretBinding(c, s.ID)
 	}
 	return keyBinding(c)
+}
+
+// Addresses is one email address or a list of them, as Resend takes them.
+type Addresses []string
+
+// UnmarshalJSON takes a string or an array of strings.
+func (a *Addresses) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = Addresses{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*a = l
+	return nil
+}
+
+// Schema is one address, or a list of 1 to 50.
+func (Addresses) Schema(huma.Registry) *huma.Schema {
+	one, many, maxLen := 1, 50, 320
+	return &huma.Schema{
+		Description: "One address (ada@example.com or Ada <ada@example.com>) or a list of 1 to 50.",
+		OneOf: []*huma.Schema{
+			{Type: "string", MinLength: &one, MaxLength: &maxLen},
+			{Type: "array", MinItems: &one, MaxItems: &many, Items: &huma.Schema{Type: "string", MinLength: &one, MaxLength: &maxLen}},
+		},
+	}
 }
