@@ -133,8 +133,21 @@ func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 	return res
 }
 
-// step makes one call and checks its expectations, then captures.
+// step makes one call and checks its expectations, then captures; with WithinMS, it repeats
+// the call until they hold or the time is up.
 func (r *Runner) step(ctx context.Context, cs *mcp.ClientSession, v vars, s Step, trace func(Trace)) *Failure {
+	deadline := time.Now().Add(time.Duration(s.WithinMS) * time.Millisecond)
+	for {
+		f := r.call(ctx, cs, v, s, trace)
+		if f == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return f
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// call makes one call and checks its expectations, then captures.
+func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step, trace func(Trace)) *Failure {
 	args, err := v.arguments(s.Arguments)
 	if err != nil {
 		return &Failure{Message: "arguments: " + err.Error()}

@@ -24,6 +24,7 @@ func newSandbox(t *testing.T) (*sandbox.Sandbox, *store.Store, *store.Admin) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sb.Close)
 	return sb, s, admin
 }
 

@@ -44,6 +44,9 @@ type Step struct {
 	Arguments map[string]any    `json:"arguments,omitempty"`
 	Expect    *Expect           `json:"expect,omitempty"`
 	Capture   map[string]string `json:"capture,omitempty"`
+	// WithinMS, for a read of background work's outcome (an automation's run), repeats the
+	// call until its expectation holds, for at most this many milliseconds.
+	WithinMS int `json:"within_ms,omitempty"`
 }
 
 // Expect is what a call must return. With no field set, any successful result passes.

@@ -78,6 +78,12 @@ var isolationSamples = map[string]string{
 	"add_email_domain":         `{"name":"mallory.example.com"}`,
 	"get_email_domain":         `{"id":"4dd369bc-aa82-4ff3-97de-514ae3000ee0"}`,
 	"verify_email_domain":      `{"id":"4dd369bc-aa82-4ff3-97de-514ae3000ee0"}`,
+	"create_automation":        `{"name":"Mallory","trigger_event":"*","actions":[{"type":"create_activity","activity_type":"note"}]}`,
+	"list_automations":         `{}`,
+	"get_automation":           `{"id":"{automation}"}`,
+	"update_automation":        `{"id":"{automation}","enabled":false}`,
+	"delete_automation":        `{"id":"{automation}"}`,
+	"list_automation_runs":     `{"id":"{automation}"}`,
 }
 
 // outsideIDs are the tools whose id names something outside Relm's tenant data (a domain
@@ -85,7 +91,7 @@ var isolationSamples = map[string]string{
 // tenant to find.
 var outsideIDs = map[string]bool{"get_email_domain": true, "verify_email_domain": true}
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl|eml)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl|eml|auto|arun)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
 // workspace's key and with the other mode's key, aimed at one workspace's records: reads
@@ -97,6 +103,9 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	// A webhook endpoint first, so that the records below give it deliveries (no engine runs
 	// here: they stay pending).
 	webhook := e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://isolation.example.com/hook", "events": []string{"*"}}).must(t, http.StatusCreated).Body["id"].(string)
+	// An automation too, whose runs the records below start (none works them here).
+	automation := e.call("POST", "/v1/automations", e.Live, map[string]any{"name": "Isolation", "trigger_event": "*",
+		"actions": []any{map[string]any{"type": "create_activity", "activity_type": "note"}}}).must(t, http.StatusCreated).Body["id"].(string)
 	company := e.create("companies", e.Live, map[string]any{"name": "Isolation Inc", "domain": "isolation.example"})
 	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
 	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
@@ -118,7 +127,7 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	email := "eml_isolationisolationisolatio"
 	e.exec(`INSERT INTO emails (id, workspace_id, mode, from_email, to_emails, subject, body_text, status, resend_idempotency_key)
 		VALUES ($1, $2, 'live', 'ada@example.com', '{bob@example.com}', 'Isolation', 'x', 'sent', 'k')`, email, e.workspaceID("acme"))
-	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email,
+	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
 		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string)}
 	// Pipelines are keyed, not id'd: workspace A's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
@@ -130,7 +139,8 @@ func TestEveryCapabilityIsIsolated(t *testing.T) {
 	snapshot := func() string {
 		var b strings.Builder
 		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact,
-			"/v1/webhooks/" + webhook, "/v1/webhooks/" + webhook + "/deliveries", "/v1/emails/" + email, "/v1/integrations/email"} {
+			"/v1/webhooks/" + webhook, "/v1/webhooks/" + webhook + "/deliveries", "/v1/emails/" + email, "/v1/integrations/email",
+			"/v1/automations/" + automation, "/v1/automations/" + automation + "/runs"} {
 			b.Write(e.call("GET", p, e.Live, nil).must(t, 200).Raw)
 		}
 		return b.String()

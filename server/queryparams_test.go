@@ -26,6 +26,8 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 	e := setup(t)
 	e.setPlan("acme", "team")
 	webhook, _ := e.webhook(e.Live, "https://hooks.example.com/query")
+	automation := e.call("POST", "/v1/automations", e.Live, map[string]any{"name": "Q", "trigger_event": "*",
+		"actions": []any{map[string]any{"type": "create_activity", "activity_type": "note"}}}).must(t, http.StatusCreated).Body["id"].(string)
 	company := e.create("companies", e.Live, map[string]any{"name": "Query Co"})
 	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Query"})
 	other := e.create("contacts", e.Live, map[string]any{"first_name": "Other"})
@@ -65,6 +67,8 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		"/v1/webhooks/{id}/deliveries/{delivery_id}": "/v1/webhooks/" + webhook + "/deliveries/" + delivery,
 		"/v1/webhooks/{id}/replay/{delivery_id}":     "/v1/webhooks/" + webhook + "/replay/" + delivery,
 		"/v1/emails/{id}":                            "/v1/emails/eml_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"/v1/automations/{id}":                       "/v1/automations/" + automation,
+		"/v1/automations/{id}/runs":                  "/v1/automations/" + automation + "/runs",
 		"/v1/email/domains/{id}":                     "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
 		"/v1/email/domains/{id}/verify":              "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0/verify",
 	}

@@ -17,6 +17,8 @@ type Event struct {
 	Mode      auth.Mode       `db:"mode"`
 	Type      string          `db:"type"`
 	Data      json.RawMessage `db:"data"`
+	Depth     int             `db:"depth"`     // 0 through the API; n+1 when made by an automation acting on an event of depth n
+	CausedBy  json.RawMessage `db:"caused_by"` // {automation_id, run_id} when an automation made the change; null otherwise
 	CreatedAt time.Time       `db:"created_at"`
 }
 
@@ -38,8 +40,12 @@ type NewEvent struct {
 
 // RecordEvents appends events to the tenant's log, in order, as part of the transaction
 // making the change they describe, and in the same statement creates a delivery for each
-// event and each of the tenant's enabled webhook endpoints subscribed to its type, whose
-// jobs it queues in the same transaction: an event is delivered if and only if it commits.
+// event and each of the tenant's enabled webhook endpoints subscribed to its type, and a run
+// for each event and each enabled automation it triggers, whose jobs it queues in the same
+// transaction: an event is delivered and acted on if and only if it commits, once per
+// endpoint and rule (a run is unique per rule and event). Events made by an automation's
+// run (ActorFrom) carry its depth and cause; at MaxDepth they trigger no rule: the runs
+// they would have started are recorded as skipped.
 // Many events go in with one statement over arrays (COPY FROM is refused on tables with
 // row-level security); created_at comes from the column default (clock_timestamp()),
 // evaluated row by row in array order, so the log keeps theirs. A tenant without
@@ -52,26 +58,58 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	for i, e := range evs {
 		ids[i], types[i], data[i] = NewID("evt_"), e.Type, string(e.Data)
 	}
+	actor, automated := ActorFrom(ctx)
+	depth := 0
+	var causedBy any
+	if automated {
+		depth = actor.Depth
+		causedBy = map[string]string{"automation_id": actor.AutomationID, "run_id": actor.RunID}
+	}
 	rows, err := tx.tx.Query(ctx, `
 		WITH ev AS (
-			INSERT INTO events (id, workspace_id, mode, type, data)
-			SELECT e.id, $1, $2, e.type, e.data::jsonb
+			INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by)
+			SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7
 			FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
 			ORDER BY e.n
 			RETURNING id, type, created_at
+		), dl AS (
+			INSERT INTO webhook_deliveries (id, workspace_id, mode, endpoint_id, event_id, event_type)
+			SELECT relm_random_id('whdl_'), $1, $2, w.id, ev.id, ev.type
+			FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.mode = $2 AND w.enabled
+				AND (ev.type = ANY (w.events) OR '*' = ANY (w.events))
+			ORDER BY ev.created_at, w.id
+			RETURNING id
+		), ar AS (
+			INSERT INTO automation_runs (id, workspace_id, mode, automation_id, event_id, event_type, status, reason)
+			SELECT relm_random_id('arun_'), $1, $2, a.id, ev.id, ev.type,
+				CASE WHEN $6 >= `+maxDepthSQL+` THEN 'skipped' ELSE 'pending' END,
+				CASE WHEN $6 >= `+maxDepthSQL+` THEN $8 END
+			FROM ev JOIN automations a ON a.workspace_id = $1 AND a.mode = $2 AND a.enabled
+				AND (a.trigger_event IN ('*', ev.type)
+					OR (a.trigger_event LIKE '%.*' AND split_part(ev.type, '.', 1) || '.*' = a.trigger_event))
+			ORDER BY ev.created_at, a.id
+			RETURNING id, status
 		)
-		INSERT INTO webhook_deliveries (id, workspace_id, mode, endpoint_id, event_id, event_type)
-		SELECT relm_random_id('whdl_'), $1, $2, w.id, ev.id, ev.type
-		FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.mode = $2 AND w.enabled
-			AND (ev.type = ANY (w.events) OR '*' = ANY (w.events))
-		ORDER BY ev.created_at, w.id
-		RETURNING id`, tx.t.WorkspaceID, tx.t.Mode, ids, types, data)
+		SELECT 'delivery', id FROM dl UNION ALL SELECT 'run', id FROM ar WHERE status = 'pending'`,
+		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason)
 	if err != nil {
 		return wrap("record events", err)
 	}
-	deliveries, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var deliveries, runs []string
+	var kind, id string
+	_, err = pgx.ForEachRow(rows, []any{&kind, &id}, func() error {
+		if kind == "run" {
+			runs = append(runs, id)
+		} else {
+			deliveries = append(deliveries, id)
+		}
+		return nil
+	})
 	if err != nil {
 		return wrap("record events", err)
 	}
-	return tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false)
+	if err := tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false); err != nil {
+		return err
+	}
+	return tx.EnqueueRuns(ctx, runs)
 }

@@ -166,6 +166,7 @@ var kindNames = map[string]kindName{
 	"webhook_endpoint": {"webhook endpoint", "webhook endpoints"},
 	"webhook_delivery": {"webhook delivery", "webhook deliveries (list_webhook_deliveries)"},
 	"email":            {"email", "emails"},
+	"automation":       {"automation", "automations"},
 }
 
 // nameOf names kind for messages; a kind missing from kindNames (a bug TestKindNames

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -17,7 +18,15 @@ type Event struct {
 	Type      string         `json:"type" doc:"What happened: contact.created, deal.updated, deal.stage_changed, …"`
 	Data      map[string]any `json:"data" doc:"object: the record after the change (before it, for deletions); previous_attributes: for updates, the changed fields' old values."`
 	Mode      string         `json:"mode" enum:"live,test"`
+	CausedBy  *CausedBy      `json:"caused_by" doc:"The automation run that made the change; null for a change made through the API."`
+	Depth     int            `json:"depth" doc:"0 for a change made through the API; n+1 for one made by an automation acting on an event of depth n. Events of depth 2 trigger no automation."`
 	CreatedAt time.Time      `json:"created_at"`
+}
+
+// CausedBy names the automation run behind an event.
+type CausedBy struct {
+	AutomationID string `json:"automation_id"`
+	RunID        string `json:"run_id"`
 }
 
 // EventIDInput names one event.
@@ -59,7 +68,13 @@ func eventTools(s *store.Store) []Tool {
 }
 
 func eventOut(e store.Event) Event {
-	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), CreatedAt: e.CreatedAt.UTC()}
+	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), Depth: e.Depth, CreatedAt: e.CreatedAt.UTC()}
+	if len(e.CausedBy) > 0 && string(e.CausedBy) != "null" {
+		var c CausedBy
+		if json.Unmarshal(e.CausedBy, &c) == nil {
+			out.CausedBy = &c
+		}
+	}
 	if err := schemas.UnmarshalExact(e.Data, &out.Data); err != nil {
 		out.Data = map[string]any{} // unreachable: data is JSON written by RecordEvents
 	}

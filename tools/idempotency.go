@@ -323,3 +323,9 @@ func idempotencyKeyFrom(ctx context.Context) (string, bool) {
 	k, ok := ctx.Value(idempotencyKeyKey{}).(string)
 	return k, ok
 }
+
+// WithIdempotencyKey returns ctx in which capabilities see key as their request's
+// idempotency key (an automation's send_email derives Resend's from its run and action).
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyKey{}, key)
+}

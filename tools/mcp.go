@@ -12,6 +12,8 @@ Create records with create_* tools, fetch them with get_* by id (ids look like c
 Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
 To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage; list_pipelines shows the valid stages.
 To be told of changes instead of polling list_events, subscribe a URL with create_webhook; list_webhook_deliveries shows what was sent and replay_webhook_delivery sends one again.
+To make the CRM act on its own when something happens (move a deal, log a task, send an email), create a rule with create_automation; list_automation_runs shows what it did.
+Email goes through the workspace's own Resend account (set_email_integration); in test mode send_email is simulated.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
 
 // NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,5 +169,69 @@ func TestAttackWebhooksTwoProcesses(t *testing.T) {
 		if got[id] != 1 {
 			t.Fatalf("event %s delivered %d times by two processes, want once", id, got[id])
 		}
+	}
+}
+
+// TestAttackAutomationsSurviveKill: SIGKILL a server while it runs automations, start it
+// again mid-run: every event's run happens exactly once (one activity per contact created).
+func TestAttackAutomationsSurviveKill(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDatabase(t)
+	tg := startTargetOn(t, db, "--webhook-rescue-after", "1s")
+	key := tg.key("acme", auth.Test)
+	c := client("")
+	if r := tg.send(c, "POST", "/v1/automations", key, `{"name":"Note each contact","trigger_event":"contact.created",`+
+		`"actions":[{"type":"create_activity","activity_type":"note","subject":"Welcome"}]}`); r.Status != 201 {
+		t.Fatalf("create automation: %d %s", r.Status, r.Body)
+	}
+	// 300 events in one batch, and the kill right after it commits: runs are under way.
+	rows := make([]string, 300)
+	for i := range rows {
+		rows[i] = `{"email":"batch` + strconv.Itoa(i) + `@example.com"}`
+	}
+	if r := tg.send(c, "POST", "/v1/contacts/batch", key, `{"contacts":[`+strings.Join(rows, ",")+`]}`); r.Status != 200 {
+		t.Fatalf("batch: %d %s", r.Status, r.Body)
+	}
+	if err := tg.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-tg.exited
+	tg = startTargetOn(t, db, "--webhook-rescue-after", "1s")
+	createContacts(t, tg, key, "after", 10)
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		per := map[string]int{}
+		for cursor := ""; ; {
+			r := tg.send(c, "GET", "/v1/activities?limit=200&cursor="+cursor, key, "")
+			var page struct {
+				Data []struct {
+					ContactID string `json:"contact_id"`
+				} `json:"data"`
+				HasMore    bool   `json:"has_more"`
+				NextCursor string `json:"next_cursor"`
+			}
+			if err := json.Unmarshal(r.Body, &page); err != nil {
+				t.Fatalf("activities: %s", r.Body)
+			}
+			for _, a := range page.Data {
+				per[a.ContactID]++
+			}
+			if !page.HasMore {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		for id, n := range per {
+			if n > 1 {
+				t.Fatalf("contact %s got %d activities from one run", id, n)
+			}
+		}
+		if len(per) == 310 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 310 contacts got their activity", len(per))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/automations"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
@@ -111,9 +112,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	defer stopPurging()
 	// Deliveries run on their own context: shutting down lets attempts under way finish.
 	outbox := &email.Outbox{Store: db.Store, Box: box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
+	runner := &automations.Runner{Store: db.Store, Registry: srv.Registry, Log: log}
 	deliveries, err := webhooks.Start(context.WithoutCancel(ctx), db.Store, webhooks.Options{Payload: tools.EventPayload,
 		Open: tools.WebhookSecretOpener(box), Version: version(), Log: log, RescueAfter: lf.rescueAfter,
-		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register}}})
+		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register},
+			{Queue: store.AutomationQueue, Workers: 10, Add: runner.Register}}})
 	if err != nil {
 		return err
 	}

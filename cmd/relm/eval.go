@@ -69,6 +69,7 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
+		defer sb.Close()
 		sb.Keep = *keep
 		sb.Kept = func(transcript, workspace, key string) {
 			fmt.Fprintf(os.Stderr, "kept workspace %s for %s (key %s)\n", workspace, transcript, key)

@@ -16,15 +16,20 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/automations"
 	"github.com/relmcrm/relm/evals"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/tools"
+	"github.com/relmcrm/relm/webhooks"
 )
 
 // Sandbox is an evals.Target that gives each transcript its own workspace on one store.
 type Sandbox struct {
 	admin *store.Admin
 	srv   *server.Server
+	jobs  *webhooks.Engine
 	// Keep leaves each workspace in place instead of deleting it, and calls Kept with its
 	// name and key, to inspect what a transcript wrote.
 	Keep bool
@@ -38,11 +43,30 @@ func New(s *store.Store, admin *store.Admin, log *slog.Logger) (*Sandbox, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv, err := server.New(server.Config{Store: s, Logger: log, Version: "eval", SecretKey: server.NewSecretKey()})
+	secret := server.NewSecretKey()
+	srv, err := server.New(server.Config{Store: s, Logger: log, Version: "eval", SecretKey: secret})
 	if err != nil {
 		return nil, err
 	}
-	return &Sandbox{admin: admin, srv: srv}, nil
+	box, err := secrets.NewBox(secret)
+	if err != nil {
+		return nil, err
+	}
+	// Background work runs as under relm serve: automation runs, webhook deliveries.
+	runner := &automations.Runner{Store: s, Registry: srv.Registry, Log: log}
+	jobs, err := webhooks.Start(context.Background(), s, webhooks.Options{Payload: tools.EventPayload, Open: tools.WebhookSecretOpener(box),
+		Version: "eval", Log: log, Others: []webhooks.Work{{Queue: store.AutomationQueue, Workers: 4, Add: runner.Register}}})
+	if err != nil {
+		return nil, err
+	}
+	return &Sandbox{admin: admin, srv: srv, jobs: jobs}, nil
+}
+
+// Close stops the sandbox's background work.
+func (sb *Sandbox) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = sb.jobs.Stop(ctx)
 }
 
 // Open creates a workspace named after t, on t's plan, with a key of t's mode, and connects to it over

@@ -34,6 +34,7 @@ func TestWorkspaceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sb.Close)
 
 	tr := &evals.Transcript{Name: "Lifecycle Check!", Mode: "live"}
 	cs, closeSession, err := sb.Open(ctx, tr)
@@ -89,6 +90,7 @@ func TestKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sb.Close)
 	var kept, key string
 	sb.Keep = true
 	sb.Kept = func(_, workspace, k string) { kept, key = workspace, k }
