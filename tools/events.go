@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"github.com/danielgtaylor/huma/v2"
 	"net/http"
 	"time"
 
@@ -84,3 +85,11 @@ func eventOut(e store.Event) Event {
 // EventPayload is an event as GET /v1/events/{id} returns it: the body of its webhook
 // deliveries.
 func EventPayload(e store.Event) []byte { return Encode(eventOut(e)) }
+
+// Schema is an object with the rule and run, or null.
+func (CausedBy) Schema(huma.Registry) *huma.Schema {
+	str := &huma.Schema{Type: "string"}
+	return &huma.Schema{Type: "object", Nullable: true, Description: "The automation run that made the change; null for a change made through the API.",
+		Properties: map[string]*huma.Schema{"automation_id": str, "run_id": str}, Required: []string{"automation_id", "run_id"},
+		AdditionalProperties: false}
+}
