@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -132,7 +131,9 @@ type ListRunsInput struct {
 	Page
 }
 
-type automationHandlers struct{ s *store.Store }
+type automationHandlers struct {
+	plainRecords[store.Automation, Automation]
+}
 
 func automationOut(a store.Automation) Automation {
 	out := Automation{ID: a.ID, Object: "automation", Name: a.Name, TriggerEvent: a.TriggerEvent, Enabled: a.Enabled,
@@ -341,29 +342,11 @@ func (h automationHandlers) create(ctx context.Context, in CreateAutomationInput
 }
 
 func (h automationHandlers) get(ctx context.Context, in AutomationIDInput) (Automation, error) {
-	var out Automation
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		a, err := store.Get(ctx, tx, store.Automations, in.ID)
-		out = automationOut(a)
-		return err
-	})
-	return out, h.fail(err, in.ID)
+	return h.plainRecords.get(ctx, in.ID)
 }
 
 func (h automationHandlers) list(ctx context.Context, in ListAutomationsInput) (List[Automation], error) {
-	var out List[Automation]
-	after, err := in.Page.after(ctx)
-	if err != nil {
-		return out, err
-	}
-	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		p, err := store.List(ctx, tx, store.Automations, store.ListParams{Filters: []map[string]any{in.Filter}, Limit: in.Limit, After: after})
-		if err == nil {
-			out, err = listOf(ctx, p, automationOut)
-		}
-		return err
-	})
-	return out, h.fail(err, "")
+	return h.plainRecords.list(ctx, in.Page, in.Filter)
 }
 
 func (h automationHandlers) update(ctx context.Context, in UpdateAutomationInput) (Automation, error) {
@@ -406,14 +389,7 @@ func (h automationHandlers) update(ctx context.Context, in UpdateAutomationInput
 }
 
 func (h automationHandlers) remove(ctx context.Context, in AutomationIDInput) (Deleted, error) {
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		_, err := store.Delete(ctx, tx, store.Automations, in.ID)
-		return err
-	})
-	if err != nil {
-		return Deleted{}, h.fail(err, in.ID)
-	}
-	return Deleted{ID: in.ID, Object: "automation", Deleted: true}, nil
+	return h.plainRecords.remove(ctx, in.ID)
 }
 
 func (h automationHandlers) runs(ctx context.Context, in ListRunsInput) (List[AutomationRun], error) {
@@ -436,25 +412,8 @@ func (h automationHandlers) runs(ctx context.Context, in ListRunsInput) (List[Au
 	return out, h.fail(err, in.ID)
 }
 
-// fail maps a store failure about rule id onto the caller-facing error.
-func (h automationHandlers) fail(err error, id string) error {
-	var te *Error
-	var fe *filter.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &te):
-		return te
-	case errors.Is(err, store.ErrNotFound):
-		return NotFound("automation", id)
-	case errors.As(err, &fe):
-		return FilterError(fe)
-	}
-	return err
-}
-
 func automationTools(s *store.Store) []Tool {
-	h := automationHandlers{s}
+	h := automationHandlers{plainRecords[store.Automation, Automation]{s: s, table: store.Automations, out: automationOut}}
 	return []Tool{
 		&Capability[CreateAutomationInput, Automation]{Info: Info{
 			Name: "create_automation", Title: "Create automation", Toolset: "automations",

@@ -121,7 +121,9 @@ func emailOut(e store.Email) Email {
 		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 }
 
-type emailHandlers struct{ s *store.Store }
+type emailHandlers struct {
+	plainRecords[store.Email, Email]
+}
 
 // keyBinding binds a sealed API key to its tenant and purpose.
 func keyBinding(c auth.Caller) string {
@@ -436,41 +438,15 @@ func orNil(s string) *string {
 }
 
 func (h emailHandlers) list(ctx context.Context, in ListEmailsInput) (List[Email], error) {
-	var out List[Email]
-	after, err := in.Page.after(ctx)
-	if err != nil {
-		return out, err
-	}
-	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		p, err := store.List(ctx, tx, store.Emails, store.ListParams{Filters: []map[string]any{in.Filter, shorthand(map[string]string{"status": in.Status})},
-			Limit: in.Limit, After: after})
-		if err == nil {
-			out, err = listOf(ctx, p, emailOut)
-		}
-		return err
-	})
-	var fe *filter.Error
-	if errors.As(err, &fe) {
-		return out, FilterError(fe)
-	}
-	return out, err
+	return h.plainRecords.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"status": in.Status}))
 }
 
 func (h emailHandlers) get(ctx context.Context, in EmailIDInput) (Email, error) {
-	var out Email
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		e, err := store.Get(ctx, tx, store.Emails, in.ID)
-		out = emailOut(e)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return out, NotFound("email", in.ID)
-	}
-	return out, err
+	return h.plainRecords.get(ctx, in.ID)
 }
 
 func emailTools(s *store.Store) []Tool {
-	h := emailHandlers{s}
+	h := emailHandlers{plainRecords[store.Email, Email]{s: s, table: store.Emails, out: emailOut}}
 	return append([]Tool{
 		&Capability[NoInput, EmailIntegration]{Info: Info{
 			Name: "get_email_integration", Title: "Get email integration", Toolset: "email",

@@ -127,10 +127,12 @@ type DeliveryIDInput struct {
 	DeliveryID string `json:"delivery_id" pattern:"^whdl_[a-z2-7]{26}$" doc:"Id of the delivery (whdl_…)."`
 }
 
-type webhookHandlers struct{ s *store.Store }
+type webhookHandlers struct {
+	plainRecords[store.WebhookEndpoint, WebhookEndpoint]
+}
 
 func webhookTools(s *store.Store) []Tool {
-	h := webhookHandlers{s}
+	h := webhookHandlers{plainRecords[store.WebhookEndpoint, WebhookEndpoint]{s: s, table: store.WebhookEndpoints, out: webhookOut}}
 	return []Tool{
 		&Capability[CreateWebhookInput, WebhookEndpointWithSecret]{Info: Info{
 			Name: "create_webhook", Title: "Create webhook endpoint", Toolset: "webhooks",
@@ -271,29 +273,11 @@ func (h webhookHandlers) create(ctx context.Context, in CreateWebhookInput) (Web
 }
 
 func (h webhookHandlers) get(ctx context.Context, in WebhookIDInput) (WebhookEndpoint, error) {
-	var out WebhookEndpoint
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		w, err := store.Get(ctx, tx, store.WebhookEndpoints, in.ID)
-		out = webhookOut(w)
-		return err
-	})
-	return out, h.fail(err, in.ID)
+	return h.plainRecords.get(ctx, in.ID)
 }
 
 func (h webhookHandlers) list(ctx context.Context, in ListWebhooksInput) (List[WebhookEndpoint], error) {
-	var out List[WebhookEndpoint]
-	after, err := in.Page.after(ctx)
-	if err != nil {
-		return out, err
-	}
-	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		p, err := store.List(ctx, tx, store.WebhookEndpoints, store.ListParams{Filters: []map[string]any{in.Filter}, Limit: in.Limit, After: after})
-		if err == nil {
-			out, err = listOf(ctx, p, webhookOut)
-		}
-		return err
-	})
-	return out, h.fail(err, "")
+	return h.plainRecords.list(ctx, in.Page, in.Filter)
 }
 
 func (h webhookHandlers) update(ctx context.Context, in UpdateWebhookInput) (WebhookEndpoint, error) {
@@ -329,14 +313,7 @@ func (h webhookHandlers) update(ctx context.Context, in UpdateWebhookInput) (Web
 }
 
 func (h webhookHandlers) remove(ctx context.Context, in WebhookIDInput) (Deleted, error) {
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		_, err := store.Delete(ctx, tx, store.WebhookEndpoints, in.ID)
-		return err
-	})
-	if err != nil {
-		return Deleted{}, h.fail(err, in.ID)
-	}
-	return Deleted{ID: in.ID, Object: "webhook_endpoint", Deleted: true}, nil
+	return h.plainRecords.remove(ctx, in.ID)
 }
 
 func (h webhookHandlers) rotate(ctx context.Context, in WebhookIDInput) (WebhookEndpointWithSecret, error) {
@@ -418,23 +395,11 @@ func (h webhookHandlers) replay(ctx context.Context, in DeliveryIDInput) (Webhoo
 
 // fail maps a store failure about endpoint id onto the caller-facing error.
 func (h webhookHandlers) fail(err error, id string) error {
-	var te *Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &te):
-		return te
-	case errors.Is(err, store.ErrNotFound):
-		return NotFound("webhook_endpoint", id)
-	case errors.Is(err, store.ErrTooManyEndpoints):
+	if errors.Is(err, store.ErrTooManyEndpoints) {
 		return NewError(CodeLimitReached, "This workspace already has %d webhook endpoints in this mode, as many as it may. "+
 			"Subscribe an existing endpoint to more events (update_webhook events), or delete one you no longer use.", store.MaxWebhookEndpoints)
 	}
-	var fe *filter.Error
-	if errors.As(err, &fe) {
-		return FilterError(fe)
-	}
-	return err
+	return h.plainRecords.fail(err, id)
 }
 
 // WebhookSecretBinding is what endpoint id's signing secret is sealed to: its tenant and
