@@ -164,7 +164,7 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 	if rt.hasBody {
 		raw, err := io.ReadAll(hctx.BodyReader())
 		if err != nil {
-			return nil, bodyReadError(err)
+			return nil, BodyReadError(err)
 		}
 		if len(bytes.TrimSpace(raw)) > 0 {
 			if ct := hctx.Header("Content-Type"); ct != "" {
@@ -331,7 +331,8 @@ func queryValue(typ, v string) any {
 	return v
 }
 
-func bodyReadError(err error) *tools.Error {
+// BodyReadError explains a request body that could not be read: too large, or cut off.
+func BodyReadError(err error) *tools.Error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return tools.NewError(tools.CodeTooLarge, "The request body is larger than %d bytes. Send less data per request.", mbe.Limit)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/relmcrm/relm/tools"
+	"github.com/relmcrm/relm/rest"
 )
 
 // mcpRequestMethods are the JSON-RPC request methods /mcp answers (those the go-sdk server
@@ -52,7 +51,7 @@ func checkMCPEnvelope(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeErr(r.Context(), w, bodyError(err))
+			writeErr(r.Context(), w, rest.BodyReadError(err))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -178,11 +177,3 @@ func (w *rpcErrorWriter) Flush() {
 }
 
 func (w *rpcErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// bodyError explains a request body that could not be read.
-func bodyError(err error) *tools.Error {
-	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return tools.NewError(tools.CodeTooLarge, "The request body is larger than %d bytes. Send less data per request.", mbe.Limit)
-	}
-	return tools.NewError(tools.CodeBadRequest, "The request body could not be read: %v.", err)
-}

@@ -15,9 +15,6 @@ import (
 // events of depth n+1.
 const MaxDepth = 2
 
-// maxDepthSQL is MaxDepth as RecordEvents' statement spells it.
-const maxDepthSQL = "2"
-
 // LoopGuardReason is why a run is skipped at MaxDepth.
 const LoopGuardReason = "loop guard: the event was caused by automations two levels deep, so it triggers no further automation"
 
@@ -117,33 +114,21 @@ func LockRun(ctx context.Context, tx *Tx, id string) (AutomationRun, error) {
 
 // RunJob is the queued work of one automation run.
 type RunJob struct {
-	RunID       string    `json:"run_id"`
-	WorkspaceID string    `json:"workspace_id"`
-	Mode        auth.Mode `json:"mode"`
+	RunID string `json:"run_id"`
+	JobTenant
 }
 
 // Kind names the job in the queue.
 func (RunJob) Kind() string { return "automation_run" }
-
-// Caller is the tenant the job works for.
-func (j RunJob) Caller() auth.Caller { return auth.Caller{WorkspaceID: j.WorkspaceID, Mode: j.Mode} }
 
 // AutomationQueue is the queue run jobs go to.
 const AutomationQueue = "automations"
 
 // EnqueueRuns queues a job for each of the tenant's runs ids, in tx.
 func (tx *Tx) EnqueueRuns(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if tx.jobs == nil {
-		return errNoJobs
-	}
-	params := make([]river.InsertManyParams, len(ids))
+	jobs := make([]river.JobArgs, len(ids))
 	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: RunJob{RunID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode},
-			InsertOpts: &river.InsertOpts{Queue: AutomationQueue, MaxAttempts: 10}}
+		jobs[i] = RunJob{RunID: id, JobTenant: tx.jobTenant()}
 	}
-	_, err := tx.jobs.InsertManyFastTx(ctx, tx.tx, params)
-	return wrap("enqueue runs", err)
+	return tx.enqueue(ctx, "runs", jobs, river.InsertOpts{Queue: AutomationQueue, MaxAttempts: 10})
 }

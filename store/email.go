@@ -116,32 +116,20 @@ func SetEmailOutcome(ctx context.Context, tx *Tx, id, status string, resendID, e
 		tx.t.WorkspaceID, tx.t.Mode, id, status, resendID, errText)
 }
 
-// EmailJob is the queued work of sending one email whose first attempt Resend asked to
-// retry (a 429 or a 5xx).
+// EmailJob is the queued work of one attempt at sending one email.
 type EmailJob struct {
-	EmailID     string    `json:"email_id"`
-	WorkspaceID string    `json:"workspace_id"`
-	Mode        auth.Mode `json:"mode"`
+	EmailID string `json:"email_id"`
+	JobTenant
 }
 
 // Kind names the job in the queue.
 func (EmailJob) Kind() string { return "email_send" }
-
-// Caller is the tenant the job works for.
-func (j EmailJob) Caller() auth.Caller { return auth.Caller{WorkspaceID: j.WorkspaceID, Mode: j.Mode} }
 
 // EmailQueue is the queue email jobs go to.
 const EmailQueue = "email"
 
 // EnqueueEmail queues the sending of the tenant's email id at at, in tx.
 func (tx *Tx) EnqueueEmail(ctx context.Context, id string, at time.Time) error {
-	if tx.jobs == nil {
-		return errNoJobs
-	}
-	if !at.After(time.Now()) {
-		at = time.Time{}
-	}
-	_, err := tx.jobs.InsertTx(ctx, tx.tx, EmailJob{EmailID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode},
-		&river.InsertOpts{Queue: EmailQueue, ScheduledAt: at, MaxAttempts: 8})
-	return wrap("enqueue email", err)
+	return tx.enqueue(ctx, "email", []river.JobArgs{EmailJob{EmailID: id, JobTenant: tx.jobTenant()}},
+		river.InsertOpts{Queue: EmailQueue, ScheduledAt: at, MaxAttempts: 8})
 }

@@ -82,8 +82,8 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 		), ar AS (
 			INSERT INTO automation_runs (id, workspace_id, mode, automation_id, event_id, event_type, status, reason)
 			SELECT relm_random_id('arun_'), $1, $2, a.id, ev.id, ev.type,
-				CASE WHEN $6 >= `+maxDepthSQL+` THEN 'skipped' ELSE 'pending' END,
-				CASE WHEN $6 >= `+maxDepthSQL+` THEN $8 END
+				CASE WHEN $6 >= $9 THEN 'skipped' ELSE 'pending' END,
+				CASE WHEN $6 >= $9 THEN $8 END
 			FROM ev JOIN automations a ON a.workspace_id = $1 AND a.mode = $2 AND a.enabled
 				AND (a.trigger_event IN ('*', ev.type)
 					OR (a.trigger_event LIKE '%.*' AND split_part(ev.type, '.', 1) || '.*' = a.trigger_event))
@@ -91,7 +91,7 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 			RETURNING id, status
 		)
 		SELECT 'delivery', id FROM dl UNION ALL SELECT 'run', id FROM ar WHERE status = 'pending'`,
-		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason)
+		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason, MaxDepth)
 	if err != nil {
 		return wrap("record events", err)
 	}

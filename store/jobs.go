@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/relmcrm/relm/auth"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -63,4 +66,39 @@ func (s *Store) JobClient(cfg *river.Config) (*river.Client[pgx.Tx], error) {
 		return nil, fmt.Errorf("store: job client: %w", err)
 	}
 	return client, nil
+}
+
+// JobTenant names, in a job's arguments, the tenant the job works for: the queue itself
+// belongs to no tenant.
+type JobTenant struct {
+	WorkspaceID string    `json:"workspace_id"`
+	Mode        auth.Mode `json:"mode"`
+}
+
+// Caller is the tenant the job works for.
+func (t JobTenant) Caller() auth.Caller { return auth.Caller{WorkspaceID: t.WorkspaceID, Mode: t.Mode} }
+
+func (tx *Tx) jobTenant() JobTenant { return JobTenant{WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode} }
+
+var errNoJobs = errors.New("store: no job client to queue jobs with")
+
+// enqueue queues jobs in tx, so they are worked only if tx commits, with opts; a job due
+// now (ScheduledAt not in the future) is available at once, where a scheduled one would
+// wait for the queue's scheduler.
+func (tx *Tx) enqueue(ctx context.Context, what string, jobs []river.JobArgs, opts river.InsertOpts) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if tx.jobs == nil {
+		return errNoJobs
+	}
+	if !opts.ScheduledAt.After(time.Now()) {
+		opts.ScheduledAt = time.Time{}
+	}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: j, InsertOpts: &opts}
+	}
+	_, err := tx.jobs.InsertManyFastTx(ctx, tx.tx, params)
+	return wrap("enqueue "+what, err)
 }

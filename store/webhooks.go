@@ -185,12 +185,10 @@ func DisableWebhookEndpoint(ctx context.Context, tx *Tx, id, reason string) erro
 	return wrap("disable webhook endpoint", err)
 }
 
-// DeliveryJob is the queued work of sending one delivery; its arguments name the tenant,
-// since the queue itself belongs to no tenant.
+// DeliveryJob is the queued work of one attempt at sending one delivery.
 type DeliveryJob struct {
-	DeliveryID  string    `json:"delivery_id"`
-	WorkspaceID string    `json:"workspace_id"`
-	Mode        auth.Mode `json:"mode"`
+	DeliveryID string `json:"delivery_id"`
+	JobTenant
 	// Replay marks one extra attempt asked for by the endpoint's owner: it schedules no
 	// retry of its own.
 	Replay bool `json:"replay,omitempty"`
@@ -199,37 +197,18 @@ type DeliveryJob struct {
 // Kind names the job in the queue.
 func (DeliveryJob) Kind() string { return "webhook_delivery" }
 
-// Caller is the tenant the job works for.
-func (j DeliveryJob) Caller() auth.Caller {
-	return auth.Caller{WorkspaceID: j.WorkspaceID, Mode: j.Mode}
-}
-
 // DeliveryQueue is the queue delivery jobs go to.
 const DeliveryQueue = "webhooks"
 
 // EnqueueDeliveries queues a job for an attempt of each of the tenant's deliveries ids, in
-// tx (they are worked only if tx commits), to run at at (zero: now). A replay is one extra
-// attempt that schedules no retry.
+// tx, to run at at (zero: now). A replay is one extra attempt that schedules no retry.
 func (tx *Tx) EnqueueDeliveries(ctx context.Context, ids []string, at time.Time, replay bool) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if tx.jobs == nil {
-		return errNoJobs
-	}
-	if !at.After(time.Now()) {
-		at = time.Time{} // due now: available at once, where a scheduled job would wait for the queue's scheduler
-	}
-	params := make([]river.InsertManyParams, len(ids))
+	jobs := make([]river.JobArgs, len(ids))
 	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: id, WorkspaceID: tx.t.WorkspaceID, Mode: tx.t.Mode, Replay: replay},
-			InsertOpts: &river.InsertOpts{Queue: DeliveryQueue, ScheduledAt: at}}
+		jobs[i] = DeliveryJob{DeliveryID: id, JobTenant: tx.jobTenant(), Replay: replay}
 	}
-	_, err := tx.jobs.InsertManyFastTx(ctx, tx.tx, params)
-	return wrap("enqueue deliveries", err)
+	return tx.enqueue(ctx, "deliveries", jobs, river.InsertOpts{Queue: DeliveryQueue, ScheduledAt: at})
 }
-
-var errNoJobs = errors.New("store: no job client to queue deliveries with")
 
 // DeliveryWork is everything a delivery job needs: the delivery, its endpoint and event.
 type DeliveryWork struct {

@@ -130,17 +130,25 @@ func keyBinding(c auth.Caller) string {
 	return "email_integration/" + c.WorkspaceID + "/" + string(c.Mode)
 }
 
+// integration reads the caller's integration, or ErrNotFound.
+func (h emailHandlers) integration(ctx context.Context) (in store.EmailIntegration, err error) {
+	err = inTx(ctx, h.s, func(tx *store.Tx) error {
+		in, err = store.EmailIntegrationOf(ctx, tx)
+		return err
+	})
+	return in, err
+}
+
+// sendingOnlyKey explains why a sending-only key cannot manage domains.
+const sendingOnlyKey = "The connected Resend key may only send email; managing domains needs a full-access key. Connect one with set_email_integration."
+
 func (h emailHandlers) getIntegration(ctx context.Context, _ NoInput) (EmailIntegration, error) {
 	c, err := callerOf(ctx)
 	if err != nil {
 		return EmailIntegration{}, err
 	}
 	out := EmailIntegration{Object: "email_integration", Mode: string(c.Mode)}
-	var in store.EmailIntegration
-	err = inTx(ctx, h.s, func(tx *store.Tx) (err error) {
-		in, err = store.EmailIntegrationOf(ctx, tx)
-		return err
-	})
+	in, err := h.integration(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		note := "No Resend account is connected in this mode. Connect one with set_email_integration (PUT /v1/integrations/email)."
 		out.Note = &note
@@ -282,8 +290,9 @@ func (h emailHandlers) send(ctx context.Context, in SendEmailInput) (Email, erro
 	}
 	var out Email
 	var queued *store.Email
-	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		integ, err := store.EmailIntegrationOf(ctx, tx)
+	var integ store.EmailIntegration
+	err = inTx(ctx, h.s, func(tx *store.Tx) (err error) {
+		integ, err = store.EmailIntegrationOf(ctx, tx)
 		if errors.Is(err, store.ErrNotFound) && c.Mode == auth.Live {
 			return NewError(CodeIntegrationRequired, "Live email goes through this workspace's own Resend account, and none is connected. "+
 				"Connect one with set_email_integration {api_key: \"re_…\", from_email} (PUT /v1/integrations/email), or use a test key, which simulates sends.")
@@ -321,21 +330,13 @@ func (h emailHandlers) send(ctx context.Context, in SendEmailInput) (Email, erro
 	if err != nil || queued == nil {
 		return out, err
 	}
-	return h.deliver(ctx, c, *queued)
+	return h.deliver(ctx, c, integ, *queued)
 }
 
 // deliver makes the first attempt at sending a live email: Resend's acceptance records it
 // sent (with an email.sent event), a refusal removes it and answers with what to fix, and
 // a 429 or 5xx leaves it queued for background retries.
-func (h emailHandlers) deliver(ctx context.Context, c auth.Caller, e store.Email) (Email, error) {
-	var integ store.EmailIntegration
-	err := inTx(ctx, h.s, func(tx *store.Tx) (err error) {
-		integ, err = store.EmailIntegrationOf(ctx, tx)
-		return err
-	})
-	if err != nil {
-		return Email{}, err
-	}
+func (h emailHandlers) deliver(ctx context.Context, c auth.Caller, integ store.EmailIntegration, e store.Email) (Email, error) {
 	svc, key, err := h.apiKey(ctx, c, integ)
 	if err != nil {
 		return Email{}, err
@@ -398,7 +399,7 @@ func resendError(err error, param string) error {
 			e = NewError(CodeIntegrationRequired, "Resend refuses the connected API key (%s): it was revoked or deleted. Connect a working key with set_email_integration.", msg)
 		}
 	case email.RestrictedKey:
-		e = NewError(CodeIntegrationRequired, "The connected Resend key may only send email; managing domains needs a full-access key. Connect one with set_email_integration.")
+		e = NewError(CodeIntegrationRequired, sendingOnlyKey)
 	case email.RateLimited, email.ServerError, email.Network:
 		e = NewError(CodeProviderUnavailable, "Resend could not take the request right now (%s). Retry in %d seconds.", msg, max(1, int(re.RetryAfter.Seconds())))
 		e.RetryAfter = max(1, int(re.RetryAfter.Seconds()))

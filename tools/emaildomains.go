@@ -73,11 +73,7 @@ func (h emailHandlers) withAccount(ctx context.Context, fn func(svc *EmailServic
 	if c.Mode != auth.Live {
 		return NewError(CodeIntegrationRequired, "Sending domains belong to the Resend account and are managed with a live key: test mode never contacts Resend.")
 	}
-	var integ store.EmailIntegration
-	err = inTx(ctx, h.s, func(tx *store.Tx) (err error) {
-		integ, err = store.EmailIntegrationOf(ctx, tx)
-		return err
-	})
+	integ, err := h.integration(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return NewError(CodeIntegrationRequired, "No Resend account is connected in this mode. Connect one with set_email_integration (PUT /v1/integrations/email).")
 	}
@@ -85,7 +81,7 @@ func (h emailHandlers) withAccount(ctx context.Context, fn func(svc *EmailServic
 		return err
 	}
 	if integ.Access == "sending_only" {
-		return NewError(CodeIntegrationRequired, "The connected Resend key may only send email; managing domains needs a full-access key. Connect one with set_email_integration.")
+		return NewError(CodeIntegrationRequired, sendingOnlyKey)
 	}
 	svc, key, err := h.apiKey(ctx, c, integ)
 	if err != nil {

@@ -83,24 +83,25 @@ CREATE TABLE webhook_attempts (
     FOREIGN KEY (workspace_id, mode, delivery_id) REFERENCES webhook_deliveries (workspace_id, mode, id) ON DELETE CASCADE
 );
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints, webhook_deliveries, webhook_attempts TO relm_app;
+-- relm_protect_tenant_table gives a tenant table what every tenant table has (migration
+-- 00008): relm_app may read and write it, only within the tenant its transaction names.
+-- The owner's tool for migrations; relm_app cannot call it.
 -- +goose StatementBegin
-DO $$
-DECLARE
-    t text;
+CREATE FUNCTION relm_protect_tenant_table(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    FOREACH t IN ARRAY ARRAY['webhook_endpoints', 'webhook_deliveries', 'webhook_attempts']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant ON %I TO relm_app
-            USING (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())
-            WITH CHECK (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())', t);
-    END LOOP;
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO relm_app', t);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant ON %s TO relm_app
+        USING (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())
+        WITH CHECK (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())', t);
 END
 $$;
 -- +goose StatementEnd
+REVOKE ALL ON FUNCTION relm_protect_tenant_table(regclass) FROM PUBLIC;
+
+SELECT relm_protect_tenant_table(t) FROM unnest(ARRAY['webhook_endpoints', 'webhook_deliveries', 'webhook_attempts']::regclass[]) AS t;
 
 -- +goose Down
 DROP TABLE webhook_attempts, webhook_deliveries, webhook_endpoints;
-DROP FUNCTION relm_random_id(text);
+DROP FUNCTION relm_random_id(text), relm_protect_tenant_table(regclass);
 DROP SCHEMA river CASCADE;

@@ -35,22 +35,7 @@ CREATE TABLE emails (
 );
 CREATE INDEX emails_list ON emails (workspace_id, mode, created_at DESC, id DESC);
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON email_integrations, emails TO relm_app;
--- +goose StatementBegin
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['email_integrations', 'emails']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant ON %I TO relm_app
-            USING (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())
-            WITH CHECK (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())', t);
-    END LOOP;
-END
-$$;
--- +goose StatementEnd
+SELECT relm_protect_tenant_table(t) FROM unnest(ARRAY['email_integrations', 'emails']::regclass[]) AS t;
 
 -- +goose Down
 DROP TABLE emails, email_integrations;

@@ -38,22 +38,7 @@ CREATE INDEX automation_runs_list ON automation_runs (workspace_id, mode, automa
 -- depth n; caused_by: the rule and run that made it.
 ALTER TABLE events ADD COLUMN depth int NOT NULL DEFAULT 0, ADD COLUMN caused_by jsonb;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON automations, automation_runs TO relm_app;
--- +goose StatementBegin
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['automations', 'automation_runs']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant ON %I TO relm_app
-            USING (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())
-            WITH CHECK (workspace_id = relm_tenant_workspace() AND mode = relm_tenant_mode())', t);
-    END LOOP;
-END
-$$;
--- +goose StatementEnd
+SELECT relm_protect_tenant_table(t) FROM unnest(ARRAY['automations', 'automation_runs']::regclass[]) AS t;
 
 -- +goose Down
 ALTER TABLE events DROP COLUMN depth, DROP COLUMN caused_by;
