@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,220 +9,193 @@ import (
 	"github.com/relmcrm/relm/auth"
 )
 
-// Refusal says whether a metered request may run, and if not, why.
-type Refusal int
-
-const (
-	Allowed              Refusal = iota
-	RateLimited                  // the key's fixed window is full
-	WorkspaceRateLimited         // the window the workspace's keys share (per mode) is full
-	QuotaExceeded                // the workspace used its monthly live quota
-)
-
-// MeterParams describe one metered request: whose it is, what it counts as, and the limits
-// that apply.
-type MeterParams struct {
-	Caller             auth.Caller
-	Requests           int           // requests it counts as toward the rate limits
-	QuotaRequests      int           // requests it counts as toward the monthly quota (0: none, such as MCP initialize)
-	RateLimit          int           // requests per key per window
-	WorkspaceRateLimit int           // requests per workspace and mode per window, all its keys together
-	RateWindow         time.Duration // window length, whole seconds
-	QuotaFree          int64         // live requests per workspace per calendar month (UTC), free plan
-	QuotaTeam          int64         // the same on the team plan
-}
-
-// RateWindow is a fixed window, by the database's clock.
+// RateWindow is a fixed window: when it started and the requests counted in it.
 type RateWindow struct {
 	Start time.Time // windows start at multiples of their length since the Unix epoch
-	Count int64     // requests counted in it
-	Now   time.Time // the database's clock when it was read
+	Count int64
 }
 
-// Meter is what counting one request found: the key's and the workspace's windows and the
-// workspace's monthly usage after counting it or, when refused, as they were (a refused
-// request counts nothing).
-type Meter struct {
-	RateWindow             // the key's
-	Workspace   RateWindow // the one the workspace's keys share, in the key's mode
-	Refusal     Refusal
-	Plan        string    // the workspace's plan: free or team
-	Quota       int64     // the plan's monthly live quota
-	PeriodStart time.Time // the current quota period: this calendar month, UTC
-	Used        int64     // live requests counted this period; 0 in test mode, which is not metered
+// MeterCounts are what one server process adds to the shared counters of one tenant (a
+// workspace in one mode) since it last reconciled: requests per key and per workspace in
+// their rate windows and, in live mode, requests per quota period. A zero addition only
+// reads the shared count back.
+type MeterCounts struct {
+	Tenant    auth.Caller // WorkspaceID and Mode; KeyID is unused
+	Keys      []KeyCount
+	Workspace WindowCount
+	Periods   []PeriodCount // live mode only: calendar months (UTC)
 }
 
-// meterSQL counts $3 requests for key $1 of workspace $2 (mode $9) in one statement, so
-// every server process on the database shares the counts. cur reads the snapshot; ww
-// increments the workspace's window unless it is full, or the key's window or the live
-// quota already is (per the snapshot); rw increments the key's window only if ww counted and
-// it is not full; uc adds $11 to the monthly live counter ($8) only if rw counted and the
-// quota allows. ON CONFLICT ... WHERE re-checks each limit on the latest row version, under
-// its lock, so concurrent requests never exceed it. A window older than the statement's is
-// replaced, never counted into.
-const meterSQL = `
-WITH cur AS (
-    SELECT w.plan,
-           CASE w.plan WHEN 'team' THEN $5::bigint ELSE $4::bigint END AS quota,
-           date_trunc('month', now() AT TIME ZONE 'UTC')::date AS period,
-           date_bin($6::int * interval '1 second', now(), timestamptz 'epoch') AS win,
-           now() AS now,
-           coalesce(u.count, 0) AS used,
-           r.window_start AS row_start,
-           r.count AS row_count,
-           x.window_start AS ws_start,
-           x.count AS ws_count
-    FROM workspaces w
-    LEFT JOIN usage_counters u ON u.workspace_id = w.id AND u.mode = 'live'
-        AND u.period = date_trunc('month', now() AT TIME ZONE 'UTC')::date
-    LEFT JOIN rate_windows r ON r.key_id = $1
-    LEFT JOIN workspace_rate_windows x ON x.workspace_id = w.id AND x.mode = $9::relm_mode
-    WHERE w.id = $2
-), ww AS (
-    INSERT INTO workspace_rate_windows AS w (workspace_id, mode, window_start, count)
-    SELECT $2, $9::relm_mode, cur.win, $3::bigint FROM cur
-    WHERE $3::bigint <= $10::bigint AND $3::bigint <= $7::bigint
-      AND NOT coalesce(cur.row_start >= cur.win AND cur.row_count + $3::bigint > $7::bigint, false)
-      AND (NOT $8::boolean OR cur.used + $11::bigint <= cur.quota)
-    ON CONFLICT (workspace_id, mode) DO UPDATE
-    SET window_start = greatest(w.window_start, excluded.window_start),
-        count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count ELSE w.count + excluded.count END
-    WHERE excluded.window_start > w.window_start OR w.count + excluded.count <= $10::bigint
-    RETURNING w.window_start, w.count
-), rw AS (
+// KeyCount is an addition to an API key's rate window.
+type KeyCount struct {
+	KeyID string
+	WindowCount
+}
+
+// WindowCount is an addition to the rate window starting at Start.
+type WindowCount struct {
+	Start time.Time
+	Add   int64
+}
+
+// PeriodCount is an addition to the live requests of the quota period starting at Period.
+type PeriodCount struct {
+	Period time.Time // the first day of a month, UTC
+	Add    int64
+}
+
+// MeterTotals are the shared counts after an addition: every process's requests together.
+// A window is the one stored, which may be older than the one asked about (nothing counted
+// in that one yet) or missing (zero Start).
+type MeterTotals struct {
+	Keys      map[string]RateWindow
+	Workspace RateWindow
+	Periods   map[time.Time]int64 // by period; missing: none counted
+	Plan      string              // the workspace's plan: free or team
+	Gone      bool                // the workspace has been deleted
+}
+
+// syncMetersSQL adds one tenant's counts ($1 workspace, $2 mode) to the shared rows and
+// reads every asked-about row back (and the workspace's plan): keys $3 with windows $4 and additions $5, the
+// workspace's window $6 with addition $7, quota periods $8 with additions $9. A window
+// older than the addition's is replaced, a newer one is left alone (the addition was for a
+// window that has ended). Rows with nothing to add are only read, so reconciling an idle
+// tenant writes nothing.
+const syncMetersSQL = `
+WITH ws AS (
+    SELECT id, plan FROM workspaces WHERE id = $1
+), k AS (
     INSERT INTO rate_windows AS w (key_id, workspace_id, mode, window_start, count)
-    SELECT $1, $2, $9::relm_mode, cur.win, $3::bigint FROM cur
-    WHERE EXISTS (SELECT 1 FROM ww)
+    SELECT a.key_id, $1, $2::relm_mode, a.win, a.n
+    FROM unnest($3::text[], $4::timestamptz[], $5::bigint[]) AS a(key_id, win, n)
+    JOIN api_keys ak ON ak.id = a.key_id
+    WHERE a.n > 0
     ON CONFLICT (key_id) DO UPDATE
     SET window_start = greatest(w.window_start, excluded.window_start),
-        count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count ELSE w.count + excluded.count END
-    WHERE excluded.window_start > w.window_start OR w.count + excluded.count <= $7::bigint
+        count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count
+                     WHEN excluded.window_start = w.window_start THEN w.count + excluded.count
+                     ELSE w.count END
+    RETURNING w.key_id, w.window_start, w.count
+), x AS (
+    INSERT INTO workspace_rate_windows AS w (workspace_id, mode, window_start, count)
+    SELECT ws.id, $2::relm_mode, $6, $7 FROM ws WHERE $7 > 0
+    ON CONFLICT (workspace_id, mode) DO UPDATE
+    SET window_start = greatest(w.window_start, excluded.window_start),
+        count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count
+                     WHEN excluded.window_start = w.window_start THEN w.count + excluded.count
+                     ELSE w.count END
     RETURNING w.window_start, w.count
-), uc AS (
-    INSERT INTO usage_counters AS u (workspace_id, mode, period, count)
-    SELECT $2, 'live', cur.period, $11::bigint FROM cur
-    WHERE $8::boolean AND EXISTS (SELECT 1 FROM rw)
-    ON CONFLICT (workspace_id, mode, period) DO UPDATE
-    SET count = u.count + excluded.count
-    WHERE u.count + excluded.count <= (SELECT quota FROM cur)
-    RETURNING u.count
+), u AS (
+    INSERT INTO usage_counters AS c (workspace_id, mode, period, count)
+    SELECT ws.id, 'live', p.period, p.n FROM ws, unnest($8::date[], $9::bigint[]) AS p(period, n) WHERE p.n > 0
+    ON CONFLICT (workspace_id, mode, period) DO UPDATE SET count = c.count + excluded.count
+    RETURNING c.period, c.count
 )
-SELECT cur.plan, cur.quota, cur.period, cur.win, cur.now, cur.used, cur.row_start, cur.row_count,
-       cur.ws_start, cur.ws_count,
-       (SELECT window_start FROM ww), (SELECT count FROM ww),
-       (SELECT window_start FROM rw), (SELECT count FROM rw), (SELECT count FROM uc)
-FROM cur`
+SELECT 'key', key_id, window_start, count FROM k
+UNION ALL
+SELECT 'key', r.key_id, r.window_start, r.count FROM rate_windows r
+WHERE r.key_id = ANY($3::text[]) AND r.key_id NOT IN (SELECT key_id FROM k)
+UNION ALL
+SELECT 'workspace', NULL, window_start, count FROM x
+UNION ALL
+SELECT 'workspace', NULL, r.window_start, r.count FROM workspace_rate_windows r
+WHERE r.workspace_id = $1 AND r.mode = $2::relm_mode AND NOT EXISTS (SELECT 1 FROM x)
+UNION ALL
+SELECT 'period', NULL, period::timestamp AT TIME ZONE 'UTC', count FROM u
+UNION ALL
+SELECT 'period', NULL, c.period::timestamp AT TIME ZONE 'UTC', c.count FROM usage_counters c
+WHERE c.workspace_id = $1 AND c.mode = 'live' AND c.period = ANY($8::date[]) AND c.period NOT IN (SELECT period FROM u)
+UNION ALL
+SELECT 'plan', plan, NULL, NULL FROM ws`
 
-// releaseSQL gives back what a request counted in the windows when a later step of
-// meterSQL refused it under a lock (the key's window, or the quota, filled up after the
-// snapshot): $4 requests from the workspace's window starting $2 and, when $3 is set, from
-// the key's window starting $3.
-const releaseSQL = `
-WITH ws AS (
-    UPDATE workspace_rate_windows SET count = count - $4
-    WHERE workspace_id = $5 AND mode = $6::relm_mode AND window_start = $2 AND count >= $4
-)
-UPDATE rate_windows SET count = count - $4
-WHERE $3::timestamptz IS NOT NULL AND key_id = $1 AND window_start = $3 AND count >= $4`
-
-// Meter counts a request of p.Caller against its key's rate limit, the rate ceiling its
-// workspace's keys share in its mode and, in live mode, its workspace's monthly quota, or
-// refuses it without counting anything. The rate limits are fixed windows: a key may make
-// RateLimit requests in each window, so up to twice that can pass in one window's length
-// across a boundary.
-func (s *Store) Meter(ctx context.Context, p MeterParams) (Meter, error) {
-	quotaApplies := p.Caller.Mode == auth.Live && p.QuotaRequests > 0
-	requests := int64(p.Requests)
-	var (
-		m                                   Meter
-		win                                 time.Time
-		rowStart, wsStart, wwStart, rwStart *time.Time
-		rowCount, wsCount, wwCount, rwCount *int64
-		ucCount                             *int64
-	)
+// SyncMeters adds what this process counted for each tenant to the rows every process
+// shares, and returns the totals, in the order of counts. It is one round trip for all
+// tenants: a pipelined batch naming each tenant before its statement, as one implicit
+// transaction. A tenant whose workspace no longer exists comes back Gone, its counts dropped.
+func (s *Store) SyncMeters(ctx context.Context, counts []MeterCounts) (totals []MeterTotals, err error) {
+	if len(counts) == 0 {
+		return nil, nil
+	}
+	defer func() { err = outage(err) }()
 	b := &pgx.Batch{}
-	b.Queue(meterSQL, p.Caller.KeyID, p.Caller.WorkspaceID, requests, p.QuotaFree, p.QuotaTeam,
-		int(p.RateWindow/time.Second), p.RateLimit, quotaApplies, p.Caller.Mode, p.WorkspaceRateLimit, int64(p.QuotaRequests))
-	err := s.tenantBatch(ctx, p.Caller, b, func(br pgx.BatchResults) error {
-		return br.QueryRow().Scan(&m.Plan, &m.Quota, &m.PeriodStart, &win, &m.Now, &m.Used,
-			&rowStart, &rowCount, &wsStart, &wsCount, &wwStart, &wwCount, &rwStart, &rwCount, &ucCount)
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return m, fmt.Errorf("store: meter: no workspace %s", p.Caller.WorkspaceID)
+	for _, c := range counts {
+		if err := checkTenant(c.Tenant); err != nil {
+			return nil, err
+		}
+		keys, starts, adds := make([]string, len(c.Keys)), make([]time.Time, len(c.Keys)), make([]int64, len(c.Keys))
+		for i, k := range c.Keys {
+			keys[i], starts[i], adds[i] = k.KeyID, k.Start, k.Add
+		}
+		periods, periodAdds := make([]time.Time, len(c.Periods)), make([]int64, len(c.Periods))
+		for i, p := range c.Periods {
+			periods[i], periodAdds[i] = p.Period, p.Add
+		}
+		b.Queue(`SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true)`, c.Tenant.WorkspaceID, string(c.Tenant.Mode))
+		b.Queue(syncMetersSQL, c.Tenant.WorkspaceID, string(c.Tenant.Mode), keys, starts, adds,
+			c.Workspace.Start, c.Workspace.Add, periods, periodAdds)
 	}
-	if err != nil {
-		return m, fmt.Errorf("store: meter: %w", err)
-	}
-	if wwCount != nil && (rwCount == nil || quotaApplies && ucCount == nil) {
-		// A later limit filled up after the snapshot: give back what was counted.
-		release := &pgx.Batch{}
-		release.Queue(releaseSQL, p.Caller.KeyID, *wwStart, rwStart, requests, p.Caller.WorkspaceID, p.Caller.Mode)
-		err = s.tenantBatch(ctx, p.Caller, release, func(br pgx.BatchResults) error {
-			_, err := br.Exec()
-			return err
-		})
+	br := s.pool.SendBatch(ctx, b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("store: sync meters: %w", cerr)
+		}
+	}()
+	totals = make([]MeterTotals, len(counts))
+	for i := range counts {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("store: sync meters: %w", err)
+		}
+		t := MeterTotals{Keys: map[string]RateWindow{}, Periods: map[time.Time]int64{}}
+		rows, err := br.Query()
 		if err != nil {
-			return m, fmt.Errorf("store: meter: release: %w", err)
+			return nil, fmt.Errorf("store: sync meters: %w", err)
 		}
-	}
-	m.PeriodStart = m.PeriodStart.UTC()
-	m.Start, m.Count = current(win, rowStart, rowCount)
-	m.Workspace.Start, m.Workspace.Count = current(win, wsStart, wsCount)
-	m.Workspace.Now = m.Now
-	switch {
-	case wwCount == nil: // refused before counting anything
-		switch {
-		case m.Count+requests > int64(p.RateLimit):
-			m.Refusal = RateLimited
-		case quotaApplies && m.Used+int64(p.QuotaRequests) > m.Quota:
-			m.Refusal = QuotaExceeded
-		default:
-			m.Refusal = WorkspaceRateLimited
+		for rows.Next() {
+			var (
+				kind  string
+				name  *string
+				start *time.Time
+				count *int64
+			)
+			if err := rows.Scan(&kind, &name, &start, &count); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: sync meters: %w", err)
+			}
+			switch kind {
+			case "key":
+				t.Keys[*name] = RateWindow{Start: *start, Count: *count}
+			case "workspace":
+				t.Workspace = RateWindow{Start: *start, Count: *count}
+			case "period":
+				t.Periods[start.UTC()] = *count
+			case "plan":
+				t.Plan = *name
+			}
 		}
-	case rwCount == nil: // the key's window filled up after the snapshot; the workspace's count was given back
-		m.Refusal = RateLimited
-	case quotaApplies && ucCount == nil: // the quota filled up after the snapshot; the counts were given back
-		m.Start, m.Count = *rwStart, *rwCount-requests
-		m.Refusal = QuotaExceeded
-	default:
-		m.Start, m.Count = *rwStart, *rwCount
-		m.Workspace.Start, m.Workspace.Count = *wwStart, *wwCount
-		if quotaApplies {
-			m.Used = *ucCount
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: sync meters: %w", err)
 		}
+		t.Gone = t.Plan == ""
+		totals[i] = t
 	}
-	if p.Caller.Mode != auth.Live {
-		m.Used = 0
-	}
-	return m, nil
+	return totals, nil
 }
 
-// PeekRateWindow reads the current window of the caller's key without counting anything.
-func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller, window time.Duration) (RateWindow, error) {
-	var (
-		w        RateWindow
-		win      time.Time
-		rowStart *time.Time
-		rowCount *int64
-	)
+// PeekRateWindow reads the shared row of the caller's key as last reconciled, without
+// counting anything.
+func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller) (RateWindow, error) {
+	var w RateWindow
 	b := &pgx.Batch{}
-	b.Queue(`
-		SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
-		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`, c.KeyID, int(window/time.Second))
+	b.Queue(`SELECT window_start, count FROM rate_windows WHERE key_id = $1`, c.KeyID)
 	err := s.tenantBatch(ctx, c, b, func(br pgx.BatchResults) error {
-		return br.QueryRow().Scan(&win, &w.Now, &rowStart, &rowCount)
+		err := br.QueryRow().Scan(&w.Start, &w.Count)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return w, fmt.Errorf("store: read rate window: %w", err)
 	}
-	w.Start, w.Count = current(win, rowStart, rowCount)
 	return w, nil
-}
-
-// current is the key's window given the statement's window win and the key's stored row.
-func current(win time.Time, rowStart *time.Time, rowCount *int64) (time.Time, int64) {
-	if rowStart != nil && !rowStart.Before(win) {
-		return *rowStart, *rowCount
-	}
-	return win, 0
 }

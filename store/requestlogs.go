@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,28 +47,51 @@ var RequestLogs = newTable[RequestLog]("request_logs", "request_log", "rlog_", f
 	{Name: "created_at", Column: "created_at", Kind: filter.Timestamp},
 }})
 
-// RecordRequests appends logs for tenant t in one statement, in a transaction of its own: a
-// request's log is written after its response, whether its work committed or not. ID and
-// Mode are set here; CreatedAt is when the request arrived.
-func (s *Store) RecordRequests(ctx context.Context, t auth.Caller, logs ...RequestLog) error {
-	if len(logs) == 0 {
+// TenantLogs are request logs of one tenant (WorkspaceID and Mode; KeyID unused).
+type TenantLogs struct {
+	Tenant auth.Caller
+	Logs   []RequestLog
+}
+
+// RecordRequests appends request logs of any number of tenants in one round trip: a
+// pipelined batch naming each tenant before its one INSERT, as one implicit transaction.
+// ID and Mode are set here; CreatedAt is when the request arrived.
+func (s *Store) RecordRequests(ctx context.Context, batches []TenantLogs) (err error) {
+	defer func() { err = outage(err) }()
+	b := &pgx.Batch{}
+	for _, t := range batches {
+		if len(t.Logs) == 0 {
+			continue
+		}
+		if err := checkTenant(t.Tenant); err != nil {
+			return err
+		}
+		n := len(t.Logs)
+		var (
+			ids, requestIDs, surfaces, keyIDs = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			methods, paths, tools, codes      = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+			statuses                          = make([]int32, n)
+			latencies                         = make([]int64, n)
+			created                           = make([]time.Time, n)
+		)
+		for i, l := range t.Logs {
+			ids[i], requestIDs[i], surfaces[i], keyIDs[i] = NewID("rlog_"), l.RequestID, l.Surface, l.KeyID
+			methods[i], paths[i], tools[i], codes[i] = l.Method, l.Path, l.Tool, l.ErrorCode
+			statuses[i], latencies[i], created[i] = int32(l.Status), l.LatencyMS, l.CreatedAt
+		}
+		b.Queue(`SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true)`, t.Tenant.WorkspaceID, string(t.Tenant.Mode))
+		b.Queue(`INSERT INTO request_logs
+			(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
+			SELECT l.id, $1, $2::relm_mode, l.request_id, l.surface, l.method, l.path, l.tool, l.status, l.error_code, l.latency_ms, l.key_id, l.created_at
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::timestamptz[])
+			    AS l(id, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
+			WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $1)`,
+			t.Tenant.WorkspaceID, string(t.Tenant.Mode), ids, requestIDs, surfaces, methods, paths, tools, statuses, codes, latencies, keyIDs, created)
+	}
+	if b.Len() == 0 {
 		return nil
 	}
-	q := query{args: []any{t.WorkspaceID, t.Mode}}
-	rows := make([]string, len(logs))
-	for i, l := range logs {
-		rows[i] = "(" + strings.Join([]string{q.arg(NewID("rlog_")), "$1", "$2", q.arg(l.RequestID), q.arg(l.Surface),
-			q.arg(l.Method), q.arg(l.Path), q.arg(l.Tool), q.arg(l.Status), q.arg(l.ErrorCode), q.arg(l.LatencyMS), q.arg(l.KeyID), q.arg(l.CreatedAt)}, ", ") + ")"
-	}
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO request_logs
-		(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
-		VALUES `+strings.Join(rows, ", "), q.args...)
-	err := s.tenantBatch(ctx, t, b, func(br pgx.BatchResults) error {
-		_, err := br.Exec()
-		return err
-	})
-	if err != nil {
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("store: record requests: %w", err)
 	}
 	return nil

@@ -169,7 +169,7 @@ func TestNoTenantSeesNothing(t *testing.T) {
 	// The tenant named by a transaction or batch ends with it: the next use of the
 	// connection (the pool hands back the one just released) is outside any tenant again.
 	for range 5 {
-		if err := s.RecordRequests(ctx, callers[0], store.RequestLog{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: "key_test", CreatedAt: time.Now()}); err != nil {
+		if err := s.RecordRequests(ctx, []store.TenantLogs{{Tenant: callers[0], Logs: []store.RequestLog{{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: "key_test", CreatedAt: time.Now()}}}}); err != nil {
 			t.Fatal(err)
 		}
 		var n int

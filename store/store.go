@@ -34,6 +34,9 @@ type Store struct {
 	jobs *river.Client[pgx.Tx]
 	// fieldSchemas caches compiled custom field schemas by definitions version.
 	fieldSchemas schemaCache
+	keys         keyCache // authenticated keys, dropped whenever any key is revoked
+	stopListener context.CancelFunc
+	listenerDone chan struct{}
 }
 
 func pgxConfig(url string) (*pgxpool.Config, error) {
@@ -100,7 +103,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: job client: %w", err)
 	}
-	return &Store{pool: pool, jobs: jobs}, nil
+	s := &Store{pool: pool, jobs: jobs, listenerDone: make(chan struct{})}
+	var lctx context.Context
+	lctx, s.stopListener = context.WithCancel(context.Background())
+	go func() {
+		defer close(s.listenerDone)
+		listenForKeyChanges(lctx, pool, &s.keys, slog.Default())
+	}()
+	return s, nil
 }
 
 // actAsApp makes a new connection act as AppRole and checks that the policies bind it.
@@ -121,7 +131,11 @@ func actAsApp(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // Close releases every connection.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.stopListener()
+	<-s.listenerDone
+	s.pool.Close()
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -69,15 +69,21 @@ func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive
 // ErrNotFound; a database outage is ErrUnavailable. No tenant is known yet, so it goes
 // through the definer function relm_authenticate, which can only look a key up by its hash.
 func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, error) {
-	var c auth.Caller
+	hash := [32]byte(auth.HashKey(secret))
+	now := time.Now()
+	c, ok, gen := s.keys.get(hash, now)
+	if ok {
+		return c, nil
+	}
 	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode FROM relm_authenticate($1)`,
-		auth.HashKey(secret)).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode)
+		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
 	if err != nil {
 		return c, fmt.Errorf("store: authenticate: %w", outage(err))
 	}
+	s.keys.put(hash, c, gen, now)
 	return c, nil
 }
 
@@ -133,5 +139,6 @@ func (s *Store) RevokeTenantAPIKey(ctx context.Context, t auth.Caller, id string
 		key = keys[0]
 		return nil
 	})
+	s.keys.invalidate(s.keys.isListening()) // at once here; other processes on the notification
 	return key, err
 }
