@@ -44,7 +44,7 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 	}
 	ctx := hctx.Context()
 	fail := func(err *tools.Error) bool {
-		writeError(hctx, err)
+		rt.writeError(hctx, err)
 		return true
 	}
 	if !rt.entry.AcceptsIdempotencyKey() {

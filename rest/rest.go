@@ -152,7 +152,7 @@ func (rt *route) serve(hctx huma.Context) {
 		out, err = rt.entry.Call(ctx, args)
 	}
 	if err != nil {
-		writeError(hctx, err)
+		rt.writeError(hctx, err)
 		return
 	}
 	writeJSON(hctx, rt.binding.Status, tools.Encode(out))
@@ -347,8 +347,9 @@ func writeJSON(hctx huma.Context, status int, body []byte) {
 }
 
 // writeError writes a capability's error: its status, its JSON body and, when it says
-// when to retry, Retry-After.
-func writeError(hctx huma.Context, e *tools.Error) {
+// when to retry, Retry-After; and reports it as the call's outcome.
+func (rt *route) writeError(hctx huma.Context, e *tools.Error) {
+	tools.ReportOutcome(hctx.Context(), rt.entry.Name, e.Status, e.Code)
 	setRetryAfter(hctx.SetHeader, e.RetryAfter)
 	writeJSON(hctx, e.Status, tools.Encode(e.Body(hctx.Context())))
 }
@@ -356,6 +357,7 @@ func writeError(hctx huma.Context, e *tools.Error) {
 // WriteError writes e as the JSON error body, with Retry-After when it says when to retry,
 // for failures outside any capability (authentication, metering, unknown routes, panics).
 func WriteError(ctx context.Context, w http.ResponseWriter, e *tools.Error) {
+	tools.ReportOutcome(ctx, "", e.Status, e.Code)
 	setRetryAfter(w.Header().Set, e.RetryAfter)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)

@@ -81,6 +81,26 @@ func expectError(t *testing.T, r resp, status int, code, param string) map[strin
 	return e
 }
 
+// expectToolError asserts that an MCP tools/call was answered with a tool error result
+// (isError, HTTP 200) whose error body has code, and returns that error.
+func expectToolError(t *testing.T, r resp, code string) map[string]any {
+	t.Helper()
+	res, _ := r.Body["result"].(map[string]any)
+	if r.Status != 200 || res == nil || res["isError"] != true {
+		t.Fatalf("want a tool error result %s, got %d: %s", code, r.Status, r.Raw)
+	}
+	var body map[string]any
+	text, _ := res["content"].([]any)[0].(map[string]any)["text"].(string)
+	if err := json.Unmarshal([]byte(text), &body); err != nil {
+		t.Fatalf("tool error text is not JSON: %s", text)
+	}
+	e, _ := body["error"].(map[string]any)
+	if e == nil || e["code"] != code {
+		t.Fatalf("want tool error %s, got %s", code, text)
+	}
+	return e
+}
+
 func strs(v any) []string {
 	var out []string
 	for _, x := range v.([]any) {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -53,7 +52,7 @@ func TestMCPBatchesAreRefused(t *testing.T) {
 	if n := countContacts(e, e.Live); n != 0 {
 		t.Fatalf("%d contacts written by refused batches", n)
 	}
-	win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(e.Live), longWindow)
+	win, err := e.peekWindow(e.Live)
 	if err != nil || win.Count != 1 { // the count above, nothing else
 		t.Fatalf("refused batches were metered: %+v %v", win, err)
 	}
@@ -94,7 +93,7 @@ func TestMCPProtocolErrorsAreJSONRPC(t *testing.T) {
 	if r := e.rpc(e.Live, `{"jsonrpc":"2.0","method":"no/such"}`); r.Status != http.StatusAccepted || len(r.Raw) != 0 {
 		t.Fatalf("unknown notification: %d %s", r.Status, r.Raw)
 	}
-	win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(e.Live), longWindow)
+	win, err := e.peekWindow(e.Live)
 	if err != nil || win.Count != 0 {
 		t.Fatalf("refused messages were metered: %+v %v", win, err)
 	}

@@ -5,12 +5,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/metering"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 )
@@ -27,6 +28,9 @@ type Limits struct {
 	InFlightPerKey     int           // requests one key may have running at once in this process (default 32)
 	InFlightPerTenant  int           // the same for a workspace's keys together, per mode (default 64)
 	AuthFailures       int           // failed authentications per client address per minute before it is throttled (default 60)
+	SyncEvery          time.Duration // how often this process reconciles its counts with the shared ones (default 100 ms)
+	LogBuffer          int           // request logs held in memory at most before new ones are dropped (default 10,000)
+	LogFlushEvery      time.Duration // how often request logs are written (default 200 ms)
 }
 
 // The default limits.
@@ -55,6 +59,13 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.InFlightPerKey, DefaultInFlightPerKey)
 	orDefault(&l.InFlightPerTenant, DefaultInFlightPerTenant)
 	orDefault(&l.AuthFailures, DefaultAuthFailures)
+	if l.SyncEvery <= 0 {
+		l.SyncEvery = metering.DefaultSyncEvery
+	}
+	orDefault(&l.LogBuffer, metering.DefaultLogBuffer)
+	if l.LogFlushEvery <= 0 {
+		l.LogFlushEvery = metering.DefaultLogFlushEvery
+	}
 	return l
 }
 
@@ -65,23 +76,30 @@ func orDefault[T int | int64](v *T, def T) {
 	}
 }
 
-// metering counts every authenticated request on /v1 and every MCP tool call against the
-// key's rate limit and, in live mode, the workspace's monthly quota; refuses what is over
-// with 429; puts X-RateLimit-* headers on the response; and writes the request log.
-type metering struct {
-	log        *slog.Logger
-	store      *store.Store
+// meterLimits are the limits the in-process meter enforces.
+func (l Limits) meterLimits() metering.Limits {
+	return metering.Limits{RateLimit: l.RateLimit, WorkspaceRateLimit: l.WorkspaceRateLimit, RateWindow: l.RateWindow,
+		QuotaFree: l.QuotaFree, QuotaTeam: l.QuotaTeam}
+}
+
+// meterHTTP counts every authenticated REST request against the key's rate limits and,
+// in live mode, the workspace's monthly quota (MCP requests are counted where the SDK has
+// parsed them: meterMCP); refuses what is over with 429; puts X-RateLimit-* on the
+// response; and queues the request log. Nothing here waits for the database once a key
+// has been seen (package metering).
+type meterHTTP struct {
+	meter      *metering.Meter
+	logs       *metering.Logs
 	limits     Limits
-	reg        *tools.Registry
+	log        *slog.Logger
 	mux        *http.ServeMux
 	routeTools map[string]string // mux pattern ("GET /v1/contacts/{id}") -> tool name
 	next       http.Handler
 }
 
-// meter wraps next, which must run after authentication (it needs the caller).
-func meter(cfg Config, reg *tools.Registry, mux *http.ServeMux, next http.Handler) http.Handler {
-	m := &metering{log: cfg.Logger, store: cfg.Store, limits: cfg.Limits.withDefaults(), reg: reg, mux: mux,
-		routeTools: map[string]string{}, next: next}
+// newMeterHTTP builds the metering middleware; its next handler is set before serving.
+func newMeterHTTP(l Limits, meter *metering.Meter, logs *metering.Logs, log *slog.Logger, reg *tools.Registry, mux *http.ServeMux) *meterHTTP {
+	m := &meterHTTP{meter: meter, logs: logs, limits: l, log: log, mux: mux, routeTools: map[string]string{}}
 	for _, e := range reg.Entries() {
 		if e.REST != nil {
 			m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
@@ -93,80 +111,79 @@ func meter(cfg Config, reg *tools.Registry, mux *http.ServeMux, next http.Handle
 	return m
 }
 
-func (m *metering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (m *meterHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, ok := auth.CallerFrom(r.Context())
-	if !ok || m.store == nil { // not a metered path, or refused as unauthorized: no key to count against
+	if !ok || m.meter == nil { // not a metered path, or refused as unauthorized: no key to count against
 		m.next.ServeHTTP(w, r)
 		return
 	}
 	start := time.Now()
-	msg, isMCP := mcpMessageFrom(r.Context())
-	if isMCP && !msg.Call { // a notification or a response: no work to count
-		m.peek(w, r, c)
-		m.next.ServeHTTP(w, r)
+	ctx, outcome := tools.WithOutcome(r.Context())
+	msg, isMCP := mcpMessageFrom(ctx)
+	if isMCP {
+		m.serveMCP(w, r.WithContext(ctx), c, msg, outcome, start)
 		return
 	}
-	quota := 1 // REST requests and MCP tool calls count toward the quota; other MCP requests only toward the rate limits
-	if isMCP && msg.Tool == "" && msg.Method != "tools/call" {
-		quota = 0
-	}
-	res, err := m.store.Meter(r.Context(), store.MeterParams{Caller: c, Requests: 1, QuotaRequests: quota,
-		RateLimit: m.limits.RateLimit, WorkspaceRateLimit: m.limits.WorkspaceRateLimit, RateWindow: m.limits.RateWindow,
-		QuotaFree: m.limits.QuotaFree, QuotaTeam: m.limits.QuotaTeam})
+	d, err := m.meter.Admit(ctx, c, 1, 1)
 	if err != nil {
-		m.log.ErrorContext(r.Context(), "meter request", "request_id", tools.RequestID(r.Context()), "err", err)
-		writeErr(r.Context(), w, tools.Unexpected(err, "Could not check the rate limit right now. Retry shortly."))
+		m.log.ErrorContext(ctx, "meter request", "request_id", tools.RequestID(ctx), "err", err)
+		writeErr(ctx, w, tools.Unexpected(err, "Could not check the rate limit right now. Retry shortly."))
 		return
 	}
-	m.setHeaders(w.Header(), res)
-
-	rec := &meterWriter{statusRecorder: statusRecorder{ResponseWriter: w}}
-	ctx, outcomes := tools.WithOutcomes(r.Context())
-	ctx = tools.WithAllowance(ctx, m.allowance(c, res))
-	r = r.WithContext(ctx)
+	m.setHeaders(w.Header(), d)
+	rec := &statusRecorder{ResponseWriter: w}
+	r = r.WithContext(tools.WithAllowance(ctx, m.allowance(c, d)))
 	finished := false
 	defer func() { // also when next panics (recoverPanics answers 500 afterwards)
-		if rec.status == 0 && finished { // nothing written: net/http sends 200
-			rec.status = http.StatusOK
-		} else if rec.status == 0 {
-			rec.status = http.StatusInternalServerError
-		}
-		var logs []store.RequestLog
-		switch {
-		case !isMCP:
-			logs = []store.RequestLog{m.restLog(r, rec)}
-		case msg.Method == "tools/call":
-			logs = m.mcpLogs([]string{msg.Tool}, outcomes.List(), rec)
-		}
-		if len(logs) > 0 {
-			m.record(r.Context(), c, start, logs)
-		}
+		m.logs.Add(c, m.restLog(r, rec, outcome, finished, start))
 	}()
-	if res.Refusal != store.Allowed { // refused: nothing counted, nothing run, but logged
-		m.refuse(rec, r, res)
+	if d.Refusal != metering.Allowed { // refused: nothing counted, nothing run, but logged
+		m.refuse(rec, r, d)
 	} else {
 		m.next.ServeHTTP(rec, r)
 	}
 	finished = true
 }
 
-// peek puts the rate-limit headers on an MCP request that is not a tool call, without
-// counting it.
-func (m *metering) peek(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	win, err := m.store.PeekRateWindow(r.Context(), c, m.limits.RateWindow)
-	if err != nil {
-		m.log.ErrorContext(r.Context(), "read rate window", "request_id", tools.RequestID(r.Context()), "err", err)
+// serveMCP passes an MCP request on with a slot where meterMCP leaves its decision, which
+// becomes the X-RateLimit-* headers, and logs a tool call once it is answered.
+func (m *meterHTTP) serveMCP(w http.ResponseWriter, r *http.Request, c auth.Caller, msg mcpMessage, outcome *tools.OutcomeSlot, start time.Time) {
+	slot := &decisionSlot{}
+	rec := &headerWriter{statusRecorder: statusRecorder{ResponseWriter: w}, before: func(h http.Header) {
+		if d, ok := slot.get(); ok {
+			m.setHeaders(h, d)
+		} else if win, ok := m.meter.Peek(c); ok {
+			m.setHeaders(h, metering.Decision{Key: win, Workspace: store.RateWindow{Start: win.Start}})
+		}
+	}}
+	m.next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), decisionKey{}, slot)))
+	if !msg.Call || msg.Method != "tools/call" {
 		return
 	}
-	m.setHeaders(w.Header(), store.Meter{RateWindow: win, Workspace: store.RateWindow{Start: win.Start}})
+	l := store.RequestLog{Surface: "mcp", Tool: &msg.Tool}
+	if o, ok := outcome.Get(); ok {
+		l.Status = o.Status
+		l.Tool = &o.Tool
+		if o.Code != "" {
+			l.ErrorCode = &o.Code
+		}
+	} else if rec.status >= 400 { // refused before any tool was looked up
+		l.Status, l.ErrorCode = rec.status, statusCode(rec.status)
+	} else { // the SDK refused the call's params before any tool was looked up
+		code := tools.CodeBadRequest
+		l.Status, l.ErrorCode = tools.Codes[code], &code
+	}
+	name := loggableToolName(*l.Tool)
+	l.Tool = &name
+	m.logs.Add(c, m.stamp(r.Context(), start, l))
 }
 
 // setHeaders puts X-RateLimit-* on a response: the key's limit, or the workspace's when
 // fewer requests remain under it.
-func (m *metering) setHeaders(h http.Header, res store.Meter) {
-	limit, remaining, reset := m.limits.RateLimit, m.remaining(res), res.Start.Add(m.limits.RateWindow)
-	if ws := m.workspaceRemaining(res); ws < remaining || res.Refusal == store.WorkspaceRateLimited {
-		limit, remaining, reset = m.limits.WorkspaceRateLimit, ws, res.Workspace.Start.Add(m.limits.RateWindow)
+func (m *meterHTTP) setHeaders(h http.Header, d metering.Decision) {
+	limit, remaining, reset := m.limits.RateLimit, m.remaining(d), d.Key.Start.Add(m.limits.RateWindow)
+	if ws := m.workspaceRemaining(d); ws < remaining || d.Refusal == metering.WorkspaceRateLimited {
+		limit, remaining, reset = m.limits.WorkspaceRateLimit, ws, d.Workspace.Start.Add(m.limits.RateWindow)
 	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
@@ -174,36 +191,48 @@ func (m *metering) setHeaders(h http.Header, res store.Meter) {
 }
 
 // remaining is what the key may still request in its window.
-func (m *metering) remaining(res store.Meter) int64 {
-	return max(0, int64(m.limits.RateLimit)-res.Count)
+func (m *meterHTTP) remaining(d metering.Decision) int64 {
+	return max(0, int64(m.limits.RateLimit)-d.Key.Count)
 }
 
 // workspaceRemaining is what the workspace's keys may still request together in theirs.
-func (m *metering) workspaceRemaining(res store.Meter) int64 {
-	return max(0, int64(m.limits.WorkspaceRateLimit)-res.Workspace.Count)
+func (m *meterHTTP) workspaceRemaining(d metering.Decision) int64 {
+	return max(0, int64(m.limits.WorkspaceRateLimit)-d.Workspace.Count)
 }
 
-// refuse answers 429: rate_limited until the window ends, quota_exceeded until the month does.
-func (m *metering) refuse(w http.ResponseWriter, r *http.Request, res store.Meter) {
+// refusal is the error for a refused request: rate_limited until the window ends,
+// quota_exceeded until the month does, with retry_after set.
+func (m *meterHTTP) refusal(mode auth.Mode, d metering.Decision) *tools.Error {
 	var e *tools.Error
 	var until time.Time
-	if res.Refusal == store.QuotaExceeded {
-		until = res.PeriodStart.AddDate(0, 1, 0)
+	switch d.Refusal {
+	case metering.QuotaExceeded:
+		until = d.PeriodStart.AddDate(0, 1, 0)
 		e = tools.NewError(tools.CodeQuotaExceeded, "This workspace has used the %d live requests its %s plan allows per month. "+
 			"The quota renews on %s (UTC). Until then, keep working with a test key (test mode is not metered) or move the workspace to a larger plan.",
-			res.Quota, res.Plan, until.Format(time.DateOnly))
-	} else if res.Refusal == store.WorkspaceRateLimited {
-		until = res.Workspace.Start.Add(m.limits.RateWindow)
+			d.Quota, d.Plan, until.Format(time.DateOnly))
+	case metering.WorkspaceRateLimited:
+		until = d.Workspace.Start.Add(m.limits.RateWindow)
 		e = tools.NewError(tools.CodeRateLimited, "This workspace's %s keys have together made the %d requests they may make per %s. "+
-			"Wait until the window resets (Retry-After gives the seconds), then spread requests out; more keys do not raise this limit.",
-			callerMode(r), m.limits.WorkspaceRateLimit, windowText(m.limits.RateWindow))
-	} else {
-		until = res.Start.Add(m.limits.RateWindow)
+			"Wait until the window resets (retry after %d seconds), then spread requests out; more keys do not raise this limit.",
+			mode, m.limits.WorkspaceRateLimit, windowText(m.limits.RateWindow), retryAfter(until, d.Now))
+	default:
+		until = d.Key.Start.Add(m.limits.RateWindow)
 		e = tools.NewError(tools.CodeRateLimited, "This API key has made the %d requests it may make per %s. "+
-			"Wait until the window resets (Retry-After gives the seconds), then spread requests out.", m.limits.RateLimit, windowText(m.limits.RateWindow))
+			"Wait until the window resets (retry after %d seconds), then spread requests out.", m.limits.RateLimit, windowText(m.limits.RateWindow), retryAfter(until, d.Now))
 	}
-	w.Header().Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(until.Sub(res.Now).Seconds()))), 10))
-	writeErr(r.Context(), w, e)
+	e.RetryAfter = retryAfter(until, d.Now)
+	return e
+}
+
+// retryAfter is the whole seconds from now until until, at least one.
+func retryAfter(until, now time.Time) int {
+	return max(1, int(math.Ceil(until.Sub(now).Seconds())))
+}
+
+// refuse answers 429 with the refusal.
+func (m *meterHTTP) refuse(w http.ResponseWriter, r *http.Request, d metering.Decision) {
+	writeErr(r.Context(), w, m.refusal(callerMode(r), d))
 }
 
 func windowText(d time.Duration) string {
@@ -214,21 +243,33 @@ func windowText(d time.Duration) string {
 }
 
 // allowance is what get_usage reports for this request.
-func (m *metering) allowance(c auth.Caller, res store.Meter) tools.Allowance {
+func (m *meterHTTP) allowance(c auth.Caller, d metering.Decision) tools.Allowance {
 	a := tools.Allowance{
-		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(res)), Reset: res.Start.Add(m.limits.RateWindow),
-		Plan: res.Plan, PeriodStart: res.PeriodStart, PeriodEnd: res.PeriodStart.AddDate(0, 1, 0), Used: res.Used,
+		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(d)), Reset: d.Key.Start.Add(m.limits.RateWindow),
+		Plan: d.Plan, PeriodStart: d.PeriodStart, PeriodEnd: d.PeriodStart.AddDate(0, 1, 0), Used: d.Used,
 		MaxKeys: m.limits.MaxActiveKeys,
 	}
 	if c.Mode == auth.Live {
-		a.Quota = &res.Quota
+		a.Quota = &d.Quota
 	}
 	return a
 }
 
-// restLog is the log of a REST request: its route pattern, never the raw path or query.
-func (m *metering) restLog(r *http.Request, rec *meterWriter) store.RequestLog {
-	l := store.RequestLog{Surface: "rest", Method: &r.Method, Status: rec.status, ErrorCode: rec.errorCode()}
+// restLog is the log of a REST request: its route pattern, never the raw path or query,
+// and the outcome reported by whatever answered it.
+func (m *meterHTTP) restLog(r *http.Request, rec *statusRecorder, outcome *tools.OutcomeSlot, finished bool, start time.Time) store.RequestLog {
+	status := rec.status
+	if status == 0 && finished { // nothing written: net/http sends 200
+		status = http.StatusOK
+	} else if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	l := store.RequestLog{Surface: "rest", Method: &r.Method, Status: status}
+	if o, ok := outcome.Get(); ok && o.Status == status && o.Code != "" {
+		l.ErrorCode = &o.Code
+	} else if status >= 400 {
+		l.ErrorCode = statusCode(status)
+	}
 	// Only a capability's route pattern: for a path it would redirect, the mux returns the
 	// cleaned raw path, which may hold ids or an email.
 	_, pattern := m.mux.Handler(r)
@@ -236,103 +277,33 @@ func (m *metering) restLog(r *http.Request, rec *meterWriter) store.RequestLog {
 		_, path, _ := strings.Cut(pattern, " ")
 		l.Path, l.Tool = &path, &tool
 	}
+	return m.stamp(r.Context(), start, l)
+}
+
+// stamp completes a log with the request's id, key and timing.
+func (m *meterHTTP) stamp(ctx context.Context, start time.Time, l store.RequestLog) store.RequestLog {
+	c, _ := auth.CallerFrom(ctx)
+	l.RequestID, l.KeyID, l.CreatedAt, l.LatencyMS = tools.RequestID(ctx), c.KeyID, start, time.Since(start).Milliseconds()
 	return l
 }
 
-// mcpLogs are the logs of an MCP request's tool calls: the outcome each recorded or,
-// for a call that never reached a tool (refused, rejected by the transport or the SDK),
-// the HTTP status of the request.
-func (m *metering) mcpLogs(calls []string, outcomes []tools.Outcome, rec *meterWriter) []store.RequestLog {
-	logs := make([]store.RequestLog, len(calls))
-	for i, name := range calls {
-		logged := loggableToolName(name)
-		l := store.RequestLog{Surface: "mcp", Tool: &logged}
-		j := indexOf(outcomes, name)
-		switch {
-		case j >= 0:
-			l.Status = outcomes[j].Status
-			if outcomes[j].Code != "" {
-				l.ErrorCode = &outcomes[j].Code
-			}
-			outcomes = append(outcomes[:j], outcomes[j+1:]...)
-		case rec.status >= 400:
-			l.Status, l.ErrorCode = rec.status, rec.errorCode()
-		default:
-			code := tools.CodeBadRequest
-			if _, known := m.reg.Lookup(name); !known {
-				code = tools.CodeNotFound
-			}
-			l.Status, l.ErrorCode = tools.Codes[code], &code
-		}
-		logs[i] = l
-	}
-	return logs
-}
-
-func indexOf(outcomes []tools.Outcome, tool string) int {
-	for i, o := range outcomes {
-		if o.Tool == tool {
-			return i
-		}
-	}
-	return -1
-}
-
-// record writes the logs once the response is complete, even if the client has gone.
-func (m *metering) record(ctx context.Context, c auth.Caller, start time.Time, logs []store.RequestLog) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	latency := time.Since(start).Milliseconds()
-	for i := range logs {
-		logs[i].RequestID, logs[i].KeyID, logs[i].CreatedAt, logs[i].LatencyMS = tools.RequestID(ctx), c.KeyID, start, latency
-	}
-	if err := m.store.RecordRequests(ctx, c, logs...); err != nil {
-		m.log.ErrorContext(ctx, "record request logs", "request_id", tools.RequestID(ctx), "err", err)
-	}
-}
-
-// meterWriter records the status, and the start of an error body, whose code the request
-// log records.
-type meterWriter struct {
-	statusRecorder
-	head []byte
-}
-
-const errorHeadBytes = 256
-
-func (w *meterWriter) Write(b []byte) (int, error) {
-	n, err := w.statusRecorder.Write(b)
-	if w.status >= 400 && len(w.head) < errorHeadBytes {
-		w.head = append(w.head, b[:min(n, errorHeadBytes-len(w.head))]...)
-	}
-	return n, err
-}
-
-// errorBodyCode matches the start of every error body Relm writes.
-var errorBodyCode = regexp.MustCompile(`^\{"error":\{"code":"([a-z_]+)"`)
-
-// errorCode is the error code of a failed response: the body's, or for a body that is not
-// Relm's error JSON (the MCP transport's plain-text errors), the code of its status.
-func (w *meterWriter) errorCode() *string {
-	if w.status < 400 {
-		return nil
-	}
-	if m := errorBodyCode.FindSubmatch(w.head); m != nil {
-		code := string(m[1])
-		return &code
-	}
+// statusCode is the error code of a failed response nothing reported an outcome for (the
+// MCP transport's plain-text errors): the code of its status.
+func statusCode(status int) *string {
 	code := tools.CodeBadRequest
 	switch {
-	case w.status >= 500:
+	case status >= 500:
 		code = tools.CodeInternal
-	case w.status == http.StatusNotFound:
+	case status == http.StatusNotFound:
 		code = tools.CodeNotFound
-	case w.status == http.StatusMethodNotAllowed:
+	case status == http.StatusMethodNotAllowed:
 		code = tools.CodeMethodNotAllowed
-	case w.status == http.StatusRequestEntityTooLarge:
+	case status == http.StatusRequestEntityTooLarge:
 		code = tools.CodeTooLarge
-	case w.status == http.StatusUnsupportedMediaType:
+	case status == http.StatusUnsupportedMediaType:
 		code = tools.CodeUnsupportedMedia
+	case status == http.StatusTooManyRequests:
+		code = tools.CodeRateLimited
 	}
 	return &code
 }
@@ -351,4 +322,48 @@ func loggableToolName(name string) string {
 		name = strings.ToValidUTF8(name[:100], "")
 	}
 	return name
+}
+
+// headerWriter is a statusRecorder that lets before add headers just before they are sent.
+type headerWriter struct {
+	statusRecorder
+	before func(http.Header)
+	sent   bool
+}
+
+func (w *headerWriter) WriteHeader(code int) {
+	if !w.sent {
+		w.sent = true
+		w.before(w.Header())
+	}
+	w.statusRecorder.WriteHeader(code)
+}
+
+func (w *headerWriter) Write(b []byte) (int, error) {
+	if !w.sent {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.statusRecorder.Write(b)
+}
+
+// decisionSlot carries meterMCP's decision, made on the SDK's goroutine, to the response
+// headers written on the request's.
+type decisionSlot struct {
+	mu  sync.Mutex
+	d   metering.Decision
+	set bool
+}
+
+type decisionKey struct{}
+
+func (s *decisionSlot) put(d metering.Decision) {
+	s.mu.Lock()
+	s.d, s.set = d, true
+	s.mu.Unlock()
+}
+
+func (s *decisionSlot) get() (metering.Decision, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d, s.set
 }

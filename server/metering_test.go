@@ -231,13 +231,13 @@ func TestRateLimitRefusesWithoutCounting(t *testing.T) {
 	if err != nil || retry < 1 || retry > int(longWindow/time.Second) || remaining(t, r.Header) != 0 {
 		t.Fatalf("429 headers: %v", r.Header)
 	}
+	// On MCP the refusal is a tool error result the model can read, with the same headers.
 	r = e.rpc(e.Live, toolCall("create_contact", `{"email":"refused-mcp@example.com"}`))
-	expectError(t, r, 429, "rate_limited", "")
-	if r.Header.Get("Retry-After") == "" || remaining(t, r.Header) != 0 {
-		t.Fatalf("MCP 429 headers: %v", r.Header)
+	if body := expectToolError(t, r, "rate_limited"); body["retry_after"] == nil || remaining(t, r.Header) != 0 {
+		t.Fatalf("MCP refusal: %v %v", r.Header, body)
 	}
 	// Refused requests count nothing: the window holds the 3 allowed ones.
-	win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(e.Live), longWindow)
+	win, err := e.peekWindow(e.Live)
 	if err != nil || win.Count != 3 {
 		t.Fatalf("window count %d (%v), want 3", win.Count, err)
 	}
@@ -264,14 +264,25 @@ func TestRateLimitSharedByServerProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = srv2.Close(context.Background()) })
 	hs2 := httptest.NewServer(srv2)
 	t.Cleanup(hs2.Close)
 	second := &env{t: t, URL: hs2.URL, Store: s2}
 
+	// Each process decides alone and reconciles in the background (here: at once, by
+	// Flush); after reconciling, each counts the other's requests.
+	flush := func() { // twice: each reads back what the other wrote
+		for _, s := range []*server.Server{e.Srv, srv2, e.Srv} {
+			if err := s.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for i, s := range []*env{e, second, e, second} {
 		if got := remaining(t, s.call("GET", "/v1/contacts", e.Live, nil).must(t, 200).Header); got != 3-i {
 			t.Fatalf("request %d: remaining %d, want %d", i, got, 3-i)
 		}
+		flush()
 	}
 	expectError(t, second.call("GET", "/v1/contacts", e.Live, nil), 429, "rate_limited", "")
 	expectError(t, e.call("GET", "/v1/contacts", e.Live, nil), 429, "rate_limited", "")
@@ -342,7 +353,7 @@ func TestQuotaMetersLiveModeOnly(t *testing.T) {
 		t.Fatalf("quota 429 headers: %v", r.Header)
 	}
 	expectError(t, e.call("GET", "/v1/contacts", e.key("acme", auth.Live), nil), 429, "quota_exceeded", "")
-	expectError(t, e.rpc(e.Live, toolCall("get_usage", `{}`)), 429, "quota_exceeded", "")
+	expectToolError(t, e.rpc(e.Live, toolCall("get_usage", `{}`)), "quota_exceeded")
 
 	// Test mode is not metered; other workspaces have their own quota.
 	for range 5 {
@@ -360,6 +371,7 @@ func TestQuotaMetersLiveModeOnly(t *testing.T) {
 
 	// The quota follows the plan; the refused requests were not counted.
 	e.exec(`UPDATE workspaces SET plan = 'team' WHERE name = 'acme'`)
+	e.flush() // servers read the plan when they reconcile, at least once a second
 	u = e.call("GET", "/v1/usage", e.Live, nil).must(t, 200).Body
 	if u["plan"] != "team" || u["used"] != 4.0 || u["limit"] != 6.0 {
 		t.Fatalf("usage on the team plan: %v", u)
@@ -380,7 +392,7 @@ func TestQuotaIsExactUnderConcurrency(t *testing.T) {
 	// A request refused for quota gives back what it took of its key's window.
 	var windows int64
 	for _, k := range keys {
-		win, err := e.Store.PeekRateWindow(context.Background(), e.keyCaller(k), longWindow)
+		win, err := e.peekWindow(k)
 		if err != nil {
 			t.Fatal(err)
 		}

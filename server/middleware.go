@@ -15,6 +15,7 @@ import (
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
+	"golang.org/x/sync/singleflight"
 )
 
 // stampHeaders gives every request an id and every response Request-Id and Relm-Version.
@@ -103,19 +104,36 @@ func limitBody(next http.Handler) http.Handler {
 func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler) http.Handler {
 	throttle := newAuthThrottle(l.AuthFailures)
 	refusals := &sampledLog{log: log, interval: time.Second}
+	var lookups singleflight.Group
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !needsKey(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		addr := clientAddr(r)
-		if wait := throttle.begin(addr); wait > 0 {
-			refusals.Warn("authentication throttled", "client", addr.String(), "retry_after", wait.Round(time.Second).String())
-			throttle.refuse(w, r, wait)
-			return
+		header := r.Header.Get("Authorization")
+		c, known := cachedKey(s, header)
+		var refused *keyRefusal
+		var err error
+		if !known {
+			// Concurrent lookups of one key from one address are one lookup, and one attempt
+			// against the address's failure bucket: they succeed or fail together.
+			v, _, _ := lookups.Do(addr.String()+" "+header, func() (any, error) {
+				if wait := throttle.begin(addr); wait > 0 {
+					return lookup{wait: wait}, nil
+				}
+				c, refused, err := lookUpKey(context.WithoutCancel(r.Context()), s, header)
+				throttle.done(addr, refused != nil)
+				return lookup{c, refused, err, 0}, nil
+			})
+			l := v.(lookup)
+			if l.wait > 0 {
+				refusals.Warn("authentication throttled", "client", addr.String(), "retry_after", l.wait.Round(time.Second).String())
+				throttle.refuse(w, r, l.wait)
+				return
+			}
+			c, refused, err = l.caller, l.refused, l.err
 		}
-		c, refused, err := lookUpKey(r.Context(), s, r.Header.Get("Authorization"))
-		throttle.done(addr, refused != nil)
 		if err != nil {
 			log.ErrorContext(r.Context(), "authenticate", "request_id", tools.RequestID(r.Context()), "err", err)
 			writeErr(r.Context(), w, tools.Unexpected(err, "Could not check the API key right now. Retry shortly."))
@@ -129,6 +147,24 @@ func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler)
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithCaller(r.Context(), c)))
 	})
+}
+
+// lookup is what looking a key up found, or how long its address must wait first.
+type lookup struct {
+	caller  auth.Caller
+	refused *keyRefusal
+	err     error
+	wait    time.Duration
+}
+
+// cachedKey is the caller of a well-formed key the store has authenticated lately; such a
+// key is known valid, so its requests skip the failure throttle.
+func cachedKey(s *store.Store, header string) (auth.Caller, bool) {
+	secret, ok := auth.ParseBearer(header)
+	if !ok {
+		return auth.Caller{}, false
+	}
+	return s.CachedKey(secret)
 }
 
 // keyRefusal is why a request's key was refused: a reason for the log and a message for

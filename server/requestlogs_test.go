@@ -15,6 +15,7 @@ import (
 // logs lists key's request logs matching query (such as "surface=mcp"), newest first.
 func (e *env) logs(key, query string) []map[string]any {
 	e.t.Helper()
+	e.flush() // logs are written in batches
 	r := e.call("GET", "/v1/request_logs?limit=200&"+query, key, nil).must(e.t, http.StatusOK)
 	var out []map[string]any
 	for _, d := range r.Body["data"].([]any) {
@@ -178,7 +179,7 @@ func TestRequestLogsOfRefusedRequests(t *testing.T) {
 	e := setupWith(t, limits(server.Limits{RateLimit: 1, RateWindow: longWindow}))
 	e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
 	e.call("DELETE", "/v1/contacts/con_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Live, nil).must(t, 429)
-	e.rpc(e.Live, toolCall("list_deals", `{}`)).must(t, 429)
+	expectToolError(t, e.rpc(e.Live, toolCall("list_deals", `{}`)), "rate_limited")
 	reader := e.key("acme", auth.Live)
 	got := e.logs(reader, "status=429")
 	if len(got) != 2 {
@@ -195,6 +196,7 @@ func TestPurgeRequestLogs(t *testing.T) {
 		e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
 	}
 	e.call("GET", "/v1/deals", e.Other, nil).must(t, 200)
+	e.flush()
 	old := e.exec(`UPDATE request_logs SET created_at = now() - interval '31 days' WHERE path = '/v1/contacts'`)
 	n, err := e.Store.PurgeRequestLogs(context.Background())
 	if err != nil || n != old || old != 3 {

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/evals"
+	"github.com/relmcrm/relm/metering"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/secrets"
@@ -49,6 +51,9 @@ type Server struct {
 	Registry *tools.Registry
 	API      huma.API
 	handler  http.Handler
+	meter    *metering.Meter // nil without a store
+	logs     *metering.Logs
+	store    *store.Store
 }
 
 // New builds the server.
@@ -88,11 +93,21 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
+	limits := cfg.Limits.withDefaults()
+	srv := &Server{Registry: reg, API: api, store: cfg.Store}
+	if cfg.Store != nil {
+		srv.meter = metering.New(cfg.Store, limits.meterLimits(), limits.SyncEvery, cfg.Logger)
+		srv.logs = metering.NewLogs(cfg.Store, limits.LogBuffer, limits.LogFlushEvery, cfg.Logger)
+	}
+	metered := newMeterHTTP(limits, srv.meter, srv.logs, cfg.Logger, reg, mux)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
 		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
 		if recorder != nil {
 			s.AddReceivingMiddleware(recorder.Middleware)
+		}
+		if srv.meter != nil {
+			s.AddReceivingMiddleware(metered.meterMCP) // outermost: a refused request reaches nothing else
 		}
 		if err := resources.Register(s, reg); err != nil {
 			panic(err) // checked below, at start-up
@@ -118,9 +133,10 @@ func New(cfg Config) (*Server, error) {
 		writeStatus(w, http.StatusOK, "ready")
 	})
 
-	limits := cfg.Limits.withDefaults()
-	var h http.Handler = routed(mux)
-	h = meter(cfg, reg, mux, h)  // after authenticate: it counts and logs per key
+	mux.HandleFunc("GET /metrics", srv.serveMetrics)
+
+	metered.next = routed(mux)
+	var h http.Handler = metered // after authenticate: it counts and logs per key
 	h = checkMCPEnvelope(h)      // refuses malformed JSON-RPC and batches before anything is counted
 	h = limitInFlight(limits, h) // refuses before anything is read or counted
 	h = authenticate(cfg.Logger, cfg.Store, limits, h)
@@ -129,10 +145,29 @@ func New(cfg Config) (*Server, error) {
 	h = recoverPanics(cfg.Logger, h)
 	h = logRequests(cfg.Logger, h)
 	h = stampHeaders(h)
-	return &Server{Registry: reg, API: api, handler: h}, nil
+	srv.handler = h
+	return srv, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Flush writes what the server holds in memory now: its rate-limit and quota counts and
+// the request logs waiting to be written.
+func (s *Server) Flush(ctx context.Context) error {
+	if s.meter == nil {
+		return nil
+	}
+	return errors.Join(s.meter.Sync(ctx), s.logs.Flush(ctx))
+}
+
+// Close stops the background writers after writing what they hold. Call it once the HTTP
+// server has drained, before closing the store.
+func (s *Server) Close(ctx context.Context) error {
+	if s.meter == nil {
+		return nil
+	}
+	return errors.Join(s.meter.Close(ctx), s.logs.Close(ctx))
+}
 
 // needsKey reports whether path serves tenant data and so requires an API key.
 func needsKey(path string) bool {

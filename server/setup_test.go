@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -60,6 +61,7 @@ func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) }) // after the HTTP server closes, before the store does
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	e := &env{t: t, URL: hs.URL, Store: s, Admin: admin, Srv: srv, DB: dbURL, Secret: cfg.SecretKey}
@@ -67,6 +69,21 @@ func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)
 	return e
+}
+
+// flush writes what the server holds in memory (rate-limit counts, request logs), so a
+// test can read them from the database.
+func (e *env) flush() {
+	e.t.Helper()
+	if err := e.Srv.Flush(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// peekWindow is the shared rate window of key, after the server has written its counts.
+func (e *env) peekWindow(key string) (store.RateWindow, error) {
+	e.flush()
+	return e.Store.PeekRateWindow(context.Background(), e.keyCaller(key))
 }
 
 func (e *env) key(workspace string, mode auth.Mode) string {
@@ -133,6 +150,13 @@ func (e *env) do(method, path, key string, body []byte, header ...string) resp {
 		e.t.Fatal(err)
 	}
 	r := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") { // an MCP response: its last message
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if data, ok := strings.CutPrefix(line, "data: "); ok {
+				raw = []byte(data)
+			}
+		}
+	}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
 			e.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)

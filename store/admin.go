@@ -73,8 +73,9 @@ func (a *Admin) CountWorkspaces(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// SetWorkspacePlan moves the workspace called name to plan. It takes effect on the next
-// request, since requests read the plan as they run. A missing workspace is ErrNotFound.
+// SetWorkspacePlan moves the workspace called name to plan. Plan-gated features see it on
+// their next request (they read the plan as they run); the monthly quota within a second,
+// when running servers next reconcile their counts. A missing workspace is ErrNotFound.
 func (a *Admin) SetWorkspacePlan(ctx context.Context, name, plan string) error {
 	if !slices.Contains(Plans, plan) {
 		return fmt.Errorf("%w %q (want one of %v)", ErrUnknownPlan, plan, Plans)

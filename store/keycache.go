@@ -41,11 +41,20 @@ func (c *keyCache) get(hash [32]byte, now time.Time) (auth.Caller, bool, uint64)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[hash]; ok && c.listening && now.Before(e.expires) {
-		c.hits++
 		return e.caller, true, c.gen
 	}
-	c.misses++
 	return auth.Caller{}, false, c.gen
+}
+
+// count records whether an authentication was answered from the cache.
+func (c *keyCache) count(hit bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hit {
+		c.hits++
+	} else {
+		c.misses++
+	}
 }
 
 // put caches a caller found by a lookup that began in generation gen, unless something was

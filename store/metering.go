@@ -63,7 +63,7 @@ type MeterTotals struct {
 // tenant writes nothing.
 const syncMetersSQL = `
 WITH ws AS (
-    SELECT id, plan FROM workspaces WHERE id = $1
+    SELECT id, plan FROM workspaces WHERE id = $1::text
 ), k AS (
     INSERT INTO rate_windows AS w (key_id, workspace_id, mode, window_start, count)
     SELECT a.key_id, $1, $2::relm_mode, a.win, a.n
@@ -78,7 +78,7 @@ WITH ws AS (
     RETURNING w.key_id, w.window_start, w.count
 ), x AS (
     INSERT INTO workspace_rate_windows AS w (workspace_id, mode, window_start, count)
-    SELECT ws.id, $2::relm_mode, $6, $7 FROM ws WHERE $7 > 0
+    SELECT ws.id, $2::relm_mode, $6::timestamptz, $7::bigint FROM ws WHERE $7::bigint > 0
     ON CONFLICT (workspace_id, mode) DO UPDATE
     SET window_start = greatest(w.window_start, excluded.window_start),
         count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count

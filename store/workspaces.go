@@ -65,6 +65,16 @@ func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive
 	return id, secret, err
 }
 
+// CachedKey returns the caller of a key secret authenticated lately, without asking the
+// database; ok is false when it has to be looked up (Authenticate).
+func (s *Store) CachedKey(secret string) (c auth.Caller, ok bool) {
+	c, ok, _ = s.keys.get([32]byte(auth.HashKey(secret)), time.Now())
+	if ok {
+		s.keys.count(true)
+	}
+	return c, ok
+}
+
 // Authenticate finds the caller behind a key secret. Unknown and revoked keys are
 // ErrNotFound; a database outage is ErrUnavailable. No tenant is known yet, so it goes
 // through the definer function relm_authenticate, which can only look a key up by its hash.
@@ -72,6 +82,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 	hash := [32]byte(auth.HashKey(secret))
 	now := time.Now()
 	c, ok, gen := s.keys.get(hash, now)
+	s.keys.count(ok)
 	if ok {
 		return c, nil
 	}

@@ -91,7 +91,9 @@ func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]
 	}
 	switch claim.State {
 	case store.IdempotencyReplay:
-		return Response{Status: claim.Status, Body: claim.Body, Replayed: true}, nil
+		res := Response{Status: claim.Status, Body: claim.Body, Replayed: true}
+		ReportOutcome(ctx, e.Name, res.Status, storedErrorCode(res))
+		return res, nil
 	case store.IdempotencyConflict:
 		return Response{}, NewError(CodeIdempotencyConflict, "This idempotency key was already used for a different request in the last 24 hours. "+
 			"Use a new key for a new request; to get the original response, resend the original request unchanged.")
@@ -141,6 +143,23 @@ func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
 		return Response{Status: err.Status, Body: Encode(err.Body(ctx)), RetryAfter: err.RetryAfter}
 	}
 	return Response{Status: e.REST.Status, Body: Encode(out)}
+}
+
+// storedErrorCode is the error code of a stored failed response ("" for a success): the
+// code of the error body Relm stored with the key.
+func storedErrorCode(r Response) string {
+	if r.OK() {
+		return ""
+	}
+	var body struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(r.Body, &body) != nil || body.Error.Code == "" {
+		return CodeInternal
+	}
+	return body.Error.Code
 }
 
 func (e *Entry) idempotencyFault(ctx context.Context, err error) *Error {
@@ -289,16 +308,18 @@ func (e *Entry) mcpIdempotent(ctx context.Context, args map[string]any) (res *mc
 		problem = CheckIdempotencyKey(key)
 	}
 	if problem != "" {
-		return mcpError(ctx, ValidationFailed([]schemas.FieldError{{Field: IdempotencyKeyArg, Message: problem}})), true
+		return e.mcpError(ctx, ValidationFailed([]schemas.FieldError{{Field: IdempotencyKeyArg, Message: problem}})), true
 	}
 	r, err := e.CallIdempotent(ctx, key, args)
 	if err != nil {
-		return mcpError(ctx, err), true
+		return e.mcpError(ctx, err), true
 	}
 	return mcpResponse(r.Body, !r.OK()), true
 }
 
-func mcpError(ctx context.Context, err *Error) *mcp.CallToolResult {
+// mcpError is the failed tool result for err, reported as the call's outcome.
+func (e *Entry) mcpError(ctx context.Context, err *Error) *mcp.CallToolResult {
+	reportError(ctx, e.Name, err)
 	return mcpResponse(Encode(err.Body(ctx)), true)
 }
 

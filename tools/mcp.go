@@ -63,7 +63,7 @@ func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 		out, derr = e.Call(ctx, args)
 	}
 	if derr != nil {
-		return mcpError(ctx, derr), nil
+		return e.mcpError(ctx, derr), nil
 	}
 	return mcpResponse(Encode(out), false), nil
 }

@@ -2,95 +2,86 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Outcome is how one MCP tool call ended, as the request log records it.
+// Outcome is how one call of a capability ended, as the request log records it.
 type Outcome struct {
 	Tool   string
-	Status int    // the status the same REST call answers
+	Status int    // the status the REST call answers (for an MCP call, the status the same REST call would)
 	Code   string // the error code; "" on success
 }
 
-// Outcomes collects the outcomes of the tool calls of one MCP request (a JSON-RPC batch
-// may carry several, answered concurrently). The metering middleware puts one in the
-// request context; RecordOutcomes fills it.
-type Outcomes struct {
-	mu   sync.Mutex
-	list []Outcome
+// OutcomeSlot holds the outcome of the one capability call of a request (a REST request,
+// or an MCP POST, which carries one message). The metering middleware puts one in the
+// request context; whatever answers the call reports into it, the last report winning.
+type OutcomeSlot struct {
+	mu  sync.Mutex
+	out Outcome
+	set bool
 }
 
-type outcomesKey struct{}
+type outcomeKey struct{}
 
-// WithOutcomes returns ctx carrying a new, empty Outcomes.
-func WithOutcomes(ctx context.Context) (context.Context, *Outcomes) {
-	o := &Outcomes{}
-	return context.WithValue(ctx, outcomesKey{}, o), o
+// WithOutcome returns ctx carrying a new, empty OutcomeSlot.
+func WithOutcome(ctx context.Context) (context.Context, *OutcomeSlot) {
+	o := &OutcomeSlot{}
+	return context.WithValue(ctx, outcomeKey{}, o), o
 }
 
-// List returns the outcomes recorded so far, in the order the calls ended.
-func (o *Outcomes) List() []Outcome {
+// Get returns the reported outcome, if any.
+func (o *OutcomeSlot) Get() (Outcome, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Outcome(nil), o.list...)
+	return o.out, o.set
 }
 
-// RecordOutcomes is MCP server middleware that records, in the context's Outcomes, how
-// every tools/call ended: the result the client got, whether the capability ran or an
-// idempotent replay answered. A call the SDK rejects (unknown tool, malformed params) is
-// not_found or bad_request.
+// ReportOutcome records how the call of tool ended in ctx's OutcomeSlot: status and, for a
+// failure, its error code. Entry.Call reports every call it runs; the surfaces report what
+// never reaches it (arguments they refuse, idempotent replays, refusals by the rate limits).
+func ReportOutcome(ctx context.Context, tool string, status int, code string) {
+	o, ok := ctx.Value(outcomeKey{}).(*OutcomeSlot)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	o.out, o.set = Outcome{Tool: tool, Status: status, Code: code}, true
+	o.mu.Unlock()
+}
+
+// reportError reports a failed call of tool.
+func reportError(ctx context.Context, tool string, err *Error) {
+	ReportOutcome(ctx, tool, err.Status, err.Code)
+}
+
+// ReportedOutcome returns the outcome reported in ctx so far.
+func ReportedOutcome(ctx context.Context) (Outcome, bool) {
+	o, ok := ctx.Value(outcomeKey{}).(*OutcomeSlot)
+	if !ok {
+		return Outcome{}, false
+	}
+	return o.Get()
+}
+
+// RecordOutcomes is MCP server middleware reporting the calls the SDK rejects before any
+// tool runs: an unknown tool is not_found, malformed params bad_request.
 func (r *Registry) RecordOutcomes(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		res, err := next(ctx, method, req)
-		o, ok := ctx.Value(outcomesKey{}).(*Outcomes)
 		call, isCall := req.(*mcp.CallToolRequest)
-		if !ok || !isCall || method != "tools/call" {
+		if !isCall || method != "tools/call" {
 			return res, err
 		}
-		out := Outcome{Tool: call.Params.Name}
-		result, _ := res.(*mcp.CallToolResult)
-		e, known := r.Lookup(out.Tool)
-		switch {
-		case !known:
-			out.Status, out.Code = Codes[CodeNotFound], CodeNotFound
-		case err != nil || result == nil:
-			out.Status, out.Code = Codes[CodeBadRequest], CodeBadRequest
-		case result.IsError:
-			out.Code = resultErrorCode(result)
-			out.Status = Codes[out.Code]
-		case e.REST != nil:
-			out.Status = e.REST.Status
-		default:
-			out.Status = 200
+		if _, known := r.Lookup(call.Params.Name); !known {
+			ReportOutcome(ctx, call.Params.Name, Codes[CodeNotFound], CodeNotFound)
+		} else if _, reported := ReportedOutcome(ctx); !reported && (err != nil || res == nil) {
+			ReportOutcome(ctx, call.Params.Name, Codes[CodeBadRequest], CodeBadRequest)
 		}
-		o.mu.Lock()
-		o.list = append(o.list, out)
-		o.mu.Unlock()
 		return res, err
 	}
-}
-
-// resultErrorCode reads error.code from the text of a failed tool result.
-func resultErrorCode(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if t, ok := c.(*mcp.TextContent); ok {
-			var body struct {
-				Error struct {
-					Code string `json:"code"`
-				} `json:"error"`
-			}
-			if json.Unmarshal([]byte(t.Text), &body) == nil {
-				if _, known := Codes[body.Error.Code]; known {
-					return body.Error.Code
-				}
-			}
-		}
-	}
-	return CodeInternal
 }
 
 // Allowance is what metering counted for the current request: the API key's rate-limit

@@ -18,7 +18,7 @@ type plainRecords[R storeRow, Out any] struct {
 
 func (p plainRecords[R, Out]) get(ctx context.Context, id string) (Out, error) {
 	var out Out
-	err := inTx(ctx, p.s, func(tx *store.Tx) error {
+	err := read(ctx, p.s, func(tx *store.Tx) error {
 		row, err := store.Get(ctx, tx, p.table, id)
 		out = p.out(row)
 		return err
@@ -32,7 +32,7 @@ func (p plainRecords[R, Out]) list(ctx context.Context, page Page, filters ...ma
 	if err != nil {
 		return out, err
 	}
-	err = inTx(ctx, p.s, func(tx *store.Tx) error {
+	err = read(ctx, p.s, func(tx *store.Tx) error {
 		pg, err := store.List(ctx, tx, p.table, store.ListParams{Filters: filters, Limit: page.Limit, After: after})
 		if err == nil {
 			out, err = listOf(ctx, pg, p.out)

@@ -39,9 +39,19 @@ func inTx(ctx context.Context, s *store.Store, fn func(tx *store.Tx) error) erro
 	return s.InTx(ctx, t, fn)
 }
 
+// read runs fn's reads for the caller of ctx, each statement in one round trip (store.Read):
+// for reads whose statements need no common snapshot.
+func read(ctx context.Context, s *store.Store, fn func(tx *store.Tx) error) error {
+	t, err := callerOf(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Read(ctx, t, fn)
+}
+
 func (r records[R, Out]) get(ctx context.Context, id string) (Out, error) {
 	var out Out
-	err := inTx(ctx, r.s, func(tx *store.Tx) error {
+	err := read(ctx, r.s, func(tx *store.Tx) error {
 		row, err := store.Get(ctx, tx, r.table, id)
 		if err == nil {
 			out = r.out(row)
@@ -57,7 +67,7 @@ func (r records[R, Out]) list(ctx context.Context, page Page, filters ...map[str
 	if err != nil {
 		return out, err
 	}
-	err = inTx(ctx, r.s, func(tx *store.Tx) error {
+	err = read(ctx, r.s, func(tx *store.Tx) error {
 		typed, err := metadataFilterFields(ctx, r.s, tx, r.kind(), filters)
 		if err != nil {
 			return err

@@ -88,6 +88,11 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			out, err = nil, internalError()
 		}
+		if err != nil {
+			reportError(ctx, e.Name, err)
+		} else {
+			ReportOutcome(ctx, e.Name, e.successStatus(), "")
+		}
 	}()
 	if err := checkLimits(args, "", 0); err != nil {
 		return nil, err
@@ -119,6 +124,14 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 		return nil, Unexpected(herr, internalMessage)
 	}
 	return res, nil
+}
+
+// successStatus is the status a successful call answers on REST.
+func (e *Entry) successStatus() int {
+	if e.REST != nil {
+		return e.REST.Status
+	}
+	return 200
 }
 
 // internalMessage is what a caller learns of a fault on our side.

@@ -50,7 +50,7 @@ func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchRes
 		}
 		p.After = &store.SearchCursor{Score: math.Float64frombits(score), ID: id}
 	}
-	err := inTx(ctx, s, func(tx *store.Tx) error {
+	err := read(ctx, s, func(tx *store.Tx) error {
 		hits, more, err := store.Search(ctx, tx, p)
 		if err != nil {
 			return err

@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	defer srv.Close(context.Background()) // on an early return; a no-op after the shutdown below
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -142,6 +143,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := srv.Close(shutdownCtx); err != nil {
+		log.Warn("could not write the last rate-limit counts and request logs", "err", err)
 	}
 	if err := deliveries.Stop(shutdownCtx); err != nil {
 		log.Warn("webhook deliveries did not stop cleanly; their jobs will be taken over", "err", err)
