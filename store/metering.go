@@ -76,7 +76,7 @@ WITH cur AS (
     FROM workspaces w
     LEFT JOIN usage_counters u ON u.workspace_id = w.id AND u.mode = 'live'
         AND u.period = date_trunc('month', now() AT TIME ZONE 'UTC')::date
-    LEFT JOIN rate_windows r ON r.key_id = $1
+    LEFT JOIN rate_windows r ON r.workspace_id = w.id AND r.key_id = $1
     LEFT JOIN workspace_rate_windows x ON x.workspace_id = w.id AND x.mode = $9::relm_mode
     WHERE w.id = $2
 ), ww AS (
@@ -94,7 +94,7 @@ WITH cur AS (
     INSERT INTO rate_windows AS w (key_id, workspace_id, mode, window_start, count)
     SELECT $1, $2, $9::relm_mode, cur.win, $3::bigint FROM cur
     WHERE EXISTS (SELECT 1 FROM ww)
-    ON CONFLICT (key_id) DO UPDATE
+    ON CONFLICT (workspace_id, key_id) DO UPDATE
     SET window_start = greatest(w.window_start, excluded.window_start),
         count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count ELSE w.count + excluded.count END
     WHERE excluded.window_start > w.window_start OR w.count + excluded.count <= $7::bigint
@@ -124,7 +124,7 @@ WITH ws AS (
     WHERE workspace_id = $5 AND mode = $6::relm_mode AND window_start = $2 AND count >= $4
 )
 UPDATE rate_windows SET count = count - $4
-WHERE $3::timestamptz IS NOT NULL AND key_id = $1 AND window_start = $3 AND count >= $4`
+WHERE $3::timestamptz IS NOT NULL AND workspace_id = $5 AND key_id = $1 AND window_start = $3 AND count >= $4`
 
 // Meter counts a request of p.Caller against its key's rate limit, the rate ceiling its
 // workspace's keys share in its mode and, in live mode, its workspace's monthly quota, or
@@ -209,7 +209,8 @@ func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller, window time.D
 	b := &pgx.Batch{}
 	b.Queue(`
 		SELECT date_bin($2::int * interval '1 second', now(), timestamptz 'epoch'), now(), r.window_start, r.count
-		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.key_id = $1`, c.KeyID, int(window/time.Second))
+		FROM (SELECT 1) one LEFT JOIN rate_windows r ON r.workspace_id = $3 AND r.key_id = $1`,
+		c.KeyID, int(window/time.Second), c.WorkspaceID)
 	err := s.tenantBatch(ctx, c, b, func(br pgx.BatchResults) error {
 		return br.QueryRow().Scan(&win, &w.Now, &rowStart, &rowCount)
 	})
