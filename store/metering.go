@@ -68,9 +68,9 @@ WITH ws AS (
     INSERT INTO rate_windows AS w (key_id, workspace_id, mode, window_start, count)
     SELECT a.key_id, $1, $2::relm_mode, a.win, a.n
     FROM unnest($3::text[], $4::timestamptz[], $5::bigint[]) AS a(key_id, win, n)
-    JOIN api_keys ak ON ak.id = a.key_id
+    JOIN api_keys ak ON ak.workspace_id = $1 AND ak.id = a.key_id
     WHERE a.n > 0
-    ON CONFLICT (key_id) DO UPDATE
+    ON CONFLICT (workspace_id, key_id) DO UPDATE
     SET window_start = greatest(w.window_start, excluded.window_start),
         count = CASE WHEN excluded.window_start > w.window_start THEN excluded.count
                      WHEN excluded.window_start = w.window_start THEN w.count + excluded.count
@@ -94,7 +94,7 @@ WITH ws AS (
 SELECT 'key', key_id, window_start, count FROM k
 UNION ALL
 SELECT 'key', r.key_id, r.window_start, r.count FROM rate_windows r
-WHERE r.key_id = ANY($3::text[]) AND r.key_id NOT IN (SELECT key_id FROM k)
+WHERE r.workspace_id = $1 AND r.key_id = ANY($3::text[]) AND r.key_id NOT IN (SELECT key_id FROM k)
 UNION ALL
 SELECT 'workspace', NULL, window_start, count FROM x
 UNION ALL
@@ -186,7 +186,7 @@ func (s *Store) SyncMeters(ctx context.Context, counts []MeterCounts) (totals []
 func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller) (RateWindow, error) {
 	var w RateWindow
 	b := &pgx.Batch{}
-	b.Queue(`SELECT window_start, count FROM rate_windows WHERE key_id = $1`, c.KeyID)
+	b.Queue(`SELECT window_start, count FROM rate_windows WHERE workspace_id = $1 AND key_id = $2`, c.WorkspaceID, c.KeyID)
 	err := s.tenantBatch(ctx, c, b, func(br pgx.BatchResults) error {
 		err := br.QueryRow().Scan(&w.Start, &w.Count)
 		if err == pgx.ErrNoRows {
