@@ -18,10 +18,25 @@ type cell struct {
 	conns       int
 }
 
-// overHTTP starts `relm serve` as a child process on the seeded database and measures every
-// operation on every surface at every concurrency, the transactions each request costs,
-// and the server's memory.
+// overHTTP measures a real `relm serve` on the seeded workspace: every operation on every
+// surface at every concurrency, the server's memory, and the transactions a request costs.
 func (b *bench) overHTTP(ctx context.Context) (err error) {
+	keyID, key, err := b.admin.CreateAPIKey(ctx, b.data.workspace, auth.Live)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, b.admin.RevokeAPIKey(context.WithoutCancel(ctx), keyID)) }()
+	ops := b.operations()
+	if err := b.loadMatrix(ctx, key, ops); err != nil {
+		return err
+	}
+	_, err = b.transactionsPerRequest(ctx, key, ops[0])
+	return err
+}
+
+// loadMatrix starts `relm serve` as a child process and runs every operation on every
+// surface at every concurrency, reading the server's memory before and after.
+func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (err error) {
 	srv, err := b.startServer(ctx)
 	if err != nil {
 		return err
@@ -31,15 +46,8 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	keyID, key, err := b.admin.CreateAPIKey(ctx, b.data.workspace, auth.Live)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, b.admin.RevokeAPIKey(context.WithoutCancel(ctx), keyID)) }()
 	c := newClient(srv.url, key)
 	defer c.close()
-
-	ops := b.operations()
 	results := map[cell]result{}
 	for _, conns := range b.opts.Conns {
 		raw, err := b.openRaw(ctx, conns)
@@ -59,23 +67,18 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 		}
 		raw.Close()
 	}
-	xacts, err := b.transactionsPerRequest(ctx, c, ops[0])
-	if err != nil {
-		return err
-	}
 	rss, peak, err := srv.memoryMiB()
 	if err != nil {
 		return err
 	}
 	b.rep.rssIdleMiB, b.rep.rssPeakMiB = idle, peak
+	b.rep.mark("http")
 	b.writeLoadTables(ops, results)
-	b.writeTransactions(xacts)
-	b.rep.printf("## Memory of the server process\n\nFrom `/proc/PID/status` of the `relm serve` child process.\n\n")
+	b.rep.printf("## Memory of the server process\n\nFrom `/proc/PID/status` of the `relm serve` child process of the runs above.\n\n")
 	b.rep.printf("| measurement | MiB | target |\n| --- | --- | --- |\n")
 	b.rep.printf("| VmRSS idle, after start on the seeded database | %.0f | < 100 |\n", idle)
 	b.rep.printf("| VmRSS after the load runs | %.0f | |\n", rss)
 	b.rep.printf("| VmHWM, the peak, over the load runs | %.0f | < 300 |\n\n", peak)
-	b.rep.mark("http")
 	return nil
 }
 
@@ -126,16 +129,18 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 }
 
 // xactCount is the number of transactions the database has committed or rolled back, as
-// far as the statistics show yet.
+// far as its statistics show yet.
 func (b *bench) xactCount(ctx context.Context) (int64, error) {
 	var n int64
 	err := b.conn.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
 	return n, err
 }
 
-// statsSettle is how long to wait for idle backends to flush their statistics (at most once
-// a second since PostgreSQL 15).
-const statsSettle = 1500 * time.Millisecond
+// A backend flushes its statistics when it exits, but while it lives at most once a
+// second, and when idle up to 10 s later. So each count runs the whole life of the
+// connections that do the work: a server process started for it and stopped after, or a
+// pool opened and closed; exitFlush is the wait after for the exiting backends.
+const exitFlush = 500 * time.Millisecond
 
 // xactResult is the database transactions per request of one surface.
 type xactResult struct {
@@ -145,75 +150,86 @@ type xactResult struct {
 	perReq   float64
 }
 
-// transactionsPerRequest counts the database's transactions (pg_stat_database) during a
-// run of op on each surface, less the background rate measured while idle (the server's
-// job queue polls), per request.
-func (b *bench) transactionsPerRequest(ctx context.Context, c *client, op operation) ([]xactResult, error) {
+// transactionsPerRequest counts the database's transactions (pg_stat_database) over a run
+// of op on each surface, per request. For REST and MCP each run has a server process of
+// its own, and the transactions of a server started and stopped without requests (start-up
+// and its job queue's polling over the same time) are subtracted.
+func (b *bench) transactionsPerRequest(ctx context.Context, key string, op operation) ([]xactResult, error) {
 	conns := b.opts.Conns[len(b.opts.Conns)-1]
 	if slices.Contains(b.opts.Conns, 16) {
 		conns = 16
 	}
-	raw, err := b.openRaw(ctx, conns)
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Close()
-	settle := func() error {
-		select {
-		case <-time.After(statsSettle):
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	// Background: transactions while nothing is sent.
-	if err := settle(); err != nil {
-		return nil, err
-	}
-	x0, err := b.xactCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	if err := settle(); err != nil {
-		return nil, err
-	}
-	x1, err := b.xactCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	background := float64(x1-x0-1) / time.Since(start).Seconds() // less the first count's own transaction
-	var out []xactResult
-	for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
+	count := func(s string) (xacts int64, requests int, err error) {
 		x0, err := b.xactCount(ctx)
 		if err != nil {
-			return nil, err
+			return 0, 0, err
 		}
-		start := time.Now()
-		times, err := loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(c, raw, op, s))
+		var times []time.Duration
+		if s == surfaceRaw {
+			raw, err := b.openRaw(ctx, conns)
+			if err != nil {
+				return 0, 0, err
+			}
+			times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(nil, raw, op, s))
+			raw.Close()
+			if err != nil {
+				return 0, 0, err
+			}
+		} else {
+			srv, err := b.startServer(ctx)
+			if err != nil {
+				return 0, 0, err
+			}
+			c := newClient(srv.url, key)
+			if s == "" { // idle
+				err = sleep(ctx, b.opts.Duration)
+			} else {
+				times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(c, nil, op, s))
+			}
+			c.close()
+			if err = errors.Join(err, srv.stop()); err != nil {
+				return 0, 0, err
+			}
+		}
+		if err := sleep(ctx, exitFlush); err != nil {
+			return 0, 0, err
+		}
+		x1, err := b.xactCount(ctx)
+		return x1 - x0 - 1, len(times), err // less the first count's own transaction
+	}
+	idle, _, err := count("")
+	if err != nil {
+		return nil, fmt.Errorf("transactions of an idle server: %w", err)
+	}
+	var out []xactResult
+	for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
+		n, requests, err := count(s)
 		if err != nil {
 			return nil, fmt.Errorf("transactions per request, %s: %w", s, err)
 		}
-		if err := settle(); err != nil {
-			return nil, err
+		if s != surfaceRaw {
+			n -= idle
 		}
-		x1, err := b.xactCount(ctx)
-		if err != nil {
-			return nil, err
-		}
-		own := float64(x1-x0-1) - background*time.Since(start).Seconds()
-		out = append(out, xactResult{surface: s, conns: conns, requests: len(times), perReq: max(own, 0) / float64(max(len(times), 1))})
+		out = append(out, xactResult{surface: s, conns: conns, requests: requests, perReq: float64(max(n, 0)) / float64(max(requests, 1))})
 	}
+	b.rep.printf("## Database transactions per request\n\n"+
+		"`%s` at %d connections for %s on each surface, counted in `pg_stat_database` (xact_commit + xact_rollback) over the whole life "+
+		"of the connections that did the work (a server process of its own, or the raw pool), less the %d transactions of a server "+
+		"started and stopped without requests, divided by the requests. Each transaction is at least one round trip to PostgreSQL.\n\n"+
+		"| surface | requests | transactions per request |\n| --- | --- | --- |\n", op.name, conns, b.opts.Duration, idle)
+	for _, x := range out {
+		b.rep.printf("| %s | %d | %.2f |\n", x.surface, x.requests, x.perReq)
+	}
+	b.rep.printf("\n")
 	return out, nil
 }
 
-func (b *bench) writeTransactions(xs []xactResult) {
-	b.rep.printf("## Database transactions per request\n\n"+
-		"`%s`, counted in `pg_stat_database` (xact_commit + xact_rollback) over a run of %s on each surface, "+
-		"less the background rate measured while idle, divided by the requests. Each transaction is at least one round trip to PostgreSQL.\n\n"+
-		"| surface | conns | requests | transactions per request |\n| --- | --- | --- | --- |\n", opGet, b.opts.Duration)
-	for _, x := range xs {
-		b.rep.printf("| %s | %d | %d | %.2f |\n", x.surface, x.conns, x.requests, x.perReq)
+// sleep waits for d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	b.rep.printf("\n")
 }
