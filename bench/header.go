@@ -47,10 +47,18 @@ func (b *bench) header(ctx context.Context) (string, error) {
 	fmt.Fprintf(&h, "| Go | %s |\n", runtime.Version())
 	fmt.Fprintf(&h, "| PostgreSQL | %s on %s: fsync %s, synchronous_commit %s, shared_buffers %s, max_connections %s |\n",
 		pg.version, where, pg.fsync, pg.syncCommit, pg.sharedBuffers, pg.maxConns)
-	fmt.Fprintf(&h, "| data | %s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4)%s |\n",
-		thousands(b.opts.Contacts), map[bool]string{true: ", reused from an earlier run", false: ""}[b.opts.Reuse])
-	fmt.Fprintf(&h, "| load | closed loop, %s per cell after a %s warm-up, concurrency %s |\n\n",
-		b.opts.Duration, warmup(b.opts.Duration), joinInts(b.opts.Conns))
+	switch {
+	case b.opts.WebhooksOnly:
+		fmt.Fprintf(&h, "| data | none: webhook delivery only |\n\n")
+	default:
+		reused := ""
+		if b.opts.Reuse {
+			reused = ", reused from an earlier run"
+		}
+		fmt.Fprintf(&h, "| data | %s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4)%s |\n", thousands(b.opts.Contacts), reused)
+		fmt.Fprintf(&h, "| load | closed loop, %s per cell after a %s warm-up, concurrency %s |\n\n",
+			b.opts.Duration, warmup(b.opts.Duration), joinInts(b.opts.Conns))
+	}
 	return h.String(), nil
 }
 
