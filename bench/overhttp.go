@@ -50,22 +50,16 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	defer c.close()
 	results := map[cell]result{}
 	for _, conns := range b.opts.Conns {
-		raw, err := b.openRaw(ctx, conns)
-		if err != nil {
-			return err
-		}
 		for i, op := range ops {
 			for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
-				res, err := closedLoop(ctx, conns, b.opts.Duration, uint64(i), b.surfaceCall(c, raw, op, s))
+				res, err := b.measureCell(ctx, c, op, s, conns, uint64(i))
 				if err != nil {
-					raw.Close()
 					return fmt.Errorf("%s over %s, %d connections: %w", op.name, s, conns, err)
 				}
 				results[cell{op.name, s, conns}] = res
 				b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99)
 			}
 		}
-		raw.Close()
 	}
 	rss, peak, err := srv.memoryMiB()
 	if err != nil {
@@ -80,6 +74,20 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	b.rep.printf("| VmRSS after the load runs | %.0f | |\n", rss)
 	b.rep.printf("| VmHWM, the peak, over the load runs | %.0f | < 300 |\n\n", peak)
 	return nil
+}
+
+// measureCell runs op on surface s in a closed loop of conns connections. The raw pool
+// is open only for its own cell, so that it takes no connections from the server.
+func (b *bench) measureCell(ctx context.Context, c *client, op operation, s string, conns int, seed uint64) (result, error) {
+	var raw *pgxpool.Pool
+	if s == surfaceRaw {
+		var err error
+		if raw, err = b.openRaw(ctx, conns); err != nil {
+			return result{}, err
+		}
+		defer raw.Close()
+	}
+	return closedLoop(ctx, conns, b.opts.Duration, seed, b.surfaceCall(c, raw, op, s))
 }
 
 // surfaceCall is op on surface s.

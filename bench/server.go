@@ -38,7 +38,10 @@ func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
 	cmd, err := b.opts.Server([]string{"--database-url", b.url, "--addr", addr,
 		"--secret-key", server.EncodeSecretKey(server.NewSecretKey()),
 		"--rate-limit", unlimited, "--workspace-rate-limit", unlimited, "--quota-free", unlimited, "--quota-team", unlimited,
-		"--max-in-flight-key", unlimited, "--max-in-flight-workspace", unlimited, "--max-conns-per-client", "0"})
+		"--max-in-flight-key", unlimited, "--max-in-flight-workspace", unlimited, "--max-conns-per-client", "0",
+		// Authentications under way count against an address's failure bucket until they
+		// succeed, so more than its 60 concurrent requests from one address are refused.
+		"--auth-failure-limit", unlimited})
 	if err != nil {
 		return nil, err
 	}
