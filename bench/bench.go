@@ -144,11 +144,12 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 	}
 	b.reg.EnableEmail(tools.EmailServices{Box: b.box, Resend: email.NewClient("", "relm-bench", nil)})
 
-	header, err := b.header(ctx)
-	if err != nil {
+	started := time.Now()
+	if err := b.measure(ctx); err != nil {
 		return err
 	}
-	if err := b.measure(ctx); err != nil {
+	header, err := b.header(ctx, started)
+	if err != nil {
 		return err
 	}
 	var doc bytes.Buffer

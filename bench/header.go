@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// header is the top of the report: the command, when, which code, which machine and which
-// PostgreSQL with the settings that matter.
-func (b *bench) header(ctx context.Context) (string, error) {
+// header is the top of the report: the command, when it started, which code, which machine
+// and which PostgreSQL with the settings that matter.
+func (b *bench) header(ctx context.Context, started time.Time) (string, error) {
 	var pg struct{ version, fsync, sharedBuffers, syncCommit, maxConns string }
 	for _, s := range []struct {
 		name string
@@ -41,7 +41,7 @@ func (b *bench) header(ctx context.Context) (string, error) {
 	fmt.Fprintf(&h, "# Performance\n\n")
 	fmt.Fprintf(&h, "Measured by `%s`.\n\n", cmd)
 	fmt.Fprintf(&h, "| | |\n| --- | --- |\n")
-	fmt.Fprintf(&h, "| date (UTC) | %s |\n", time.Now().UTC().Format("2006-01-02 15:04"))
+	fmt.Fprintf(&h, "| date (UTC) | %s |\n", started.UTC().Format("2006-01-02 15:04"))
 	fmt.Fprintf(&h, "| git commit | %s (build: %s) |\n", gitCommit(), buildRevision())
 	fmt.Fprintf(&h, "| machine | %s, %d cores, %s RAM, %s/%s |\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&h, "| Go | %s |\n", runtime.Version())
@@ -51,11 +51,11 @@ func (b *bench) header(ctx context.Context) (string, error) {
 	case b.opts.WebhooksOnly:
 		fmt.Fprintf(&h, "| data | none: webhook delivery only |\n\n")
 	default:
-		reused := ""
+		data := fmt.Sprintf("%s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4)", thousands(b.opts.Contacts))
 		if b.opts.Reuse {
-			reused = ", reused from an earlier run"
+			data = fmt.Sprintf("the workspace an earlier run seeded, now %s contacts", thousands(b.opts.Contacts))
 		}
-		fmt.Fprintf(&h, "| data | %s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4)%s |\n", thousands(b.opts.Contacts), reused)
+		fmt.Fprintf(&h, "| data | %s |\n", data)
 		fmt.Fprintf(&h, "| load | closed loop, %s per cell after a %s warm-up, concurrency %s |\n\n",
 			b.opts.Duration, warmup(b.opts.Duration), joinInts(b.opts.Conns))
 	}

@@ -63,9 +63,17 @@ func (r *report) targets(contacts int) []target {
 			value: fmt.Sprintf("%.0f MiB", r.rssPeakMiB), pass: r.rssPeakMiB < 300},
 		{name: "batch import against raw COPY (rows/s)", goal: "≥ 0.5×", measured: r.measured["import"],
 			value: fmt.Sprintf("%.2f×", r.batchVsCopy), pass: r.batchVsCopy >= 0.5},
-		{name: fmt.Sprintf("search p95 at %s contacts (target set at 1,000,000)", thousands(contacts)), goal: "< 50 ms",
+		{name: searchTarget(contacts), goal: "< 50 ms",
 			measured: r.measured["latency"], value: fmt.Sprintf("%.1f ms (slowest search query)", r.searchP95), pass: r.searchP95 < 50},
 	}
+}
+
+// searchTarget names the search target, which is set at a million contacts.
+func searchTarget(contacts int) string {
+	if contacts == 1_000_000 {
+		return "search p95 at 1,000,000 contacts"
+	}
+	return fmt.Sprintf("search p95 at %s contacts (the target is set at 1,000,000)", thousands(contacts))
 }
 
 // writeTargets writes the targets table: each target, its measured value, pass or miss.
