@@ -31,9 +31,9 @@ fuzz time="30s":
     go test ./webhooks -run '^$' -fuzz FuzzVerify -fuzztime {{time}}
     go test ./secrets -run '^$' -fuzz FuzzOpen -fuzztime {{time}}
 
-# Seed 1M contacts and measure import, search and list latency (writes docs/performance.md)
-bench contacts="1000000":
-    go run ./cmd/relmbench -contacts {{contacts}} > docs/performance.md
+# Seed 1M contacts, measure REST, MCP and raw SQL against a relm serve, import, search and webhooks (writes docs/performance.md)
+bench contacts="1000000" *args:
+    go run ./cmd/relm bench --contacts {{contacts}} --out docs/performance.md {{args}}
 
 # Fuzz the filter language
 fuzz-filter time="30s":

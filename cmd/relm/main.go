@@ -26,6 +26,7 @@ Usage:
   relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]
   relm openapi [--format yaml|json]
   relm eval    [--url URL --key KEY] [--parallel N] [--json] [--junit FILE] [--keep] [PATH…]
+  relm bench   [--contacts N] [--duration D] [--conns 1,16,64] [--data-dir DIR | --database-url URL] [--reuse] [--webhooks-only] [--out FILE]
 
 Without --database-url (RELM_DATABASE_URL), relm runs a private PostgreSQL cluster in
 --data-dir (RELM_DATA_DIR). Flags fall back to RELM_* environment variables.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return printOpenAPI(args[1:], stdout, log)
 	case "eval":
 		return evalCmd(ctx, args[1:], stdout, log)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

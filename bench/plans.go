@@ -1,14 +1,11 @@
-package main
+package bench
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,128 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/store"
 )
-
-// importComparison imports the same rows through batch_upsert_contacts (500 per call, with
-// dedup on email and its events) and with a raw COPY, each into an empty workspace.
-func (b *bench) importComparison(ctx context.Context, out io.Writer) error {
-	r := rand.New(rand.NewPCG(3, 4))
-	rows := make([]map[string]any, b.cfg.importRows)
-	for i := range rows {
-		rows[i] = contactRow(r, "i", i)
-	}
-	if _, err := b.conn.Exec(ctx, "CHECKPOINT"); err != nil { // start both runs from the same state
-		return err
-	}
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	batchCtx, _, err := b.as(ctx, "import-batch-"+run)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	for i := 0; i < len(rows); i += 500 {
-		if _, err := b.call(batchCtx, "batch_upsert_contacts", map[string]any{"contacts": rows[i:min(i+500, len(rows))], "dedup_on": []string{"email"}}); err != nil {
-			return fmt.Errorf("batch import: %w", err)
-		}
-	}
-	batch := time.Since(start)
-	b.plans.logSpent(b.log, "batch import")
-
-	_, copyCaller, err := b.as(ctx, "import-copy-"+run)
-	if err != nil {
-		return err
-	}
-	start = time.Now()
-	if err := copyContacts(ctx, b.conn, copyCaller.WorkspaceID, rows, nil, r); err != nil {
-		return fmt.Errorf("copy: %w", err)
-	}
-	raw := time.Since(start)
-	batchRate, copyRate := float64(len(rows))/batch.Seconds(), float64(len(rows))/raw.Seconds()
-	fmt.Fprintf(out, "## Batch import vs raw COPY\n\n%d contacts into a new workspace of the seeded database (so the table already holds %d contacts), same rows, same table and indexes.\n\n", len(rows), b.cfg.contacts)
-	fmt.Fprintf(out, "| path | time | rows/s |\n| --- | --- | --- |\n")
-	fmt.Fprintf(out, "| `POST /v1/contacts/batch` capability (500 rows per call, dedup on email, events recorded) | %s | %.0f |\n", batch.Round(time.Millisecond), batchRate)
-	fmt.Fprintf(out, "| raw `COPY` into `contacts` (no events) | %s | %.0f |\n\n", raw.Round(time.Millisecond), copyRate)
-	fmt.Fprintf(out, "Batch import runs at **%.0f%%** of raw COPY speed (target: at least 50%%).\n\n", 100*batchRate/copyRate)
-	return nil
-}
-
-// query is one kind of request measured for latency.
-type query struct {
-	name, tool string
-	args       func(r *rand.Rand) map[string]any
-}
-
-func (b *bench) queries() []query {
-	pick := func(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
-	return []query{
-		{"search: a contact's first name", "search", func(r *rand.Rand) map[string]any {
-			first, _ := personName(r)
-			return map[string]any{"q": first, "limit": 20}
-		}},
-		{"search: first name + start of last name", "search", func(r *rand.Rand) map[string]any {
-			first, last := personName(r)
-			return map[string]any{"q": first + " " + last[:min(3, len(last))], "limit": 20}
-		}},
-		{"search: a very common first name (worst case)", "search", func(r *rand.Rand) map[string]any {
-			return map[string]any{"q": pick(r, firstNames), "limit": 20}
-		}},
-		{"search: email fragment", "search", func(r *rand.Rand) map[string]any {
-			e := pick(r, b.data.emails)
-			return map[string]any{"q": e[strings.Index(e, ".")+1 : strings.Index(e, "@")], "limit": 20}
-		}},
-		{"search: company name, companies only", "search", func(r *rand.Rand) map[string]any {
-			return map[string]any{"q": pick(r, lastNames) + " lab", "types": []string{"company"}, "limit": 20}
-		}},
-		{"list contacts by email", "list_contacts", func(r *rand.Rand) map[string]any { return map[string]any{"email": pick(r, b.data.emails)} }},
-		{"list contacts by company", "list_contacts", func(r *rand.Rand) map[string]any {
-			return map[string]any{"company_id": pick(r, b.data.companies), "limit": 50}
-		}},
-		{"list contacts, first page", "list_contacts", func(r *rand.Rand) map[string]any { return map[string]any{"limit": 50} }},
-		{"list contacts by metadata plan", "list_contacts", func(r *rand.Rand) map[string]any {
-			return map[string]any{"filter": map[string]any{"metadata->>plan": pick(r, plans)}, "limit": 50}
-		}},
-		{"list deals by stage and min value", "list_deals", func(r *rand.Rand) map[string]any {
-			return map[string]any{"stage": pick(r, stages), "filter": map[string]any{"value_cents": map[string]any{"gte": r.IntN(9_000_000)}}, "limit": 50}
-		}},
-		{"list deals by company", "list_deals", func(r *rand.Rand) map[string]any { return map[string]any{"company_id": pick(r, b.data.companies)} }},
-	}
-}
-
-// latencies runs each query kind many times with varying arguments and reports
-// percentiles of the full capability call (validation, transaction, SQL, encoding).
-func (b *bench) latencies(ctx context.Context, out io.Writer) error {
-	ctx, _, err := b.as(ctx, "bench")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "## Latency at %d contacts\n\n%d calls per row, each with different arguments, through the capability (what REST and MCP both run), one at a time.\n\n", b.cfg.contacts, b.cfg.queries)
-	fmt.Fprintf(out, "| query | p50 | p95 | p99 |\n| --- | --- | --- | --- |\n")
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, q := range b.queries() {
-		for range 5 { // warm up
-			if _, err := b.call(ctx, q.tool, q.args(r)); err != nil {
-				return fmt.Errorf("%s: %w", q.name, err)
-			}
-		}
-		times := make([]time.Duration, b.cfg.queries)
-		for i := range times {
-			args := q.args(r)
-			start := time.Now()
-			if _, err := b.call(ctx, q.tool, args); err != nil {
-				return fmt.Errorf("%s: %w", q.name, err)
-			}
-			times[i] = time.Since(start)
-		}
-		slices.Sort(times)
-		fmt.Fprintf(out, "| %s | %s | %s | %s |\n", q.name, pct(times, 50), pct(times, 95), pct(times, 99))
-	}
-	fmt.Fprintln(out)
-	return nil
-}
-
-func pct(sorted []time.Duration, p int) string {
-	d := sorted[min(len(sorted)-1, len(sorted)*p/100)]
-	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-}
 
 // planRecorder remembers the first arguments of every distinct read statement run, and
 // the time spent in each statement, for the log.
@@ -240,8 +115,8 @@ var tenantTables = []string{"contacts", "companies", "deals", "activities", "eve
 
 // planReport EXPLAINs every read the latency run issued and lists sequential scans of
 // tenant tables.
-func (b *bench) planReport(ctx context.Context, out io.Writer) error {
-	fmt.Fprintf(out, "## Query plans\n\nEvery distinct read statement issued above, EXPLAINed with its first arguments and the settings it ran with.\n\n")
+func (b *bench) planReport(ctx context.Context) error {
+	b.rep.printf("## Query plans\n\nEvery distinct read statement the in-process measurements issued, EXPLAINed with its first arguments and the settings it ran with.\n\n")
 	var bad []string
 	for _, q := range b.plans.list {
 		var doc []map[string]any
@@ -272,10 +147,10 @@ func (b *bench) planReport(ctx context.Context, out io.Writer) error {
 	sort.Strings(bad)
 	checked := fmt.Sprintf("%d statements and the bodies of %d definer functions they call", len(b.plans.list), len(bodies))
 	if len(bad) == 0 {
-		fmt.Fprintf(out, "%s checked: **no sequential scan of a tenant table.**\n", checked)
+		b.rep.printf("%s checked: **no sequential scan of a tenant table.**\n", checked)
 		return nil
 	}
-	fmt.Fprintf(out, "%s checked; sequential scans of tenant tables:\n\n%s\n", checked, strings.Join(bad, "\n"))
+	b.rep.printf("%s checked; sequential scans of tenant tables:\n\n%s\n", checked, strings.Join(bad, "\n"))
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -57,8 +58,9 @@ func (a *arrivals) wait(n int) error {
 
 // webhookDelivery measures event-to-delivery latency at a steady 100 events a second to
 // one local endpoint, and deliveries per second at saturation to eight.
-func (b *bench) webhookDelivery(ctx context.Context, out io.Writer) error {
-	ws, _, err := b.admin.EnsureWorkspace(ctx, "webhooks")
+func (b *bench) webhookDelivery(ctx context.Context) error {
+	// A new workspace each run: no endpoints or emails left over from an earlier one.
+	ws, _, err := b.admin.EnsureWorkspace(ctx, "webhooks-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,8 @@ func (b *bench) webhookDelivery(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	const rate, seconds = 100, 10
+	const rate = 100
+	seconds := b.opts.WebhookSeconds
 	tick := time.NewTicker(time.Second / rate)
 	for i := range rate * seconds {
 		<-tick.C
@@ -98,15 +101,16 @@ func (b *bench) webhookDelivery(ctx context.Context, out io.Writer) error {
 	burst := &arrivals{}
 	srv2 := httptest.NewServer(burst)
 	defer srv2.Close()
-	const endpoints, events = 8, 2000
+	const endpoints = 8
+	events, perBatch := b.opts.WebhookEvents, min(500, b.opts.WebhookEvents)
 	for range endpoints {
 		if _, err := b.call(ctx, "create_webhook", map[string]any{"url": srv2.URL, "events": []string{"contact.created"}}); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
-	for batch := range events / 500 {
-		rows := make([]any, 500)
+	for batch := range events / perBatch {
+		rows := make([]any, perBatch)
 		for i := range rows {
 			rows[i] = map[string]any{"email": fmt.Sprintf("burst%d-%d@example.com", batch, i)}
 		}
@@ -114,17 +118,18 @@ func (b *bench) webhookDelivery(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
+	events = events / perBatch * perBatch
 	if err := burst.wait(endpoints * events); err != nil {
 		return err
 	}
 	took := burst.last.Sub(start)
 
-	fmt.Fprintf(out, "## Webhook delivery\n\nThrough the delivery engine `relm serve` runs (River, 100 workers, at most 10 per endpoint) to a local receiver that answers 200 at once; "+
+	b.rep.printf("## Webhook delivery\n\nThrough the delivery engine `relm serve` runs (River, 100 workers, at most 10 per endpoint) to a local receiver that answers 200 at once; " +
 		"latency runs from the event's `created_at` (in the writing transaction) to the receiver reading the request.\n\n")
-	fmt.Fprintf(out, "| measurement | result |\n| --- | --- |\n")
-	fmt.Fprintf(out, "| event → delivery at %d events/s for %d s, one endpoint | p50 %s, p95 %s, p99 %s |\n",
-		rate, seconds, pct(steady.after, 50), pct(steady.after, 95), pct(steady.after, 99))
-	fmt.Fprintf(out, "| saturation: %d events (batch imports of 500) to %d endpoints | %d deliveries in %s: %.0f deliveries/s |\n\n",
-		events, endpoints, endpoints*events, took.Round(time.Millisecond), float64(endpoints*events)/took.Seconds())
+	b.rep.printf("| measurement | result |\n| --- | --- |\n")
+	b.rep.printf("| event → delivery at %d events/s for %d s, one endpoint | p50 %s, p95 %s, p99 %s |\n",
+		rate, seconds, fmtMS(pct(steady.after, 50)), fmtMS(pct(steady.after, 95)), fmtMS(pct(steady.after, 99)))
+	b.rep.printf("| saturation: %d events (batch imports of %d) to %d endpoints | %d deliveries in %s: %.0f deliveries/s |\n\n",
+		events, perBatch, endpoints, endpoints*events, took.Round(time.Millisecond), float64(endpoints*events)/took.Seconds())
 	return nil
 }

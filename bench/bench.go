@@ -1,0 +1,261 @@
+// Package bench measures Relm where it must be fast and writes the Markdown report kept in
+// docs/performance.md: throughput and latency of a real `relm serve` over REST and MCP
+// beside the same SQL run straight on PostgreSQL, the server's memory, batch import against
+// raw COPY, search and list latency at scale, webhook delivery, and a check of every query
+// plan for sequential scans. `relm bench` runs it.
+package bench
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/email"
+	"github.com/relmcrm/relm/secrets"
+	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/localpg"
+	"github.com/relmcrm/relm/tools"
+)
+
+// Options say what to measure, how long, and on which database.
+type Options struct {
+	Contacts   int           // contacts to seed (companies are 1/20 of that, deals 1/5, activities 1/4)
+	ImportRows int           // rows of the batch-import comparison
+	Queries    int           // calls per row of the in-process latency table
+	Duration   time.Duration // measured time of each operation × surface × concurrency cell
+	Conns      []int         // concurrencies: connections, each one worker in a closed loop
+
+	WebhookSeconds int // length of the steady 100 events/s webhook run
+	WebhookEvents  int // events of the webhook saturation run (each to 8 endpoints)
+
+	DatabaseURL  string // an existing database, as its owner; empty: a private cluster
+	DataDir      string // where that private cluster lives; empty: a temp dir, removed after
+	Reuse        bool   // reuse the workspace an earlier run seeded instead of seeding again
+	WebhooksOnly bool   // measure webhook delivery only (no seeding, no server)
+
+	// Command is the command line shown in the report.
+	Command string
+	// Server returns the command that runs `relm serve` with args; default: this
+	// executable with "serve" and args.
+	Server func(args []string) (*exec.Cmd, error)
+	Log    *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Contacts <= 0 {
+		o.Contacts = 1_000_000
+	}
+	if o.ImportRows <= 0 {
+		o.ImportRows = 100_000
+	}
+	if o.Queries <= 0 {
+		o.Queries = 400
+	}
+	if o.Duration <= 0 {
+		o.Duration = 5 * time.Second
+	}
+	if len(o.Conns) == 0 {
+		o.Conns = []int{1, 16, 64}
+	}
+	if o.WebhookSeconds <= 0 {
+		o.WebhookSeconds = 10
+	}
+	if o.WebhookEvents <= 0 {
+		o.WebhookEvents = 2000
+	}
+	if o.Server == nil {
+		o.Server = func(args []string) (*exec.Cmd, error) {
+			self, err := os.Executable()
+			if err != nil {
+				return nil, err
+			}
+			return exec.Command(self, append([]string{"serve"}, args...)...), nil
+		}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+}
+
+// notes explain the report; they end every report.
+//
+//go:embed notes.md
+var notes string
+
+// bench is one run: its connections, the seeded data and the report being written.
+type bench struct {
+	opts  Options
+	url   string // the database, as its owner
+	st    *store.Store
+	admin *store.Admin
+	conn  *pgx.Conn // the owner's connection: seeding, COPY, EXPLAIN, statistics
+	reg   *tools.Registry
+	log   *slog.Logger
+	plans *planRecorder
+	data  seedData
+	box   *secrets.Box // seals the webhook endpoints' secrets
+	rep   report
+}
+
+// Run measures as opts say and writes the Markdown report to out.
+func Run(ctx context.Context, opts Options, out io.Writer) error {
+	opts.defaults()
+	url, stop, err := database(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := store.Migrate(ctx, url); err != nil {
+		return err
+	}
+	b := &bench{opts: opts, url: url, log: opts.Log, plans: &planRecorder{seen: map[string]bool{}}}
+	if b.st, err = store.Open(ctx, url, store.WithTracer(b.plans)); err != nil {
+		return err
+	}
+	defer b.st.Close()
+	if b.admin, err = store.OpenAdmin(ctx, url); err != nil {
+		return err
+	}
+	defer b.admin.Close()
+	if b.conn, err = pgx.Connect(ctx, url); err != nil {
+		return err
+	}
+	defer b.conn.Close(context.WithoutCancel(ctx))
+	secret := server.NewSecretKey()
+	if b.box, err = secrets.NewBox(secret); err != nil {
+		return err
+	}
+	if b.reg, err = tools.NewRegistry(b.log, tools.All(b.st)...); err == nil {
+		err = b.reg.EnableCursors(secret)
+	}
+	if err != nil {
+		return err
+	}
+	b.reg.EnableEmail(tools.EmailServices{Box: b.box, Resend: email.NewClient("", "relm-bench", nil)})
+
+	started := time.Now()
+	if err := b.measure(ctx); err != nil {
+		return err
+	}
+	header, err := b.header(ctx, started)
+	if err != nil {
+		return err
+	}
+	var doc bytes.Buffer
+	doc.WriteString(header)
+	b.rep.writeTargets(&doc, opts.Contacts)
+	doc.Write(b.rep.body.Bytes())
+	doc.WriteString("\n" + notes)
+	_, err = out.Write(doc.Bytes())
+	return err
+}
+
+// measure runs every measurement in turn, each writing its section of the report.
+func (b *bench) measure(ctx context.Context) error {
+	if b.opts.WebhooksOnly {
+		return b.webhookDelivery(ctx)
+	}
+	steps := []func(context.Context) error{b.seed, b.overHTTP, b.importComparison, b.latencies, b.webhookDelivery, b.planReport}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// database returns the URL of the database to measure on, as its owner: opts.DatabaseURL,
+// or a private cluster with fsync on, in opts.DataDir or a temp dir.
+func database(ctx context.Context, opts Options) (url string, stop func(), err error) {
+	if opts.DatabaseURL != "" {
+		return opts.DatabaseURL, func() {}, nil
+	}
+	dir, cleanup := opts.DataDir, func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "relm-bench-"); err != nil {
+			return "", nil, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		if err := os.Chmod(dir, 0o711); err != nil { // reachable by the postgres user when root
+			cleanup()
+			return "", nil, err
+		}
+	}
+	cluster, err := localpg.Start(ctx, localpg.Options{Dir: filepath.Join(dir, "postgres"), Fsync: true, Logger: opts.Log})
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	stop = func() {
+		if err := cluster.Stop(context.Background()); err != nil {
+			opts.Log.Warn("stopping the private cluster", "err", err)
+		}
+		cleanup()
+	}
+	if url, err = ensureDatabase(ctx, cluster, "relm_bench"); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return url, stop, nil
+}
+
+// ensureDatabase creates database name on the cluster when missing and returns its URL.
+func ensureDatabase(ctx context.Context, c *localpg.Cluster, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return c.URL(name), nil
+}
+
+// as returns ctx acting as the live key of workspace name.
+func (b *bench) as(ctx context.Context, name string) (context.Context, auth.Caller, error) {
+	ws, _, err := b.admin.EnsureWorkspace(ctx, name)
+	if err != nil {
+		return nil, auth.Caller{}, err
+	}
+	c := auth.Caller{WorkspaceID: ws.ID, Mode: auth.Live, KeyID: "bench"}
+	return auth.WithCaller(ctx, c), c, nil
+}
+
+// call runs a capability as REST and MCP would, from JSON arguments.
+func (b *bench) call(ctx context.Context, name string, args map[string]any) (any, error) {
+	e, ok := b.reg.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("no capability %s", name)
+	}
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return nil, err
+	}
+	decoded, derr := tools.DecodeArgs(raw)
+	if derr != nil {
+		return nil, derr
+	}
+	out, cerr := e.Call(ctx, decoded)
+	if cerr != nil {
+		return nil, cerr
+	}
+	return out, nil
+}

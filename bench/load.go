@@ -1,0 +1,92 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// call is one request of an operation on a surface; r is the calling worker's own source
+// of randomness.
+type call func(ctx context.Context, r *rand.Rand) error
+
+// result is what one closed-loop run measured.
+type result struct {
+	requests int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r result) throughput() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.requests) / r.elapsed.Seconds()
+}
+
+// warmup is how long each cell runs unmeasured first: a fifth of the measured time, at most
+// a second.
+func warmup(d time.Duration) time.Duration { return min(d/5, time.Second) }
+
+// closedLoop runs conns workers, each sending its next request as soon as the last one is
+// answered: first for the warm-up, unmeasured, then for d. The first failing request stops
+// the run and is its error.
+func closedLoop(ctx context.Context, conns int, d time.Duration, seed uint64, fn call) (result, error) {
+	if _, err := loop(ctx, conns, warmup(d), seed, fn); err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	times, err := loop(ctx, conns, d, seed+1, fn)
+	if err != nil {
+		return result{}, err
+	}
+	elapsed := time.Since(start)
+	slices.Sort(times)
+	return result{requests: len(times), elapsed: elapsed, p50: pct(times, 50), p99: pct(times, 99)}, nil
+}
+
+// loop runs the workers for d and returns every request's latency.
+func loop(ctx context.Context, conns int, d time.Duration, seed uint64, fn call) ([]time.Duration, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	deadline := time.Now().Add(d)
+	var (
+		mu    sync.Mutex
+		all   []time.Duration
+		first error
+		wg    sync.WaitGroup
+	)
+	for w := range conns {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(w)))
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				start := time.Now()
+				if err := fn(ctx, r); err != nil {
+					mu.Lock()
+					if first == nil && ctx.Err() == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted: %w", err)
+	}
+	return all, nil
+}

@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/relmcrm/relm/auth"
+)
+
+// cell is one operation × surface × concurrency of the load matrix.
+type cell struct {
+	op, surface string
+	conns       int
+}
+
+// overHTTP measures a real `relm serve` on the seeded workspace: every operation on every
+// surface at every concurrency, the server's memory, and the transactions a request costs.
+func (b *bench) overHTTP(ctx context.Context) (err error) {
+	keyID, key, err := b.admin.CreateAPIKey(ctx, b.data.workspace, auth.Live)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, b.admin.RevokeAPIKey(context.WithoutCancel(ctx), keyID)) }()
+	ops := b.operations()
+	if err := b.loadMatrix(ctx, key, ops); err != nil {
+		return err
+	}
+	_, err = b.transactionsPerRequest(ctx, key, ops[0])
+	return err
+}
+
+// loadMatrix starts `relm serve` as a child process and runs every operation on every
+// surface at every concurrency, reading the server's memory before and after.
+func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (err error) {
+	srv, err := b.startServer(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, srv.stop()) }()
+	idle, _, err := srv.memoryMiB()
+	if err != nil {
+		return err
+	}
+	c := newClient(srv.url, key)
+	defer c.close()
+	results := map[cell]result{}
+	for _, conns := range b.opts.Conns {
+		for i, op := range ops {
+			for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
+				res, err := b.measureCell(ctx, c, op, s, conns, uint64(i))
+				if err != nil {
+					return fmt.Errorf("%s over %s, %d connections: %w", op.name, s, conns, err)
+				}
+				results[cell{op.name, s, conns}] = res
+				b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99)
+			}
+		}
+	}
+	rss, peak, err := srv.memoryMiB()
+	if err != nil {
+		return err
+	}
+	b.rep.rssIdleMiB, b.rep.rssPeakMiB = idle, peak
+	b.rep.mark("http")
+	b.writeLoadTables(ops, results)
+	b.rep.printf("## Memory of the server process\n\nFrom `/proc/PID/status` of the `relm serve` child process of the runs above.\n\n")
+	b.rep.printf("| measurement | MiB | target |\n| --- | --- | --- |\n")
+	b.rep.printf("| VmRSS idle, after start on the seeded database | %.0f | < 100 |\n", idle)
+	b.rep.printf("| VmRSS after the load runs | %.0f | |\n", rss)
+	b.rep.printf("| VmHWM, the peak, over the load runs | %.0f | < 300 |\n\n", peak)
+	return nil
+}
+
+// measureCell runs op on surface s in a closed loop of conns connections. The raw pool
+// is open only for its own cell, so that it takes no connections from the server.
+func (b *bench) measureCell(ctx context.Context, c *client, op operation, s string, conns int, seed uint64) (result, error) {
+	var raw *pgxpool.Pool
+	if s == surfaceRaw {
+		var err error
+		if raw, err = b.openRaw(ctx, conns); err != nil {
+			return result{}, err
+		}
+		defer raw.Close()
+	}
+	return closedLoop(ctx, conns, b.opts.Duration, seed, b.surfaceCall(c, raw, op, s))
+}
+
+// surfaceCall is op on surface s.
+func (b *bench) surfaceCall(c *client, raw *pgxpool.Pool, op operation, s string) call {
+	switch s {
+	case surfaceREST:
+		return c.rest(op)
+	case surfaceMCP:
+		return c.mcp(op)
+	}
+	return func(ctx context.Context, r *rand.Rand) error { return op.raw(ctx, raw, op.args(r)) }
+}
+
+// writeLoadTables writes one table per operation: each surface at each concurrency, with
+// REST and MCP beside raw SQL, and MCP's latency beside REST's; and notes the target values.
+func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
+	b.rep.printf("## Throughput and latency over HTTP\n\n")
+	b.rep.printf("A real `relm serve` (a child process, rate limits and quotas lifted) on the seeded workspace, one live API key. "+
+		"Each cell is a closed loop: every connection sends its next request as soon as the last is answered, for %s after a %s warm-up. "+
+		"*raw SQL* is the same work as statements sent straight to PostgreSQL over a pgx pool of as many connections, as the table owner. "+
+		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's p50 latency against REST's.\n\n",
+		b.opts.Duration, warmup(b.opts.Duration))
+	b.rep.restVsRaw = map[string]ratioAt{}
+	b.rep.mcpVsREST = ratioAt{}
+	for _, op := range ops {
+		b.rep.printf("### %s\n\n| conns | surface | req/s | p50 | p99 | × raw | MCP ÷ REST (p50) |\n| --- | --- | --- | --- | --- | --- | --- |\n", op.name)
+		for _, conns := range b.opts.Conns {
+			raw, rest, mcp := results[cell{op.name, surfaceRaw, conns}], results[cell{op.name, surfaceREST, conns}], results[cell{op.name, surfaceMCP, conns}]
+			restRatio, mcpRatio := ratio(rest.throughput(), raw.throughput()), ratio(mcp.throughput(), raw.throughput())
+			mcpVsREST := ratio(float64(mcp.p50), float64(rest.p50))
+			where := fmt.Sprintf("%d conns", conns)
+			if v, ok := b.rep.restVsRaw[op.name]; !ok || restRatio < v.value {
+				b.rep.restVsRaw[op.name] = ratioAt{restRatio, where}
+			}
+			if mcpVsREST > b.rep.mcpVsREST.value {
+				b.rep.mcpVsREST = ratioAt{mcpVsREST, op.name + ", " + where}
+			}
+			b.rep.printf("| %d | %s | %.0f | %s | %s | | |\n", conns, surfaceRaw, raw.throughput(), fmtMS(raw.p50), fmtMS(raw.p99))
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | |\n", conns, surfaceREST, rest.throughput(), fmtMS(rest.p50), fmtMS(rest.p99), restRatio)
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %.2f× |\n", conns, surfaceMCP, mcp.throughput(), fmtMS(mcp.p50), fmtMS(mcp.p99), mcpRatio, mcpVsREST)
+		}
+		if op.rows > 0 {
+			b.rep.printf("\nEach request writes %d contacts: rows/s is %d × req/s.\n", op.rows, op.rows)
+		}
+		b.rep.printf("\n")
+	}
+}
+
+// xactCount is the number of transactions the database has committed or rolled back, as
+// far as its statistics show yet.
+func (b *bench) xactCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := b.conn.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+	return n, err
+}
+
+// A backend flushes its statistics when it exits, but while it lives at most once a
+// second, and when idle up to 10 s later. So each count runs the whole life of the
+// connections that do the work: a server process started for it and stopped after, or a
+// pool opened and closed; exitFlush is the wait after for the exiting backends.
+const exitFlush = 500 * time.Millisecond
+
+// xactResult is the database transactions per request of one surface.
+type xactResult struct {
+	surface  string
+	conns    int
+	requests int
+	perReq   float64
+}
+
+// transactionsPerRequest counts the database's transactions (pg_stat_database) over a run
+// of op on each surface, per request. For REST and MCP each run has a server process of
+// its own, and the transactions of a server started and stopped without requests (start-up
+// and its job queue's polling over the same time) are subtracted.
+func (b *bench) transactionsPerRequest(ctx context.Context, key string, op operation) ([]xactResult, error) {
+	conns := b.opts.Conns[len(b.opts.Conns)-1]
+	if slices.Contains(b.opts.Conns, 16) {
+		conns = 16
+	}
+	count := func(s string) (xacts int64, requests int, err error) {
+		x0, err := b.xactCount(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		var times []time.Duration
+		if s == surfaceRaw {
+			raw, err := b.openRaw(ctx, conns)
+			if err != nil {
+				return 0, 0, err
+			}
+			times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(nil, raw, op, s))
+			raw.Close()
+			if err != nil {
+				return 0, 0, err
+			}
+		} else {
+			srv, err := b.startServer(ctx)
+			if err != nil {
+				return 0, 0, err
+			}
+			c := newClient(srv.url, key)
+			if s == "" { // idle
+				err = sleep(ctx, b.opts.Duration)
+			} else {
+				times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(c, nil, op, s))
+			}
+			c.close()
+			if err = errors.Join(err, srv.stop()); err != nil {
+				return 0, 0, err
+			}
+		}
+		if err := sleep(ctx, exitFlush); err != nil {
+			return 0, 0, err
+		}
+		x1, err := b.xactCount(ctx)
+		return x1 - x0 - 1, len(times), err // less the first count's own transaction
+	}
+	idle, _, err := count("")
+	if err != nil {
+		return nil, fmt.Errorf("transactions of an idle server: %w", err)
+	}
+	var out []xactResult
+	for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
+		n, requests, err := count(s)
+		if err != nil {
+			return nil, fmt.Errorf("transactions per request, %s: %w", s, err)
+		}
+		if s != surfaceRaw {
+			n -= idle
+		}
+		out = append(out, xactResult{surface: s, conns: conns, requests: requests, perReq: float64(max(n, 0)) / float64(max(requests, 1))})
+	}
+	b.rep.printf("## Database transactions per request\n\n"+
+		"`%s` at %d connections for %s on each surface, counted in `pg_stat_database` (xact_commit + xact_rollback) over the whole life "+
+		"of the connections that did the work (a server process of its own, or the raw pool), less the %d transactions of a server "+
+		"started and stopped without requests, divided by the requests. Each transaction is at least one round trip to PostgreSQL.\n\n"+
+		"| surface | requests | transactions per request |\n| --- | --- | --- |\n", op.name, conns, b.opts.Duration, idle)
+	for _, x := range out {
+		b.rep.printf("| %s | %d | %.2f |\n", x.surface, x.requests, x.perReq)
+	}
+	b.rep.printf("\n")
+	return out, nil
+}
+
+// sleep waits for d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relmcrm/relm/bench"
+)
+
+// benchCmd runs the benchmark behind docs/performance.md (package bench) and writes its
+// report to --out or stdout.
+func benchCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	opts, out, err := benchFlags(args)
+	if err != nil {
+		return err
+	}
+	opts.Log = log
+	return writeBench(ctx, opts, out, stdout)
+}
+
+// benchFlags parses the flags of `relm bench` into the benchmark's options and the report's
+// file ("" for stdout).
+func benchFlags(args []string) (bench.Options, string, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	opts := bench.Options{Command: commandLine("relm bench", args)}
+	var lf limitFlags // for its parsing of RELM_* numbers and durations
+	fs.IntVar(&opts.Contacts, "contacts", int(lf.envInt("RELM_BENCH_CONTACTS", 1_000_000)),
+		"contacts to seed; companies are 1/20 of that, deals 1/5, activities 1/4 (RELM_BENCH_CONTACTS)")
+	fs.DurationVar(&opts.Duration, "duration", lf.envDuration("RELM_BENCH_DURATION", 5*time.Second),
+		"measured time of each operation × surface × concurrency, after a warm-up of a fifth of it (RELM_BENCH_DURATION)")
+	conns := fs.String("conns", env("RELM_BENCH_CONNS", "1,16,64"), "comma-separated concurrencies: connections, each a closed loop (RELM_BENCH_CONNS)")
+	fs.IntVar(&opts.ImportRows, "import-rows", 100_000, "rows of the batch import against COPY comparison")
+	fs.IntVar(&opts.Queries, "queries", 400, "calls per row of the in-process search and list latency table")
+	fs.IntVar(&opts.WebhookSeconds, "webhook-seconds", 10, "length of the steady webhook run, at 100 events/s")
+	fs.IntVar(&opts.WebhookEvents, "webhook-events", 2000, "events of the webhook saturation run, each delivered to 8 endpoints")
+	// Not RELM_DATABASE_URL: that names the database a server serves, which a benchmark
+	// must not fill with a million contacts by accident.
+	fs.StringVar(&opts.DatabaseURL, "database-url", env("RELM_BENCH_DATABASE_URL", ""),
+		"a database to measure on, as the role that owns Relm's tables; it gets a workspace \"bench\" "+
+			"(RELM_BENCH_DATABASE_URL; default: a private cluster)")
+	fs.StringVar(&opts.DataDir, "data-dir", "", "keep the private cluster in this directory, for --reuse (default: a temp dir, removed after)")
+	fs.BoolVar(&opts.Reuse, "reuse", false, "reuse the workspace an earlier run seeded in --database-url or --data-dir instead of seeding again")
+	fs.BoolVar(&opts.WebhooksOnly, "webhooks-only", false, "measure webhook delivery only (no seeding, no server)")
+	out := fs.String("out", "", "write the report to this file (default: stdout)")
+	if err := fs.Parse(args); err != nil {
+		return opts, "", err
+	}
+	if lf.err != nil {
+		return opts, "", lf.err
+	}
+	if fs.NArg() > 0 {
+		return opts, "", fmt.Errorf("relm bench takes no arguments, got %q", fs.Args())
+	}
+	for _, s := range strings.Split(*conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1024 {
+			return opts, "", fmt.Errorf("--conns %q: want comma-separated numbers from 1 to 1024", *conns)
+		}
+		opts.Conns = append(opts.Conns, n)
+	}
+	if opts.Contacts < 20 || opts.Duration <= 0 {
+		return opts, "", fmt.Errorf("--contacts must be at least 20 and --duration positive")
+	}
+	return opts, *out, nil
+}
+
+// writeBench runs the benchmark and writes its report to the file out, or to stdout; the
+// file is written only when the whole run succeeded.
+func writeBench(ctx context.Context, opts bench.Options, out string, stdout io.Writer) error {
+	if out == "" {
+		return bench.Run(ctx, opts, stdout)
+	}
+	var report strings.Builder
+	if err := bench.Run(ctx, opts, &report); err != nil {
+		return err
+	}
+	return os.WriteFile(out, []byte(report.String()), 0o644)
+}
+
+// commandLine is the command as typed, for the report.
+func commandLine(name string, args []string) string {
+	parts := []string{name}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$`\\") {
+			a = strconv.Quote(a)
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
