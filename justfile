@@ -17,7 +17,7 @@ lint:
 eval *args:
     go run ./cmd/relm eval {{args}}
 
-# Rewrite the golden files (tools/list, openapi.yaml) after an intended contract change; review the diff
+# Rewrite the golden files (tools/list, openapi.yaml, docs/tools.md) after an intended contract change; review the diff
 update-golden:
     go test ./server -run Golden -update
 
