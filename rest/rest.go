@@ -55,6 +55,9 @@ func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 			}
 		}
 	}
+	if err := finishDocument(api, reg); err != nil {
+		panic(err) // marshalling schemas the registry built cannot fail
+	}
 	return api
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
 	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
 		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
+	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", ""), "URL clients reach this server at, published as the OpenAPI "+
+		"document's server, e.g. https://crm.example.com behind a proxy; default http:// and the listen address (RELM_PUBLIC_URL)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
 		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
@@ -48,6 +51,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	memLimit, err := lf.applyMemoryLimit()
 	if err != nil {
 		return err
+	}
+	if *publicURL != "" { // refuse a malformed URL before starting anything
+		if _, err := server.ParsePublicURL(*publicURL); err != nil {
+			return fmt.Errorf("--public-url (RELM_PUBLIC_URL): %w", err)
+		}
 	}
 	var secret []byte
 	if *secretKey != "" { // refuse a malformed key before starting anything
@@ -98,12 +106,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		log.Warn(noLastingSecretWarning)
 	}
 	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
-	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
-		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	defer ln.Close() // after Serve, a no-op
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
+		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir,
+		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
 	if err != nil {
 		return err
 	}
@@ -125,6 +135,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp", "memory_limit_mib", memLimit>>20)
+	if *publicURL != "" {
+		log.Info("the OpenAPI document names the public URL", "public_url", *publicURL)
+	}
 	if *recordDir != "" {
 		log.Info("recording MCP sessions as eval transcripts", "dir", *recordDir)
 	}
@@ -219,10 +232,11 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
 	format := fs.String("format", "yaml", "yaml or json")
+	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", server.DefaultPublicURL), "the server URL the document names (RELM_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Logger: log, Version: version()})
+	srv, err := server.New(server.Config{Logger: log, Version: version(), PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}
