@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,7 +73,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	defer db.Close(context.Background())
-	if err := bootstrap(ctx, db, stdout); err != nil {
+	if err := bootstrap(ctx, db, dbf.again(), stdout); err != nil {
 		return err
 	}
 	if err := dbf.openStore(ctx, db); err != nil {
@@ -162,11 +163,22 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	return db.Close(shutdownCtx)
 }
 
-// bootstrap creates the first workspace and prints its keys, once, on an empty database.
-func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
-	n, err := db.Admin.CountWorkspaces(ctx)
-	if err != nil || n > 0 {
+// bootstrap creates the first workspace, "default", and prints its keys, once, on an empty
+// database; on a later start it says that keys were issued and how to make another. again
+// are the database flags a later command must repeat.
+func bootstrap(ctx context.Context, db *database, again string, stdout io.Writer) error {
+	names, err := db.Admin.WorkspaceNames(ctx)
+	if err != nil {
 		return err
+	}
+	if len(names) > 0 {
+		ws := names[0]
+		if slices.Contains(names, "default") {
+			ws = "default"
+		}
+		fmt.Fprintf(stdout, "API keys were issued when the workspace %s was created and are not shown again (workspaces: %s).\n"+
+			"To make a new key: relm keys create --workspace %s --mode test%s\n", quote(ws), strings.Join(names, ", "), quote(ws), again)
+		return nil
 	}
 	ws, created, err := db.Admin.EnsureWorkspace(ctx, "default")
 	if err != nil || !created {
@@ -180,7 +192,8 @@ func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created workspace %q. Its API keys are shown only this once; store them now:\n  live: %s\n  test: %s\n", ws.Name, live, test)
+	fmt.Fprintf(stdout, "Created workspace %q (name it with --workspace %s in relm commands). Its API keys are shown only this once; store them now:\n"+
+		"  live: %s\n  test: %s\n", ws.Name, ws.Name, live, test)
 	return nil
 }
 
@@ -201,24 +214,33 @@ func migrate(ctx context.Context, args []string, log *slog.Logger) error {
 
 func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
-	workspace := fs.String("workspace", "", "workspace name (created when missing)")
+	workspace := fs.String("workspace", "", "workspace name (the first start creates one called default)")
 	modeFlag := fs.String("mode", "", "live or test")
+	create := fs.Bool("create", false, "create the workspace when no workspace has that name")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	mode, ok := auth.ParseMode(*modeFlag)
-	if *workspace == "" || !ok {
-		return errors.New("usage: relm keys create --workspace NAME --mode live|test")
+	if *workspace == "" || !ok || fs.NArg() > 0 {
+		return errors.New("usage: relm keys create --workspace NAME --mode live|test [--create]")
 	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close(context.Background())
-	ws, _, err := db.Admin.EnsureWorkspace(ctx, *workspace)
-	if err != nil {
+	var ws store.Workspace
+	if *create {
+		var created bool
+		if ws, created, err = db.Admin.EnsureWorkspace(ctx, *workspace); err != nil {
+			return err
+		}
+		if created {
+			log.Info("created workspace", "workspace", ws.Name)
+		}
+	} else if ws, err = findWorkspace(ctx, db, *workspace); err != nil {
 		return err
 	}
 	_, secret, err := db.Admin.CreateAPIKey(ctx, ws.ID, mode)
@@ -227,6 +249,38 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// findWorkspace returns the workspace called name; when there is none, the error names the
+// workspaces there are and how to create one.
+func findWorkspace(ctx context.Context, db *database, name string) (store.Workspace, error) {
+	ws, err := db.Admin.WorkspaceByName(ctx, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return ws, err
+	}
+	return ws, unknownWorkspace(ctx, db, name)
+}
+
+// unknownWorkspace says that no workspace is called name, which there are, and how to make one.
+func unknownWorkspace(ctx context.Context, db *database, name string) error {
+	names, err := db.Admin.WorkspaceNames(ctx)
+	if err != nil {
+		return err
+	}
+	there := "there are none"
+	if len(names) > 0 {
+		there = "workspaces: " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("no workspace is called %q (%s); to create it with a key: relm keys create --workspace %s --mode test --create",
+		name, there, quote(name))
+}
+
+// quote shell-quotes s when it needs it, for commands printed to be pasted.
+func quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {

@@ -19,7 +19,7 @@ const usage = `relm — an MCP-first, API-first CRM server
 Usage:
   relm serve   [--addr ADDR] [--public-url URL] [--data-dir DIR] [--database-url URL] [--secret-key KEY] [--record DIR]
   relm migrate [--data-dir DIR] [--database-url URL]
-  relm keys create --workspace NAME --mode live|test [--data-dir DIR] [--database-url URL]
+  relm keys create --workspace NAME --mode live|test [--create] [--data-dir DIR] [--database-url URL]
   relm keys list   --workspace NAME [--mode live|test]
   relm keys revoke [--data-dir DIR] [--database-url URL] KEY_ID
   relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]

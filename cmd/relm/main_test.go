@@ -60,6 +60,9 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if len(keys) != 2 || keys[0][1] != "live" || keys[1][1] != "test" {
 		t.Fatalf("first start should print a live and a test key, got:\n%s", stdout.String())
 	}
+	if !strings.HasPrefix(stdout.String(), `Created workspace "default"`) {
+		t.Fatalf("first start should name the workspace it creates, got:\n%s", stdout.String())
+	}
 	base := listenURL(t, logs)
 	if got := documentServer(t, base); got != base {
 		t.Errorf("the OpenAPI document names server %q, want the listen address %q", got, base)
@@ -78,7 +81,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"keys", "create", "--workspace", "ops", "--mode", "test", "--data-dir", dataDir}, &out, quietLog()); err != nil {
+	if err := run(t.Context(), []string{"keys", "create", "--workspace", "ops", "--mode", "test", "--create", "--data-dir", dataDir}, &out, quietLog()); err != nil {
 		t.Fatalf("keys create beside serve: %v", err)
 	}
 	if !regexp.MustCompile(`^sk_test_[A-Za-z0-9]{32}\n$`).MatchString(out.String()) {
@@ -128,6 +131,10 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	defer stop()
 	if strings.Contains(stdout.String(), "sk_") {
 		t.Fatalf("a restart must not print keys again:\n%s", stdout.String())
+	}
+	if want := "To make a new key: relm keys create --workspace default --mode test --data-dir " + dataDir + "\n"; !strings.Contains(stdout.String(), "were issued") ||
+		!strings.Contains(stdout.String(), "(workspaces: default, ops)") || !strings.HasSuffix(stdout.String(), want) {
+		t.Fatalf("a restart should say that keys were issued and how to make one (%q), got:\n%s", want, stdout.String())
 	}
 	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
 	req.Header.Set("Authorization", "Bearer "+keys[0][2])
