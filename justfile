@@ -13,11 +13,17 @@ lint:
     test -z "$(gofmt -l .)" || (gofmt -l . && exit 1)
     go vet ./...
 
+# Lint the OpenAPI document with Redocly and Spectral, as CI does (needs Node and npm)
+lint-openapi:
+    cd .ci/openapi-lint && npm ci --no-audit --no-fund --loglevel=error
+    go run ./cmd/relm openapi > .ci/openapi-lint/openapi.yaml
+    cd .ci/openapi-lint && npx --no-install redocly lint --config redocly.yaml openapi.yaml && npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity=warn openapi.yaml
+
 # Replay eval transcripts (default: the built-in suite), each in a fresh test workspace
 eval *args:
     go run ./cmd/relm eval {{args}}
 
-# Rewrite the golden files (tools/list, openapi.yaml) after an intended contract change; review the diff
+# Rewrite the golden files (tools/list, openapi.yaml, docs/tools.md) after an intended contract change; review the diff
 update-golden:
     go test ./server -run Golden -update
 

@@ -55,6 +55,9 @@ func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 			}
 		}
 	}
+	if err := finishDocument(api, reg); err != nil {
+		panic(err) // marshalling schemas the registry built cannot fail
+	}
 	return api
 }
 
@@ -105,18 +108,17 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 	case http.MethodGet, http.MethodDelete:
 		for _, name := range sortedKeys(rest.Properties) {
 			p := rest.Properties[name]
-			param := &huma.Param{Name: name, In: "query", Description: p.Description,
-				Required: slices.Contains(rest.Required, name), Schema: p}
 			if name == "filter" {
 				rt.filterFields = filterFields(p)
-				explode := true
-				param.Style, param.Explode = "deepObject", &explode
-				param.Description = "filter[field][op]=value (op: eq, neq, gt, gte, lt, lte, ilike, in) or filter[field]=value; " +
-					"filter[metadata->>key][op]=value for metadata. Any filterable field may also be given as field=value."
-			} else {
-				rt.queryTypes[name] = p.Type
+				spec, _ := e.FilterSpec()
+				taken := slices.Concat(sortedKeys(rest.Properties), rt.pathParams, rt.hidden)
+				op.Parameters = append(op.Parameters, filterParams(reg, spec, taken)...)
+				op.Description += filterDescription(spec)
+				continue
 			}
-			op.Parameters = append(op.Parameters, param)
+			rt.queryTypes[name] = p.Type
+			op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Description: p.Description,
+				Required: slices.Contains(rest.Required, name), Schema: p})
 		}
 	default:
 		rt.hasBody = true

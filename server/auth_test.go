@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,15 +50,33 @@ func TestAuthRequired(t *testing.T) {
 				t.Fatal(err)
 			}
 			res.Body.Close()
-			if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") ||
-				res.Header.Get("Content-Type") != "application/json" {
+			if res.StatusCode != http.StatusUnauthorized || res.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("%s on %s %s: %d %v", name, target.method, target.path, res.StatusCode, res.Header)
 			}
+			checkChallenge(t, name+" on "+target.method+" "+target.path, res.Header.Get("WWW-Authenticate"), name == "missing" || name == "not bearer")
 		}
 	}
 	// The revoked key's tenant saw nothing written.
 	if n := countContacts(e, e.Live); n != 0 {
 		t.Fatalf("contacts = %d", n)
+	}
+}
+
+// checkChallenge asserts the WWW-Authenticate of a 401 (RFC 6750 §3): the realm alone for a
+// request without bearer credentials; for a bad bearer key, error="invalid_token" and an
+// error_description (a quoted string of printable ASCII without '"' or '\') saying how to
+// authenticate.
+func checkChallenge(t *testing.T, what, got string, noCredentials bool) {
+	t.Helper()
+	if noCredentials {
+		if got != `Bearer realm="relm"` {
+			t.Errorf("%s: WWW-Authenticate %q, want the realm alone", what, got)
+		}
+		return
+	}
+	m := regexp.MustCompile(`^Bearer realm="relm", error="invalid_token", error_description="([ !#-\[\]-~]*)"$`).FindStringSubmatch(got)
+	if m == nil || !strings.Contains(m[1], "Authorization: Bearer") {
+		t.Errorf("%s: WWW-Authenticate %q, want error=\"invalid_token\" and a description of how to authenticate", what, got)
 	}
 }
 

@@ -141,7 +141,7 @@ func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler)
 		}
 		if refused != nil {
 			refusals.Warn("authentication refused", "client", addr.String(), "reason", refused.reason, "path", r.URL.Path)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="relm"`)
+			w.Header().Set("WWW-Authenticate", bearerChallenge(r.Header.Get("Authorization"), refused))
 			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", refused.message))
 			return
 		}

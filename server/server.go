@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -40,6 +41,10 @@ type Config struct {
 	// RecordDir, when set, is where every MCP session's tool calls are written as an eval
 	// transcript (see evals.Recorder).
 	RecordDir string
+	// PublicURL is where clients reach this server (scheme, host and any path prefix, such
+	// as https://crm.example.com), published as the OpenAPI document's server. Empty means
+	// DefaultPublicURL.
+	PublicURL string
 	// SecretKey is the server secret (at least 32 random bytes, the same in every process on
 	// the database) from which keys are derived, such as the one authenticating cursors.
 	// Required with a Store.
@@ -91,6 +96,10 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	publicURL, err := ParsePublicURL(cmp.Or(cfg.PublicURL, DefaultPublicURL))
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
 	limits := cfg.Limits.withDefaults()
@@ -100,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		srv.logs = metering.NewLogs(cfg.Store, limits.LogBuffer, limits.LogFlushEvery, cfg.Logger)
 	}
 	metered := newMeterHTTP(limits, srv.meter, srv.logs, cfg.Logger, reg, mux)
+	api.OpenAPI().Servers = []*huma.Server{{URL: publicURL, Description: "This Relm server."}}
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
 		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log

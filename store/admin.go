@@ -66,6 +66,15 @@ func (a *Admin) WorkspaceByName(ctx context.Context, name string) (Workspace, er
 	return ws, err
 }
 
+// WorkspaceNames lists every workspace's name, in order, for messages that name them.
+func (a *Admin) WorkspaceNames(ctx context.Context) ([]string, error) {
+	rows, err := a.pool.Query(ctx, `SELECT name FROM workspaces ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // CountWorkspaces is used on first start to decide whether to bootstrap one.
 func (a *Admin) CountWorkspaces(ctx context.Context) (int, error) {
 	var n int

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +31,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
 	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
 		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
+	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", ""), "URL clients reach this server at, published as the OpenAPI "+
+		"document's server, e.g. https://crm.example.com behind a proxy; default http:// and the listen address (RELM_PUBLIC_URL)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
 		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
@@ -49,6 +53,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	if *publicURL != "" { // refuse a malformed URL before starting anything
+		if _, err := server.ParsePublicURL(*publicURL); err != nil {
+			return fmt.Errorf("--public-url (RELM_PUBLIC_URL): %w", err)
+		}
+	}
 	var secret []byte
 	if *secretKey != "" { // refuse a malformed key before starting anything
 		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
@@ -64,7 +73,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	defer db.Close(context.Background())
-	if err := bootstrap(ctx, db, stdout); err != nil {
+	if err := bootstrap(ctx, db, dbf.again(), stdout); err != nil {
 		return err
 	}
 	if err := dbf.openStore(ctx, db); err != nil {
@@ -98,16 +107,18 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		log.Warn(noLastingSecretWarning)
 	}
 	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
-	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
-		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir})
-	if err != nil {
-		return err
-	}
-	defer srv.Close(context.Background()) // on an early return; a no-op after the shutdown below
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	defer ln.Close() // after Serve, a no-op
+	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
+		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir,
+		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
+	if err != nil {
+		return err
+	}
+	defer srv.Close(context.Background()) // on an early return; a no-op after the shutdown below
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
@@ -126,6 +137,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp", "memory_limit_mib", memLimit>>20)
+	if *publicURL != "" {
+		log.Info("the OpenAPI document names the public URL", "public_url", *publicURL)
+	}
 	if *recordDir != "" {
 		log.Info("recording MCP sessions as eval transcripts", "dir", *recordDir)
 	}
@@ -153,11 +167,22 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	return db.Close(shutdownCtx)
 }
 
-// bootstrap creates the first workspace and prints its keys, once, on an empty database.
-func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
-	n, err := db.Admin.CountWorkspaces(ctx)
-	if err != nil || n > 0 {
+// bootstrap creates the first workspace, "default", and prints its keys, once, on an empty
+// database; on a later start it says that keys were issued and how to make another. again
+// are the database flags a later command must repeat.
+func bootstrap(ctx context.Context, db *database, again string, stdout io.Writer) error {
+	names, err := db.Admin.WorkspaceNames(ctx)
+	if err != nil {
 		return err
+	}
+	if len(names) > 0 {
+		ws := names[0]
+		if slices.Contains(names, "default") {
+			ws = "default"
+		}
+		fmt.Fprintf(stdout, "API keys were issued when the workspace %s was created and are not shown again (workspaces: %s).\n"+
+			"To make a new key: relm keys create --workspace %s --mode test%s\n", quote(ws), strings.Join(names, ", "), quote(ws), again)
+		return nil
 	}
 	ws, created, err := db.Admin.EnsureWorkspace(ctx, "default")
 	if err != nil || !created {
@@ -171,7 +196,8 @@ func bootstrap(ctx context.Context, db *database, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created workspace %q. Its API keys are shown only this once; store them now:\n  live: %s\n  test: %s\n", ws.Name, live, test)
+	fmt.Fprintf(stdout, "Created workspace %q (name it with --workspace %s in relm commands). Its API keys are shown only this once; store them now:\n"+
+		"  live: %s\n  test: %s\n", ws.Name, ws.Name, live, test)
 	return nil
 }
 
@@ -192,24 +218,33 @@ func migrate(ctx context.Context, args []string, log *slog.Logger) error {
 
 func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
-	workspace := fs.String("workspace", "", "workspace name (created when missing)")
+	workspace := fs.String("workspace", "", "workspace name (the first start creates one called default)")
 	modeFlag := fs.String("mode", "", "live or test")
+	create := fs.Bool("create", false, "create the workspace when no workspace has that name")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	mode, ok := auth.ParseMode(*modeFlag)
-	if *workspace == "" || !ok {
-		return errors.New("usage: relm keys create --workspace NAME --mode live|test")
+	if *workspace == "" || !ok || fs.NArg() > 0 {
+		return errors.New("usage: relm keys create --workspace NAME --mode live|test [--create]")
 	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close(context.Background())
-	ws, _, err := db.Admin.EnsureWorkspace(ctx, *workspace)
-	if err != nil {
+	var ws store.Workspace
+	if *create {
+		var created bool
+		if ws, created, err = db.Admin.EnsureWorkspace(ctx, *workspace); err != nil {
+			return err
+		}
+		if created {
+			log.Info("created workspace", "workspace", ws.Name)
+		}
+	} else if ws, err = findWorkspace(ctx, db, *workspace); err != nil {
 		return err
 	}
 	_, secret, err := db.Admin.CreateAPIKey(ctx, ws.ID, mode)
@@ -220,13 +255,46 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	return nil
 }
 
+// findWorkspace returns the workspace called name; when there is none, the error names the
+// workspaces there are and how to create one.
+func findWorkspace(ctx context.Context, db *database, name string) (store.Workspace, error) {
+	ws, err := db.Admin.WorkspaceByName(ctx, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return ws, err
+	}
+	return ws, unknownWorkspace(ctx, db, name)
+}
+
+// unknownWorkspace says that no workspace is called name, which there are, and how to make one.
+func unknownWorkspace(ctx context.Context, db *database, name string) error {
+	names, err := db.Admin.WorkspaceNames(ctx)
+	if err != nil {
+		return err
+	}
+	there := "there are none"
+	if len(names) > 0 {
+		there = "workspaces: " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("no workspace is called %q (%s); to create it with a key: relm keys create --workspace %s --mode test --create",
+		name, there, quote(name))
+}
+
+// quote shell-quotes s when it needs it, for commands printed to be pasted.
+func quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
 	format := fs.String("format", "yaml", "yaml or json")
+	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", server.DefaultPublicURL), "the server URL the document names (RELM_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Logger: log, Version: version()})
+	srv, err := server.New(server.Config{Logger: log, Version: version(), PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,21 @@ func defaultDataDir() string {
 	return "relm-data"
 }
 
+// again are the flags another command needs to reach the same database, for messages
+// that print a command: --data-dir when it is not the default, and a reminder of
+// --database-url when one is used (its value may hold a password).
+func (f *dbFlags) again() string {
+	switch {
+	case f.databaseURL != "":
+		return " (with the same --database-url or RELM_DATABASE_URL)"
+	case f.dataDir != env("RELM_DATA_DIR", defaultDataDir()):
+		return " --data-dir " + quote(f.dataDir)
+	case os.Getenv("RELM_DATA_DIR") != "":
+		return " (with the same RELM_DATA_DIR)"
+	}
+	return ""
+}
+
 // clusterDir is where the private cluster lives, when there is no --database-url.
 func (f *dbFlags) clusterDir() string { return filepath.Join(f.dataDir, "postgres") }
 

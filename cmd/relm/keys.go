@@ -32,9 +32,9 @@ func listKeys(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	defer db.Close(context.Background())
-	ws, err := db.Admin.WorkspaceByName(ctx, *workspace)
+	ws, err := findWorkspace(ctx, db, *workspace)
 	if err != nil {
-		return fmt.Errorf("workspace %q: %w", *workspace, err)
+		return err
 	}
 	keys, err := db.Admin.ListAPIKeys(ctx, ws.ID, mode)
 	if err != nil {

@@ -17,14 +17,14 @@ import (
 const usage = `relm — an MCP-first, API-first CRM server
 
 Usage:
-  relm serve   [--addr ADDR] [--data-dir DIR] [--database-url URL] [--secret-key KEY] [--record DIR]
+  relm serve   [--addr ADDR] [--public-url URL] [--data-dir DIR] [--database-url URL] [--secret-key KEY] [--record DIR]
   relm migrate [--data-dir DIR] [--database-url URL]
-  relm keys create --workspace NAME --mode live|test [--data-dir DIR] [--database-url URL]
+  relm keys create --workspace NAME --mode live|test [--create] [--data-dir DIR] [--database-url URL]
   relm keys list   --workspace NAME [--mode live|test]
   relm keys revoke [--data-dir DIR] [--database-url URL] KEY_ID
   relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]
   relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]
-  relm openapi [--format yaml|json]
+  relm openapi [--format yaml|json] [--public-url URL]
   relm eval    [--url URL --key KEY] [--parallel N] [--json] [--junit FILE] [--keep] [PATH…]
   relm bench   [--contacts N] [--duration D] [--conns 1,16,64] [--data-dir DIR | --database-url URL] [--reuse] [--webhooks-only] [--out FILE]
 

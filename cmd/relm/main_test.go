@@ -60,7 +60,13 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if len(keys) != 2 || keys[0][1] != "live" || keys[1][1] != "test" {
 		t.Fatalf("first start should print a live and a test key, got:\n%s", stdout.String())
 	}
+	if !strings.HasPrefix(stdout.String(), `Created workspace "default"`) {
+		t.Fatalf("first start should name the workspace it creates, got:\n%s", stdout.String())
+	}
 	base := listenURL(t, logs)
+	if got := documentServer(t, base); got != base {
+		t.Errorf("the OpenAPI document names server %q, want the listen address %q", got, base)
+	}
 	for _, k := range keys {
 		req, _ := http.NewRequest("GET", base+"/v1/contacts", nil)
 		req.Header.Set("Authorization", "Bearer "+k[2])
@@ -75,7 +81,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"keys", "create", "--workspace", "ops", "--mode", "test", "--data-dir", dataDir}, &out, quietLog()); err != nil {
+	if err := run(t.Context(), []string{"keys", "create", "--workspace", "ops", "--mode", "test", "--create", "--data-dir", dataDir}, &out, quietLog()); err != nil {
 		t.Fatalf("keys create beside serve: %v", err)
 	}
 	if !regexp.MustCompile(`^sk_test_[A-Za-z0-9]{32}\n$`).MatchString(out.String()) {
@@ -125,6 +131,10 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	defer stop()
 	if strings.Contains(stdout.String(), "sk_") {
 		t.Fatalf("a restart must not print keys again:\n%s", stdout.String())
+	}
+	if want := "To make a new key: relm keys create --workspace default --mode test --data-dir " + dataDir + "\n"; !strings.Contains(stdout.String(), "were issued") ||
+		!strings.Contains(stdout.String(), "(workspaces: default, ops)") || !strings.HasSuffix(stdout.String(), want) {
+		t.Fatalf("a restart should say that keys were issued and how to make one (%q), got:\n%s", want, stdout.String())
 	}
 	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
 	req.Header.Set("Authorization", "Bearer "+keys[0][2])
@@ -216,6 +226,43 @@ func TestOpenAPICommandMatchesServedDocument(t *testing.T) {
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Fatal("`relm openapi` differs from the served document (server/testdata/openapi.golden.yaml)")
 	}
+}
+
+// TestOpenAPIPublicURL: `relm openapi` names the server given by --public-url (trailing
+// slash dropped), and both commands refuse a URL clients could not use.
+func TestOpenAPIPublicURL(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"openapi", "--format", "json", "--public-url", "https://crm.example.com/"}, &out, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Servers []struct{ URL string } }
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Servers) != 1 || doc.Servers[0].URL != "https://crm.example.com" {
+		t.Fatalf("servers: %+v %v", doc.Servers, err)
+	}
+	for _, u := range []string{"crm.example.com", "ftp://crm.example.com", "https://crm.example.com/?x=1", "https://user:pw@crm.example.com"} {
+		if err := run(t.Context(), []string{"openapi", "--public-url", u}, io.Discard, quietLog()); err == nil || !strings.Contains(err.Error(), "public URL") {
+			t.Errorf("openapi --public-url %q: %v", u, err)
+		}
+		err := run(t.Context(), []string{"serve", "--public-url", u, "--data-dir", t.TempDir()}, io.Discard, quietLog())
+		if err == nil || !strings.Contains(err.Error(), "RELM_PUBLIC_URL") {
+			t.Errorf("serve --public-url %q: %v", u, err)
+		}
+	}
+}
+
+// documentServer returns the server URL of the OpenAPI document served at base.
+func documentServer(t *testing.T, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var doc struct{ Servers []struct{ URL string } }
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil || len(doc.Servers) != 1 {
+		t.Fatalf("servers of %s/openapi.json: %+v %v", base, doc.Servers, err)
+	}
+	return doc.Servers[0].URL
 }
 
 // startServe runs `relm serve` on a free port until stop is called, and waits until it

@@ -41,7 +41,7 @@ func setPlan(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	defer db.Close(context.Background())
 	if err := db.Admin.SetWorkspacePlan(ctx, *workspace, *plan); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no workspace is called %q (relm keys create --workspace NAME creates one)", *workspace)
+			return unknownWorkspace(ctx, db, *workspace)
 		}
 		return err
 	}

@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/resources"
+	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
+)
+
+// TestGoldenToolsDoc keeps docs/tools.md, the list of MCP tools and resources that the
+// README links to, generated from the registry: it fails when the file drifts, and
+// `go test ./server -run Golden -update` rewrites it.
+func TestGoldenToolsDoc(t *testing.T) {
+	t.Parallel()
+	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := toolsDoc(t, srv.Registry)
+	const path = "../docs/tools.md"
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./server -run Golden -update` to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Fatal("docs/tools.md drifted from the registry. Run `go test ./server -run Golden -update` and review the diff.")
+	}
+}
+
+// toolsDoc renders the registry's tools by toolset (name, REST route, read-only, the first
+// sentence of the description) and the MCP resources, as a real MCP client lists them.
+func toolsDoc(t *testing.T, reg *tools.Registry) []byte {
+	var b bytes.Buffer
+	b.WriteString("# MCP tools and resources\n\n" +
+		"<!-- Generated from the registry by `go test ./server -run Golden -update`; do not edit. -->\n\n" +
+		"Every tool below is served at `/mcp`; those with a REST route are also under `/v1` with the\n" +
+		"same input and output (see the OpenAPI document at `/openapi.yaml`). Narrow the list with\n" +
+		"`/mcp?toolsets=contacts,deals` and `read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
+		"description and schemas are in the [`tools/list` snapshot](../server/testdata/tools_list.golden.json).\n")
+	for _, ts := range reg.Toolsets() {
+		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n", ts)
+		for _, e := range reg.Entries() {
+			if e.Toolset != ts {
+				continue
+			}
+			route := "MCP only"
+			if e.REST != nil {
+				route = "`" + e.REST.Method + " " + e.REST.Path + "`"
+			}
+			ro := "no"
+			if e.Annotations.ReadOnly {
+				ro = "yes"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", e.Name, route, ro, cell(firstSentence(e.Description)))
+		}
+	}
+
+	s := tools.NewMCPServer(reg, "dev", tools.Selection{})
+	if err := resources.Register(s, reg); err != nil {
+		t.Fatal(err)
+	}
+	ct, st := mcp.NewInMemoryTransports()
+	if _, err := s.Connect(t.Context(), st, nil); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "toolsdoc", Version: "1"}, nil).Connect(t.Context(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	var rows []string
+	templates, err := cs.ListResourceTemplates(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range templates.ResourceTemplates {
+		rows = append(rows, fmt.Sprintf("| `%s` | template | %s |\n", r.URITemplate, cell(firstSentence(r.Description))))
+	}
+	res, err := cs.ListResources(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Resources {
+		rows = append(rows, fmt.Sprintf("| `%s` | resource | %s |\n", r.URI, cell(firstSentence(r.Description))))
+	}
+	slices.Sort(rows)
+	b.WriteString("\n## Resources\n\n| URI | kind | what it is |\n| --- | --- | --- |\n" + strings.Join(rows, ""))
+	return b.Bytes()
+}
+
+// sentenceEnd is a full stop followed by a new sentence ("e.g. a" goes on).
+var sentenceEnd = regexp.MustCompile(`\.\s+[A-Z]`)
+
+// firstSentence is a description's first sentence, with its full stop.
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if loc := sentenceEnd.FindStringIndex(s); loc != nil {
+		return s[:loc[0]+1]
+	}
+	return s
+}
+
+// cell escapes text for a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
