@@ -106,6 +106,7 @@ func TestDatabaseOutageMidRequest(t *testing.T) {
 
 	metering := func(sql string) bool { return strings.Contains(sql, "rate_windows") }
 	transaction := func(sql string) bool { return strings.HasPrefix(sql, "BEGIN") }
+	read := func(sql string) bool { return strings.Contains(sql, "transaction_read_only") } // store.Read's statements
 	for _, c := range []struct {
 		name   string
 		strike func(sql string) bool
@@ -113,7 +114,7 @@ func TestDatabaseOutageMidRequest(t *testing.T) {
 	}{
 		// Metering reads the database on a key's first request in a process only.
 		{"metering", metering, func() resp { return traced.call("GET", "/v1/contacts", e.key("acme", auth.Live), nil) }},
-		{"capability", transaction, func() resp { return traced.call("GET", "/v1/contacts?email=ada@example.com", e.Live, nil) }},
+		{"capability", read, func() resp { return traced.call("GET", "/v1/contacts?email=ada@example.com", e.Live, nil) }},
 		{"idempotency claim", transaction, func() resp {
 			return traced.post("/v1/contacts", e.Live, "outage-2", `{"email":"grace@example.com"}`)
 		}},
@@ -127,7 +128,7 @@ func TestDatabaseOutageMidRequest(t *testing.T) {
 	}
 
 	// On MCP the same body comes back as an isError result; retry_after stands in for the header.
-	cut.arm(transaction)
+	cut.arm(read)
 	res := tool(t, cs, "list_contacts", map[string]any{})
 	if err := cut.end(); err != nil {
 		t.Fatal(err)

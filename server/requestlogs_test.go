@@ -181,7 +181,7 @@ func TestRequestLogsOfRefusedRequests(t *testing.T) {
 	e.call("DELETE", "/v1/contacts/con_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Live, nil).must(t, 429)
 	expectToolError(t, e.rpc(e.Live, toolCall("list_deals", `{}`)), "rate_limited")
 	reader := e.key("acme", auth.Live)
-	got := e.logs(reader, "status=429")
+	got := e.waitLogs(reader, "status=429", 2) // an MCP call is logged just after its response
 	if len(got) != 2 {
 		t.Fatalf("refused requests logged: %v", got)
 	}

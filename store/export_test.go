@@ -10,3 +10,4 @@ func (tx *Tx) Raw() pgx.Tx { return tx.tx }
 
 // RawPool is the store's pool, for tests of sessions outside any tenant transaction.
 func (s *Store) RawPool() *pgxpool.Pool { return s.pool }
+func (a *Admin) RawPool() *pgxpool.Pool { return a.pool }
