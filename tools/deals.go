@@ -158,13 +158,13 @@ func dealOut(d store.Deal) Deal {
 func dealMoved(before, after Deal, prev map[string]any) []store.NewEvent {
 	var evs []store.NewEvent
 	if _, ok := prev["pipeline"]; ok {
-		evs = append(evs, store.NewEvent{Type: "deal.pipeline_changed", Data: Encode(map[string]any{
-			"object": after, "previous_attributes": prev, "old_pipeline": before.Pipeline, "new_pipeline": after.Pipeline})})
+		evs = append(evs, eventWith("deal.pipeline_changed", map[string]any{
+			"object": after, "previous_attributes": prev, "old_pipeline": before.Pipeline, "new_pipeline": after.Pipeline}))
 	}
 	if _, ok := prev["stage"]; ok || before.Pipeline != after.Pipeline {
-		evs = append(evs, store.NewEvent{Type: "deal.stage_changed", Data: Encode(map[string]any{
+		evs = append(evs, eventWith("deal.stage_changed", map[string]any{
 			"object": after, "previous_attributes": prev, "pipeline": after.Pipeline,
-			"old_stage": before.Stage, "new_stage": after.Stage})})
+			"old_stage": before.Stage, "new_stage": after.Stage}))
 	}
 	return evs
 }

@@ -16,16 +16,6 @@ import (
 	"github.com/relmcrm/relm/webhooks"
 )
 
-// EventTypes are the types of event the log records, which webhook endpoints subscribe to.
-var EventTypes = func() []string {
-	var types []string
-	for _, kind := range []string{"contact", "company", "deal", "activity", "pipeline", "pipeline_stage"} {
-		types = append(types, kind+".created", kind+".updated", kind+".deleted")
-	}
-	return append(types, "deal.stage_changed", "deal.pipeline_changed", "custom_field.created", "custom_field.deleted",
-		"association.created", "association.deleted", "email.sent")
-}()
-
 // RotationOverlap is how long a rotated-out signing secret keeps signing deliveries.
 const RotationOverlap = 24 * time.Hour
 
