@@ -161,7 +161,14 @@ func (rt *route) serve(hctx huma.Context) {
 }
 
 // input merges path parameters, query parameters and the JSON body into one argument object.
+// A path parameter that cannot name anything is not_found before anything else is read:
+// the URL names nothing.
 func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
+	for _, p := range rt.pathParams {
+		if err := rt.entry.PathNotFound(p, hctx.Param(p)); err != nil {
+			return nil, err
+		}
+	}
 	args := map[string]any{}
 	if rt.hasBody {
 		raw, err := io.ReadAll(hctx.BodyReader())

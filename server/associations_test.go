@@ -120,7 +120,7 @@ func TestAssociationsREST(t *testing.T) {
 		t.Fatalf("association.deleted: %v", ev)
 	}
 	expectError(t, e.call("DELETE", "/v1/associations/"+champion, e.Live, nil), 404, "not_found", "id")
-	expectError(t, e.call("DELETE", "/v1/associations/asc_nope", e.Live, nil), 422, "validation_failed", "id")
+	expectError(t, e.call("DELETE", "/v1/associations/asc_nope", e.Live, nil), 404, "not_found", "id")
 	// The linked records are untouched, and the edge can be made again.
 	e.call("GET", "/v1/contacts/"+r.contact, e.Live, nil).must(t, 200)
 	e.link(e.Live, "contact", r.contact, "deal", r.deal, "champion")

@@ -155,7 +155,7 @@ func TestCustomFieldRoutes(t *testing.T) {
 		t.Fatalf("custom_field.deleted: %v", ev)
 	}
 	expectError(t, e.call("DELETE", "/v1/schema/fields/"+plan["id"].(string), e.Live, nil), http.StatusNotFound, "not_found", "id")
-	expectError(t, e.call("DELETE", "/v1/schema/fields/fld_nope", e.Live, nil), http.StatusUnprocessableEntity, "validation_failed", "id")
+	expectError(t, e.call("DELETE", "/v1/schema/fields/fld_nope", e.Live, nil), http.StatusNotFound, "not_found", "id")
 	if m := e.run("MCP", "", cs, "delete_custom_field", "", "", map[string]any{"id": seats["id"]}); !m.ok || m.body["deleted"] != true {
 		t.Fatalf("MCP delete: %s", m.raw)
 	}

@@ -210,7 +210,7 @@ func TestEmailDomains(t *testing.T) {
 	if l := e.call("GET", "/v1/email/domains", e.Live, nil).must(t, 200).Body["data"].([]any); len(l) != 1 {
 		t.Fatalf("domains: %v", l)
 	}
-	expectError(t, e.call("GET", "/v1/email/domains/nope", e.Live, nil), 422, "validation_failed", "id")
+	expectError(t, e.call("GET", "/v1/email/domains/nope", e.Live, nil), 404, "not_found", "id")
 	expectError(t, e.call("GET", "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0", e.Live, nil), 404, "not_found", "id")
 	e.assertKeyNowhere(t, fullKey)
 }

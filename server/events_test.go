@@ -1,6 +1,11 @@
 package server_test
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/relmcrm/relm/tools"
+)
 
 // TestEveryWriteRecordsItsEvent: creates, updates and deletes of every resource record one
 // event each, with the record and, for updates, the previous values of changed fields.
@@ -47,5 +52,47 @@ func TestEveryWriteRecordsItsEvent(t *testing.T) {
 	}
 	if n := len(ids(e.call("GET", "/v1/events", e.Test, nil).must(t, 200))); n != 0 {
 		t.Fatalf("test mode sees %d live events", n)
+	}
+}
+
+// TestUnknownEventTypesRefused: list_events, webhooks and automations check event types
+// against the one list (tools.EventTypes): an unknown type is validation_failed with every
+// type as valid_options and the closest as suggestion, never an empty list or a rule that
+// never fires. Known types are accepted everywhere.
+func TestUnknownEventTypesRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	cs := e.mcpSession(e.Live, "")
+	e.create("contacts", e.Live, map[string]any{"first_name": "Eve"})
+	auto := func(trigger string) map[string]any {
+		return map[string]any{"name": "x", "trigger_event": trigger, "actions": []any{map[string]any{"type": "create_activity", "activity_type": "note"}}}
+	}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		tool               string
+		args               map[string]any
+		param              string
+	}{
+		{"list_events", "GET", "/v1/events?type=contact.craeted", nil, "list_events", map[string]any{"type": "contact.craeted"}, "type"},
+		{"webhook", "POST", "/v1/webhooks", map[string]any{"url": "https://ev.example.com/h", "events": []string{"contact.craeted"}},
+			"create_webhook", map[string]any{"url": "https://ev.example.com/h", "events": []any{"contact.craeted"}}, "events.0"},
+		{"automation", "POST", "/v1/automations", auto("contact.craeted"), "create_automation", auto("contact.craeted"), "trigger_event"},
+	} {
+		eb := expectError(t, e.call(c.method, c.path, e.Live, c.body), 422, "validation_failed", c.param)
+		res := tool(t, cs, c.tool, c.args)
+		mb, _ := decode(t, text(t, res))["error"].(map[string]any)
+		for surface, b := range map[string]map[string]any{"REST": eb, "MCP": mb} {
+			opts := strs(b["valid_options"])
+			if b["code"] != "validation_failed" || b["suggestion"] != "contact.created" || !slices.Contains(opts, "email.sent") || !slices.Contains(opts, "deal.stage_changed") {
+				t.Errorf("%s via %s: %v", c.name, surface, b)
+			}
+		}
+	}
+	for _, typ := range tools.EventTypes {
+		e.call("GET", "/v1/events?type="+typ, e.Live, nil).must(t, 200)
+	}
+	if n := len(ids(e.call("GET", "/v1/events?type=contact.created", e.Live, nil).must(t, 200))); n != 1 {
+		t.Fatalf("contact.created events: %d", n)
 	}
 }

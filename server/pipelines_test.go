@@ -204,8 +204,8 @@ func TestPipelineValidation(t *testing.T) {
 		{"PATCH", "/v1/pipelines/sales", map[string]any{"key": "renamed"}, 422, "validation_failed", "key"},
 		{"PATCH", "/v1/pipelines/sales", map[string]any{"label": nil}, 422, "validation_failed", "label"},
 		{"PATCH", "/v1/pipelines/sales", map[string]any{"is_default": false}, 422, "validation_failed", "is_default"},
-		{"PATCH", "/v1/pipelines/Sales", map[string]any{"label": "x"}, 422, "validation_failed", "pipeline"},
-		{"GET", "/v1/pipelines/Sales", nil, 422, "validation_failed", "pipeline"},
+		{"PATCH", "/v1/pipelines/Sales", map[string]any{"label": "x"}, 404, "not_found", "pipeline"},
+		{"GET", "/v1/pipelines/Sales", nil, 404, "not_found", "pipeline"},
 		{"POST", "/v1/pipelines/sales/stages", map[string]any{"key": "Demo", "label": "Demo"}, 422, "validation_failed", "key"},
 		{"POST", "/v1/pipelines/sales/stages", map[string]any{"key": "demo", "label": "Demo", "is_won": true, "is_lost": true}, 422, "validation_failed", "is_lost"},
 		{"POST", "/v1/pipelines/sales/stages", map[string]any{"key": "won", "label": "Won again"}, 409, "already_exists", "key"},
@@ -216,7 +216,7 @@ func TestPipelineValidation(t *testing.T) {
 		{"PATCH", "/v1/pipelines/sales/stages/won", map[string]any{"is_lost": true}, 422, "validation_failed", "is_lost"},
 		{"PATCH", "/v1/pipelines/sales/stages/lost", map[string]any{"is_won": true}, 422, "validation_failed", "is_won"},
 		{"PATCH", "/v1/pipelines/sales/stages/won", map[string]any{"key": "closed"}, 422, "validation_failed", "key"},
-		{"PATCH", "/v1/pipelines/sales/stages/Won", map[string]any{"label": "x"}, 422, "validation_failed", "stage"},
+		{"PATCH", "/v1/pipelines/sales/stages/Won", map[string]any{"label": "x"}, 404, "not_found", "stage"},
 		{"DELETE", "/v1/pipelines/sales", nil, 409, "cannot_delete_default", "pipeline"},
 	} {
 		r := e.call(c.method, c.path, e.Live, c.body)

@@ -60,7 +60,7 @@ func TestRequestLogsRecordBothSurfaces(t *testing.T) {
 	e.call("GET", "/v1/contacts/con_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Live, nil).must(t, 404)
 	e.call("GET", "/v1/contacts?filter[nope]=1", e.Live, nil).must(t, 400)
 	e.call("GET", "/v1/nowhere/"+email, e.Live, nil).must(t, 404)
-	e.call("GET", "/v1//contacts/"+email, e.Live, nil).must(t, 422) // redirected to the clean path, then refused
+	e.call("GET", "/v1//contacts/"+email, e.Live, nil).must(t, 404) // redirected to the clean path, which names nothing
 	cs := e.mcpSession(e.Live, "2025-06-18")
 	if _, err := cs.ListTools(context.Background(), nil); err != nil {
 		t.Fatal(err)

@@ -40,12 +40,13 @@ func TestNULRefusedEverywhere(t *testing.T) {
 			method: "GET", path: "/v1/events?type=contact.%00", status: 422, code: "validation_failed", param: "type"},
 		{name: "cursor", tool: "list_deals", args: `{"cursor":"\u0000"}`,
 			method: "GET", path: "/v1/deals?cursor=%00", status: 422, code: "validation_failed", param: "cursor"},
-		{name: "path id", tool: "get_contact", args: `{"id":"con_\u0000"}`,
-			method: "GET", path: "/v1/contacts/con_%00", status: 422, code: "validation_failed", param: "id"},
-		{name: "delete path id", tool: "delete_company", args: `{"id":"\u0000"}`,
-			method: "DELETE", path: "/v1/companies/%00", status: 422, code: "validation_failed", param: "id"},
-		{name: "pipeline key", tool: "get_pipeline", args: `{"pipeline":"sales\u0000"}`,
-			method: "GET", path: "/v1/pipelines/sales%00", status: 422, code: "validation_failed", param: "pipeline"},
+		// In a REST path, a value with a NUL names nothing: not_found, as for any impossible id
+		// (TestImpossiblePathIDsAreNotFound); as an MCP argument it is refused like any string.
+		{name: "id in a query", tool: "list_activities", args: `{"contact_id":"con_\u0000"}`,
+			method: "GET", path: "/v1/activities?contact_id=con_%00", status: 422, code: "validation_failed", param: "contact_id"},
+		{name: "path id", method: "GET", path: "/v1/contacts/con_%00", status: 404, code: "not_found", param: "id"},
+		{name: "delete path id", method: "DELETE", path: "/v1/companies/%00", status: 404, code: "not_found", param: "id"},
+		{name: "pipeline key", method: "GET", path: "/v1/pipelines/sales%00", status: 404, code: "not_found", param: "pipeline"},
 	})
 	// An idempotent request stores the refusal under its key, and writes nothing else.
 	body := `{"first_name":"a\u0000b"}`

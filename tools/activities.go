@@ -42,13 +42,13 @@ type LogActivityInput struct {
 // UpdateActivityInput changes only the fields present; null clears one.
 type UpdateActivityInput struct {
 	ID         string                           `json:"id" pattern:"^act_[a-z2-7]{26}$" doc:"Id of the activity to change (act_…)."`
-	Type       schemas.Nullable[string]         `json:"type,omitzero" enum:"note,email,call,meeting,task" doc:"New kind (cannot be null)."`
+	Type       *string                          `json:"type,omitempty" enum:"note,email,call,meeting,task" doc:"New kind (not null: an activity always has a kind)."`
 	Subject    schemas.Nullable[string]         `json:"subject,omitzero" maxLength:"500"`
 	Body       schemas.Nullable[string]         `json:"body,omitzero" maxLength:"65536"`
 	ContactID  schemas.Nullable[string]         `json:"contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
 	DealID     schemas.Nullable[string]         `json:"deal_id,omitzero" pattern:"^deal_[a-z2-7]{26}$"`
 	CompanyID  schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
-	OccurredAt schemas.Nullable[time.Time]      `json:"occurred_at,omitzero" doc:"New time (cannot be null)."`
+	OccurredAt *time.Time                       `json:"occurred_at,omitempty" doc:"New time (not null: an activity always has a time)."`
 	Metadata   schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
 }
 
@@ -138,24 +138,14 @@ func (h activityHandlers) get(ctx context.Context, in ActivityIDInput) (Activity
 }
 
 func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (Activity, error) {
-	var bad []schemas.FieldError
-	if in.Type.Set && in.Type.Null {
-		bad = append(bad, schemas.FieldError{Field: "type", Message: "cannot be null"})
-	}
-	if in.OccurredAt.Set && in.OccurredAt.Null {
-		bad = append(bad, schemas.FieldError{Field: "occurred_at", Message: "cannot be null"})
-	}
-	if bad != nil {
-		return Activity{}, ValidationFailed(bad)
-	}
 	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
-	setIf(ch.Set, "type", in.Type)
+	setPtr(ch.Set, "type", in.Type)
 	setIf(ch.Set, "subject", in.Subject)
 	setIf(ch.Set, "body", in.Body)
 	setIf(ch.Set, "contact_id", in.ContactID)
 	setIf(ch.Set, "deal_id", in.DealID)
 	setIf(ch.Set, "company_id", in.CompanyID)
-	setIf(ch.Set, "occurred_at", in.OccurredAt)
+	setPtr(ch.Set, "occurred_at", in.OccurredAt)
 	return h.records.update(ctx, in.ID, ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
 		links := 0
 		for col, now := range map[string]*string{"contact_id": cur.ContactID, "deal_id": cur.DealID, "company_id": cur.CompanyID} {

@@ -32,27 +32,38 @@ type APIKeyIDInput struct {
 	ID string `json:"id" pattern:"^key_[a-z2-7]{26}$" doc:"Id of the key (key_…)."`
 }
 
+// ListAPIKeysInput pages the API keys.
+type ListAPIKeysInput struct {
+	WholeListPage
+}
+
 // NoInput is the input of capabilities without arguments.
 type NoInput struct{}
 
 func apiKeyTools(s *store.Store) []Tool {
 	return []Tool{
-		&Capability[NoInput, List[APIKey]]{Info: Info{
+		&Capability[ListAPIKeysInput, List[APIKey]]{Info: Info{
 			Name: "list_api_keys", Title: "List API keys", Toolset: "api_keys",
 			Description: "List the API keys of this workspace in the mode of the calling key, newest first, revoked ones " +
-				"included. Secrets are never shown: each key has its prefix and last 4 characters. Returns {data}.",
+				"included. Secrets are never shown: each key has its prefix and last 4 characters. Returns {data, has_more, " +
+				"next_cursor}: up to 200 keys a page (limit), then page with cursor.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/api_keys", Status: http.StatusOK},
-		}, Handle: func(ctx context.Context, _ NoInput) (List[APIKey], error) {
+		}, Handle: func(ctx context.Context, in ListAPIKeysInput) (List[APIKey], error) {
+			out := List[APIKey]{Object: "list"}
 			t, err := callerOf(ctx)
 			if err != nil {
-				return List[APIKey]{}, err
+				return out, err
 			}
 			keys, err := s.ListTenantAPIKeys(ctx, t)
-			out := List[APIKey]{Object: "list", Data: make([]APIKey, len(keys))}
-			for i, k := range keys {
-				out.Data[i] = apiKeyOut(k)
+			if err != nil {
+				return out, err
 			}
+			all := make([]APIKey, len(keys))
+			for i, k := range keys {
+				all[i] = apiKeyOut(k)
+			}
+			out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(k APIKey) string { return k.ID })
 			return out, err
 		}},
 		&Capability[NoInput, NewAPIKey]{Info: Info{

@@ -73,12 +73,12 @@ type CreateAutomationInput struct {
 
 // UpdateAutomationInput changes only the fields present; conditions and actions replace.
 type UpdateAutomationInput struct {
-	ID           string                   `json:"id" pattern:"^auto_[a-z2-7]{26}$" doc:"Id of the rule (auto_…)."`
-	Name         schemas.Nullable[string] `json:"name,omitzero" minLength:"1" maxLength:"200"`
-	TriggerEvent schemas.Nullable[string] `json:"trigger_event,omitzero" minLength:"1" maxLength:"100"`
-	Enabled      *bool                    `json:"enabled,omitempty"`
-	Conditions   *[]Condition             `json:"conditions,omitempty" maxItems:"20"`
-	Actions      *[]Action                `json:"actions,omitempty" minItems:"1" maxItems:"10"`
+	ID           string       `json:"id" pattern:"^auto_[a-z2-7]{26}$" doc:"Id of the rule (auto_…)."`
+	Name         *string      `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name (not null)."`
+	TriggerEvent *string      `json:"trigger_event,omitempty" minLength:"1" maxLength:"100" doc:"New trigger (not null): *, an event type, or <kind>.*."`
+	Enabled      *bool        `json:"enabled,omitempty"`
+	Conditions   *[]Condition `json:"conditions,omitempty" maxItems:"20"`
+	Actions      *[]Action    `json:"actions,omitempty" minItems:"1" maxItems:"10"`
 }
 
 // AutomationIDInput names one rule.
@@ -350,23 +350,15 @@ func (h automationHandlers) list(ctx context.Context, in ListAutomationsInput) (
 }
 
 func (h automationHandlers) update(ctx context.Context, in UpdateAutomationInput) (Automation, error) {
-	for _, f := range []struct {
-		name string
-		v    schemas.Nullable[string]
-	}{{"name", in.Name}, {"trigger_event", in.TriggerEvent}} {
-		if f.v.Set && f.v.Null {
-			return Automation{}, ValidationFailed([]schemas.FieldError{{Field: f.name, Message: "cannot be null"}})
-		}
-	}
 	var out Automation
 	err := inTx(ctx, h.s, func(tx *store.Tx) error {
 		_, after, err := store.Update(ctx, tx, store.Automations, in.ID, func(cur store.Automation) (store.Changes, error) {
 			now := automationOut(cur)
 			trigger, conds, actions := now.TriggerEvent, now.Conditions, now.Actions
 			ch := store.Changes{Set: map[string]any{}}
-			setIf(ch.Set, "name", in.Name)
-			if in.TriggerEvent.Set {
-				trigger = in.TriggerEvent.Value
+			setPtr(ch.Set, "name", in.Name)
+			if in.TriggerEvent != nil {
+				trigger = *in.TriggerEvent
 				ch.Set["trigger_event"] = trigger
 			}
 			if in.Conditions != nil {

@@ -32,7 +32,7 @@ type CreateCompanyInput struct {
 // UpdateCompanyInput changes only the fields present; null clears one.
 type UpdateCompanyInput struct {
 	ID       string                           `json:"id" pattern:"^cmp_[a-z2-7]{26}$" doc:"Id of the company to change (cmp_…)."`
-	Name     schemas.Nullable[string]         `json:"name,omitzero" minLength:"1" maxLength:"200" doc:"New name (cannot be null)."`
+	Name     *string                          `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name (not null: a company always has a name)."`
 	Domain   schemas.Nullable[string]         `json:"domain,omitzero" format:"hostname" maxLength:"253" doc:"New domain, or null to remove it."`
 	Metadata schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
 }
@@ -111,11 +111,8 @@ func (h companyHandlers) get(ctx context.Context, in CompanyIDInput) (Company, e
 }
 
 func (h companyHandlers) update(ctx context.Context, in UpdateCompanyInput) (Company, error) {
-	if in.Name.Set && in.Name.Null {
-		return Company{}, ValidationFailed([]schemas.FieldError{{Field: "name", Message: "cannot be null; a company needs a name"}})
-	}
 	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
-	setIf(ch.Set, "name", in.Name)
+	setPtr(ch.Set, "name", in.Name)
 	setIf(ch.Set, "domain", in.Domain)
 	return h.records.update(ctx, in.ID, ch, nil)
 }

@@ -270,6 +270,14 @@ func setIf[T any](set map[string]any, column string, v schemas.Nullable[T]) {
 	}
 }
 
+// setPtr sets column to *v when v is given: a field that is optional in an update but
+// never null (its schema does not admit null).
+func setPtr[T any](set map[string]any, column string, v *T) {
+	if v != nil {
+		set[column] = v
+	}
+}
+
 func orEmpty(m map[string]any) map[string]any {
 	if m == nil {
 		return map[string]any{}

@@ -41,6 +41,7 @@ type CreateCustomFieldInput struct {
 // ListCustomFieldsInput selects the definitions to list.
 type ListCustomFieldsInput struct {
 	ObjectType string `json:"object_type,omitempty" enum:"contact,company,deal,activity" doc:"Only the fields of this kind of record; default: every kind."`
+	WholeListPage
 }
 
 // CustomFieldIDInput names one custom field.
@@ -57,7 +58,8 @@ func customFieldTools(s *store.Store) []Tool {
 			Name: "list_custom_fields", Title: "List custom fields", Toolset: "schema",
 			Description: "List the workspace's custom fields: typed metadata keys of contacts, companies, deals or " +
 				"activities (object_type narrows it). Values of a custom field live in the record's metadata under its key " +
-				"and must match its type on every write. Returns {data} with every field (key, label, type, options).",
+				"and must match its type on every write. Returns {data, has_more, next_cursor} with every field (key, label, " +
+				"type, options), by kind of record and then oldest first, unless limit is smaller (then page with cursor).",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/schema/fields", Status: http.StatusOK},
 		}, Handle: func(ctx context.Context, in ListCustomFieldsInput) (List[CustomField], error) {
@@ -97,14 +99,19 @@ func customFieldOut(f store.CustomField) CustomField {
 }
 
 func listCustomFields(ctx context.Context, s *store.Store, in ListCustomFieldsInput) (List[CustomField], error) {
-	out := List[CustomField]{Object: "list", Data: []CustomField{}}
+	out := List[CustomField]{Object: "list"}
+	var all []CustomField
 	err := inTx(ctx, s, func(tx *store.Tx) error {
 		fields, err := store.ListCustomFields(ctx, tx, in.ObjectType)
 		for _, f := range fields {
-			out.Data = append(out.Data, customFieldOut(f))
+			all = append(all, customFieldOut(f))
 		}
 		return err
 	})
+	if err != nil {
+		return out, err
+	}
+	out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(f CustomField) string { return f.ID })
 	return out, err
 }
 

@@ -45,11 +45,11 @@ type CreateDealInput struct {
 // UpdateDealInput changes only the fields present; null clears one.
 type UpdateDealInput struct {
 	ID               string                           `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal to change (deal_…)."`
-	Title            schemas.Nullable[string]         `json:"title,omitzero" minLength:"1" maxLength:"500" doc:"New title (cannot be null)."`
+	Title            *string                          `json:"title,omitempty" minLength:"1" maxLength:"500" doc:"New title (not null: a deal always has a title)."`
 	ValueCents       schemas.Nullable[int64]          `json:"value_cents,omitzero" minimum:"0" maximum:"9007199254740991" doc:"New value in cents, or null."`
-	Currency         schemas.Nullable[string]         `json:"currency,omitzero" pattern:"^[A-Za-z]{3}$" doc:"New ISO 4217 code (cannot be null)."`
-	Pipeline         schemas.Nullable[string]         `json:"pipeline,omitzero" maxLength:"100" doc:"Move to this pipeline (to its first stage unless stage is given)."`
-	Stage            schemas.Nullable[string]         `json:"stage,omitzero" maxLength:"100" doc:"Move to this stage of the deal's pipeline."`
+	Currency         *string                          `json:"currency,omitempty" pattern:"^[A-Za-z]{3}$" doc:"New ISO 4217 code (not null: a deal always has a currency)."`
+	Pipeline         *string                          `json:"pipeline,omitempty" maxLength:"100" doc:"Move to this pipeline (to its first stage unless stage is given)."`
+	Stage            *string                          `json:"stage,omitempty" maxLength:"100" doc:"Move to this stage of the deal's pipeline."`
 	CloseDate        schemas.Nullable[string]         `json:"close_date,omitzero" format:"date" doc:"New close date, or null."`
 	CompanyID        schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
 	PrimaryContactID schemas.Nullable[string]         `json:"primary_contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
@@ -158,13 +158,13 @@ func dealOut(d store.Deal) Deal {
 func dealMoved(before, after Deal, prev map[string]any) []store.NewEvent {
 	var evs []store.NewEvent
 	if _, ok := prev["pipeline"]; ok {
-		evs = append(evs, store.NewEvent{Type: "deal.pipeline_changed", Data: Encode(map[string]any{
-			"object": after, "previous_attributes": prev, "old_pipeline": before.Pipeline, "new_pipeline": after.Pipeline})})
+		evs = append(evs, eventWith("deal.pipeline_changed", map[string]any{
+			"object": after, "previous_attributes": prev, "old_pipeline": before.Pipeline, "new_pipeline": after.Pipeline}))
 	}
 	if _, ok := prev["stage"]; ok || before.Pipeline != after.Pipeline {
-		evs = append(evs, store.NewEvent{Type: "deal.stage_changed", Data: Encode(map[string]any{
+		evs = append(evs, eventWith("deal.stage_changed", map[string]any{
 			"object": after, "previous_attributes": prev, "pipeline": after.Pipeline,
-			"old_stage": before.Stage, "new_stage": after.Stage})})
+			"old_stage": before.Stage, "new_stage": after.Stage}))
 	}
 	return evs
 }
@@ -220,20 +220,11 @@ func (h dealHandlers) get(ctx context.Context, in DealIDInput) (Deal, error) {
 }
 
 func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, error) {
-	var bad []schemas.FieldError
-	for name, v := range map[string]schemas.Nullable[string]{"title": in.Title, "currency": in.Currency, "pipeline": in.Pipeline, "stage": in.Stage} {
-		if v.Set && v.Null {
-			bad = append(bad, schemas.FieldError{Field: name, Message: "cannot be null"})
-		}
-	}
-	if bad != nil {
-		return Deal{}, ValidationFailed(bad)
-	}
 	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
-	setIf(ch.Set, "title", in.Title)
+	setPtr(ch.Set, "title", in.Title)
 	setIf(ch.Set, "value_cents", in.ValueCents)
-	if in.Currency.Set {
-		c, err := currency(in.Currency.Value)
+	if in.Currency != nil {
+		c, err := currency(*in.Currency)
 		if err != nil {
 			return Deal{}, err
 		}
@@ -248,7 +239,7 @@ func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, err
 	}
 	setIf(ch.Set, "company_id", in.CompanyID)
 	setIf(ch.Set, "primary_contact_id", in.PrimaryContactID)
-	return h.records.update(ctx, in.ID, ch, h.placeIn(in.Pipeline.Ptr(), in.Stage.Ptr()))
+	return h.records.update(ctx, in.ID, ch, h.placeIn(in.Pipeline, in.Stage))
 }
 
 // placeIn resolves a requested pipeline and/or stage against the deal's current place.

@@ -45,10 +45,17 @@ type EmailDomainIDInput struct {
 	ID string `json:"id" pattern:"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$" doc:"Resend's id for the domain, a UUID (from list_email_domains or add_email_domain)."`
 }
 
-// EmailDomains is the account's domains.
+// EmailDomains is a page of the account's domains.
 type EmailDomains struct {
-	Object string        `json:"object" enum:"list"`
-	Data   []EmailDomain `json:"data"`
+	Object     string        `json:"object" enum:"list" doc:"Always \"list\"."`
+	Data       []EmailDomain `json:"data" doc:"The domains of this page, in Resend's order."`
+	HasMore    bool          `json:"has_more" doc:"Whether another page follows."`
+	NextCursor *string       `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
+}
+
+// ListEmailDomainsInput pages the account's domains.
+type ListEmailDomainsInput struct {
+	WholeListPage
 }
 
 func domainOut(d email.Domain) EmailDomain {
@@ -90,15 +97,20 @@ func (h emailHandlers) withAccount(ctx context.Context, fn func(svc *EmailServic
 	return fn(svc, key)
 }
 
-func (h emailHandlers) listDomains(ctx context.Context, _ NoInput) (EmailDomains, error) {
-	out := EmailDomains{Object: "list", Data: []EmailDomain{}}
+func (h emailHandlers) listDomains(ctx context.Context, in ListEmailDomainsInput) (EmailDomains, error) {
+	out := EmailDomains{Object: "list"}
+	var all []EmailDomain
 	err := h.withAccount(ctx, func(svc *EmailServices, key string) error {
 		ds, err := svc.Resend.ListDomains(ctx, key)
 		for _, d := range ds {
-			out.Data = append(out.Data, domainOut(d))
+			all = append(all, domainOut(d))
 		}
 		return resendFailure(err, "")
 	})
+	if err != nil {
+		return out, err
+	}
+	out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(d EmailDomain) string { return d.ID })
 	return out, err
 }
 
@@ -145,10 +157,11 @@ func resendFailure(err error, param string) error {
 
 func emailDomainTools(h emailHandlers) []Tool {
 	return []Tool{
-		&Capability[NoInput, EmailDomains]{Info: Info{
+		&Capability[ListEmailDomainsInput, EmailDomains]{Info: Info{
 			Name: "list_email_domains", Title: "List email domains", Toolset: "email",
 			Description: "List the sending domains of the connected Resend account (live mode, full-access key), each with its " +
-				"verification status and DNS records. Returns {data}.",
+				"verification status and DNS records. Returns {data, has_more, next_cursor}: up to 200 domains a page (limit), " +
+				"then page with cursor.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true, OpenWorld: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/email/domains", Status: http.StatusOK},
 		}, Handle: h.listDomains},

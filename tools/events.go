@@ -41,7 +41,7 @@ func (eventFilter) spec() filter.Spec { return store.Events.Filters }
 
 // ListEventsInput filters and pages the event log.
 type ListEventsInput struct {
-	Type   string              `json:"type,omitempty" maxLength:"100" doc:"Only events of this type, such as deal.stage_changed."`
+	Type   EventType           `json:"type,omitempty" doc:"Only events of this type, such as deal.stage_changed (one of the event types; for patterns, filter on type with ilike)."`
 	Filter Filter[eventFilter] `json:"filter,omitempty"`
 	Page
 }
@@ -57,7 +57,7 @@ func eventTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/events", Status: http.StatusOK},
 		}, Handle: func(ctx context.Context, in ListEventsInput) (List[Event], error) {
-			return r.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"type": in.Type}))
+			return r.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"type": string(in.Type)}))
 		}},
 		&Capability[EventIDInput, Event]{Info: Info{
 			Name: "get_event", Title: "Get event", Toolset: "events",

@@ -48,17 +48,22 @@ type PipelineStage struct {
 // PipelineList is every pipeline of the workspace and mode, in order.
 type PipelineList struct {
 	Object     string     `json:"object" enum:"list" doc:"Always \"list\"."`
-	Data       []Pipeline `json:"data" doc:"Every pipeline, in position order."`
-	HasMore    bool       `json:"has_more" doc:"Always false: the list is never paged."`
-	NextCursor *string    `json:"next_cursor" doc:"Always null."`
+	Data       []Pipeline `json:"data" doc:"The pipelines of this page, in position order."`
+	HasMore    bool       `json:"has_more" doc:"Whether another page follows (only with a limit below the number of pipelines)."`
+	NextCursor *string    `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
+}
+
+// ListPipelinesInput pages the pipelines.
+type ListPipelinesInput struct {
+	WholeListPage
 }
 
 // PipelineStageList is every stage of a pipeline, in order.
 type PipelineStageList struct {
 	Object     string          `json:"object" enum:"list" doc:"Always \"list\"."`
-	Data       []PipelineStage `json:"data" doc:"Every stage of the pipeline, in position order."`
-	HasMore    bool            `json:"has_more" doc:"Always false: the list is never paged."`
-	NextCursor *string         `json:"next_cursor" doc:"Always null."`
+	Data       []PipelineStage `json:"data" doc:"The stages of this page, in position order."`
+	HasMore    bool            `json:"has_more" doc:"Whether another page follows (only with a limit below the number of stages)."`
+	NextCursor *string         `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // DeletedPipeline confirms a pipeline's deletion.
@@ -109,6 +114,7 @@ type UpdatePipelineInput struct {
 // PipelineStagesInput names a pipeline whose stages to list.
 type PipelineStagesInput struct {
 	Pipeline string `json:"pipeline,omitempty" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the pipeline; default: the default pipeline."`
+	WholeListPage
 }
 
 // CreatePipelineStageInput is the body of create_pipeline_stage.
@@ -144,10 +150,11 @@ func pipelineTools(s *store.Store) []Tool {
 	read := Annotations{ReadOnly: true, Idempotent: true}
 	change := Annotations{Destructive: true, Idempotent: true}
 	return []Tool{
-		&Capability[NoInput, PipelineList]{Info: Info{
+		&Capability[ListPipelinesInput, PipelineList]{Info: Info{
 			Name: "list_pipelines", Title: "List pipelines", Toolset: "pipelines",
 			Description: "List the workspace's pipelines in order, each with its stages in order. Use it to find the pipeline " +
-				"and stage keys that deals take (create_deal, move_deal_stage). Returns {data, has_more: false}; the " +
+				"and stage keys that deals take (create_deal, move_deal_stage). Returns {data, has_more, next_cursor}: every " +
+				"pipeline unless limit is smaller (then page with cursor); the " +
 				"pipeline with is_default: true is where deals go when no pipeline is given.",
 			Annotations: read,
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/pipelines", Status: http.StatusOK},
@@ -185,7 +192,8 @@ func pipelineTools(s *store.Store) []Tool {
 		&Capability[PipelineStagesInput, PipelineStageList]{Info: Info{
 			Name: "list_pipeline_stages", Title: "List pipeline stages", Toolset: "pipelines",
 			Description: "List the stages of a pipeline in order (omit pipeline for the default one), with their keys and " +
-				"whether they are won or lost stages. Returns {data, has_more: false}.",
+				"whether they are won or lost stages. Returns {data, has_more, next_cursor}: every stage unless limit is smaller " +
+				"(then page with cursor).",
 			Annotations: read,
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/pipelines/{pipeline}/stages", Status: http.StatusOK},
 			Aliases:     []Route{{Method: http.MethodGet, Path: "/v1/pipeline/stages", Status: http.StatusOK}},
@@ -461,14 +469,19 @@ func tooMany(what string, limit int) *Error {
 	return NewError(CodeValidationFailed, "There are already %d %s, the most allowed. Delete one first.", limit, what)
 }
 
-func (h pipelineHandlers) list(ctx context.Context, _ NoInput) (PipelineList, error) {
-	out := PipelineList{Object: "list", Data: []Pipeline{}}
+func (h pipelineHandlers) list(ctx context.Context, in ListPipelinesInput) (PipelineList, error) {
+	out := PipelineList{Object: "list"}
+	var all []Pipeline
 	err := h.read(ctx, func(cur []store.Pipeline) error {
 		for _, p := range cur {
-			out.Data = append(out.Data, pipelineOut(p))
+			all = append(all, pipelineOut(p))
 		}
 		return nil
 	})
+	if err != nil {
+		return out, err
+	}
+	out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(p Pipeline) string { return p.Key })
 	return out, err
 }
 
@@ -603,14 +616,19 @@ func (h pipelineHandlers) delete(ctx context.Context, in PipelineKeyInput) (Dele
 }
 
 func (h pipelineHandlers) listStages(ctx context.Context, in PipelineStagesInput) (PipelineStageList, error) {
-	out := PipelineStageList{Object: "list", Data: []PipelineStage{}}
+	out := PipelineStageList{Object: "list"}
+	var all []PipelineStage
 	err := h.read(ctx, func(cur []store.Pipeline) error {
 		p, err := findPipeline(cur, in.Pipeline)
 		for _, s := range p.Stages {
-			out.Data = append(out.Data, stageOut(s))
+			all = append(all, stageOut(s))
 		}
 		return err
 	})
+	if err != nil {
+		return out, err
+	}
+	out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(s PipelineStage) string { return s.Key })
 	return out, err
 }
 

@@ -256,7 +256,7 @@ func event(typ string, object any, prev map[string]any) store.NewEvent {
 	if prev != nil {
 		data["previous_attributes"] = prev
 	}
-	return store.NewEvent{Type: typ, Data: Encode(data)}
+	return eventWith(typ, data)
 }
 
 // changed returns the old values of the fields that differ between two versions of a

@@ -37,7 +37,8 @@ type Entry struct {
 	validator    *schemas.Validator
 	tool         Tool
 	reg          *Registry
-	paged        bool // takes a cursor: its calls get a cursor scope
+	paged        bool                 // takes a cursor: its calls get a cursor scope
+	pathParams   map[string]pathParam // by name, for PathNotFound
 }
 
 // NewRegistry generates and compiles the schemas of every tool.
@@ -58,6 +59,9 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 			return nil, fmt.Errorf("tools: %s output: %w", info.Name, err)
 		}
 		if e.validator, err = schemas.Compile(info.Name, e.InputSchema); err != nil {
+			return nil, err
+		}
+		if err := e.compilePathParams(); err != nil {
 			return nil, err
 		}
 		props, _ := e.InputSchema["properties"].(map[string]any)

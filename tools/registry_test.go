@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,21 @@ func TestInventoryRules(t *testing.T) {
 			}
 			if strings.Contains(string(tools.Encode(s)), "$ref") {
 				t.Errorf("%s: %s schema must be inlined for MCP clients", e.Name, which)
+			}
+		}
+		// Every list pages alike, so one paginating client works on all of them.
+		outProps, _ := e.OutputSchema["properties"].(map[string]any)
+		inProps, _ := e.InputSchema["properties"].(map[string]any)
+		obj, _ := outProps["object"].(map[string]any)
+		isList := fmt.Sprint(obj["enum"]) == "[list]"
+		for _, p := range []string{"has_more", "next_cursor"} {
+			if _, ok := outProps[p]; isList && !ok {
+				t.Errorf("%s: a list returns %s", e.Name, p)
+			}
+		}
+		for _, p := range []string{"limit", "cursor"} {
+			if _, ok := inProps[p]; isList && !ok {
+				t.Errorf("%s: a list takes %s", e.Name, p)
 			}
 		}
 		if e.Annotations.ReadOnly && e.Annotations.Destructive {

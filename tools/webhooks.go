@@ -16,16 +16,6 @@ import (
 	"github.com/relmcrm/relm/webhooks"
 )
 
-// EventTypes are the types of event the log records, which webhook endpoints subscribe to.
-var EventTypes = func() []string {
-	var types []string
-	for _, kind := range []string{"contact", "company", "deal", "activity", "pipeline", "pipeline_stage"} {
-		types = append(types, kind+".created", kind+".updated", kind+".deleted")
-	}
-	return append(types, "deal.stage_changed", "deal.pipeline_changed", "custom_field.created", "custom_field.deleted",
-		"association.created", "association.deleted", "email.sent")
-}()
-
 // RotationOverlap is how long a rotated-out signing secret keeps signing deliveries.
 const RotationOverlap = 24 * time.Hour
 
@@ -61,7 +51,7 @@ type CreateWebhookInput struct {
 // UpdateWebhookInput changes only the fields present.
 type UpdateWebhookInput struct {
 	ID          string                   `json:"id" pattern:"^whep_[a-z2-7]{26}$" doc:"Id of the endpoint (whep_…)."`
-	URL         schemas.Nullable[string] `json:"url,omitzero" minLength:"1" maxLength:"2048" doc:"New URL (cannot be null)."`
+	URL         *string                  `json:"url,omitempty" minLength:"1" maxLength:"2048" doc:"New URL (not null: an endpoint always has a URL)."`
 	Events      []string                 `json:"events,omitempty" minItems:"1" maxItems:"100" uniqueItems:"true" doc:"New event types, replacing the old."`
 	Description schemas.Nullable[string] `json:"description,omitzero" maxLength:"500" doc:"New description, or null to remove it."`
 	Enabled     *bool                    `json:"enabled,omitempty" doc:"false stops deliveries; true resumes them (also after a 410 disabled it)."`
@@ -281,18 +271,11 @@ func (h webhookHandlers) list(ctx context.Context, in ListWebhooksInput) (List[W
 }
 
 func (h webhookHandlers) update(ctx context.Context, in UpdateWebhookInput) (WebhookEndpoint, error) {
-	if in.URL.Set && in.URL.Null {
-		return WebhookEndpoint{}, ValidationFailed([]schemas.FieldError{{Field: "url", Message: "cannot be null; an endpoint needs a URL"}})
-	}
-	var url *string
-	if in.URL.Set {
-		url = &in.URL.Value
-	}
-	if err := checkWebhook(ctx, url, in.Events); err != nil {
+	if err := checkWebhook(ctx, in.URL, in.Events); err != nil {
 		return WebhookEndpoint{}, err
 	}
 	ch := store.Changes{Set: map[string]any{}}
-	setIf(ch.Set, "url", in.URL)
+	setPtr(ch.Set, "url", in.URL)
 	setIf(ch.Set, "description", in.Description)
 	if in.Events != nil {
 		ch.Set["events"] = in.Events

@@ -91,7 +91,7 @@ func TestAttackHostileJSON(t *testing.T) {
 		{"NUL in a metadata key", "POST", "/v1/contacts", `{"email":"a@example.com","metadata":{"k\u0000":1}}`, 422},
 		{"NUL in search", "GET", "/v1/search?q=a%00b", "", 422},
 		{"NUL in a filter", "GET", "/v1/contacts?filter[first_name]=a%00", "", 422},
-		{"NUL in an id", "GET", "/v1/contacts/con_%00", "", 422},
+		{"NUL in an id", "GET", "/v1/contacts/con_%00", "", 404},
 		{"lone surrogate", "POST", "/v1/contacts", `{"email":"a@example.com","first_name":"\ud800"}`, 400},
 		{"duplicate key", "POST", "/v1/contacts", `{"email":"a@example.com","email":"b@example.com"}`, 400},
 		{"unrepresentable number", "POST", "/v1/contacts", `{"email":"a@example.com","metadata":{"x":1e1000000}}`, 422},

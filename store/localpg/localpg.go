@@ -251,7 +251,10 @@ func launch(ctx context.Context, bin, dataDir, password string, fsync bool, port
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = dataDir
-	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	// Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches
+	// relm, which drains its requests and only then stops postgres (Stop), instead of
+	// postgres shutting down under requests still running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if runAs != nil {
 		cmd.SysProcAttr.Credential = runAs.credential()
 	}
