@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -220,5 +221,29 @@ func TestRequestLogsOfReplayedToolCalls(t *testing.T) {
 	}
 	for _, l := range e.waitLogs(e.Live, "surface=mcp", 2) {
 		checkLog(t, l, map[string]any{"tool": "create_contact", "status": 201.0, "error_code": nil})
+	}
+}
+
+// TestMetricsCountRequestLogs: /metrics needs no key and counts what became of the request
+// logs and how often keys were served from the cache.
+func TestMetricsCountRequestLogs(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for range 3 {
+		e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
+	}
+	e.flush()
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	body := string(raw)
+	for _, want := range []string{"\nrelm_request_logs_written_total 3\n", "\nrelm_request_logs_dropped_total 0\n",
+		"# TYPE relm_key_cache_hits_total counter\n", "\nrelm_meter_sync_errors_total 0\n"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relmcrm/relm/metering"
 	"github.com/relmcrm/relm/server"
 )
 
@@ -18,7 +19,8 @@ type limitFlags struct {
 	maxKeys, inFlightKey, inFlightTenant      int64
 	authFailures, connsPerClient              int64
 	timeouts                                  server.Timeouts
-	rescueAfter                               time.Duration
+	rescueAfter, meterSync, logFlush          time.Duration
+	logBuffer                                 int64
 	memoryLimit                               string
 	err                                       error // a malformed RELM_* value
 }
@@ -46,6 +48,12 @@ func (f *limitFlags) register(fs *flag.FlagSet) {
 		"time an idle keep-alive connection is kept open (RELM_IDLE_TIMEOUT)")
 	fs.DurationVar(&f.rescueAfter, "webhook-rescue-after", f.envDuration("RELM_WEBHOOK_RESCUE_AFTER", 2*time.Minute),
 		"how long a webhook attempt may be running before another process takes it over, as after a crash (RELM_WEBHOOK_RESCUE_AFTER)")
+	fs.DurationVar(&f.meterSync, "meter-sync", f.envDuration("RELM_METER_SYNC", metering.DefaultSyncEvery),
+		"how often this process adds its rate-limit and quota counts to the shared ones and reads the others' back (RELM_METER_SYNC)")
+	fs.DurationVar(&f.logFlush, "log-flush", f.envDuration("RELM_LOG_FLUSH", metering.DefaultLogFlushEvery),
+		"how often buffered request logs are written (RELM_LOG_FLUSH)")
+	fs.Int64Var(&f.logBuffer, "log-buffer", f.envInt("RELM_LOG_BUFFER", metering.DefaultLogBuffer),
+		"request logs held in memory at most; beyond it new ones are dropped and counted in /metrics (RELM_LOG_BUFFER)")
 	fs.StringVar(&f.memoryLimit, "memory-limit", env("RELM_MEMORY_LIMIT", ""),
 		"soft memory limit of the Go runtime, such as 512MiB or 2GiB (RELM_MEMORY_LIMIT; default: GOMEMLIMIT if set, else 1GiB)")
 	fs.Int64Var(&f.quotaFree, "quota-free", f.envInt("RELM_QUOTA_FREE", server.DefaultQuotaFree),
@@ -86,7 +94,7 @@ func (f *limitFlags) limits() (server.Limits, error) {
 		v    int64
 	}{{"rate-limit", f.rate}, {"workspace-rate-limit", f.workspaceRate}, {"quota-free", f.quotaFree}, {"quota-team", f.quotaTeam},
 		{"max-keys", f.maxKeys}, {"max-in-flight-key", f.inFlightKey}, {"max-in-flight-workspace", f.inFlightTenant},
-		{"auth-failure-limit", f.authFailures}} {
+		{"auth-failure-limit", f.authFailures}, {"log-buffer", f.logBuffer}} {
 		if n.v < 1 || n.v > 1<<31-1 {
 			return server.Limits{}, fmt.Errorf("--%s must be a positive whole number", n.flag)
 		}
@@ -94,9 +102,13 @@ func (f *limitFlags) limits() (server.Limits, error) {
 	if f.connsPerClient < 0 || f.timeouts.Read <= 0 || f.timeouts.Write <= 0 || f.timeouts.Idle <= 0 {
 		return server.Limits{}, fmt.Errorf("--max-conns-per-client must be 0 or more, and the timeouts positive")
 	}
+	if f.meterSync < time.Millisecond || f.meterSync > time.Minute || f.logFlush < time.Millisecond || f.logFlush > time.Minute {
+		return server.Limits{}, fmt.Errorf("--meter-sync and --log-flush must be between 1ms and 1m")
+	}
 	return server.Limits{RateLimit: int(f.rate), WorkspaceRateLimit: int(f.workspaceRate), RateWindow: time.Minute,
 		QuotaFree: f.quotaFree, QuotaTeam: f.quotaTeam, MaxActiveKeys: int(f.maxKeys), InFlightPerKey: int(f.inFlightKey),
-		InFlightPerTenant: int(f.inFlightTenant), AuthFailures: int(f.authFailures)}, nil
+		InFlightPerTenant: int(f.inFlightTenant), AuthFailures: int(f.authFailures),
+		SyncEvery: f.meterSync, LogFlushEvery: f.logFlush, LogBuffer: int(f.logBuffer)}, nil
 }
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when neither --memory-limit nor
