@@ -150,14 +150,7 @@ func DeleteAssociationsOf(ctx context.Context, tx *Tx, ids []string) ([]Associat
 	return got, wrap("delete associations", err)
 }
 
-// RecentAssociations returns the n newest edges that have id at either end.
-func RecentAssociations(ctx context.Context, tx *Tx, id string, n int) ([]Association, error) {
-	rows, err := tx.tx.Query(ctx, `SELECT `+Associations.cols+` FROM associations
+// recentAssociationsSQL selects the $4 newest edges of tenant ($1, $2) with $3 at either end.
+var recentAssociationsSQL = `SELECT ` + Associations.cols + ` FROM associations
 		WHERE workspace_id = $1 AND mode = $2 AND (from_id = $3 OR to_id = $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, tx.t.WorkspaceID, tx.t.Mode, id, n)
-	if err != nil {
-		return nil, wrap("recent associations", err)
-	}
-	got, err := Associations.scan(rows)
-	return got, wrap("recent associations", err)
-}
+		ORDER BY created_at DESC, id DESC LIMIT $4`

@@ -20,3 +20,45 @@ func ContactIDByEmail(ctx context.Context, tx *Tx, email string) (string, error)
 	}
 	return id, wrap("find contact by email", err)
 }
+
+// ContactWithRecent returns the tenant's contact id with its n most recent activities and
+// n newest associations, the three queries sent together in one round trip (one snapshot),
+// or ErrNotFound.
+func ContactWithRecent(ctx context.Context, tx *Tx, id string, n int) (Contact, []Activity, []Association, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+Contacts.cols+` FROM contacts WHERE workspace_id = $1 AND mode = $2 AND id = $3`,
+		tx.t.WorkspaceID, tx.t.Mode, id)
+	b.Queue(recentActivitiesSQL("contact_id"), tx.t.WorkspaceID, tx.t.Mode, id, n)
+	b.Queue(recentAssociationsSQL, tx.t.WorkspaceID, tx.t.Mode, id, n)
+	br := tx.tx.SendBatch(ctx, b)
+	defer br.Close()
+	var (
+		contacts []Contact
+		acts     []Activity
+		edges    []Association
+	)
+	rows, err := br.Query()
+	if err == nil {
+		contacts, err = Contacts.scan(rows)
+	}
+	if err == nil {
+		if rows, err = br.Query(); err == nil {
+			acts, err = Activities.scan(rows)
+		}
+	}
+	if err == nil {
+		if rows, err = br.Query(); err == nil {
+			edges, err = Associations.scan(rows)
+		}
+	}
+	if err == nil {
+		err = br.Close()
+	}
+	if err != nil {
+		return Contact{}, nil, nil, wrap("get contact", err)
+	}
+	if len(contacts) == 0 {
+		return Contact{}, nil, nil, ErrNotFound
+	}
+	return contacts[0], acts, edges, nil
+}

@@ -256,16 +256,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// RecentActivities returns the n latest activities (by occurred_at) whose column names id.
-func RecentActivities(ctx context.Context, tx *Tx, column, id string, n int) ([]Activity, error) {
-	rows, err := tx.tx.Query(ctx, `SELECT `+Activities.cols+` FROM activities
-		WHERE workspace_id = $1 AND mode = $2 AND `+column+` = $3
-		ORDER BY occurred_at DESC, id DESC LIMIT $4`, tx.t.WorkspaceID, tx.t.Mode, id, n)
-	if err != nil {
-		return nil, wrap("recent activities", err)
-	}
-	got, err := Activities.scan(rows)
-	return got, wrap("recent activities", err)
+// recentActivitiesSQL selects the $4 most recent activities of tenant ($1, $2) whose
+// column (one of the activity's reference columns) is $3.
+func recentActivitiesSQL(column string) string {
+	return `SELECT ` + Activities.cols + ` FROM activities
+		WHERE workspace_id = $1 AND mode = $2 AND ` + column + ` = $3
+		ORDER BY occurred_at DESC, id DESC LIMIT $4`
 }
 
 // GetMany returns the tenant's records among ids, in no particular order.

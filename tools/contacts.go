@@ -139,16 +139,8 @@ func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Con
 
 func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDetail, error) {
 	var out ContactDetail
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		c, err := store.Get(ctx, tx, store.Contacts, in.ID)
-		if err != nil {
-			return err
-		}
-		acts, err := store.RecentActivities(ctx, tx, "contact_id", in.ID, 10)
-		if err != nil {
-			return err
-		}
-		edges, err := store.RecentAssociations(ctx, tx, in.ID, 10)
+	err := read(ctx, h.s, func(tx *store.Tx) error {
+		c, acts, edges, err := store.ContactWithRecent(ctx, tx, in.ID, 10)
 		if err != nil {
 			return err
 		}
