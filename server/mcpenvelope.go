@@ -28,6 +28,11 @@ type mcpMessage struct {
 	Method string
 	Call   bool   // a request (with an id), not a notification or a response
 	Tool   string // the tool a tools/call names
+	// A tools/call whose params are only a name and arguments, which directToolCalls may
+	// answer itself: its id and arguments.
+	Plain     bool
+	ID        jsonrpc.ID
+	Arguments json.RawMessage
 }
 
 type mcpMessageKey struct{}
@@ -108,11 +113,13 @@ func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 		return msg, req.ID, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "The message has an empty method."}
 	}
 	if msg.Call && req.Method == "tools/call" {
-		var params struct {
-			Name string `json:"name"`
-		}
-		_ = json.Unmarshal(req.Params, &params) // a malformed name is logged as given; the SDK rejects it
-		msg.Tool = params.Name
+		var params map[string]json.RawMessage
+		_ = json.Unmarshal(req.Params, &params)
+		_ = json.Unmarshal(params["name"], &msg.Tool) // a malformed name is logged as given; the SDK rejects it
+		_, hasName := params["name"]
+		_, hasArgs := params["arguments"]
+		msg.Plain = hasName && len(params) == 1 || hasName && hasArgs && len(params) == 2
+		msg.ID, msg.Arguments = req.ID, params["arguments"]
 	}
 	return msg, req.ID, nil
 }

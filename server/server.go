@@ -131,7 +131,15 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/mcp", tools.NewMCPHandler(reg, buildMCP))
+	direct := &directToolCalls{reg: reg, sdk: tools.NewMCPHandler(reg, buildMCP)} // the same middleware, outermost first
+	if srv.meter != nil {
+		direct.middleware = append(direct.middleware, metered.meterMCP)
+	}
+	if recorder != nil {
+		direct.middleware = append(direct.middleware, recorder.Middleware)
+	}
+	direct.middleware = append(direct.middleware, reg.RecordOutcomes)
+	mux.Handle("/mcp", direct)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})

@@ -51,6 +51,11 @@ func (e *Entry) MCPTool() *mcp.Tool {
 	}
 }
 
+// HandleMCP answers an MCP tools/call of e, as the tool's handler in the MCP server does.
+func (e *Entry) HandleMCP(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return e.mcpHandler(ctx, req)
+}
+
 func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	args, derr := DecodeArgs(req.Params.Arguments)
 	if derr == nil {

@@ -17,6 +17,9 @@ type Selection struct {
 	ReadOnly bool     // only tools that change nothing
 }
 
+// Includes reports whether the selection serves e.
+func (sel Selection) Includes(e *Entry) bool { return sel.includes(e) }
+
 func (sel Selection) includes(e *Entry) bool {
 	return (sel.Toolsets == nil || slices.Contains(sel.Toolsets, e.Toolset)) && (!sel.ReadOnly || e.Annotations.ReadOnly)
 }

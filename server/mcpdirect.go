@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/tools"
+)
+
+// directVersions are the protocol versions whose tools/call directToolCalls answers as the
+// SDK would ("" is 2025-03-26, the version a client that sends no header speaks).
+// 2026-07-28 changes what a result may carry (multi-round-trip results), so it stays with
+// the SDK, as does any version added later until checked by TestDirectToolCallsMatchSDK.
+var directVersions = []string{"", "2025-03-26", "2025-06-18", "2025-11-25"}
+
+// directToolCalls answers a plain tools/call (params of only a name and arguments, naming
+// a tool of the request's selection, in a protocol version of directVersions) without the
+// SDK's per-request session: the stateless transport builds a session for every POST and
+// parses the body four times, which made a tool call cost twice its REST request. The call
+// runs through the same MCP middleware (metering, outcomes) and the same tool handler, and
+// its response is the SDK's byte for byte (TestDirectToolCallsMatchSDK). Everything else
+// goes to the SDK.
+type directToolCalls struct {
+	reg        *tools.Registry
+	middleware []mcp.Middleware // outermost first
+	sdk        http.Handler
+}
+
+func (d *directToolCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	msg, ok := mcpMessageFrom(r.Context())
+	if !ok || !msg.Plain || !slices.Contains(directVersions, r.Header.Get("Mcp-Protocol-Version")) {
+		d.sdk.ServeHTTP(w, r)
+		return
+	}
+	sel, serr := d.reg.ParseSelection(r)
+	e, known := d.reg.Lookup(msg.Tool)
+	if serr != nil || !known || !sel.Includes(e) {
+		d.sdk.ServeHTTP(w, r) // its own error: a bad selection, an unknown tool
+		return
+	}
+	handler := func(ctx context.Context, _ string, req mcp.Request) (mcp.Result, error) {
+		return e.HandleMCP(ctx, req.(*mcp.CallToolRequest))
+	}
+	for _, m := range slices.Backward(d.middleware) {
+		handler = m(handler)
+	}
+	res, err := handler(r.Context(), "tools/call", &mcp.CallToolRequest{
+		Params: &mcp.CallToolParamsRaw{Name: msg.Tool, Arguments: msg.Arguments}, Extra: &mcp.RequestExtra{Header: r.Header}})
+	reply := struct {
+		JSONRPC string         `json:"jsonrpc"`
+		ID      any            `json:"id"`
+		Result  mcp.Result     `json:"result,omitempty"`
+		Error   *jsonrpc.Error `json:"error,omitempty"`
+	}{JSONRPC: "2.0", ID: msg.ID.Raw()}
+	if err != nil {
+		reply.Error = asRPCError(err)
+	} else {
+		if call, ok := res.(*mcp.CallToolResult); ok && call.Content == nil {
+			call.Content = []mcp.Content{} // as the SDK: never null
+		}
+		reply.Result = res
+	}
+	data, merr := json.Marshal(reply)
+	if merr != nil {
+		reply.Result, reply.Error = nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: merr.Error()}
+		data, _ = json.Marshal(reply)
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Connection", "keep-alive")
+	w.WriteHeader(http.StatusOK)
+	buf := make([]byte, 0, len(data)+len("event: message\ndata: \n\n"))
+	buf = append(append(append(buf, "event: message\ndata: "...), data...), "\n\n"...)
+	_, _ = w.Write(buf)
+	_ = http.NewResponseController(w).Flush()
+}
+
+// asRPCError is the JSON-RPC error for a middleware's error.
+func asRPCError(err error) *jsonrpc.Error {
+	if e, ok := err.(*jsonrpc.Error); ok {
+		return e
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
+}
