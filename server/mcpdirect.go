@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -64,20 +65,22 @@ func (d *directToolCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		reply.Result = res
 	}
-	data, merr := json.Marshal(reply)
-	if merr != nil {
-		reply.Result, reply.Error = nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: merr.Error()}
-		data, _ = json.Marshal(reply)
+	var buf bytes.Buffer
+	buf.WriteString("event: message\ndata: ")
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as the SDK's encoder
+	if err := enc.Encode(reply); err != nil {
+		buf.Truncate(len("event: message\ndata: "))
+		reply.Result, reply.Error = nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
+		_ = enc.Encode(reply)
 	}
+	buf.WriteString("\n") // Encode ended the line; a blank line ends the event
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	buf := make([]byte, 0, len(data)+len("event: message\ndata: \n\n"))
-	buf = append(append(append(buf, "event: message\ndata: "...), data...), "\n\n"...)
-	_, _ = w.Write(buf)
-	_ = http.NewResponseController(w).Flush()
+	_, _ = w.Write(buf.Bytes()) // the whole response: net/http sends it when the handler returns
 }
 
 // asRPCError is the JSON-RPC error for a middleware's error.

@@ -15,7 +15,7 @@ import (
 func TestDirectToolCallsMatchSDK(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	id := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "ada@example.com", "first_name": "Ada"}).must(t, 201).Body["id"].(string)
+	id := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "ada@example.com", "first_name": "Ada <&> \u2028 \"Lovelace\""}).must(t, 201).Body["id"].(string)
 	requestID := regexp.MustCompile(`req_[a-z2-7]{26}`)
 	for _, version := range []string{"", "2025-03-26", "2025-06-18", "2025-11-25"} {
 		for _, c := range []struct{ id, tool, args string }{

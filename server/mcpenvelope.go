@@ -87,9 +87,9 @@ func checkMCPEnvelope(next http.Handler) http.Handler {
 func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 	var none jsonrpc.ID
 	trimmed := bytes.TrimSpace(body)
-	if !json.Valid(trimmed) {
-		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeParseError,
-			Message: "The body is not valid JSON. Send one JSON-RPC 2.0 message as a JSON object."}
+	notJSON := &jsonrpc.Error{Code: jsonrpc.CodeParseError, Message: "The body is not valid JSON. Send one JSON-RPC 2.0 message as a JSON object."}
+	if len(trimmed) == 0 || trimmed[0] != '{' && !json.Valid(trimmed) { // an object is checked as it is decoded
+		return mcpMessage{}, none, notJSON
 	}
 	if trimmed[0] == '[' {
 		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
@@ -100,6 +100,9 @@ func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 			Message: "The body must be one JSON-RPC 2.0 message, a JSON object."}
 	}
 	decoded, err := jsonrpc.DecodeMessage(trimmed)
+	if err != nil && !json.Valid(trimmed) {
+		return mcpMessage{}, none, notJSON
+	}
 	if err != nil {
 		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
 			Message: "Not a valid JSON-RPC 2.0 message (" + err.Error() + `). Send {"jsonrpc":"2.0","id":…,"method":…,"params":…}.`}
