@@ -127,6 +127,7 @@ func (e *env) instance(secret []byte) *env {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.t.Cleanup(func() { _ = srv.Close(context.Background()) })
 	hs := httptest.NewServer(srv)
 	e.t.Cleanup(hs.Close)
 	other := *e

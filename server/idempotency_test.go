@@ -371,9 +371,12 @@ func TestIdempotencyRetryAfter(t *testing.T) {
 	expectEvents(t, e, e.Live, "contact.created")
 }
 
+// TestIdempotencyConcurrent: 20 clients send one request with one key at once, half to a
+// second server process on the same database; it runs once.
 func TestIdempotencyConcurrent(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
+	urls := []string{e.URL, e.instance(e.Secret).URL}
 	const clients = 20
 	body := `{"email":"race@example.com","first_name":"Race"}`
 	type result struct {
@@ -388,7 +391,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	for i := range clients {
 		wg.Go(func() {
 			<-start
-			req, err := http.NewRequest("POST", e.URL+"/v1/contacts", strings.NewReader(body))
+			req, err := http.NewRequest("POST", urls[i%2]+"/v1/contacts", strings.NewReader(body))
 			if err != nil {
 				results[i].err = err
 				return
