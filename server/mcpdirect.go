@@ -69,18 +69,36 @@ func (d *directToolCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf.WriteString("event: message\ndata: ")
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // as the SDK's encoder
+	if call, isCall := res.(*mcp.CallToolResult); isCall && err == nil {
+		if result, ok := tools.EncodeToolResult(call); ok { // the common case, without reflection
+			buf.WriteString(`{"jsonrpc":"2.0","id":`)
+			_ = enc.Encode(reply.ID)
+			buf.Truncate(buf.Len() - 1) // Encode's newline
+			buf.WriteString(`,"result":`)
+			buf.Write(result)
+			buf.WriteString("}\n\n")
+			writeEvent(w, buf.Bytes())
+			return
+		}
+	}
 	if err := enc.Encode(reply); err != nil {
 		buf.Truncate(len("event: message\ndata: "))
 		reply.Result, reply.Error = nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
 		_ = enc.Encode(reply)
 	}
 	buf.WriteString("\n") // Encode ended the line; a blank line ends the event
+	writeEvent(w, buf.Bytes())
+}
+
+// writeEvent sends the response: one SSE event, written whole (net/http sends it when the
+// handler returns).
+func writeEvent(w http.ResponseWriter, event []byte) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes()) // the whole response: net/http sends it when the handler returns
+	_, _ = w.Write(event)
 }
 
 // asRPCError is the JSON-RPC error for a middleware's error.

@@ -1,7 +1,9 @@
 package tools
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -71,4 +73,41 @@ func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 		return e.mcpError(ctx, derr), nil
 	}
 	return mcpResponse(Encode(out), false), nil
+}
+
+// EncodeToolResult encodes a result this package built (mcpResponse: one text content and,
+// on success, the same JSON as structuredContent) as the SDK would, without reflection:
+// the text as a JSON string and the structured content as the JSON it already is, both
+// HTML-escaped as the SDK's encoding of those fields leaves them. ok is false for any other
+// result, which the caller then encodes as usual.
+func EncodeToolResult(res *mcp.CallToolResult) (out []byte, ok bool) {
+	if res == nil || res.Meta != nil || len(res.Content) != 1 {
+		return nil, false
+	}
+	text, isText := res.Content[0].(*mcp.TextContent)
+	if !isText || text.Meta != nil || text.Annotations != nil {
+		return nil, false
+	}
+	quoted, err := json.Marshal(text.Text)
+	if err != nil {
+		return nil, false
+	}
+	var b bytes.Buffer
+	b.Grow(2*len(quoted) + 64)
+	b.WriteString(`{"content":[{"type":"text","text":`)
+	b.Write(quoted)
+	b.WriteString(`}]`)
+	switch sc := res.StructuredContent.(type) {
+	case nil:
+	case jsonRaw:
+		b.WriteString(`,"structuredContent":`)
+		json.HTMLEscape(&b, sc)
+	default:
+		return nil, false
+	}
+	if res.IsError {
+		b.WriteString(`,"isError":true`)
+	}
+	b.WriteString(`}`)
+	return b.Bytes(), true
 }
