@@ -208,6 +208,10 @@ func loadCustomFields(ctx context.Context, tx *Tx) (int64, []CustomField, error)
 // see the value (so never picks the GIN index on metadata for a rare one) nor the key (so
 // never an expression index on it), and PostgreSQL switches to it after five executions.
 func PreferCustomPlans(ctx context.Context, tx *Tx) error {
+	if r, ok := tx.tx.(*readTx); ok { // each statement of a Read is its own transaction: set it on each
+		r.customPlans = true
+		return nil
+	}
 	_, err := tx.tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`)
 	return wrap("prefer custom plans", err)
 }

@@ -31,8 +31,10 @@ func (s *Store) Read(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 }
 
 // readSettingsSQL names the tenant for the row-level security policies and makes the
-// implicit transaction read-only, so a write sent through Read fails instead of committing.
-const readSettingsSQL = `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true), set_config('transaction_read_only', 'on', true)`
+// implicit transaction read-only, so a write sent through Read fails instead of committing;
+// $3 is the plan_cache_mode (PreferCustomPlans).
+const readSettingsSQL = `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true),
+	set_config('transaction_read_only', 'on', true), set_config('plan_cache_mode', $3, true)`
 
 // errReadOnly refuses what a Read cannot do.
 var errReadOnly = errors.New("store: not available in a read (use InTx)")
@@ -40,13 +42,18 @@ var errReadOnly = errors.New("store: not available in a read (use InTx)")
 // readTx is the pgx.Tx a Read hands to store functions: each statement goes out in a
 // batch behind readSettingsSQL.
 type readTx struct {
-	conn *pgx.Conn
-	t    auth.Caller
+	conn        *pgx.Conn
+	t           auth.Caller
+	customPlans bool // PreferCustomPlans was called: plan each statement for its values
 }
 
 func (r *readTx) batch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
-	all.Queue(readSettingsSQL, r.t.WorkspaceID, string(r.t.Mode))
+	planMode := "auto"
+	if r.customPlans {
+		planMode = "force_custom_plan"
+	}
+	all.Queue(readSettingsSQL, r.t.WorkspaceID, string(r.t.Mode), planMode)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	br := r.conn.SendBatch(ctx, all)
 	if _, err := br.Exec(); err != nil {
