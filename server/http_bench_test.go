@@ -19,22 +19,9 @@ func unlimited(cfg *server.Config) {
 func BenchmarkRESTGetContact(b *testing.B) {
 	e := setupWith(b, unlimited)
 	id := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "bench@example.com"}).must(b, 201).Body["id"].(string)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest("GET", e.URL+"/v1/contacts/"+id, nil)
-			req.Header.Set("Authorization", "Bearer "+e.Live)
-			res, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 {
-				b.Fatalf("status %d", res.StatusCode)
-			}
-		}
+	benchRequests(b, e.Live, func() *http.Request {
+		req, _ := http.NewRequest("GET", e.URL+"/v1/contacts/"+id, nil)
+		return req
 	})
 }
 
@@ -43,15 +30,24 @@ func BenchmarkMCPGetContact(b *testing.B) {
 	e := setupWith(b, unlimited)
 	id := e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "bench@example.com"}).must(b, 201).Body["id"].(string)
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_contact","arguments":{"id":"` + id + `"}}}`)
+	benchRequests(b, e.Live, func() *http.Request {
+		req, _ := http.NewRequest("POST", e.URL+"/mcp", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+		return req
+	})
+}
+
+// benchRequests sends the requests newRequest makes with key, from parallel goroutines
+// over kept-alive connections, and fails on any status but 200.
+func benchRequests(b *testing.B, key string, newRequest func() *http.Request) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req, _ := http.NewRequest("POST", e.URL+"/mcp", bytes.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+e.Live)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+			req := newRequest()
+			req.Header.Set("Authorization", "Bearer "+key)
 			res, err := client.Do(req)
 			if err != nil {
 				b.Fatal(err)
