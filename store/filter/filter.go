@@ -7,6 +7,7 @@ package filter
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -84,6 +85,19 @@ type Spec struct {
 
 // metadataPrefix starts the name of a filter on a key of the metadata column.
 const metadataPrefix = "metadata->>"
+
+// NamesMetadata reports whether any of the structured filters names a metadata key
+// (metadata->>KEY).
+func NamesMetadata(filters []map[string]any) bool {
+	for _, f := range filters {
+		for name := range f {
+			if strings.HasPrefix(name, metadataPrefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // field returns the field named name.
 func (s Spec) field(name string) (Field, bool) {
