@@ -43,7 +43,7 @@ bench contacts="1000000" *args:
 
 # Fuzz the filter language
 fuzz-filter time="30s":
-    go test ./store/filter -run '^$' -fuzz FuzzFromQuery -fuzztime {{time}}
+    go test ./tools -run '^$' -fuzz '^FuzzFilterFromQuery$' -fuzztime {{time}}
     go test ./store/filter -run '^$' -fuzz FuzzCompile -fuzztime {{time}}
 
 # Print the OpenAPI document

@@ -7,7 +7,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/schemas"
-	"github.com/relmcrm/relm/store/filter"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -17,7 +16,7 @@ import (
 // for each field that is not a parameter of its own. taken are the route's other parameter
 // names, path parameters and parameters an alias leaves out. filter[metadata->>KEY][OP],
 // whose names depend on the workspace's data, is described in the operation instead.
-func filterParams(reg *tools.Registry, spec filter.Spec, taken []string) []*huma.Param {
+func filterParams(reg *tools.Registry, spec tools.FilterSpec, taken []string) []*huma.Param {
 	var params []*huma.Param
 	explode := true
 	for _, f := range spec.Fields {
@@ -38,10 +37,10 @@ func filterParams(reg *tools.Registry, spec filter.Spec, taken []string) []*huma
 
 // filterDescription is added to a filtered list's description: how the filter parameters
 // combine, and the metadata filter no parameter can name.
-func filterDescription(spec filter.Spec) string {
+func filterDescription(spec tools.FilterSpec) string {
 	s := "\n\nFilters: each filter[FIELD] parameter is an object of operators, sent as filter[FIELD][OP]=value " +
 		"(in takes comma-separated values); every condition must hold, at most 20 in all."
-	if spec.MetadataColumn != "" {
+	if spec.Metadata {
 		s += " Metadata keys filter as filter[metadata->>KEY][OP]=value (eq, neq, in, ilike; gt, gte, lt, lte for numbers); " +
 			"a key defined as a custom field compares by its type."
 	}
@@ -49,7 +48,7 @@ func filterDescription(spec filter.Spec) string {
 }
 
 // opList names the ops of kind k.
-func opList(k filter.Kind) string {
+func opList(k tools.FilterKind) string {
 	ops := make([]string, 0, len(k.Ops()))
 	for _, op := range k.Ops() {
 		ops = append(ops, string(op))
@@ -59,19 +58,19 @@ func opList(k filter.Kind) string {
 
 // opsSchema is the object of operators a field of f's kind takes. It is a shared component
 // per kind, except for enums, whose values are the field's own.
-func opsSchema(reg *tools.Registry, f filter.Field) *huma.Schema {
+func opsSchema(reg *tools.Registry, f tools.FilterField) *huma.Schema {
 	s := &huma.Schema{Type: "object", AdditionalProperties: false, Properties: map[string]*huma.Schema{}}
 	for _, op := range f.Kind.Ops() {
 		v := valueSchema(f)
-		if op == filter.In {
+		if op == tools.FilterIn {
 			v = &huma.Schema{Type: "string", Description: "Comma-separated values, at most 100; matches any of them."}
 		}
-		if op == filter.Ilike {
+		if op == tools.FilterIlike {
 			v = &huma.Schema{Type: "string", MaxLength: ptr(1000), Description: "A case-insensitive pattern: % matches any run of characters, _ one character."}
 		}
 		s.Properties[string(op)] = v
 	}
-	if f.Kind == filter.Enum {
+	if f.Kind == tools.FilterEnum {
 		return s
 	}
 	name := kindName(f.Kind) + "Conditions"
@@ -83,50 +82,50 @@ func opsSchema(reg *tools.Registry, f filter.Field) *huma.Schema {
 }
 
 // valueSchema is the schema of one value of field f, as a query parameter carries it.
-func valueSchema(f filter.Field) *huma.Schema {
+func valueSchema(f tools.FilterField) *huma.Schema {
 	switch f.Kind {
-	case filter.Integer:
+	case tools.FilterInteger:
 		return &huma.Schema{Type: "integer", Format: "int64"}
-	case filter.Number:
+	case tools.FilterNumber:
 		return &huma.Schema{Type: "number"}
-	case filter.Bool:
+	case tools.FilterBool:
 		return &huma.Schema{Type: "boolean"}
-	case filter.Date:
+	case tools.FilterDate:
 		return &huma.Schema{Type: "string", Format: "date"}
-	case filter.Timestamp:
+	case tools.FilterTimestamp:
 		return &huma.Schema{Type: "string", Description: "RFC 3339, or YYYY-MM-DD for midnight UTC."}
-	case filter.Enum:
+	case tools.FilterEnum:
 		vals := make([]any, len(f.Values))
 		for i, v := range f.Values {
 			vals[i] = v
 		}
 		return &huma.Schema{Type: "string", Enum: vals}
-	case filter.ID:
+	case tools.FilterID:
 		return &huma.Schema{Type: "string", MaxLength: ptr(64)}
-	case filter.CIText:
+	case tools.FilterCIText:
 		return &huma.Schema{Type: "string", MaxLength: ptr(1000), Description: "Compared case-insensitively."}
 	}
 	return &huma.Schema{Type: "string", MaxLength: ptr(1000)}
 }
 
 // kindName names a kind in schema names.
-func kindName(k filter.Kind) string {
+func kindName(k tools.FilterKind) string {
 	switch k {
-	case filter.Text:
+	case tools.FilterText:
 		return "Text"
-	case filter.CIText:
+	case tools.FilterCIText:
 		return "CaseInsensitiveText"
-	case filter.ID:
+	case tools.FilterID:
 		return "ID"
-	case filter.Integer:
+	case tools.FilterInteger:
 		return "Integer"
-	case filter.Date:
+	case tools.FilterDate:
 		return "Date"
-	case filter.Timestamp:
+	case tools.FilterTimestamp:
 		return "Timestamp"
-	case filter.Bool:
+	case tools.FilterBool:
 		return "Boolean"
-	case filter.Number:
+	case tools.FilterNumber:
 		return "Number"
 	}
 	return "Enum"

@@ -21,7 +21,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
-	"github.com/relmcrm/relm/store/filter"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -281,9 +280,9 @@ func (rt *route) hiddenError(p string) *tools.Error {
 // filterable field that is not an input of its own, into args["filter"]; it returns the
 // other parameters.
 func (rt *route) filter(query url.Values, args map[string]any) (url.Values, *tools.Error) {
-	f, rest, ferr := filter.FromQuery(query)
+	f, rest, ferr := tools.FilterFromQuery(query)
 	if ferr != nil {
-		return nil, tools.FilterError(ferr)
+		return nil, ferr
 	}
 	for name, vals := range rest {
 		if _, own := rt.queryTypes[name]; own || !rt.filterFields[name] || len(vals) != 1 || slices.Contains(rt.pathParams, name) {

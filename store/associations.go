@@ -67,7 +67,7 @@ func (e *AssociationExistsError) Error() string {
 // with the same from, to and label is an *AssociationExistsError naming it.
 func CreateAssociation(ctx context.Context, tx *Tx, a NewAssociation) (Association, error) {
 	// Lock activities last, and two of a kind in id order: deleting a contact, company or
-	// deal locks it before the activities it deletes, and those in id order (DeleteWhere),
+	// deal locks it before the activities it deletes, and those in id order (deleteWhere),
 	// so taking locks in the same order cannot deadlock with it.
 	ends := []struct{ field, typ, id string }{{"from_id", a.FromType, a.FromID}, {"to_id", a.ToType, a.ToID}}
 	if (a.FromType == "activity") != (a.ToType == "activity") && a.FromType == "activity" ||

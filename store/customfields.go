@@ -203,11 +203,11 @@ func loadCustomFields(ctx context.Context, tx *Tx) (int64, []CustomField, error)
 	return got[0].Version, fields, nil
 }
 
-// PreferCustomPlans makes the rest of the transaction plan each statement for its bound
+// preferCustomPlans makes the rest of the transaction plan each statement for its bound
 // values. Lists filtered on metadata need it: a prepared statement's generic plan cannot
 // see the value (so never picks the GIN index on metadata for a rare one) nor the key (so
 // never an expression index on it), and PostgreSQL switches to it after five executions.
-func PreferCustomPlans(ctx context.Context, tx *Tx) error {
+func preferCustomPlans(ctx context.Context, tx *Tx) error {
 	if r, ok := tx.tx.(*readTx); ok { // each statement of a Read is its own transaction: set it on each
 		r.customPlans = true
 		return nil

@@ -32,7 +32,7 @@ func (s *Store) Read(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 
 // readSettingsSQL names the tenant for the row-level security policies and makes the
 // implicit transaction read-only, so a write sent through Read fails instead of committing;
-// $3 is the plan_cache_mode (PreferCustomPlans).
+// $3 is the plan_cache_mode (preferCustomPlans).
 const readSettingsSQL = `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true),
 	set_config('transaction_read_only', 'on', true), set_config('plan_cache_mode', $3, true)`
 
@@ -44,7 +44,7 @@ var errReadOnly = errors.New("store: not available in a read (use InTx)")
 type readTx struct {
 	conn        *pgx.Conn
 	t           auth.Caller
-	customPlans bool // PreferCustomPlans was called: plan each statement for its values
+	customPlans bool // preferCustomPlans was called: plan each statement for its values
 }
 
 func (r *readTx) batch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {

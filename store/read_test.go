@@ -38,12 +38,12 @@ func TestReadStatementsCarryTheirSettings(t *testing.T) {
 		if got := setting(tx, "plan_cache_mode"); got != "auto" {
 			t.Errorf("plan_cache_mode before asking: %q", got)
 		}
-		if err := store.PreferCustomPlans(ctx, tx); err != nil {
+		if err := store.PreferCustomPlansForTest(ctx, tx); err != nil {
 			t.Fatal(err)
 		}
 		for range 2 { // on every later statement, not only the next
 			if got := setting(tx, "plan_cache_mode"); got != "force_custom_plan" {
-				t.Errorf("plan_cache_mode after PreferCustomPlans: %q", got)
+				t.Errorf("plan_cache_mode after preferCustomPlans: %q", got)
 			}
 		}
 		if _, err := tx.Raw().Exec(ctx, "INSERT INTO contacts (id, workspace_id, mode, email) VALUES ('con_x', $1, 'live', 'x@example.com')", ws.ID); err == nil {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/relmcrm/relm/auth"
@@ -129,3 +131,22 @@ func (j *jsonTime) UnmarshalJSON(b []byte) error {
 }
 
 func modeOf(s string) auth.Mode { m, _ := auth.ParseMode(s); return m }
+
+// activityLinks are the activity columns that link it to a record.
+var activityLinks = []string{"contact_id", "deal_id", "company_id"}
+
+// DeleteActivitiesOnlyAbout deletes the tenant's activities whose only link is column
+// (contact_id, deal_id or company_id) = id, those a deletion of that record would leave
+// linked to nothing, and returns them.
+func DeleteActivitiesOnlyAbout(ctx context.Context, tx *Tx, column, id string) ([]Activity, error) {
+	if !slices.Contains(activityLinks, column) {
+		return nil, fmt.Errorf("store: %q is not an activity link (one of %v)", column, activityLinks)
+	}
+	cond := column + " = $3"
+	for _, c := range activityLinks {
+		if c != column {
+			cond += " AND " + c + " IS NULL"
+		}
+	}
+	return deleteWhere(ctx, tx, Activities, cond, id)
+}

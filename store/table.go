@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,11 +23,27 @@ type Table[R row] struct {
 	Prefix  string      // id prefix ("con_")
 	Filters filter.Spec // fields a list may filter on
 	cols    string
+	known   map[string]bool // the columns of cols, the only names Insert and Update accept
 }
 
 func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
-	cols := strings.Join(columns(reflect.TypeFor[R]()), ", ")
-	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: cols}
+	names := columns(reflect.TypeFor[R]())
+	known := make(map[string]bool, len(names))
+	for _, c := range names {
+		known[c] = true
+	}
+	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: strings.Join(names, ", "), known: known}
+}
+
+// checkColumns refuses a column name that is not one of the table's, so that no caller's
+// map key is ever spliced into SQL: a programming error, not a caller's.
+func (tb *Table[R]) checkColumns(op string, names []string) error {
+	for _, c := range names {
+		if !tb.known[c] {
+			return fmt.Errorf("store: %s %s: %s has no column %q", op, tb.Kind, tb.Name, c)
+		}
+	}
+	return nil
 }
 
 // columns lists the `db` columns of struct t, embedded structs included.
@@ -100,6 +117,10 @@ func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) error {
 // Insert creates a record for the tenant with a new id, or with v["id"] when the caller
 // chose it first (a value derived from it is part of the row).
 func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, error) {
+	if err := tb.checkColumns("insert", sortedKeys(v)); err != nil {
+		var zero R
+		return zero, err
+	}
 	q := query{}
 	id, chosen := v["id"].(string)
 	if !chosen {
@@ -128,6 +149,9 @@ func Update[R row](ctx context.Context, tx *Tx, tb *Table[R], id string, changes
 	if err != nil || ch.Empty() {
 		return before, before, err
 	}
+	if err := tb.checkColumns("update", sortedKeys(ch.Set)); err != nil {
+		return before, before, err
+	}
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, id}}
 	sets := []string{"updated_at = clock_timestamp()"}
 	for _, c := range sortedKeys(ch.Set) {
@@ -150,6 +174,9 @@ func Delete[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, err
 // Unlink clears column wherever it names id and returns the changed rows: deleting a
 // record leaves no reference to it behind.
 func Unlink[R row](ctx context.Context, tx *Tx, tb *Table[R], column, id string) ([]R, error) {
+	if err := tb.checkColumns("unlink", []string{column}); err != nil {
+		return nil, err
+	}
 	rows, err := tx.tx.Query(ctx, `UPDATE `+tb.Name+` SET `+column+` = NULL, updated_at = clock_timestamp()
 		WHERE workspace_id = $1 AND mode = $2 AND `+column+` = $3 RETURNING `+tb.cols, tx.t.WorkspaceID, tx.t.Mode, id)
 	if err != nil {
@@ -159,10 +186,10 @@ func Unlink[R row](ctx context.Context, tx *Tx, tb *Table[R], column, id string)
 	return got, wrap("unlink "+tb.Kind, err)
 }
 
-// DeleteWhere deletes the tenant's rows matching the trusted SQL condition cond (with $3
+// deleteWhere deletes the tenant's rows matching the trusted SQL condition cond (with $3
 // bound to arg) and returns them. It locks them in id order first, so that a transaction
 // locking two of them in the same order (CreateAssociation) waits instead of deadlocking.
-func DeleteWhere[R row](ctx context.Context, tx *Tx, tb *Table[R], cond string, arg any) ([]R, error) {
+func deleteWhere[R row](ctx context.Context, tx *Tx, tb *Table[R], cond string, arg any) ([]R, error) {
 	rows, err := tx.tx.Query(ctx, `WITH doomed AS (
 			SELECT id FROM `+tb.Name+` WHERE workspace_id = $1 AND mode = $2 AND `+cond+` ORDER BY id FOR UPDATE)
 		DELETE FROM `+tb.Name+` WHERE workspace_id = $1 AND mode = $2 AND id IN (SELECT id FROM doomed)
@@ -184,8 +211,13 @@ type ListParams struct {
 }
 
 // List returns one page of the tenant's records, newest first. A bad filter is a
-// *filter.Error.
+// *filter.Error. A list filtered on metadata is planned for its values (preferCustomPlans).
 func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[R], error) {
+	if filter.NamesMetadata(p.Filters) {
+		if err := preferCustomPlans(ctx, tx); err != nil {
+			return Page[R]{}, err
+		}
+	}
 	limit := ClampLimit(p.Limit)
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode}}
 	where := []string{"workspace_id = $1", "mode = $2"}

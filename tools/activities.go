@@ -173,10 +173,10 @@ func (h activityHandlers) remove(ctx context.Context, in ActivityIDInput) (Delet
 	return h.records.delete(ctx, in.ID)
 }
 
-// deleteOrphanActivities deletes the activities matching cond (with $3 = id) that a
-// deletion would leave linked to nothing, returning their events.
-func deleteOrphanActivities(ctx context.Context, tx *store.Tx, cond, id string) ([]store.NewEvent, error) {
-	gone, err := store.DeleteWhere(ctx, tx, store.Activities, cond, id)
+// deleteOrphanActivities deletes the activities linked only by column to the record id, which
+// its deletion would leave linked to nothing, returning their events.
+func deleteOrphanActivities(ctx context.Context, tx *store.Tx, column, id string) ([]store.NewEvent, error) {
+	gone, err := store.DeleteActivitiesOnlyAbout(ctx, tx, column, id)
 	if err != nil {
 		return nil, err
 	}

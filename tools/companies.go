@@ -127,7 +127,7 @@ func (h companyHandlers) remove(ctx context.Context, in CompanyIDInput) (Deleted
 
 // unlinkCompany clears references to a company about to be deleted.
 func (h companyHandlers) unlinkCompany(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
-	evs, err := deleteOrphanActivities(ctx, tx, "company_id = $3 AND contact_id IS NULL AND deal_id IS NULL", id)
+	evs, err := deleteOrphanActivities(ctx, tx, "company_id", id)
 	if err != nil {
 		return nil, err
 	}

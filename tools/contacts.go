@@ -225,7 +225,7 @@ func (h contactHandlers) remove(ctx context.Context, in ContactIDInput) (Deleted
 // unlinkContact clears references to a contact about to be deleted: activities about only
 // this contact go with it; other activities and deals keep existing without it.
 func (h contactHandlers) unlinkContact(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
-	evs, err := deleteOrphanActivities(ctx, tx, "contact_id = $3 AND deal_id IS NULL AND company_id IS NULL", id)
+	evs, err := deleteOrphanActivities(ctx, tx, "contact_id", id)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ type dealHandlers struct {
 func dealTools(s *store.Store) []Tool {
 	h := dealHandlers{records[store.Deal, Deal]{s: s, table: store.Deals, out: dealOut, onUpdate: dealMoved}}
 	h.onDelete = func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
-		evs, err := deleteOrphanActivities(ctx, tx, "deal_id = $3 AND contact_id IS NULL AND company_id IS NULL", id)
+		evs, err := deleteOrphanActivities(ctx, tx, "deal_id", id)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/relmcrm/relm/schemas"
 	"github.com/relmcrm/relm/store"
@@ -84,20 +83,10 @@ func setsValues(metadata map[string]any) bool {
 }
 
 // metadataFilterFields types the metadata keys the filters name by the caller's custom
-// fields for kind, and has the list planned for its values (store.PreferCustomPlans); nil
-// (and no query) when no filter names a metadata key.
+// fields for kind; nil (and no query) when no filter names a metadata key.
 func metadataFilterFields(ctx context.Context, s *store.Store, tx *store.Tx, kind string, filters []map[string]any) (map[string]filter.MetadataField, error) {
-	named := false
-	for _, f := range filters {
-		for name := range f {
-			named = named || strings.HasPrefix(name, "metadata->>")
-		}
-	}
-	if !named {
+	if !filter.NamesMetadata(filters) {
 		return nil, nil
-	}
-	if err := store.PreferCustomPlans(ctx, tx); err != nil {
-		return nil, err
 	}
 	m, err := s.MetadataSchema(ctx, tx, kind, false)
 	if err != nil {

@@ -93,8 +93,8 @@ func (s Spec) fieldCompiler(name string) (func(opValue) (condition, *Error), *Er
 	}
 	if key, ok := strings.CutPrefix(name, metadataPrefix); ok && s.MetadataColumn != "" {
 		if !metadataKey.MatchString(key) {
-			return nil, &Error{Param: fieldParam(name), Message: fmt.Sprintf(
-				"Metadata key %s is not valid: keys are 1 to 64 letters, digits, _ . or -, starting with a letter, digit or _.", quote(key))}
+			return nil, &Error{Param: FieldParam(name), Message: fmt.Sprintf(
+				"Metadata key %s is not valid: keys are 1 to 64 letters, digits, _ . or -, starting with a letter, digit or _.", Quote(key))}
 		}
 		if mf, typed := s.MetadataFields[key]; typed {
 			return func(o opValue) (condition, *Error) { return typedMetadataCondition(s.MetadataColumn, key, mf, o) }, nil
@@ -102,8 +102,8 @@ func (s Spec) fieldCompiler(name string) (func(opValue) (condition, *Error), *Er
 		return func(o opValue) (condition, *Error) { return metadataCondition(s.MetadataColumn, key, o) }, nil
 	}
 	names := s.names()
-	return nil, &Error{Param: fieldParam(name), ValidOptions: names, Message: fmt.Sprintf(
-		"Unknown filter field %s; filter on one of: %s.", quote(name), strings.Join(names, ", "))}
+	return nil, &Error{Param: FieldParam(name), ValidOptions: names, Message: fmt.Sprintf(
+		"Unknown filter field %s; filter on one of: %s.", Quote(name), strings.Join(names, ", "))}
 }
 
 // splitOps reads the value of a field: a bare value means eq, an object maps ops to values.
@@ -111,30 +111,30 @@ func (s Spec) fieldCompiler(name string) (func(opValue) (condition, *Error), *Er
 func splitOps(name string, v any) ([]opValue, *Error) {
 	switch x := v.(type) {
 	case nil:
-		return nil, &Error{Param: fieldParam(name), Message: fmt.Sprintf(
-			`%s has no value; give a value, or an object of op to value such as {"gte": 1}.`, fieldParam(name))}
+		return nil, &Error{Param: FieldParam(name), Message: fmt.Sprintf(
+			`%s has no value; give a value, or an object of op to value such as {"gte": 1}.`, FieldParam(name))}
 	case []any, []string:
-		return nil, &Error{Param: fieldParam(name), Message: fmt.Sprintf(
-			`%s is a list; to match any of several values write {"in": [...]}.`, fieldParam(name))}
+		return nil, &Error{Param: FieldParam(name), Message: fmt.Sprintf(
+			`%s is a list; to match any of several values write {"in": [...]}.`, FieldParam(name))}
 	case map[string]any:
 		if len(x) == 0 {
-			return nil, &Error{Param: fieldParam(name), Message: fmt.Sprintf(
-				`%s is an empty object; give at least one op, such as {"eq": ...}.`, fieldParam(name))}
+			return nil, &Error{Param: FieldParam(name), Message: fmt.Sprintf(
+				`%s is an empty object; give at least one op, such as {"eq": ...}.`, FieldParam(name))}
 		}
 		ops := make([]opValue, 0, len(x))
 		for _, op := range slices.Sorted(maps.Keys(x)) {
-			ops = append(ops, opValue{op: Op(op), value: x[op], param: opParam(name, Op(op))})
+			ops = append(ops, opValue{op: Op(op), value: x[op], param: OpParam(name, Op(op))})
 		}
 		return ops, nil
 	}
-	return []opValue{{op: Eq, value: v, param: fieldParam(name)}}, nil
+	return []opValue{{op: Eq, value: v, param: FieldParam(name)}}, nil
 }
 
 // unknownOp reports an op the field does not take.
 func unknownOp(o opValue, ops []Op) *Error {
 	valid := opStrings(ops)
 	return &Error{Param: o.param, ValidOptions: valid, Message: fmt.Sprintf(
-		"Unknown filter op %s in %s; use one of: %s.", quote(string(o.op)), o.param, strings.Join(valid, ", "))}
+		"Unknown filter op %s in %s; use one of: %s.", Quote(string(o.op)), o.param, strings.Join(valid, ", "))}
 }
 
 // invalidValue reports a value rejected for the reason bad.

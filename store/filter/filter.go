@@ -7,6 +7,7 @@ package filter
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -85,6 +86,19 @@ type Spec struct {
 // metadataPrefix starts the name of a filter on a key of the metadata column.
 const metadataPrefix = "metadata->>"
 
+// NamesMetadata reports whether any of the structured filters names a metadata key
+// (metadata->>KEY).
+func NamesMetadata(filters []map[string]any) bool {
+	for _, f := range filters {
+		for name := range f {
+			if strings.HasPrefix(name, metadataPrefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // field returns the field named name.
 func (s Spec) field(name string) (Field, bool) {
 	for _, f := range s.Fields {
@@ -118,11 +132,11 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Param + ": " + e.Message }
 
-// fieldParam is the REST parameter filtering name with the shorthand (eq) form.
-func fieldParam(name string) string { return "filter[" + name + "]" }
+// FieldParam is the REST parameter filtering name with the shorthand (eq) form.
+func FieldParam(name string) string { return "filter[" + name + "]" }
 
-// opParam is the REST parameter applying op to name.
-func opParam(name string, op Op) string { return "filter[" + name + "][" + string(op) + "]" }
+// OpParam is the REST parameter applying op to name.
+func OpParam(name string, op Op) string { return "filter[" + name + "][" + string(op) + "]" }
 
 // opStrings turns ops into the strings an Error lists as valid options.
 func opStrings(ops []Op) []string {
@@ -133,8 +147,8 @@ func opStrings(ops []Op) []string {
 	return out
 }
 
-// quote renders caller input for an error message: quoted, and cut short when long.
-func quote(s string) string {
+// Quote renders caller input for an error message: quoted, and cut short when long.
+func Quote(s string) string {
 	const max = 64
 	if len(s) <= max {
 		return strconv.Quote(s)

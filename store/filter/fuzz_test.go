@@ -3,9 +3,6 @@ package filter
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
-	"net/url"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -30,44 +27,6 @@ func checkCompile(t *testing.T, f map[string]any) {
 		}
 	}
 	checkSQL(t, deals, conds, len(b.args))
-}
-
-func FuzzFromQuery(f *testing.F) {
-	for _, seed := range []string{
-		"filter[status]=open&limit=10",
-		"filter[value_cents][gte]=100&filter[value_cents][lt]=500",
-		"filter[metadata->>tier]=3&filter[metadata->>score][gt]=1.5",
-		"filter[metadata->>tier][in]=a,true,3&filter[metadata->>t][ilike]=%25x",
-		"filter[title][ilike]=%25a%5C&filter[email][in]=A,B",
-		"filter[close_date][in]=2026-01-31,2026-02-30&filter[created_at][lt]=2026-01-31T09:30:00Z",
-		"filter[archived]=true&filter[archived][neq]=false&filter[id]=deal_x",
-		"filter[a][b][c]=1&filter[=2&filter[]=3",
-		"filter[status]=a&filter[status]=b&filter[status][eq]=c",
-		"filter[title]=%FF%00&filter[metadata->>a%20b]=1",
-		"filter[value_cents]=9223372036854775808&filter[value_cents][in]=1,,2",
-	} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		q, _ := url.ParseQuery(raw) // keeps the well-formed pairs of a malformed query
-		before := cloneValues(q)
-		filter, rest, err := FromQuery(q)
-		if !maps.EqualFunc(q, before, slices.Equal) {
-			t.Fatalf("FromQuery modified its input")
-		}
-		if err != nil {
-			if err.Param == "" || err.Message == "" || filter != nil || rest != nil {
-				t.Fatalf("FromQuery(%q): %+v, %v, %v", raw, err, filter, rest)
-			}
-			return
-		}
-		for k := range rest {
-			if isFilterKey(k) {
-				t.Fatalf("filter parameter %q left in the rest", k)
-			}
-		}
-		checkCompile(t, filter)
-	})
 }
 
 func FuzzCompile(f *testing.F) {

@@ -1,12 +1,18 @@
-package filter
+package tools
 
 import (
+	"maps"
 	"net/url"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/store"
 )
 
-func TestFromQuery(t *testing.T) {
+func TestFilterFromQuery(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
@@ -41,7 +47,7 @@ func TestFromQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := cloneValues(q)
-			f, rest, ferr := FromQuery(q)
+			f, rest, ferr := FilterFromQuery(q)
 			if ferr != nil {
 				t.Fatalf("FromQuery: %v", ferr)
 			}
@@ -64,7 +70,7 @@ func TestFromQuery(t *testing.T) {
 	}
 }
 
-func TestFromQueryErrors(t *testing.T) {
+func TestFilterFromQueryErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
@@ -89,43 +95,88 @@ func TestFromQueryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, rest, err := FromQuery(tt.query)
+			f, rest, err := FilterFromQuery(tt.query)
 			if err == nil {
-				t.Fatalf("FromQuery(%v) = %v, %v; want an error", tt.query, f, rest)
+				t.Fatalf("FilterFromQuery(%v) = %v, %v; want an error", tt.query, f, rest)
 			}
-			if err.Param != tt.param || err.Message == "" {
-				t.Errorf("error = %+v, want Param %q and a message", err, tt.param)
+			if err.Param != tt.param || err.Message == "" || err.Code != CodeInvalidFilter {
+				t.Errorf("error = %+v, want %s with Param %q and a message", err, CodeInvalidFilter, tt.param)
 			}
 		})
 	}
 }
 
-// TestFromQueryThenCompile follows a REST request through both steps.
-func TestFromQueryThenCompile(t *testing.T) {
+// TestFilterFromQueryThenCompile follows a REST request through both steps: the query
+// string to the structured filter here, the structured filter to SQL in the store.
+func TestFilterFromQueryThenCompile(t *testing.T) {
 	t.Parallel()
-	q, _ := url.ParseQuery("filter[value_cents][gte]=100&filter[value_cents][lt]=500&filter[status]=open&filter[metadata->>tier]=3&limit=5")
-	f, rest, err := FromQuery(q)
+	q, _ := url.ParseQuery("filter[value_cents][gte]=100&filter[value_cents][lt]=500&filter[title]=big&filter[metadata->>tier]=3&limit=5")
+	f, rest, err := FilterFromQuery(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, args, err := compile(t, deals, f)
-	if err != nil {
-		t.Fatal(err)
+	var args []any
+	bind := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	sql, ferr := store.Deals.Filters.Compile(f, bind)
+	if ferr != nil {
+		t.Fatal(ferr)
 	}
 	want := []string{
-		"(d.metadata @> $1::jsonb OR d.metadata @> $2::jsonb)",
-		"d.status = $3",
-		"d.value_cents >= $4::bigint",
-		"d.value_cents < $5::bigint",
+		"(metadata @> $1::jsonb OR metadata @> $2::jsonb)",
+		"title = $3",
+		"value_cents >= $4::bigint",
+		"value_cents < $5::bigint",
 	}
 	if !reflect.DeepEqual(sql, want) || len(args) != 5 || rest.Get("limit") != "5" {
 		t.Errorf("got %q %v %v", sql, args, rest)
 	}
 	q, _ = url.ParseQuery("filter[value_cents][gte]=abc")
-	f, _, _ = FromQuery(q)
-	if _, _, err := compile(t, deals, f); err == nil || err.Param != "filter[value_cents][gte]" {
-		t.Errorf("bad value: got %v", err)
+	f, _, _ = FilterFromQuery(q)
+	if _, ferr := store.Deals.Filters.Compile(f, bind); ferr == nil || ferr.Param != "filter[value_cents][gte]" {
+		t.Errorf("bad value: got %v", ferr)
 	}
+}
+
+func FuzzFilterFromQuery(f *testing.F) {
+	for _, seed := range []string{
+		"filter[status]=open&limit=10",
+		"filter[value_cents][gte]=100&filter[value_cents][lt]=500",
+		"filter[metadata->>tier]=3&filter[metadata->>score][gt]=1.5",
+		"filter[metadata->>tier][in]=a,true,3&filter[metadata->>t][ilike]=%25x",
+		"filter[title][ilike]=%25a%5C&filter[email][in]=A,B",
+		"filter[close_date][in]=2026-01-31,2026-02-30&filter[created_at][lt]=2026-01-31T09:30:00Z",
+		"filter[archived]=true&filter[archived][neq]=false&filter[id]=deal_x",
+		"filter[a][b][c]=1&filter[=2&filter[]=3",
+		"filter[status]=a&filter[status]=b&filter[status][eq]=c",
+		"filter[title]=%FF%00&filter[metadata->>a%20b]=1",
+		"filter[value_cents]=9223372036854775808&filter[value_cents][in]=1,,2",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, _ := url.ParseQuery(raw) // keeps the well-formed pairs of a malformed query
+		before := cloneValues(q)
+		filter, rest, err := FilterFromQuery(q)
+		if !maps.EqualFunc(q, before, slices.Equal) {
+			t.Fatalf("FilterFromQuery modified its input")
+		}
+		if err != nil {
+			if err.Param == "" || err.Message == "" || filter != nil || rest != nil {
+				t.Fatalf("FilterFromQuery(%q): %+v, %v, %v", raw, err, filter, rest)
+			}
+			return
+		}
+		for k := range rest {
+			if k == "filter" || strings.HasPrefix(k, "filter[") {
+				t.Fatalf("filter parameter %q left in the rest", k)
+			}
+		}
+		var n int
+		conds, ferr := store.Deals.Filters.Compile(filter, func(any) string { n++; return "$" + strconv.Itoa(n) })
+		if ferr != nil && (ferr.Param == "" || ferr.Message == "" || conds != nil) {
+			t.Fatalf("Compile(%#v): error %+v, returned %q", filter, ferr, conds)
+		}
+	})
 }
 
 func cloneValues(q url.Values) url.Values {
