@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -107,7 +108,7 @@ func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, erro
 	}
 	cols := []string{"id", "workspace_id", "mode"}
 	vals := []string{q.arg(id), q.arg(tx.t.WorkspaceID), q.arg(tx.t.Mode)}
-	for _, c := range sortedKeys(v) {
+	for _, c := range slices.Sorted(maps.Keys(v)) {
 		if c == "id" {
 			continue
 		}
@@ -130,7 +131,7 @@ func Update[R row](ctx context.Context, tx *Tx, tb *Table[R], id string, changes
 	}
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, id}}
 	sets := []string{"updated_at = clock_timestamp()"}
-	for _, c := range sortedKeys(ch.Set) {
+	for _, c := range slices.Sorted(maps.Keys(ch.Set)) {
 		sets = append(sets, c+" = "+q.arg(ch.Set[c]))
 	}
 	if ch.Metadata.Set {
@@ -245,15 +246,6 @@ func scanWithin[R any](rows pgx.Rows, maxBytes int) (items []R, full bool, err e
 		items = append(items, item)
 	}
 	return items, false, rows.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // recentActivitiesSQL selects the $4 most recent activities of tenant ($1, $2) whose
