@@ -48,11 +48,9 @@ func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 
 	errRef := reg.Schemas.Of(reflect.TypeFor[tools.ErrorBody]())
 	for _, e := range reg.Entries() {
-		if e.REST != nil {
-			register(api, reg, e, e.REST, e.Name, errRef)
-			for i := range e.Aliases {
-				register(api, reg, e, &e.Aliases[i], aliasOperationID(e.Name, i), errRef)
-			}
+		register(api, reg, e, e.REST, e.Name, errRef)
+		for i := range e.Aliases {
+			register(api, reg, e, &e.Aliases[i], aliasOperationID(e.Name, i), errRef)
 		}
 	}
 	if err := finishDocument(api, reg); err != nil {

@@ -101,9 +101,7 @@ type meterHTTP struct {
 func newMeterHTTP(l Limits, meter *metering.Meter, logs *metering.Logs, log *slog.Logger, reg *tools.Registry, mux *http.ServeMux) *meterHTTP {
 	m := &meterHTTP{meter: meter, logs: logs, limits: l, log: log, mux: mux, routeTools: map[string]string{}}
 	for _, e := range reg.Entries() {
-		if e.REST != nil {
-			m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
-		}
+		m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
 		for _, a := range e.Aliases {
 			m.routeTools[a.Method+" "+a.Path] = e.Name
 		}
