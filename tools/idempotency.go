@@ -147,13 +147,13 @@ func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
 
 // storedErrorCode is the error code of a stored failed response ("" for a success): the
 // code of the error body Relm stored with the key.
-func storedErrorCode(r Response) string {
+func storedErrorCode(r Response) Code {
 	if r.OK() {
 		return ""
 	}
 	var body struct {
 		Error struct {
-			Code string `json:"code"`
+			Code Code `json:"code"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(r.Body, &body) != nil || body.Error.Code == "" {
