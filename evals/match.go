@@ -3,6 +3,7 @@ package evals
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -149,7 +150,7 @@ func match(pat, got any, path string) *mismatch {
 		if !ok {
 			return &mismatch{Path: path, Expected: render(pat), Got: got, Message: "expected an object, got " + kindOf(got)}
 		}
-		for _, k := range sortedKeys(p) {
+		for _, k := range slices.Sorted(maps.Keys(p)) {
 			sub := p[k]
 			at := path + "/" + escape(k)
 			val, present := obj[k]
@@ -352,13 +353,4 @@ func render(p any) any {
 		return out
 	}
 	return p
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

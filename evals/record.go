@@ -72,6 +72,18 @@ func NewRecorder(dir string, reg *tools.Registry, log *slog.Logger) (*Recorder, 
 		sessions: map[string]*recording{}}, nil
 }
 
+// RecordPlugin is the server plug-in (server.Config.MCPPlugins) recording into dir the
+// sessions of the server's tools.
+func RecordPlugin(dir string, log *slog.Logger) func(*tools.Registry) (mcp.Middleware, error) {
+	return func(reg *tools.Registry) (mcp.Middleware, error) {
+		r, err := NewRecorder(dir, reg, log)
+		if err != nil {
+			return nil, err
+		}
+		return r.Middleware, nil
+	}
+}
+
 // CatalogOf describes the tools of reg for transcription.
 func CatalogOf(reg *tools.Registry) Catalog {
 	cat := Catalog{ReadOnly: map[string]bool{}, Inputs: map[string][]string{}}

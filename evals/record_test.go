@@ -38,7 +38,7 @@ func newRecordingServer(t *testing.T) *recordingServer {
 	t.Helper()
 	sb, s, admin := newSandbox(t)
 	dir := t.TempDir()
-	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), RecordDir: dir, SecretKey: server.NewSecretKey()})
+	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), MCPPlugins: []server.MCPPlugin{evals.RecordPlugin(dir, nil)}, SecretKey: server.NewSecretKey()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package evals
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -72,7 +74,7 @@ func findRecord(v any, id, kind string, inEvents bool) map[string]any {
 		if v["object"] == "event" && !inEvents {
 			return nil
 		}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			if r := findRecord(v[k], id, kind, inEvents); r != nil {
 				return r
 			}

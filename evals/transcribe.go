@@ -134,7 +134,7 @@ func (tr *transcriber) sight(value string, i int, inArgs bool, path string) {
 func (tr *transcriber) scanResult(i int, v any, path string) {
 	switch v := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			at := path + "/" + escape(k)
 			if s, ok := v[k].(string); ok && k == "next_cursor" {
 				if _, known := tr.tokens[s]; !known {
@@ -477,7 +477,7 @@ func isTimestamp(s string) bool {
 func walkStrings(v any, f func(string)) {
 	switch v := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			walkStrings(v[k], f)
 		}
 	case []any:

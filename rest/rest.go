@@ -47,11 +47,9 @@ func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 
 	errRef := reg.Schemas.Of(reflect.TypeFor[tools.ErrorBody]())
 	for _, e := range reg.Entries() {
-		if e.REST != nil {
-			register(api, reg, e, e.REST, e.Name, errRef)
-			for i := range e.Aliases {
-				register(api, reg, e, &e.Aliases[i], aliasOperationID(e.Name, i), errRef)
-			}
+		register(api, reg, e, e.REST, e.Name, errRef)
+		for i := range e.Aliases {
+			register(api, reg, e, &e.Aliases[i], aliasOperationID(e.Name, i), errRef)
 		}
 	}
 	if err := finishDocument(api, reg); err != nil {
@@ -105,12 +103,12 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 	rest := withoutProps(in, append(slices.Clone(rt.pathParams), rt.hidden...))
 	switch b.Method {
 	case http.MethodGet, http.MethodDelete:
-		for _, name := range sortedKeys(rest.Properties) {
+		for _, name := range slices.Sorted(maps.Keys(rest.Properties)) {
 			p := rest.Properties[name]
 			if name == "filter" {
 				rt.filterFields = filterFields(p)
 				spec, _ := e.FilterSpec()
-				taken := slices.Concat(sortedKeys(rest.Properties), rt.pathParams, rt.hidden)
+				taken := slices.Concat(slices.Sorted(maps.Keys(rest.Properties)), rt.pathParams, rt.hidden)
 				op.Parameters = append(op.Parameters, filterParams(reg, spec, taken)...)
 				op.Description += filterDescription(spec)
 				continue
@@ -206,7 +204,7 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 			return nil, ferr
 		}
 	}
-	for _, name := range sortedKeys(query) {
+	for _, name := range slices.Sorted(maps.Keys(query)) {
 		if err := rt.checkQueryParameter(name); err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package rest
 import (
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -65,15 +64,6 @@ func camel(name string) string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // responseHeaders documents the headers every /v1 response carries (rate-limit headers

@@ -33,13 +33,13 @@ func blankStrings(schema map[string]any, value any, path string, out *[]FieldErr
 		props, _ := schema["properties"].(map[string]any)
 		for k, item := range v {
 			if sub, ok := props[k].(map[string]any); ok {
-				blankStrings(sub, item, join(path, k), out)
+				blankStrings(sub, item, JoinField(path, k), out)
 			}
 		}
 	case []any:
 		if sub, ok := schema["items"].(map[string]any); ok {
 			for i, item := range v {
-				blankStrings(sub, item, join(path, strconv.Itoa(i)), out)
+				blankStrings(sub, item, JoinField(path, strconv.Itoa(i)), out)
 			}
 		}
 	}

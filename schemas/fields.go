@@ -109,7 +109,7 @@ func (m *MetadataValidator) Validate(path string, metadata map[string]any) []Fie
 }
 
 func (m *MetadataValidator) fieldError(path string, f CustomField, got any) FieldError {
-	fe := FieldError{Field: join(path, f.Key)}
+	fe := FieldError{Field: JoinField(path, f.Key)}
 	switch f.Type {
 	case FieldText:
 		fe.Message = fmt.Sprintf("must be text of at most %d characters (custom field of type text)", MaxFieldTextChars)

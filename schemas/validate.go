@@ -74,11 +74,11 @@ func collect(ve *jsonschema.ValidationError, out *[]FieldError) {
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, m := range k.Missing {
-			*out = append(*out, FieldError{Field: join(field, m), Message: "is required"})
+			*out = append(*out, FieldError{Field: JoinField(field, m), Message: "is required"})
 		}
 	case *kind.AdditionalProperties:
 		for _, p := range k.Properties {
-			*out = append(*out, FieldError{Field: join(field, p), Message: "is not a known field; remove it or check its spelling"})
+			*out = append(*out, FieldError{Field: JoinField(field, p), Message: "is not a known field; remove it or check its spelling"})
 		}
 	case *kind.Type:
 		*out = append(*out, FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", strings.Join(k.Want, " or "), k.Got)})
@@ -97,7 +97,9 @@ func collect(ve *jsonschema.ValidationError, out *[]FieldError) {
 	}
 }
 
-func join(parent, child string) string {
+// JoinField returns the dotted path of child under parent ("" is the top level), as
+// FieldError.Field names a field.
+func JoinField(parent, child string) string {
 	if parent == "" {
 		return child
 	}

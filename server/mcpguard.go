@@ -29,7 +29,7 @@ func guardMCP(allowedHosts, allowedOrigins []string) (func(http.Handler) http.Ha
 				next.ServeHTTP(w, r)
 				return
 			}
-			fail := func(code, format string, args ...any) *tools.Error {
+			fail := func(code tools.Code, format string, args ...any) *tools.Error {
 				e := tools.NewError(code, format, args...)
 				writeErr(r.Context(), w, e)
 				return e

@@ -101,9 +101,7 @@ type meterHTTP struct {
 func newMeterHTTP(l Limits, meter *metering.Meter, logs *metering.Logs, log *slog.Logger, reg *tools.Registry, mux *http.ServeMux) *meterHTTP {
 	m := &meterHTTP{meter: meter, logs: logs, limits: l, log: log, mux: mux, routeTools: map[string]string{}}
 	for _, e := range reg.Entries() {
-		if e.REST != nil {
-			m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
-		}
+		m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
 		for _, a := range e.Aliases {
 			m.routeTools[a.Method+" "+a.Path] = e.Name
 		}
@@ -165,13 +163,13 @@ func (m *meterHTTP) serveMCP(w http.ResponseWriter, r *http.Request, c auth.Call
 		l.Status = o.Status
 		l.Tool = &o.Tool
 		if o.Code != "" {
-			l.ErrorCode = &o.Code
+			l.ErrorCode = logCode(o.Code)
 		}
 	} else if rec.status >= 400 { // refused before any tool was looked up
 		l.Status, l.ErrorCode = rec.status, statusCode(rec.status)
 	} else { // the SDK refused the call's params before any tool was looked up
 		code := tools.CodeBadRequest
-		l.Status, l.ErrorCode = tools.Codes[code], &code
+		l.Status, l.ErrorCode = tools.Codes[code], logCode(code)
 	}
 	name := loggableToolName(*l.Tool)
 	l.Tool = &name
@@ -266,7 +264,7 @@ func (m *meterHTTP) restLog(r *http.Request, rec *statusRecorder, outcome *tools
 	}
 	l := store.RequestLog{Surface: "rest", Method: &r.Method, Status: status}
 	if o, ok := outcome.Get(); ok && o.Status == status && o.Code != "" {
-		l.ErrorCode = &o.Code
+		l.ErrorCode = logCode(o.Code)
 	} else if status >= 400 {
 		l.ErrorCode = statusCode(status)
 	}
@@ -305,7 +303,13 @@ func statusCode(status int) *string {
 	case status == http.StatusTooManyRequests:
 		code = tools.CodeRateLimited
 	}
-	return &code
+	return logCode(code)
+}
+
+// logCode is code as a request log stores it.
+func logCode(code tools.Code) *string {
+	s := string(code)
+	return &s
 }
 
 // callerMode is the mode of the request's key.

@@ -8,12 +8,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/email"
-	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/metering"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
@@ -38,9 +38,9 @@ type Config struct {
 	// Email is what the email capabilities send with: the box sealing Resend keys and the
 	// Resend client. Unset, keys are sealed under SecretKey and sent to the real Resend API.
 	Email *tools.EmailServices
-	// RecordDir, when set, is where every MCP session's tool calls are written as an eval
-	// transcript (see evals.Recorder).
-	RecordDir string
+	// MCPPlugins add MCP middleware, outermost first, inside the metering and outside the
+	// request log's outcome (relm serve --record wires in the eval recorder this way).
+	MCPPlugins []MCPPlugin
 	// PublicURL is where clients reach this server (scheme, host and any path prefix, such
 	// as https://crm.example.com), published as the OpenAPI document's server. Empty means
 	// DefaultPublicURL.
@@ -50,6 +50,9 @@ type Config struct {
 	// Required with a Store.
 	SecretKey []byte
 }
+
+// MCPPlugin builds MCP middleware for the registry the server serves.
+type MCPPlugin func(*tools.Registry) (mcp.Middleware, error)
 
 // Server is Relm's HTTP handler with the registry it serves.
 type Server struct {
@@ -90,9 +93,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	var recorder *evals.Recorder
-	if cfg.RecordDir != "" {
-		if recorder, err = evals.NewRecorder(cfg.RecordDir, reg, cfg.Logger); err != nil {
+	plugins := make([]mcp.Middleware, len(cfg.MCPPlugins))
+	for i, p := range cfg.MCPPlugins {
+		if plugins[i], err = p(reg); err != nil {
 			return nil, err
 		}
 	}
@@ -113,8 +116,8 @@ func New(cfg Config) (*Server, error) {
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
 		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
-		if recorder != nil {
-			s.AddReceivingMiddleware(recorder.Middleware)
+		for _, m := range slices.Backward(plugins) { // the last added runs first
+			s.AddReceivingMiddleware(m)
 		}
 		if srv.meter != nil {
 			s.AddReceivingMiddleware(metered.meterMCP) // outermost: a refused request reaches nothing else
@@ -135,9 +138,7 @@ func New(cfg Config) (*Server, error) {
 	if srv.meter != nil {
 		direct.middleware = append(direct.middleware, metered.meterMCP)
 	}
-	if recorder != nil {
-		direct.middleware = append(direct.middleware, recorder.Middleware)
-	}
+	direct.middleware = append(direct.middleware, plugins...)
 	direct.middleware = append(direct.middleware, reg.RecordOutcomes)
 	mux.Handle("/mcp", direct)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

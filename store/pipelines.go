@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -254,7 +255,7 @@ func setColumns(ctx context.Context, tx *Tx, table string, keyCols []string, key
 	}
 	sets := []string{"updated_at = clock_timestamp()"}
 	var differs []string
-	for _, c := range sortedKeys(set) {
+	for _, c := range slices.Sorted(maps.Keys(set)) {
 		p := q.arg(set[c])
 		sets = append(sets, c+" = "+p)
 		differs = append(differs, c+" IS DISTINCT FROM "+p)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -117,7 +118,7 @@ func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) error {
 // Insert creates a record for the tenant with a new id, or with v["id"] when the caller
 // chose it first (a value derived from it is part of the row).
 func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, error) {
-	if err := tb.checkColumns("insert", sortedKeys(v)); err != nil {
+	if err := tb.checkColumns("insert", slices.Sorted(maps.Keys(v))); err != nil {
 		var zero R
 		return zero, err
 	}
@@ -128,7 +129,7 @@ func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, erro
 	}
 	cols := []string{"id", "workspace_id", "mode"}
 	vals := []string{q.arg(id), q.arg(tx.t.WorkspaceID), q.arg(tx.t.Mode)}
-	for _, c := range sortedKeys(v) {
+	for _, c := range slices.Sorted(maps.Keys(v)) {
 		if c == "id" {
 			continue
 		}
@@ -149,12 +150,12 @@ func Update[R row](ctx context.Context, tx *Tx, tb *Table[R], id string, changes
 	if err != nil || ch.Empty() {
 		return before, before, err
 	}
-	if err := tb.checkColumns("update", sortedKeys(ch.Set)); err != nil {
+	if err := tb.checkColumns("update", slices.Sorted(maps.Keys(ch.Set))); err != nil {
 		return before, before, err
 	}
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, id}}
 	sets := []string{"updated_at = clock_timestamp()"}
-	for _, c := range sortedKeys(ch.Set) {
+	for _, c := range slices.Sorted(maps.Keys(ch.Set)) {
 		sets = append(sets, c+" = "+q.arg(ch.Set[c]))
 	}
 	if ch.Metadata.Set {
@@ -277,15 +278,6 @@ func scanWithin[R any](rows pgx.Rows, maxBytes int) (items []R, full bool, err e
 		items = append(items, item)
 	}
 	return items, false, rows.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // recentActivitiesSQL selects the $4 most recent activities of tenant ($1, $2) whose

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ type echoOut struct {
 func testRegistry(t *testing.T, logs *bytes.Buffer, handle func(context.Context, echoIn) (echoOut, error)) *Entry {
 	t.Helper()
 	reg, err := NewRegistry(slog.New(slog.NewJSONHandler(logs, nil)), &Capability[echoIn, echoOut]{
-		Info: Info{Name: "echo", Title: "Echo", Toolset: "test", Description: "Returns n."}, Handle: handle})
+		Info: Info{Name: "echo", Title: "Echo", Toolset: "test", Description: "Returns n.",
+			REST: &Route{Method: http.MethodPost, Path: "/v1/echo", Status: http.StatusOK}}, Handle: handle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +79,15 @@ func TestCallOutcomes(t *testing.T) {
 	if !strings.Contains(logs.String(), "database on fire") || !strings.Contains(logs.String(), "kaboom") ||
 		!strings.Contains(logs.String(), "req_test") || !strings.Contains(logs.String(), "goroutine") {
 		t.Fatalf("internal failures must be logged with request id and stack: %s", logs.String())
+	}
+}
+
+// TestRegistryRequiresREST: every capability is served on both surfaces, so a registry
+// refuses one without a REST route.
+func TestRegistryRequiresREST(t *testing.T) {
+	_, err := NewRegistry(slog.New(slog.DiscardHandler), &Capability[echoIn, echoOut]{
+		Info: Info{Name: "echo", Title: "Echo", Toolset: "test", Description: "Returns n."}})
+	if err == nil || !strings.Contains(err.Error(), "no REST route") {
+		t.Fatalf("NewRegistry without a REST route: err = %v", err)
 	}
 }

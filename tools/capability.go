@@ -1,5 +1,5 @@
 // Package tools defines every Relm capability once, as a typed handler with a name, a
-// model-facing description, annotations and an optional REST route. The registry built
+// model-facing description, annotations and a REST route. The registry built
 // from them is served over MCP (this package) and REST (package rest).
 package tools
 
@@ -36,7 +36,7 @@ type Info struct {
 	Description string // written for a model: what it is for, its arguments, what comes back
 	Toolset     string // group, such as "contacts"
 	Annotations Annotations
-	REST        *Route // nil for MCP-only capabilities
+	REST        *Route // required: every capability is served on both surfaces
 	// Aliases are further REST routes serving the same capability, kept for compatibility:
 	// same method and status as REST, whose path parameters they may leave out; an input
 	// field left out of the path is absent from the input, so it takes its default (such as

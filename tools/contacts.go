@@ -185,7 +185,7 @@ func unidentified(path string, ids []*string) *schemas.FieldError {
 		case !schemas.IsBlank(*v):
 			return nil
 		case field == path:
-			field = join(path, identifyingFields[i])
+			field = schemas.JoinField(path, identifyingFields[i])
 		}
 	}
 	if field == path {

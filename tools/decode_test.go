@@ -47,7 +47,9 @@ func TestDecodeArgsAgreesWithEncodingJSON(t *testing.T) {
 func TestDecodeArgsRefuses(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, MaxNesting+1) + "1" + strings.Repeat("}", MaxNesting+1)
 	for _, c := range []struct {
-		name, in, code, param, message string
+		name, in       string
+		code           Code
+		param, message string
 	}{
 		{"duplicate key", `{"email":"a@x.com","email":"b@x.com"}`, CodeBadRequest, "email", "more than once"},
 		{"duplicate key escaped", `{"email":"a@x.com","\u0065mail":"b@x.com"}`, CodeBadRequest, "email", "more than once"},

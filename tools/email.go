@@ -23,9 +23,9 @@ import (
 
 // Email codes.
 const (
-	CodeIntegrationRequired = "integration_required" // live email needs the workspace's Resend integration (or a full-access key)
-	CodeEmailRejected       = "email_rejected"       // Resend refused the message or request; the message says what to fix
-	CodeProviderUnavailable = "provider_unavailable" // Resend could not be reached or asked us to slow down: retry later
+	CodeIntegrationRequired Code = "integration_required" // live email needs the workspace's Resend integration (or a full-access key)
+	CodeEmailRejected       Code = "email_rejected"       // Resend refused the message or request; the message says what to fix
+	CodeProviderUnavailable Code = "provider_unavailable" // Resend could not be reached or asked us to slow down: retry later
 )
 
 // EmailServices are what the email and webhook capabilities need beyond the store: the box

@@ -12,50 +12,54 @@ import (
 	"github.com/relmcrm/relm/store"
 )
 
-// Error codes. They are part of the API contract: never rename one (docs/errors.md).
+// Code is a stable, machine-readable error code. Codes are part of the API contract:
+// never rename one (docs/errors.md).
+type Code string
+
+// Error codes.
 const (
-	CodeBadRequest         = "bad_request"
-	CodeUnauthorized       = "unauthorized"
-	CodeForbidden          = "forbidden"
-	CodeNotAcceptable      = "not_acceptable"
-	CodeNotFound           = "not_found"
-	CodeMethodNotAllowed   = "method_not_allowed"
-	CodeAlreadyExists      = "already_exists"
-	CodeTooLarge           = "request_too_large"
-	CodeUnsupportedMedia   = "unsupported_media_type"
-	CodeValidationFailed   = "validation_failed"
-	CodeInvalidReference   = "invalid_reference"
-	CodeInvalidFilter      = "invalid_filter"
-	CodeInvalidCursor      = "invalid_cursor" // a cursor this list did not issue for these arguments
-	CodeRateLimited        = "rate_limited"
-	CodeConcurrencyLimited = "concurrency_limited" // too many requests of the key or workspace running at once
-	CodeLimitReached       = "limit_reached"       // the workspace holds as many of something as it may (API keys)
-	CodeQuotaExceeded      = "quota_exceeded"
-	CodeInternal           = "internal_error"
-	CodeUnavailable        = "service_unavailable" // the database cannot be reached: retry later
-	CodePlanRequired       = "plan_required"       // the feature needs a higher plan than the workspace's
+	CodeBadRequest         Code = "bad_request"
+	CodeUnauthorized       Code = "unauthorized"
+	CodeForbidden          Code = "forbidden"
+	CodeNotAcceptable      Code = "not_acceptable"
+	CodeNotFound           Code = "not_found"
+	CodeMethodNotAllowed   Code = "method_not_allowed"
+	CodeAlreadyExists      Code = "already_exists"
+	CodeTooLarge           Code = "request_too_large"
+	CodeUnsupportedMedia   Code = "unsupported_media_type"
+	CodeValidationFailed   Code = "validation_failed"
+	CodeInvalidReference   Code = "invalid_reference"
+	CodeInvalidFilter      Code = "invalid_filter"
+	CodeInvalidCursor      Code = "invalid_cursor" // a cursor this list did not issue for these arguments
+	CodeRateLimited        Code = "rate_limited"
+	CodeConcurrencyLimited Code = "concurrency_limited" // too many requests of the key or workspace running at once
+	CodeLimitReached       Code = "limit_reached"       // the workspace holds as many of something as it may (API keys)
+	CodeQuotaExceeded      Code = "quota_exceeded"
+	CodeInternal           Code = "internal_error"
+	CodeUnavailable        Code = "service_unavailable" // the database cannot be reached: retry later
+	CodePlanRequired       Code = "plan_required"       // the feature needs a higher plan than the workspace's
 )
 
 // CodeSecretKeyRequired means the server cannot store a credential (a webhook signing
 // secret, a Resend key): its operator has not given it a lasting server secret.
-const CodeSecretKeyRequired = "secret_key_required"
+const CodeSecretKeyRequired Code = "secret_key_required"
 
 // Error codes of idempotency keys (Idempotency-Key on REST, idempotency_key on MCP).
 const (
-	CodeIdempotencyConflict   = "idempotency_conflict"    // the key was used for a different request
-	CodeIdempotencyInProgress = "idempotency_in_progress" // a request with the key is still running
+	CodeIdempotencyConflict   Code = "idempotency_conflict"    // the key was used for a different request
+	CodeIdempotencyInProgress Code = "idempotency_in_progress" // a request with the key is still running
 )
 
 // Error codes of pipeline and stage changes that the workspace's deals or its default
 // pipeline forbid.
 const (
-	CodeCannotDeleteDefault = "cannot_delete_default" // the default pipeline cannot be deleted
-	CodePipelineInUse       = "pipeline_in_use"       // deals are still in the pipeline
-	CodeStageInUse          = "stage_in_use"          // deals are still in the stage
+	CodeCannotDeleteDefault Code = "cannot_delete_default" // the default pipeline cannot be deleted
+	CodePipelineInUse       Code = "pipeline_in_use"       // deals are still in the pipeline
+	CodeStageInUse          Code = "stage_in_use"          // deals are still in the stage
 )
 
 // Codes lists every error code with its HTTP status, for documentation and tests.
-var Codes = map[string]int{
+var Codes = map[Code]int{
 	CodeBadRequest:          http.StatusBadRequest,
 	CodeUnauthorized:        http.StatusUnauthorized,
 	CodeForbidden:           http.StatusForbidden,
@@ -93,7 +97,7 @@ var Codes = map[string]int{
 // MCP, with the same JSON body on both.
 type Error struct {
 	Status       int                  `json:"-"`
-	Code         string               `json:"code" doc:"Stable, machine-readable error code (see docs/errors.md)." example:"validation_failed"`
+	Code         Code                 `json:"code" doc:"Stable, machine-readable error code (see docs/errors.md)." example:"validation_failed"`
 	Message      string               `json:"message" doc:"What went wrong and what to do about it."`
 	Param        string               `json:"param,omitempty" doc:"The input field or parameter at fault, when there is one."`
 	Details      []schemas.FieldError `json:"details,omitempty" doc:"One entry per invalid field."`
@@ -104,7 +108,7 @@ type Error struct {
 	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
 // ErrorBody is the JSON body of every failed request.
 type ErrorBody struct {
@@ -112,10 +116,10 @@ type ErrorBody struct {
 }
 
 // NewError builds an Error whose status follows from code.
-func NewError(code, format string, args ...any) *Error {
+func NewError(code Code, format string, args ...any) *Error {
 	status, ok := Codes[code]
 	if !ok {
-		panic("tools: unknown error code " + code)
+		panic("tools: unknown error code " + string(code))
 	}
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }

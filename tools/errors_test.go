@@ -16,7 +16,7 @@ func TestErrorCodesDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	for code, status := range Codes {
-		row := "| `" + code + "` | "
+		row := "| `" + string(code) + "` | "
 		if !strings.Contains(string(doc), row+strconv.Itoa(status)+" |") {
 			t.Errorf("docs/errors.md lacks the row for %s (%d)", code, status)
 		}

@@ -46,7 +46,7 @@ func (r *Registry) EnableIdempotency(s *store.Store) { r.idempotency = s }
 // AcceptsIdempotencyKey reports whether calls of the capability may carry an idempotency
 // key: those whose REST route is a POST, unless their result holds a secret.
 func (e *Entry) AcceptsIdempotencyKey() bool {
-	return e.REST != nil && e.REST.Method == http.MethodPost && !e.SecretOutput
+	return e.REST.Method == http.MethodPost && !e.SecretOutput
 }
 
 // CheckIdempotencyKey says what is wrong with key, or returns "" when it is usable.
@@ -147,13 +147,13 @@ func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
 
 // storedErrorCode is the error code of a stored failed response ("" for a success): the
 // code of the error body Relm stored with the key.
-func storedErrorCode(r Response) string {
+func storedErrorCode(r Response) Code {
 	if r.OK() {
 		return ""
 	}
 	var body struct {
 		Error struct {
-			Code string `json:"code"`
+			Code Code `json:"code"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(r.Body, &body) != nil || body.Error.Code == "" {
@@ -193,11 +193,7 @@ func (e *Entry) RequestHash(args map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	if e.REST != nil {
-		fmt.Fprintf(h, "%s %s\n", e.REST.Method, e.REST.Path)
-	} else {
-		fmt.Fprintf(h, "%s\n", e.Name)
-	}
+	fmt.Fprintf(h, "%s %s\n", e.REST.Method, e.REST.Path)
 	h.Write(canon)
 	return h.Sum(nil), nil
 }

@@ -50,16 +50,16 @@ func checkLimits(v any, path string, depth int) *Error {
 		}
 	case map[string]any:
 		for k, item := range x {
-			if err := checkString(k, join(path, k), "An object key at "+orRoot(path)); err != nil {
+			if err := checkString(k, schemas.JoinField(path, k), "An object key at "+orRoot(path)); err != nil {
 				return err
 			}
-			if err := checkLimits(item, join(path, k), depth+1); err != nil {
+			if err := checkLimits(item, schemas.JoinField(path, k), depth+1); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, item := range x {
-			if err := checkLimits(item, join(path, strconv.Itoa(i)), depth+1); err != nil {
+			if err := checkLimits(item, schemas.JoinField(path, strconv.Itoa(i)), depth+1); err != nil {
 				return err
 			}
 		}
@@ -109,11 +109,4 @@ func orRoot(path string) string {
 		return "the top level"
 	}
 	return path
-}
-
-func join(parent, child string) string {
-	if parent == "" {
-		return child
-	}
-	return parent + "." + child
 }

@@ -12,7 +12,7 @@ func TestCheckLimits(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		args  map[string]any
-		code  string
+		code  Code
 		param string
 	}{
 		{"NUL in a field", map[string]any{"first_name": "a\x00b"}, CodeValidationFailed, "first_name"},

@@ -11,8 +11,8 @@ import (
 // Outcome is how one call of a capability ended, as the request log records it.
 type Outcome struct {
 	Tool   string
-	Status int    // the status the REST call answers (for an MCP call, the status the same REST call would)
-	Code   string // the error code; "" on success
+	Status int  // the status the REST call answers (for an MCP call, the status the same REST call would)
+	Code   Code // the error code; "" on success
 }
 
 // OutcomeSlot holds the outcome of the one capability call of a request (a REST request,
@@ -42,7 +42,7 @@ func (o *OutcomeSlot) Get() (Outcome, bool) {
 // ReportOutcome records how the call of tool ended in ctx's OutcomeSlot: status and, for a
 // failure, its error code. Entry.Call reports every call it runs; the surfaces report what
 // never reaches it (arguments they refuse, idempotent replays, refusals by the rate limits).
-func ReportOutcome(ctx context.Context, tool string, status int, code string) {
+func ReportOutcome(ctx context.Context, tool string, status int, code Code) {
 	o, ok := ctx.Value(outcomeKey{}).(*OutcomeSlot)
 	if !ok {
 		return

@@ -21,9 +21,6 @@ type pathParam struct {
 // compilePathParams compiles, for every path parameter of e's REST routes, the schema of
 // the input field it fills, so that PathNotFound can tell a value that cannot name anything.
 func (e *Entry) compilePathParams() error {
-	if e.REST == nil {
-		return nil
-	}
 	props, _ := e.InputSchema["properties"].(map[string]any)
 	for _, rt := range append([]Route{*e.REST}, e.Aliases...) {
 		for _, m := range routeParam.FindAllStringSubmatch(rt.Path, -1) {

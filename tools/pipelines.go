@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/relmcrm/relm/schemas"
@@ -31,20 +30,6 @@ type Pipeline struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 }
 
-// PipelineStage is one step of a pipeline.
-type PipelineStage struct {
-	Object    string    `json:"object" enum:"pipeline_stage" doc:"Always \"pipeline_stage\"."`
-	Pipeline  string    `json:"pipeline" doc:"Key of the pipeline the stage belongs to."`
-	Key       string    `json:"key" doc:"The stage's key, unique within its pipeline, such as qualified: deals name it in stage. Keys never change."`
-	Label     string    `json:"label" doc:"Display name."`
-	Position  int       `json:"position" doc:"Place in the pipeline's order, from 0; deals created without stage go to the stage at 0."`
-	IsWon     bool      `json:"is_won" doc:"Whether a deal in this stage is won."`
-	IsLost    bool      `json:"is_lost" doc:"Whether a deal in this stage is lost (never together with is_won)."`
-	Mode      string    `json:"mode" enum:"live,test"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
 // PipelineList is every pipeline of the workspace and mode, in order.
 type PipelineList struct {
 	Object     string     `json:"object" enum:"list" doc:"Always \"list\"."`
@@ -58,27 +43,11 @@ type ListPipelinesInput struct {
 	WholeListPage
 }
 
-// PipelineStageList is every stage of a pipeline, in order.
-type PipelineStageList struct {
-	Object     string          `json:"object" enum:"list" doc:"Always \"list\"."`
-	Data       []PipelineStage `json:"data" doc:"The stages of this page, in position order."`
-	HasMore    bool            `json:"has_more" doc:"Whether another page follows (only with a limit below the number of stages)."`
-	NextCursor *string         `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
-}
-
 // DeletedPipeline confirms a pipeline's deletion.
 type DeletedPipeline struct {
 	Object  string `json:"object" enum:"pipeline" doc:"Always \"pipeline\"."`
 	Key     string `json:"key" doc:"Key of the deleted pipeline."`
 	Deleted bool   `json:"deleted" doc:"Always true."`
-}
-
-// DeletedPipelineStage confirms a stage's deletion.
-type DeletedPipelineStage struct {
-	Object   string `json:"object" enum:"pipeline_stage" doc:"Always \"pipeline_stage\"."`
-	Pipeline string `json:"pipeline" doc:"Key of the stage's pipeline."`
-	Key      string `json:"key" doc:"Key of the deleted stage."`
-	Deleted  bool   `json:"deleted" doc:"Always true."`
 }
 
 // PipelineKeyInput names one pipeline.
@@ -109,38 +78,6 @@ type UpdatePipelineInput struct {
 	Label     *string `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"New display name."`
 	Position  *int    `json:"position,omitempty" minimum:"0" maximum:"10000" doc:"New place among the pipelines, from 0 (the others shift to make room); beyond the end: last."`
 	IsDefault *bool   `json:"is_default,omitempty" doc:"true makes it the default pipeline and the previous default stops being one. The default cannot be set to false: make another pipeline the default instead."`
-}
-
-// PipelineStagesInput names a pipeline whose stages to list.
-type PipelineStagesInput struct {
-	Pipeline string `json:"pipeline,omitempty" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the pipeline; default: the default pipeline."`
-	WholeListPage
-}
-
-// CreatePipelineStageInput is the body of create_pipeline_stage.
-type CreatePipelineStageInput struct {
-	Pipeline string `json:"pipeline,omitempty" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the pipeline to add the stage to; default: the default pipeline."`
-	Key      string `json:"key" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Stage key: a lowercase letter, then up to 49 lowercase letters, digits or underscores (demo_booked). Unique in the pipeline; immutable."`
-	Label    string `json:"label" minLength:"1" maxLength:"100" doc:"Display name, such as \"Demo booked\"."`
-	Position *int   `json:"position,omitempty" minimum:"0" maximum:"10000" doc:"Place in the pipeline, from 0 (later stages move down one); default and beyond the end: last."`
-	IsWon    bool   `json:"is_won,omitempty" doc:"Deals in this stage are won."`
-	IsLost   bool   `json:"is_lost,omitempty" doc:"Deals in this stage are lost (not together with is_won)."`
-}
-
-// UpdatePipelineStageInput changes only the fields present.
-type UpdatePipelineStageInput struct {
-	Pipeline string  `json:"pipeline,omitempty" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the stage's pipeline; default: the default pipeline."`
-	Stage    string  `json:"stage" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the stage to change (keys cannot change)."`
-	Label    *string `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"New display name."`
-	Position *int    `json:"position,omitempty" minimum:"0" maximum:"10000" doc:"New place in the pipeline, from 0 (the other stages shift to make room); beyond the end: last."`
-	IsWon    *bool   `json:"is_won,omitempty" doc:"Whether deals in this stage are won."`
-	IsLost   *bool   `json:"is_lost,omitempty" doc:"Whether deals in this stage are lost. A stage cannot be both: to turn a won stage into a lost one, send is_won: false too."`
-}
-
-// PipelineStageKeyInput names one stage.
-type PipelineStageKeyInput struct {
-	Pipeline string `json:"pipeline,omitempty" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the stage's pipeline; default: the default pipeline."`
-	Stage    string `json:"stage" pattern:"^[a-z][a-z0-9_]{0,49}$" doc:"Key of the stage."`
 }
 
 type pipelineHandlers struct{ s *store.Store }
@@ -235,11 +172,6 @@ func pipelineOut(p store.Pipeline) Pipeline {
 	return out
 }
 
-func stageOut(s store.PipelineStage) PipelineStage {
-	return PipelineStage{Object: "pipeline_stage", Pipeline: s.Pipeline, Key: s.Key, Label: s.Label, Position: s.Position,
-		IsWon: s.IsWon, IsLost: s.IsLost, Mode: string(s.Mode), CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC()}
-}
-
 // read runs fn on the tenant's pipelines.
 func (h pipelineHandlers) read(ctx context.Context, fn func(cur []store.Pipeline) error) error {
 	return inTx(ctx, h.s, func(tx *store.Tx) error {
@@ -249,137 +181,6 @@ func (h pipelineHandlers) read(ctx context.Context, fn func(cur []store.Pipeline
 		}
 		return fn(cur)
 	})
-}
-
-// target is what a change is about: a pipeline, or one of its stages. Its events come first.
-type target struct{ pipeline, stage string }
-
-// change runs fn on the tenant's pipelines, locked, and records in the same transaction an
-// event for every pipeline and stage it created, changed (positions shifted included) or
-// deleted: the target's first. It returns the pipelines as they are afterwards.
-func (h pipelineHandlers) change(ctx context.Context, fn func(tx *store.Tx, cur []store.Pipeline) (target, error)) ([]store.Pipeline, error) {
-	var after []store.Pipeline
-	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		before, err := store.LockPipelines(ctx, tx)
-		if err != nil {
-			return err
-		}
-		t, err := fn(tx, before)
-		if err != nil {
-			return err
-		}
-		if after, err = store.ListPipelines(ctx, tx); err != nil {
-			return err
-		}
-		evs, err := pipelineEvents(before, after, t)
-		if err != nil {
-			return err
-		}
-		return tx.RecordEvents(ctx, evs...)
-	})
-	return after, err
-}
-
-// pipelineEvents compares the pipelines before and after a change: pipeline.* and
-// pipeline_stage.* events, created|updated|deleted, the target's first.
-func pipelineEvents(before, after []store.Pipeline, t target) ([]store.NewEvent, error) {
-	var first, rest []store.NewEvent
-	add := func(isTarget bool, ev store.NewEvent) {
-		if isTarget {
-			first = append(first, ev)
-		} else {
-			rest = append(rest, ev)
-		}
-	}
-	old := map[string]store.Pipeline{}
-	for _, p := range before {
-		old[p.Key] = p
-	}
-	now := map[string]bool{}
-	for _, p := range after {
-		now[p.Key] = true
-		isTarget := p.Key == t.pipeline
-		out := pipelineOut(p)
-		b, existed := old[p.Key]
-		if !existed {
-			add(isTarget, event("pipeline.created", out, nil))
-		} else {
-			prev, err := changed(withoutStages(pipelineOut(b)), withoutStages(out))
-			if err != nil {
-				return nil, err
-			}
-			if len(prev) > 0 {
-				add(isTarget && t.stage == "", event("pipeline.updated", out, prev))
-			}
-		}
-		evs, err := stageEvents(b.Stages, p.Stages, t)
-		if err != nil {
-			return nil, err
-		}
-		for _, ev := range evs {
-			add(isTarget && (t.stage == "" || ev.target), ev.NewEvent)
-		}
-	}
-	for _, b := range before {
-		if now[b.Key] {
-			continue
-		}
-		isTarget := b.Key == t.pipeline
-		for _, s := range b.Stages {
-			add(isTarget, event("pipeline_stage.deleted", stageOut(s), nil))
-		}
-		add(isTarget, event("pipeline.deleted", pipelineOut(b), nil))
-	}
-	return append(first, rest...), nil
-}
-
-type stageEvent struct {
-	store.NewEvent
-	target bool
-}
-
-// stageEvents compares a pipeline's stages before and after a change.
-func stageEvents(before, after []store.PipelineStage, t target) ([]stageEvent, error) {
-	var evs []stageEvent
-	old := map[string]store.PipelineStage{}
-	for _, s := range before {
-		old[s.Key] = s
-	}
-	now := map[string]bool{}
-	for _, s := range after {
-		now[s.Key] = true
-		isTarget := s.Key == t.stage
-		b, existed := old[s.Key]
-		if !existed {
-			evs = append(evs, stageEvent{event("pipeline_stage.created", stageOut(s), nil), isTarget})
-			continue
-		}
-		prev, err := changed(stageOut(b), stageOut(s))
-		if err != nil {
-			return nil, err
-		}
-		if len(prev) > 0 {
-			evs = append(evs, stageEvent{event("pipeline_stage.updated", stageOut(s), prev), isTarget})
-		}
-	}
-	for _, b := range before {
-		if !now[b.Key] {
-			evs = append(evs, stageEvent{event("pipeline_stage.deleted", stageOut(b), nil), b.Key == t.stage})
-		}
-	}
-	// The target's event first.
-	for i, ev := range evs {
-		if ev.target && i > 0 {
-			evs = append([]stageEvent{ev}, append(evs[:i:i], evs[i+1:]...)...)
-			break
-		}
-	}
-	return evs, nil
-}
-
-func withoutStages(p Pipeline) Pipeline {
-	p.Stages = nil
-	return p
 }
 
 // findPipeline returns the pipeline keyed key, or the default one for "".
@@ -396,77 +197,12 @@ func findPipeline(cur []store.Pipeline, key string) (store.Pipeline, error) {
 	return store.Pipeline{}, e
 }
 
-// findStage returns the stage keyed key of p.
-func findStage(p store.Pipeline, key string) (store.PipelineStage, error) {
-	keys := []string{}
-	for _, s := range p.Stages {
-		if s.Key == key {
-			return s, nil
-		}
-		keys = append(keys, s.Key)
-	}
-	e := NewError(CodeNotFound, "Pipeline %q has no stage %q. Use one of valid_options, or create it with create_pipeline_stage.", p.Key, key)
-	e.Param, e.ValidOptions, e.Suggestion = "stage", keys, closest(key, keys)
-	return store.PipelineStage{}, e
-}
-
 // clampPosition keeps a requested position within 0..last; nil means last.
 func clampPosition(p *int, last int) int {
 	if p == nil {
 		return last
 	}
 	return min(*p, last)
-}
-
-func pipelineKeyTaken(key string) *Error {
-	e := NewError(CodeAlreadyExists, "A pipeline with key %q already exists in this workspace and mode. Choose another key, or change that pipeline with update_pipeline.", key)
-	e.Param, e.ExistingID = "key", key
-	return e
-}
-
-func stageKeyTaken(pipeline, key string) *Error {
-	e := NewError(CodeAlreadyExists, "Pipeline %q already has a stage with key %q. Choose another key, or change that stage with update_pipeline_stage.", pipeline, key)
-	e.Param, e.ExistingID = "key", key
-	return e
-}
-
-func stageInUse(pipeline, stage string, n int) *Error {
-	e := NewError(CodeStageInUse, "%s still in stage %q of pipeline %q. Move them to another stage with move_deal_stage (or delete them), then delete the stage.",
-		dealCount(n), stage, pipeline)
-	e.Param = "stage"
-	return e
-}
-
-func pipelineInUse(pipeline string, n int) *Error {
-	e := NewError(CodePipelineInUse, "%s still in pipeline %q. Move them to another pipeline with move_deal_stage (or delete them), then delete the pipeline.",
-		dealCount(n), pipeline)
-	e.Param = "pipeline"
-	return e
-}
-
-func dealCount(n int) string {
-	switch n {
-	case 0: // only the database saw it: a deal moved in meanwhile
-		return "Deals are"
-	case 1:
-		return "1 deal is"
-	}
-	return fmt.Sprintf("%d deals are", n)
-}
-
-// wonAndLost refuses a stage that would be both won and lost, naming field (is_won or
-// is_lost, possibly under stages.N.).
-func wonAndLost(field string) *Error {
-	other := "is_won"
-	if strings.HasSuffix(field, "is_won") {
-		other = "is_lost"
-	}
-	return ValidationFailed([]schemas.FieldError{{Field: field, Message: "cannot be true while " + other +
-		" is true: a stage is won or lost, not both (to switch a stage between won and lost, send " + other + ": false as well)"}})
-}
-
-func tooMany(what string, limit int) *Error {
-	return NewError(CodeValidationFailed, "There are already %d %s, the most allowed. Delete one first.", limit, what)
 }
 
 func (h pipelineHandlers) list(ctx context.Context, in ListPipelinesInput) (PipelineList, error) {
@@ -613,138 +349,4 @@ func (h pipelineHandlers) delete(ctx context.Context, in PipelineKeyInput) (Dele
 		return DeletedPipeline{}, err
 	}
 	return DeletedPipeline{Object: "pipeline", Key: in.Pipeline, Deleted: true}, nil
-}
-
-func (h pipelineHandlers) listStages(ctx context.Context, in PipelineStagesInput) (PipelineStageList, error) {
-	out := PipelineStageList{Object: "list"}
-	var all []PipelineStage
-	err := h.read(ctx, func(cur []store.Pipeline) error {
-		p, err := findPipeline(cur, in.Pipeline)
-		for _, s := range p.Stages {
-			all = append(all, stageOut(s))
-		}
-		return err
-	})
-	if err != nil {
-		return out, err
-	}
-	out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(s PipelineStage) string { return s.Key })
-	return out, err
-}
-
-func (h pipelineHandlers) createStage(ctx context.Context, in CreatePipelineStageInput) (PipelineStage, error) {
-	if in.IsWon && in.IsLost {
-		return PipelineStage{}, wonAndLost("is_lost")
-	}
-	var t target
-	after, err := h.change(ctx, func(tx *store.Tx, cur []store.Pipeline) (target, error) {
-		p, err := findPipeline(cur, in.Pipeline)
-		if err != nil {
-			return t, err
-		}
-		if _, err := findStage(p, in.Key); err == nil {
-			return t, stageKeyTaken(p.Key, in.Key)
-		}
-		if len(p.Stages) >= maxStages {
-			return t, tooMany(fmt.Sprintf("stages in pipeline %q", p.Key), maxStages)
-		}
-		err = store.InsertStage(ctx, tx, p.Key, store.NewStage{Key: in.Key, Label: in.Label,
-			Position: clampPosition(in.Position, len(p.Stages)), IsWon: in.IsWon, IsLost: in.IsLost})
-		if errors.Is(err, store.ErrKeyTaken) {
-			return t, stageKeyTaken(p.Key, in.Key)
-		}
-		t = target{pipeline: p.Key, stage: in.Key}
-		return t, err
-	})
-	if err != nil {
-		return PipelineStage{}, err
-	}
-	return stageIn(after, t)
-}
-
-func (h pipelineHandlers) updateStage(ctx context.Context, in UpdatePipelineStageInput) (PipelineStage, error) {
-	var t target
-	after, err := h.change(ctx, func(tx *store.Tx, cur []store.Pipeline) (target, error) {
-		p, err := findPipeline(cur, in.Pipeline)
-		if err != nil {
-			return t, err
-		}
-		s, err := findStage(p, in.Stage)
-		if err != nil {
-			return t, err
-		}
-		set := map[string]any{}
-		if in.Label != nil {
-			set["label"] = *in.Label
-		}
-		won, lost := s.IsWon, s.IsLost
-		if in.IsWon != nil {
-			won, set["is_won"] = *in.IsWon, *in.IsWon
-		}
-		if in.IsLost != nil {
-			lost, set["is_lost"] = *in.IsLost, *in.IsLost
-		}
-		if won && lost {
-			field := "is_lost"
-			if in.IsLost == nil || !*in.IsLost {
-				field = "is_won"
-			}
-			return t, wonAndLost(field)
-		}
-		if err := store.SetStage(ctx, tx, p.Key, s.Key, set); err != nil {
-			return t, err
-		}
-		if in.Position != nil {
-			if err := store.MoveStage(ctx, tx, p.Key, s.Key, s.Position, clampPosition(in.Position, len(p.Stages)-1)); err != nil {
-				return t, err
-			}
-		}
-		t = target{pipeline: p.Key, stage: s.Key}
-		return t, nil
-	})
-	if err != nil {
-		return PipelineStage{}, err
-	}
-	return stageIn(after, t)
-}
-
-func (h pipelineHandlers) deleteStage(ctx context.Context, in PipelineStageKeyInput) (DeletedPipelineStage, error) {
-	var t target
-	_, err := h.change(ctx, func(tx *store.Tx, cur []store.Pipeline) (target, error) {
-		p, err := findPipeline(cur, in.Pipeline)
-		if err != nil {
-			return t, err
-		}
-		s, err := findStage(p, in.Stage)
-		if err != nil {
-			return t, err
-		}
-		n, err := store.CountDeals(ctx, tx, p.Key, s.Key)
-		if err != nil {
-			return t, err
-		}
-		if n > 0 {
-			return t, stageInUse(p.Key, s.Key, n)
-		}
-		err = store.DeleteStage(ctx, tx, p.Key, s.Key)
-		if errors.Is(err, store.ErrInUse) {
-			return t, stageInUse(p.Key, s.Key, 0)
-		}
-		t = target{pipeline: p.Key, stage: s.Key}
-		return t, err
-	})
-	if err != nil {
-		return DeletedPipelineStage{}, err
-	}
-	return DeletedPipelineStage{Object: "pipeline_stage", Pipeline: t.pipeline, Key: t.stage, Deleted: true}, nil
-}
-
-// stageIn returns the stage t of the pipelines after a change.
-func stageIn(after []store.Pipeline, t target) (PipelineStage, error) {
-	p, err := findPipeline(after, t.pipeline)
-	if err != nil {
-		return PipelineStage{}, err
-	}
-	s, err := findStage(p, t.stage)
-	return stageOut(s), err
 }

@@ -49,6 +49,9 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 		if _, dup := r.byName[info.Name]; dup {
 			return nil, fmt.Errorf("tools: %s registered twice", info.Name)
 		}
+		if info.REST == nil {
+			return nil, fmt.Errorf("tools: %s has no REST route", info.Name)
+		}
 		inT, outT := t.types()
 		e := &Entry{Info: *info, tool: t, reg: r, In: r.Schemas.Of(inT), Out: r.Schemas.Of(outT)}
 		var err error
@@ -132,10 +135,7 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 
 // successStatus is the status a successful call answers on REST.
 func (e *Entry) successStatus() int {
-	if e.REST != nil {
-		return e.REST.Status
-	}
-	return 200
+	return e.REST.Status
 }
 
 // internalMessage is what a caller learns of a fault on our side.

@@ -18,6 +18,7 @@ import (
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/automations"
 	"github.com/relmcrm/relm/email"
+	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
@@ -112,8 +113,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	defer ln.Close() // after Serve, a no-op
+	var plugins []server.MCPPlugin
+	if *recordDir != "" {
+		plugins = append(plugins, evals.RecordPlugin(*recordDir, log))
+	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
-		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, RecordDir: *recordDir,
+		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, MCPPlugins: plugins,
 		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
 	if err != nil {
 		return err

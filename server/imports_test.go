@@ -1,0 +1,61 @@
+package server
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImportsExcludeEvals keeps the HTTP edge independent of the eval runner: the recorder
+// is a plug-in the command wires in (Config.MCPPlugins), so neither server nor anything it
+// imports from this module may import evals.
+func TestImportsExcludeEvals(t *testing.T) {
+	const module = "github.com/relmcrm/relm/"
+	seen := map[string][]string{} // package path → the chain that imports it
+	queue := []string{module + "server"}
+	seen[module+"server"] = nil
+	for len(queue) > 0 {
+		pkg := queue[0]
+		queue = queue[1:]
+		if pkg == module+"evals" || strings.HasPrefix(pkg, module+"evals/") {
+			t.Fatalf("server imports %s via %s", pkg, strings.Join(seen[pkg], " → "))
+		}
+		for _, imp := range moduleImports(t, filepath.Join("..", strings.TrimPrefix(pkg, module)), module) {
+			if _, ok := seen[imp]; !ok {
+				seen[imp] = append(append([]string(nil), seen[pkg]...), pkg)
+				queue = append(queue, imp)
+			}
+		}
+	}
+}
+
+// moduleImports returns the imports within module of the non-test Go files in dir.
+func moduleImports(t *testing.T, dir, module string) []string {
+	t.Helper()
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imports []string
+	for _, f := range files {
+		name := f.Name()
+		if f.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, spec := range parsed.Imports {
+			path, _ := strconv.Unquote(spec.Path.Value)
+			if strings.HasPrefix(path, module) {
+				imports = append(imports, path)
+			}
+		}
+	}
+	return imports
+}
