@@ -71,6 +71,14 @@ func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	return e
 }
 
+// with returns a copy of e bound to t, for use inside a subtest: its helpers then report
+// to (and stop) the subtest, never the parent from the subtest's goroutine.
+func (e *env) with(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // flush writes what the server holds in memory (rate-limit counts, request logs), so a
 // test can read them from the database.
 func (e *env) flush() {
