@@ -1,5 +1,6 @@
 // Package testkit is the plumbing Relm's tests share: line diffs for golden files, a
-// transport that sends an API key, and an MCP client session over streamable HTTP.
+// transport that sends an API key, an MCP client session over streamable HTTP, and raw
+// database connections for reaching under the API.
 package testkit
 
 import (
