@@ -23,7 +23,7 @@ lint-openapi:
 eval *args:
     go run ./cmd/relm eval {{args}}
 
-# Rewrite the golden files (tools/list, openapi.yaml, docs/tools.md) after an intended contract change; review the diff
+# Rewrite the golden files (one tools/list snapshot per tool, openapi.yaml, docs/tools.md; no database needed) after an intended contract change; review the diff
 update-golden:
     go test ./server -run Golden -update
 

@@ -18,6 +18,7 @@ import (
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/evals/sandbox"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 )
@@ -58,26 +59,13 @@ func newRecordingServer(t *testing.T) *recordingServer {
 // session connects an MCP client, adding header (name, value pairs) to every request.
 func (rs *recordingServer) session(header ...string) *mcp.ClientSession {
 	rs.t.Helper()
-	client := &http.Client{Transport: headers{h: header, next: http.DefaultTransport}}
+	client := &http.Client{Transport: testkit.Bearer{Header: header}}
 	cs, err := evals.Dial(context.Background(), rs.URL+"/mcp", rs.Key, client)
 	if err != nil {
 		rs.t.Fatal(err)
 	}
 	rs.t.Cleanup(func() { cs.Close() })
 	return cs
-}
-
-type headers struct {
-	h    []string
-	next http.RoundTripper
-}
-
-func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for i := 0; i+1 < len(h.h); i += 2 {
-		r.Header.Set(h.h[i], h.h[i+1])
-	}
-	return h.next.RoundTrip(r)
 }
 
 // rest sends a REST request to the recording server (REST calls are never recorded).

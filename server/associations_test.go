@@ -303,7 +303,7 @@ func TestDeletingRecordsRemovesAssociations(t *testing.T) {
 // danglingAssociations counts the associations, of any tenant, with an end that is gone.
 func (e *env) danglingAssociations() int64 {
 	e.t.Helper()
-	return e.sql(`SELECT 1 FROM associations a, LATERAL (VALUES (a.from_id), (a.to_id)) AS ends (id)
+	return e.exec(`SELECT 1 FROM associations a, LATERAL (VALUES (a.from_id), (a.to_id)) AS ends (id)
 		WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = ends.id AND c.workspace_id = a.workspace_id AND c.mode = a.mode)
 		  AND NOT EXISTS (SELECT 1 FROM companies c WHERE c.id = ends.id AND c.workspace_id = a.workspace_id AND c.mode = a.mode)
 		  AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.id = ends.id AND d.workspace_id = a.workspace_id AND d.mode = a.mode)

@@ -90,6 +90,7 @@ func TestIsolation(t *testing.T) {
 	missing := "con_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 	for name, key := range map[string]string{"other workspace": e.Other, "test mode": e.Test} {
 		t.Run(name, func(t *testing.T) {
+			e := e.with(t)
 			for _, probe := range []struct {
 				method string
 				body   any

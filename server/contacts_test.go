@@ -157,6 +157,7 @@ func TestContactBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.with(t)
 			var body []byte
 			if c.body != "" {
 				body = []byte(c.body)

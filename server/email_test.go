@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/email/resendtest"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
@@ -243,11 +244,7 @@ func (e *emailEnv) assertKeyNowhere(t *testing.T, keys ...string) {
 		}
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, e.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := testkit.Conn(t, e.DB)
 	rows, err := conn.Query(ctx, `SELECT table_schema, table_name FROM information_schema.tables
 		WHERE table_schema IN ('public', 'river') AND table_type = 'BASE TABLE'`)
 	if err != nil {

@@ -1,22 +1,30 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/resources"
+	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = flag.Bool("update", false, "rewrite the golden files (testdata/, docs/tools.md)")
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
+const updateHint = "If the change is intended, run `go test ./server -run Golden -update` and review the diff."
+
+// golden compares got with the file at path, or rewrites it under -update.
+func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -25,40 +33,99 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run `go test ./server -run Golden -update` to create it)", err)
+		t.Errorf("%v. %s", err, updateHint)
+		return
 	}
-	if !bytes.Equal(want, got) {
-		t.Fatalf("%s drifted from the code. If the change is intended, run `go test ./server -run Golden -update` and review the diff.", path)
+	if d := testkit.Diff(path, "got", want, got); d != "" {
+		t.Errorf("%s drifted from the code. %s\n%s", path, updateHint, d)
 	}
 }
 
-// TestGoldenToolsList pins the tools/list result a real MCP client receives.
-func TestGoldenToolsList(t *testing.T) {
+// docServer is the server as `relm openapi` builds it: no store, so the contract tests
+// need no database.
+func docServer(t *testing.T) *server.Server {
+	t.Helper()
+	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// docSession is an in-memory MCP client session with the tools and resources that /mcp
+// serves srv's registry with when no toolset is selected.
+func docSession(t *testing.T, srv *server.Server, protocol string) *mcp.ClientSession {
+	t.Helper()
+	s := tools.NewMCPServer(srv.Registry, "dev", tools.Selection{})
+	if err := resources.Register(s, srv.Registry); err != nil {
+		t.Fatal(err)
+	}
+	ct, st := mcp.NewInMemoryTransports()
+	if _, err := s.Connect(t.Context(), st, nil); err != nil {
+		t.Fatal(err)
+	}
+	var opts *mcp.ClientSessionOptions
+	if protocol != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: protocol}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "relm-golden", Version: "1"}, nil).Connect(t.Context(), ct, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// TestGoldenTools pins each tool as tools/list gives it to a client, one snapshot per tool
+// in testdata/tools/<name>.json, so a contract change shows as a small diff. A tool without
+// a snapshot, or a snapshot without a tool, fails; -update rewrites them and deletes stale ones.
+func TestGoldenTools(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	res, err := e.mcpSession(e.Live, "2025-06-18").ListTools(t.Context(), nil)
+	res, err := docSession(t, docServer(t), "2025-06-18").ListTools(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := json.MarshalIndent(res, "", "  ")
+	dir := filepath.Join("testdata", "tools")
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := map[string]bool{}
+	for _, tl := range res.Tools {
+		names[tl.Name+".json"] = true
+		out, err := json.MarshalIndent(tl, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, filepath.Join(dir, tl.Name+".json"), append(out, '\n'))
+	}
+	files, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tools_list.golden.json", append(out, '\n'))
+	for _, f := range files {
+		if names[f.Name()] {
+			continue
+		}
+		path := filepath.Join(dir, f.Name())
+		if *update {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s is the snapshot of no tool. %s", path, updateHint)
+	}
 }
 
 // TestGoldenOpenAPI pins the served OpenAPI document.
 func TestGoldenOpenAPI(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	res, err := http.Get(e.URL + "/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
+	rec := httptest.NewRecorder()
+	docServer(t).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.yaml", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /openapi.yaml: %d %s", rec.Code, rec.Body)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("%d %v", res.StatusCode, err)
-	}
-	golden(t, "openapi.golden.yaml", body)
+	golden(t, filepath.Join("testdata", "openapi.golden.yaml"), rec.Body.Bytes())
 }

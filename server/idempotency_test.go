@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
@@ -28,21 +27,6 @@ func (e *env) post(path, key, idemKey, body string) resp {
 func (e *env) count(resource, key string) int {
 	e.t.Helper()
 	return len(ids(e.call("GET", "/v1/"+resource+"?limit=200", key, nil).must(e.t, http.StatusOK)))
-}
-
-// sql runs a statement directly on the test database and returns the rows it affected.
-func (e *env) sql(query string, args ...any) int64 {
-	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.DB)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	tag, err := conn.Exec(context.Background(), query, args...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tag.RowsAffected()
 }
 
 // caller is the tenant behind workspace and mode, for store-level checks.
@@ -274,7 +258,7 @@ func TestIdempotencyStore(t *testing.T) {
 	// A claim outliving its lease is taken over by the same request, and the first holder
 	// can no longer finish it.
 	stale, _ := e.Store.ClaimIdempotencyKey(ctx, c, "slow", hash)
-	e.sql(`UPDATE idempotency_keys SET created_at = created_at - interval '3 minutes' WHERE key = 'slow'`)
+	e.exec(`UPDATE idempotency_keys SET created_at = created_at - interval '3 minutes' WHERE key = 'slow'`)
 	if got, _ := e.Store.ClaimIdempotencyKey(ctx, c, "slow", other); got.State != store.IdempotencyConflict {
 		t.Fatalf("a stale claim is not taken over by another request: %+v", got)
 	}
@@ -338,7 +322,7 @@ func TestIdempotencyRetryAfter(t *testing.T) {
 		t.Fatalf("claim: %+v %v", claim, err)
 	}
 	age := func(seconds int) {
-		e.sql(`UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => $1) WHERE key = 'crashed'`, seconds)
+		e.exec(`UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => $1) WHERE key = 'crashed'`, seconds)
 	}
 	retryAfter := func(min, max int) {
 		t.Helper()
@@ -523,7 +507,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 	e := setup(t)
 	body := `{"first_name":"Ada"}`
 	first := e.post("/v1/contacts", e.Live, "old", body).must(t, http.StatusCreated)
-	if n := e.sql(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'`); n != 1 {
+	if n := e.exec(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'`); n != 1 {
 		t.Fatalf("aged %d keys, want 1", n)
 	}
 	// An expired key is a new key, with the same body or another.
@@ -538,12 +522,12 @@ func TestIdempotencyExpiry(t *testing.T) {
 
 	e.post("/v1/contacts", e.Live, "expired", `{"first_name":"Grace"}`).must(t, http.StatusCreated)
 	e.post("/v1/contacts", e.Test, "expired", `{"first_name":"Grace"}`).must(t, http.StatusCreated)
-	e.sql(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 second' WHERE key = 'expired'`)
+	e.exec(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 second' WHERE key = 'expired'`)
 	n, err := e.Store.PurgeIdempotencyKeys(context.Background())
 	if err != nil || n != 2 {
 		t.Fatalf("purged %d (%v), want 2", n, err)
 	}
-	if left := e.sql(`UPDATE idempotency_keys SET key = key`); left != 1 {
+	if left := e.exec(`UPDATE idempotency_keys SET key = key`); left != 1 {
 		t.Fatalf("%d keys left, want only the fresh one", left)
 	}
 	if n, _ := e.Store.PurgeIdempotencyKeys(context.Background()); n != 0 {

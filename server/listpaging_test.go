@@ -99,6 +99,7 @@ func TestEveryListPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run(entry.Name, func(t *testing.T) {
+			e := e.with(t)
 			restPage := func(a map[string]any) map[string]any {
 				return e.restCall(entry.REST.Method, entry.REST.Path, e.Live, shorthandFilter(a)).must(t, 200).Body
 			}

@@ -19,6 +19,7 @@ func TestMCPSession(t *testing.T) {
 	e := setup(t)
 	for _, proto := range protocols {
 		t.Run("protocol="+proto, func(t *testing.T) {
+			e := e.with(t)
 			cs := e.mcpSession(e.Live, proto)
 			if init := cs.InitializeResult(); init != nil {
 				if proto != "" && init.ProtocolVersion != proto {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 )
@@ -56,8 +56,6 @@ type recorder struct {
 }
 
 func (rt *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+rt.key)
 	var msg struct {
 		Method string `json:"method"`
 	}
@@ -69,7 +67,7 @@ func (rt *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		_ = json.Unmarshal(body, &msg)
 	}
-	res, err := http.DefaultTransport.RoundTrip(r)
+	res, err := testkit.Bearer{Key: rt.key}.RoundTrip(r)
 	if err == nil {
 		rt.mu.Lock()
 		rt.got = append(rt.got, exchange{method: msg.Method, status: res.StatusCode, header: res.Header.Clone()})
@@ -95,14 +93,7 @@ func (rt *recorder) last(t *testing.T, method string) exchange {
 // recordedSession opens an MCP session whose HTTP exchanges rt records.
 func (e *env) recordedSession(rt *recorder) *mcp.ClientSession {
 	e.t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "relm-test", Version: "1"}, nil)
-	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
-		Endpoint: e.URL + "/mcp", HTTPClient: &http.Client{Transport: rt}}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-06-18"})
-	if err != nil {
-		e.t.Fatalf("mcp connect: %v", err)
-	}
-	e.t.Cleanup(func() { cs.Close() })
-	return cs
+	return testkit.DialMCP(e.t, e.URL+"/mcp", rt, "2025-06-18")
 }
 
 // rpc posts one raw JSON-RPC message to /mcp with key.
@@ -134,17 +125,7 @@ func (e *env) keyCaller(secret string) auth.Caller {
 // exec runs SQL on the test database, under the API.
 func (e *env) exec(query string, args ...any) int64 {
 	e.t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, e.DB)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tag, err := conn.Exec(ctx, query, args...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tag.RowsAffected()
+	return testkit.Exec(e.t, e.DB, query, args...)
 }
 
 func TestRateLimitHeadersOnBothSurfaces(t *testing.T) {

@@ -65,7 +65,7 @@ func (e *env) surfaces(t *testing.T, key string) map[string]surfaceCall {
 				}
 				body = must(jsonMarshal(obj))
 			}
-			r := e.do(method, path, key, body)
+			r := e.with(t).do(method, path, key, body)
 			if r.Status >= 300 {
 				t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Raw)
 			}
@@ -94,6 +94,7 @@ func TestExactNumbersRoundTrip(t *testing.T) {
 	decoy.must(t, http.StatusCreated)
 	for surface, call := range e.surfaces(t, e.Live) {
 		t.Run(surface, func(t *testing.T) {
+			e := e.with(t)
 			email := strings.ToLower(surface) + "@x.com"
 			c := call(t, "create_contact", "POST", "/v1/contacts", `{"email":"`+email+`","metadata":`+md+`}`)
 			checkExact(t, "create", c["metadata"])

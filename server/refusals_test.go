@@ -28,6 +28,7 @@ func (e *env) refuse(t *testing.T, cs *mcp.ClientSession, key string, cases []re
 	before := e.written(key)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.with(t)
 			var body []byte
 			if c.body != "" {
 				body = []byte(c.body)

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/internal/testkit"
 )
 
 func TestSchemaResource(t *testing.T) {
@@ -17,11 +17,7 @@ func TestSchemaResource(t *testing.T) {
 	renewal := e.defineField(e.Live, map[string]any{"object_type": "deal", "key": "renewal", "label": "Renewal", "type": "date"})
 	// A second pipeline, written straight to the tables (managing pipelines is another
 	// capability's job), with stages inserted out of order.
-	conn, err := pgx.Connect(context.Background(), e.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := testkit.Conn(t, e.DB)
 	ws := e.workspaceID("acme")
 	for _, sql := range []string{
 		`INSERT INTO pipelines (workspace_id, mode, key, label, position) VALUES ($1, 'live', 'renewals', 'Renewals', 1)`,

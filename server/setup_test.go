@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/email"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
@@ -69,6 +70,14 @@ func setupWith(t testing.TB, configure func(*server.Config)) *env {
 	e.Test = e.key("acme", auth.Test)
 	e.Other = e.key("globex", auth.Live)
 	return e
+}
+
+// with returns a copy of e bound to t, for use inside a subtest: its helpers then report
+// to (and stop) the subtest, never the parent from the subtest's goroutine.
+func (e *env) with(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
 }
 
 // flush writes what the server holds in memory (rate-limit counts, request logs), so a
@@ -190,29 +199,7 @@ func (r resp) must(t testing.TB, status int) resp {
 // mcpSession opens a real MCP client session over streamable HTTP with key.
 func (e *env) mcpSession(key, protocol string) *mcp.ClientSession {
 	e.t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "relm-test", Version: "1"}, nil)
-	transport := &mcp.StreamableClientTransport{
-		Endpoint:   e.URL + "/mcp",
-		HTTPClient: &http.Client{Transport: bearer{key: key}},
-	}
-	var opts *mcp.ClientSessionOptions
-	if protocol != "" {
-		opts = &mcp.ClientSessionOptions{ProtocolVersion: protocol}
-	}
-	cs, err := client.Connect(context.Background(), transport, opts)
-	if err != nil {
-		e.t.Fatalf("mcp connect: %v", err)
-	}
-	e.t.Cleanup(func() { cs.Close() })
-	return cs
-}
-
-type bearer struct{ key string }
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return http.DefaultTransport.RoundTrip(r)
+	return testkit.DialMCP(e.t, e.URL+"/mcp", testkit.Bearer{Key: key}, protocol)
 }
 
 // tool calls an MCP tool and returns the result.

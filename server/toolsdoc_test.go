@@ -3,18 +3,12 @@ package server_test
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/server"
-	"github.com/relmcrm/relm/tools"
 )
 
 // TestGoldenToolsDoc keeps docs/tools.md, the list of MCP tools and resources that the
@@ -22,37 +16,20 @@ import (
 // `go test ./server -run Golden -update` rewrites it.
 func TestGoldenToolsDoc(t *testing.T) {
 	t.Parallel()
-	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := toolsDoc(t, srv.Registry)
-	const path = "../docs/tools.md"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./server -run Golden -update` to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Fatal("docs/tools.md drifted from the registry. Run `go test ./server -run Golden -update` and review the diff.")
-	}
+	golden(t, "../docs/tools.md", toolsDoc(t, docServer(t)))
 }
 
 // toolsDoc renders the registry's tools by toolset (name, REST route, read-only, the first
 // sentence of the description) and the MCP resources, as a real MCP client lists them.
-func toolsDoc(t *testing.T, reg *tools.Registry) []byte {
+func toolsDoc(t *testing.T, srv *server.Server) []byte {
+	reg := srv.Registry
 	var b bytes.Buffer
 	b.WriteString("# MCP tools and resources\n\n" +
 		"<!-- Generated from the registry by `go test ./server -run Golden -update`; do not edit. -->\n\n" +
 		"Every tool below is served at `/mcp`; those with a REST route are also under `/v1` with the\n" +
 		"same input and output (see the OpenAPI document at `/openapi.yaml`). Narrow the list with\n" +
 		"`/mcp?toolsets=contacts,deals` and `read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
-		"description and schemas are in the [`tools/list` snapshot](../server/testdata/tools_list.golden.json).\n")
+		"description and schemas are in its [`tools/list` snapshot](../server/testdata/tools/), one file per tool.\n")
 	for _, ts := range reg.Toolsets() {
 		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n", ts)
 		for _, e := range reg.Entries() {
@@ -71,19 +48,7 @@ func toolsDoc(t *testing.T, reg *tools.Registry) []byte {
 		}
 	}
 
-	s := tools.NewMCPServer(reg, "dev", tools.Selection{})
-	if err := resources.Register(s, reg); err != nil {
-		t.Fatal(err)
-	}
-	ct, st := mcp.NewInMemoryTransports()
-	if _, err := s.Connect(t.Context(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "toolsdoc", Version: "1"}, nil).Connect(t.Context(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := docSession(t, srv, "")
 	var rows []string
 	templates, err := cs.ListResourceTemplates(t.Context(), nil)
 	if err != nil {

@@ -1,26 +1,17 @@
 package server_test
 
 import (
-	"context"
-	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/internal/testkit"
 )
 
 func TestToolsetsAndReadOnly(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	client := mcp.NewClient(&mcp.Implementation{Name: "relm-test", Version: "1"}, nil)
-	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
-		Endpoint:   e.URL + "/mcp?toolsets=contacts,deals&read_only=true",
-		HTTPClient: &http.Client{Transport: bearer{key: e.Live}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := testkit.DialMCP(t, e.URL+"/mcp?toolsets=contacts,deals&read_only=true", testkit.Bearer{Key: e.Live}, "")
 	res, err := cs.ListTools(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
@@ -43,11 +43,7 @@ func TestSecretsRewrap(t *testing.T) {
 		}
 		return s
 	}
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := testkit.Conn(t, dbURL)
 	endpoint := "whep_rewraprewraprewraprewrap"
 	if _, err := conn.Exec(ctx, `INSERT INTO email_integrations (workspace_id, mode, api_key_sealed, api_key_last4, from_email, access)
 		VALUES ($1, 'live', $2, 'wxyz', 'a@example.com', 'full')`, ws.ID, seal("email_integration", "", "re_secretkey_wxyz")); err != nil {

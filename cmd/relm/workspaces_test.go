@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/store/pgtest"
 )
 
@@ -20,12 +21,8 @@ func TestWorkspacesSetPlan(t *testing.T) {
 		err := run(t.Context(), append(args, "--database-url", dbURL), &out, quietLog())
 		return out.String(), err
 	}
+	conn := testkit.Conn(t, dbURL)
 	plan := func() string {
-		conn, err := pgx.Connect(t.Context(), dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(t.Context())
 		var p string
 		if err := conn.QueryRow(t.Context(), `SELECT plan FROM workspaces WHERE name = 'acme'`).Scan(&p); err != nil {
 			t.Fatal(err)
@@ -76,12 +73,8 @@ func TestKeysCreateWorkspace(t *testing.T) {
 		err := run(t.Context(), append(args, "--database-url", dbURL), &out, quietLog())
 		return out.String(), err
 	}
+	conn := testkit.Conn(t, dbURL)
 	workspaces := func() []string {
-		conn, err := pgx.Connect(t.Context(), dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(t.Context())
 		rows, _ := conn.Query(t.Context(), `SELECT name || ':' || (SELECT count(*) FROM api_keys k WHERE k.workspace_id = w.id) FROM workspaces w ORDER BY name`)
 		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {

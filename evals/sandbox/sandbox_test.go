@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/evals/sandbox"
+	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
 )
@@ -51,7 +51,7 @@ func TestWorkspaceLifecycle(t *testing.T) {
 	}
 	wsID := workspaceOf(t, url, deal["id"].(string))
 	var name string
-	conn := connect(t, url)
+	conn := testkit.Conn(t, url)
 	if err := conn.QueryRow(ctx, `SELECT name FROM workspaces WHERE id = $1`, wsID).Scan(&name); err != nil {
 		t.Fatal(err)
 	}
@@ -104,20 +104,10 @@ func TestKeep(t *testing.T) {
 	}
 }
 
-func connect(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 func workspaceOf(t *testing.T, url, dealID string) string {
 	t.Helper()
 	var ws string
-	if err := connect(t, url).QueryRow(context.Background(), `SELECT workspace_id FROM deals WHERE id = $1`, dealID).Scan(&ws); err != nil {
+	if err := testkit.Conn(t, url).QueryRow(context.Background(), `SELECT workspace_id FROM deals WHERE id = $1`, dealID).Scan(&ws); err != nil {
 		t.Fatal(err)
 	}
 	return ws
