@@ -33,7 +33,7 @@ var AssociationTypes = map[string]string{"contact": "con_", "company": "cmp_", "
 var associationEnds = map[string]string{"contact": "contacts", "company": "companies", "deal": "deals", "activity": "activities"}
 
 // associationTypeNames lists AssociationTypes in a fixed order, for filters and messages.
-var associationTypeNames = []string{"contact", "company", "deal", "activity"}
+var associationTypeNames = RecordKinds
 
 // Associations is the association table.
 var Associations = newTable[Association]("associations", "association", "asc_", filter.Spec{Fields: []filter.Field{

@@ -25,7 +25,7 @@ type CustomField struct {
 }
 
 // CustomFieldObjectTypes are the record kinds custom fields can type, in display order.
-var CustomFieldObjectTypes = []string{"contact", "company", "deal", "activity"}
+var CustomFieldObjectTypes = RecordKinds
 
 // MaxCustomFields bounds the custom fields of one object type per workspace and mode.
 const MaxCustomFields = 100

@@ -11,6 +11,10 @@ import (
 	"github.com/relmcrm/relm/store/filter"
 )
 
+// RecordKinds are the kinds of record (object values) that carry metadata, can be linked by
+// associations and searched, in display order: every list of record kinds uses this one.
+var RecordKinds = []string{"contact", "company", "deal", "activity"}
+
 // Record holds the columns every tenant record has.
 type Record struct {
 	ID        string         `db:"id"`

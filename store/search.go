@@ -9,7 +9,7 @@ import (
 )
 
 // SearchKinds are the record kinds search covers.
-var SearchKinds = []string{"contact", "company", "deal", "activity"}
+var SearchKinds = RecordKinds
 
 // SearchHit is one ranked match.
 type SearchHit struct {

@@ -32,29 +32,29 @@ type LogActivityInput struct {
 	Type       string         `json:"type" enum:"note,email,call,meeting,task" doc:"What kind of activity it is."`
 	Subject    *string        `json:"subject,omitempty" maxLength:"500" doc:"One-line summary."`
 	Body       *string        `json:"body,omitempty" maxLength:"65536" doc:"Full text: the note, email body or call notes."`
-	ContactID  *string        `json:"contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Contact it concerns (con_…)."`
-	DealID     *string        `json:"deal_id,omitempty" pattern:"^deal_[a-z2-7]{26}$" doc:"Deal it concerns (deal_…)."`
-	CompanyID  *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company it concerns (cmp_…)."`
+	ContactID  *ContactID     `json:"contact_id,omitempty" doc:"Contact it concerns (con_…)."`
+	DealID     *DealID        `json:"deal_id,omitempty" doc:"Deal it concerns (deal_…)."`
+	CompanyID  *CompanyID     `json:"company_id,omitempty" doc:"Company it concerns (cmp_…)."`
 	OccurredAt *time.Time     `json:"occurred_at,omitempty" doc:"When it happened (RFC 3339); defaults to now."`
 	Metadata   map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateActivityInput changes only the fields present; null clears one.
 type UpdateActivityInput struct {
-	ID         string                           `json:"id" pattern:"^act_[a-z2-7]{26}$" doc:"Id of the activity to change (act_…)."`
+	ID         ActivityID                       `json:"id" doc:"Id of the activity to change (act_…)."`
 	Type       *string                          `json:"type,omitempty" enum:"note,email,call,meeting,task" doc:"New kind (not null: an activity always has a kind)."`
 	Subject    schemas.Nullable[string]         `json:"subject,omitzero" maxLength:"500"`
 	Body       schemas.Nullable[string]         `json:"body,omitzero" maxLength:"65536"`
-	ContactID  schemas.Nullable[string]         `json:"contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
-	DealID     schemas.Nullable[string]         `json:"deal_id,omitzero" pattern:"^deal_[a-z2-7]{26}$"`
-	CompanyID  schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
+	ContactID  schemas.Nullable[ContactID]      `json:"contact_id,omitzero"`
+	DealID     schemas.Nullable[DealID]         `json:"deal_id,omitzero"`
+	CompanyID  schemas.Nullable[CompanyID]      `json:"company_id,omitzero"`
 	OccurredAt *time.Time                       `json:"occurred_at,omitempty" doc:"New time (not null: an activity always has a time)."`
 	Metadata   schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
 }
 
 // ActivityIDInput names one activity.
 type ActivityIDInput struct {
-	ID string `json:"id" pattern:"^act_[a-z2-7]{26}$" doc:"Id of the activity (act_…)."`
+	ID ActivityID `json:"id" doc:"Id of the activity (act_…)."`
 }
 
 type activityFilter struct{}
@@ -63,9 +63,9 @@ func (activityFilter) spec() filter.Spec { return store.Activities.Filters }
 
 // ListActivitiesInput filters and pages the activity list.
 type ListActivitiesInput struct {
-	ContactID string                 `json:"contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Only activities about this contact."`
-	DealID    string                 `json:"deal_id,omitempty" pattern:"^deal_[a-z2-7]{26}$" doc:"Only activities about this deal."`
-	CompanyID string                 `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only activities about this company."`
+	ContactID ContactID              `json:"contact_id,omitempty" doc:"Only activities about this contact."`
+	DealID    DealID                 `json:"deal_id,omitempty" doc:"Only activities about this deal."`
+	CompanyID CompanyID              `json:"company_id,omitempty" doc:"Only activities about this company."`
 	Type      string                 `json:"type,omitempty" enum:"note,email,call,meeting,task" doc:"Only activities of this kind."`
 	Filter    Filter[activityFilter] `json:"filter,omitempty"`
 	Page
@@ -125,8 +125,8 @@ func (h activityHandlers) create(ctx context.Context, in LogActivityInput) (Acti
 	if in.ContactID == nil && in.DealID == nil && in.CompanyID == nil {
 		return Activity{}, errNoActivityLink
 	}
-	v := store.Values{"type": in.Type, "subject": in.Subject, "body": in.Body, "contact_id": in.ContactID,
-		"deal_id": in.DealID, "company_id": in.CompanyID, "metadata": orEmpty(in.Metadata)}
+	v := store.Values{"type": in.Type, "subject": in.Subject, "body": in.Body, "contact_id": idPtr(in.ContactID),
+		"deal_id": idPtr(in.DealID), "company_id": idPtr(in.CompanyID), "metadata": orEmpty(in.Metadata)}
 	if in.OccurredAt != nil {
 		v["occurred_at"] = *in.OccurredAt
 	}
@@ -134,7 +134,7 @@ func (h activityHandlers) create(ctx context.Context, in LogActivityInput) (Acti
 }
 
 func (h activityHandlers) get(ctx context.Context, in ActivityIDInput) (Activity, error) {
-	return h.records.get(ctx, in.ID)
+	return h.records.get(ctx, string(in.ID))
 }
 
 func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (Activity, error) {
@@ -142,11 +142,11 @@ func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (A
 	setPtr(ch.Set, "type", in.Type)
 	setIf(ch.Set, "subject", in.Subject)
 	setIf(ch.Set, "body", in.Body)
-	setIf(ch.Set, "contact_id", in.ContactID)
-	setIf(ch.Set, "deal_id", in.DealID)
-	setIf(ch.Set, "company_id", in.CompanyID)
+	setID(ch.Set, "contact_id", in.ContactID)
+	setID(ch.Set, "deal_id", in.DealID)
+	setID(ch.Set, "company_id", in.CompanyID)
 	setPtr(ch.Set, "occurred_at", in.OccurredAt)
-	return h.records.update(ctx, in.ID, ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
+	return h.records.update(ctx, string(in.ID), ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
 		links := 0
 		for col, now := range map[string]*string{"contact_id": cur.ContactID, "deal_id": cur.DealID, "company_id": cur.CompanyID} {
 			if v, ok := ch.Set[col]; ok {
@@ -165,12 +165,12 @@ func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (A
 }
 
 func (h activityHandlers) list(ctx context.Context, in ListActivitiesInput) (List[Activity], error) {
-	short := shorthand(map[string]string{"contact_id": in.ContactID, "deal_id": in.DealID, "company_id": in.CompanyID, "type": in.Type})
+	short := shorthand(map[string]string{"contact_id": string(in.ContactID), "deal_id": string(in.DealID), "company_id": string(in.CompanyID), "type": in.Type})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
 func (h activityHandlers) remove(ctx context.Context, in ActivityIDInput) (Deleted, error) {
-	return h.records.delete(ctx, in.ID)
+	return h.records.delete(ctx, string(in.ID))
 }
 
 // deleteOrphanActivities deletes the activities linked only by column to the record id, which

@@ -29,7 +29,7 @@ type NewAPIKey struct {
 
 // APIKeyIDInput names one key.
 type APIKeyIDInput struct {
-	ID string `json:"id" pattern:"^key_[a-z2-7]{26}$" doc:"Id of the key (key_…)."`
+	ID APIKeyID `json:"id" doc:"Id of the key (key_…)."`
 }
 
 // ListAPIKeysInput pages the API keys.
@@ -104,9 +104,9 @@ func apiKeyTools(s *store.Store) []Tool {
 			if err != nil {
 				return APIKey{}, err
 			}
-			k, err := s.RevokeTenantAPIKey(ctx, t, in.ID)
+			k, err := s.RevokeTenantAPIKey(ctx, t, string(in.ID))
 			if errors.Is(err, store.ErrNotFound) {
-				return APIKey{}, NotFound("api_key", in.ID)
+				return APIKey{}, NotFound("api_key", string(in.ID))
 			}
 			return apiKeyOut(k), err
 		}},

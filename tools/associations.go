@@ -27,11 +27,11 @@ type Association struct {
 
 // CreateAssociationInput is the body of create_association.
 type CreateAssociationInput struct {
-	FromType string  `json:"from_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge starts at."`
-	FromID   string  `json:"from_id" pattern:"^(con|cmp|deal|act)_[a-z2-7]{26}$" doc:"Id of that record (con_…, cmp_…, deal_… or act_…, matching from_type)."`
-	ToType   string  `json:"to_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge ends at."`
-	ToID     string  `json:"to_id" pattern:"^(con|cmp|deal|act)_[a-z2-7]{26}$" doc:"Id of that record, matching to_type; not the same record as from_id."`
-	Label    *string `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"What the link means, such as \"champion\" or \"billing contact\". Part of the edge's identity: the same two records may be linked once per label."`
+	FromType string   `json:"from_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge starts at."`
+	FromID   RecordID `json:"from_id" doc:"Id of that record (con_…, cmp_…, deal_… or act_…, matching from_type)."`
+	ToType   string   `json:"to_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge ends at."`
+	ToID     RecordID `json:"to_id" doc:"Id of that record, matching to_type; not the same record as from_id."`
+	Label    *string  `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"What the link means, such as \"champion\" or \"billing contact\". Part of the edge's identity: the same two records may be linked once per label."`
 }
 
 type associationFilter struct{}
@@ -41,9 +41,9 @@ func (associationFilter) spec() filter.Spec { return store.Associations.Filters 
 // ListAssociationsInput filters and pages the association list.
 type ListAssociationsInput struct {
 	FromType string                    `json:"from_type,omitempty" enum:"contact,company,deal,activity" doc:"Only edges starting at a record of this kind."`
-	FromID   string                    `json:"from_id,omitempty" pattern:"^(con|cmp|deal|act)_[a-z2-7]{26}$" doc:"Only edges starting at this record."`
+	FromID   RecordID                  `json:"from_id,omitempty" doc:"Only edges starting at this record."`
 	ToType   string                    `json:"to_type,omitempty" enum:"contact,company,deal,activity" doc:"Only edges ending at a record of this kind."`
-	ToID     string                    `json:"to_id,omitempty" pattern:"^(con|cmp|deal|act)_[a-z2-7]{26}$" doc:"Only edges ending at this record."`
+	ToID     RecordID                  `json:"to_id,omitempty" doc:"Only edges ending at this record."`
 	Label    string                    `json:"label,omitempty" maxLength:"100" doc:"Only edges with this label."`
 	Filter   Filter[associationFilter] `json:"filter,omitempty"`
 	Page
@@ -51,7 +51,7 @@ type ListAssociationsInput struct {
 
 // AssociationIDInput names one association.
 type AssociationIDInput struct {
-	ID string `json:"id" pattern:"^asc_[a-z2-7]{26}$" doc:"Id of the association (asc_…)."`
+	ID AssociationID `json:"id" doc:"Id of the association (asc_…)."`
 }
 
 type associationHandlers struct {
@@ -102,7 +102,7 @@ func associationsOut(as []store.Association) []Association {
 }
 
 func (h associationHandlers) create(ctx context.Context, in CreateAssociationInput) (Association, error) {
-	bad := append(mismatchedType("from", in.FromType, in.FromID), mismatchedType("to", in.ToType, in.ToID)...)
+	bad := append(mismatchedType("from", in.FromType, string(in.FromID)), mismatchedType("to", in.ToType, string(in.ToID))...)
 	if in.FromID == in.ToID {
 		bad = append(bad, schemas.FieldError{Field: "to_id", Message: "must name another record than from_id"})
 	}
@@ -120,8 +120,8 @@ func (h associationHandlers) create(ctx context.Context, in CreateAssociationInp
 		if plan != store.PlanTeam {
 			return planRequired(plan)
 		}
-		row, err := store.CreateAssociation(ctx, tx, store.NewAssociation{FromType: in.FromType, FromID: in.FromID,
-			ToType: in.ToType, ToID: in.ToID, Label: in.Label})
+		row, err := store.CreateAssociation(ctx, tx, store.NewAssociation{FromType: in.FromType, FromID: string(in.FromID),
+			ToType: in.ToType, ToID: string(in.ToID), Label: in.Label})
 		if err != nil {
 			return err
 		}
@@ -148,15 +148,15 @@ func (h associationHandlers) create(ctx context.Context, in CreateAssociationInp
 }
 
 func (h associationHandlers) list(ctx context.Context, in ListAssociationsInput) (List[Association], error) {
-	if bad := append(mismatchedType("from", in.FromType, in.FromID), mismatchedType("to", in.ToType, in.ToID)...); bad != nil {
+	if bad := append(mismatchedType("from", in.FromType, string(in.FromID)), mismatchedType("to", in.ToType, string(in.ToID))...); bad != nil {
 		return List[Association]{}, ValidationFailed(bad)
 	}
-	short := shorthand(map[string]string{"from_type": in.FromType, "from_id": in.FromID, "to_type": in.ToType, "to_id": in.ToID, "label": in.Label})
+	short := shorthand(map[string]string{"from_type": in.FromType, "from_id": string(in.FromID), "to_type": in.ToType, "to_id": string(in.ToID), "label": in.Label})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
 func (h associationHandlers) remove(ctx context.Context, in AssociationIDInput) (Deleted, error) {
-	return h.records.delete(ctx, in.ID)
+	return h.records.delete(ctx, string(in.ID))
 }
 
 // mismatchedType reports an id (side_id) whose prefix is not that of its kind (side_type),

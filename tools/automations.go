@@ -73,7 +73,7 @@ type CreateAutomationInput struct {
 
 // UpdateAutomationInput changes only the fields present; conditions and actions replace.
 type UpdateAutomationInput struct {
-	ID           string       `json:"id" pattern:"^auto_[a-z2-7]{26}$" doc:"Id of the rule (auto_…)."`
+	ID           AutomationID `json:"id" doc:"Id of the rule (auto_…)."`
 	Name         *string      `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name (not null)."`
 	TriggerEvent *string      `json:"trigger_event,omitempty" minLength:"1" maxLength:"100" doc:"New trigger (not null): *, an event type, or <kind>.*."`
 	Enabled      *bool        `json:"enabled,omitempty"`
@@ -83,7 +83,7 @@ type UpdateAutomationInput struct {
 
 // AutomationIDInput names one rule.
 type AutomationIDInput struct {
-	ID string `json:"id" pattern:"^auto_[a-z2-7]{26}$" doc:"Id of the rule (auto_…)."`
+	ID AutomationID `json:"id" doc:"Id of the rule (auto_…)."`
 }
 
 type automationFilter struct{}
@@ -125,7 +125,7 @@ func (runFilter) spec() filter.Spec { return store.AutomationRuns.Filters }
 
 // ListRunsInput pages a rule's runs.
 type ListRunsInput struct {
-	ID     string            `json:"id" pattern:"^auto_[a-z2-7]{26}$" doc:"Id of the rule (auto_…)."`
+	ID     AutomationID      `json:"id" doc:"Id of the rule (auto_…)."`
 	Status string            `json:"status,omitempty" enum:"pending,success,error,skipped"`
 	Filter Filter[runFilter] `json:"filter,omitempty"`
 	Page
@@ -342,7 +342,7 @@ func (h automationHandlers) create(ctx context.Context, in CreateAutomationInput
 }
 
 func (h automationHandlers) get(ctx context.Context, in AutomationIDInput) (Automation, error) {
-	return h.plainRecords.get(ctx, in.ID)
+	return h.plainRecords.get(ctx, string(in.ID))
 }
 
 func (h automationHandlers) list(ctx context.Context, in ListAutomationsInput) (List[Automation], error) {
@@ -352,7 +352,7 @@ func (h automationHandlers) list(ctx context.Context, in ListAutomationsInput) (
 func (h automationHandlers) update(ctx context.Context, in UpdateAutomationInput) (Automation, error) {
 	var out Automation
 	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		_, after, err := store.Update(ctx, tx, store.Automations, in.ID, func(cur store.Automation) (store.Changes, error) {
+		_, after, err := store.Update(ctx, tx, store.Automations, string(in.ID), func(cur store.Automation) (store.Changes, error) {
 			now := automationOut(cur)
 			trigger, conds, actions := now.TriggerEvent, now.Conditions, now.Actions
 			ch := store.Changes{Set: map[string]any{}}
@@ -377,11 +377,11 @@ func (h automationHandlers) update(ctx context.Context, in UpdateAutomationInput
 		out = automationOut(after)
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 func (h automationHandlers) remove(ctx context.Context, in AutomationIDInput) (Deleted, error) {
-	return h.plainRecords.remove(ctx, in.ID)
+	return h.plainRecords.remove(ctx, string(in.ID))
 }
 
 func (h automationHandlers) runs(ctx context.Context, in ListRunsInput) (List[AutomationRun], error) {
@@ -391,17 +391,17 @@ func (h automationHandlers) runs(ctx context.Context, in ListRunsInput) (List[Au
 		return out, err
 	}
 	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		if _, err := store.Get(ctx, tx, store.Automations, in.ID); err != nil {
+		if _, err := store.Get(ctx, tx, store.Automations, string(in.ID)); err != nil {
 			return err
 		}
-		filters := []map[string]any{in.Filter, {"automation_id": in.ID}, shorthand(map[string]string{"status": in.Status})}
+		filters := []map[string]any{in.Filter, {"automation_id": string(in.ID)}, shorthand(map[string]string{"status": in.Status})}
 		p, err := store.List(ctx, tx, store.AutomationRuns, store.ListParams{Filters: filters, Limit: in.Limit, After: after})
 		if err == nil {
 			out, err = listOf(ctx, p, runOut)
 		}
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 func automationTools(s *store.Store) []Tool {

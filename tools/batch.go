@@ -54,7 +54,7 @@ func importContacts(ctx context.Context, s *store.Store, in BatchContactsInput) 
 		if fe := unidentified(fmt.Sprintf("contacts.%d", i), c.identity()); fe != nil {
 			bad = append(bad, *fe)
 		}
-		rows[i] = store.ContactRow{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, CompanyID: c.CompanyID, Metadata: c.Metadata}
+		rows[i] = store.ContactRow{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, CompanyID: idPtr(c.CompanyID), Metadata: c.Metadata}
 	}
 	if bad != nil {
 		return BatchResult{}, ValidationFailed(bad)

@@ -31,7 +31,7 @@ type CreateCompanyInput struct {
 
 // UpdateCompanyInput changes only the fields present; null clears one.
 type UpdateCompanyInput struct {
-	ID       string                           `json:"id" pattern:"^cmp_[a-z2-7]{26}$" doc:"Id of the company to change (cmp_…)."`
+	ID       CompanyID                        `json:"id" doc:"Id of the company to change (cmp_…)."`
 	Name     *string                          `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name (not null: a company always has a name)."`
 	Domain   schemas.Nullable[string]         `json:"domain,omitzero" format:"hostname" maxLength:"253" doc:"New domain, or null to remove it."`
 	Metadata schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
@@ -39,7 +39,7 @@ type UpdateCompanyInput struct {
 
 // CompanyIDInput names one company.
 type CompanyIDInput struct {
-	ID string `json:"id" pattern:"^cmp_[a-z2-7]{26}$" doc:"Id of the company (cmp_…)."`
+	ID CompanyID `json:"id" doc:"Id of the company (cmp_…)."`
 }
 
 type companyFilter struct{}
@@ -107,14 +107,14 @@ func (h companyHandlers) create(ctx context.Context, in CreateCompanyInput) (Com
 }
 
 func (h companyHandlers) get(ctx context.Context, in CompanyIDInput) (Company, error) {
-	return h.records.get(ctx, in.ID)
+	return h.records.get(ctx, string(in.ID))
 }
 
 func (h companyHandlers) update(ctx context.Context, in UpdateCompanyInput) (Company, error) {
 	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
 	setPtr(ch.Set, "name", in.Name)
 	setIf(ch.Set, "domain", in.Domain)
-	return h.records.update(ctx, in.ID, ch, nil)
+	return h.records.update(ctx, string(in.ID), ch, nil)
 }
 
 func (h companyHandlers) list(ctx context.Context, in ListCompaniesInput) (List[Company], error) {
@@ -122,7 +122,7 @@ func (h companyHandlers) list(ctx context.Context, in ListCompaniesInput) (List[
 }
 
 func (h companyHandlers) remove(ctx context.Context, in CompanyIDInput) (Deleted, error) {
-	return h.records.delete(ctx, in.ID)
+	return h.records.delete(ctx, string(in.ID))
 }
 
 // unlinkCompany clears references to a company about to be deleted.

@@ -39,24 +39,24 @@ type CreateContactInput struct {
 	FirstName *string        `json:"first_name,omitempty" maxLength:"200" doc:"Given name."`
 	LastName  *string        `json:"last_name,omitempty" maxLength:"200" doc:"Family name."`
 	Phone     *string        `json:"phone,omitempty" maxLength:"64" doc:"Phone number, ideally in E.164 form (+14155550100)."`
-	CompanyID *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Id of the person's company (cmp_…)."`
+	CompanyID *CompanyID     `json:"company_id,omitempty" doc:"Id of the person's company (cmp_…)."`
 	Metadata  map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateContactInput changes only the fields present; null clears one.
 type UpdateContactInput struct {
-	ID        string                           `json:"id" pattern:"^con_[a-z2-7]{26}$" doc:"Id of the contact to change (con_…)."`
+	ID        ContactID                        `json:"id" doc:"Id of the contact to change (con_…)."`
 	Email     schemas.Nullable[string]         `json:"email,omitzero" format:"email" maxLength:"320" doc:"New email address, or null to remove it."`
 	FirstName schemas.Nullable[string]         `json:"first_name,omitzero" maxLength:"200" doc:"New given name, or null to remove it."`
 	LastName  schemas.Nullable[string]         `json:"last_name,omitzero" maxLength:"200" doc:"New family name, or null to remove it."`
 	Phone     schemas.Nullable[string]         `json:"phone,omitzero" maxLength:"64" doc:"New phone number, or null to remove it."`
-	CompanyID schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$" doc:"New company id, or null to unlink the company."`
+	CompanyID schemas.Nullable[CompanyID]      `json:"company_id,omitzero" doc:"New company id, or null to unlink the company."`
 	Metadata  schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
 }
 
 // ContactIDInput names one contact.
 type ContactIDInput struct {
-	ID string `json:"id" pattern:"^con_[a-z2-7]{26}$" doc:"Id of the contact (con_…)."`
+	ID ContactID `json:"id" doc:"Id of the contact (con_…)."`
 }
 
 type contactFilter struct{}
@@ -66,7 +66,7 @@ func (contactFilter) spec() filter.Spec { return store.Contacts.Filters }
 // ListContactsInput filters and pages the contact list.
 type ListContactsInput struct {
 	Email     string                `json:"email,omitempty" maxLength:"320" doc:"Only the contact with this email address (case-insensitive)."`
-	CompanyID string                `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only contacts of this company (cmp_…)."`
+	CompanyID CompanyID             `json:"company_id,omitempty" doc:"Only contacts of this company (cmp_…)."`
 	Filter    Filter[contactFilter] `json:"filter,omitempty"`
 	Page
 }
@@ -133,14 +133,14 @@ func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Con
 		return Contact{}, ValidationFailed([]schemas.FieldError{*bad})
 	}
 	out, err := h.records.create(ctx, store.Values{"email": in.Email, "first_name": in.FirstName, "last_name": in.LastName,
-		"phone": in.Phone, "company_id": in.CompanyID, "metadata": orEmpty(in.Metadata)}, nil)
+		"phone": in.Phone, "company_id": idPtr(in.CompanyID), "metadata": orEmpty(in.Metadata)}, nil)
 	return out, h.emailTaken(ctx, in.Email, err)
 }
 
 func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDetail, error) {
 	var out ContactDetail
 	err := read(ctx, h.s, func(tx *store.Tx) error {
-		c, acts, edges, err := store.ContactWithRecent(ctx, tx, in.ID, 10)
+		c, acts, edges, err := store.ContactWithRecent(ctx, tx, string(in.ID), 10)
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDet
 		out.RecentActivities = out.RecentActivities[:fitPage(out.RecentActivities)]
 		return nil
 	})
-	return out, h.fail(in.ID, err)
+	return out, h.fail(string(in.ID), err)
 }
 
 func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Contact, error) {
@@ -160,8 +160,8 @@ func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Con
 	setIf(ch.Set, "first_name", in.FirstName)
 	setIf(ch.Set, "last_name", in.LastName)
 	setIf(ch.Set, "phone", in.Phone)
-	setIf(ch.Set, "company_id", in.CompanyID)
-	out, err := h.records.update(ctx, in.ID, ch, keepIdentified)
+	setID(ch.Set, "company_id", in.CompanyID)
+	out, err := h.records.update(ctx, string(in.ID), ch, keepIdentified)
 	return out, h.emailTaken(ctx, in.Email.Ptr(), err)
 }
 
@@ -215,11 +215,11 @@ func keepIdentified(_ context.Context, _ *store.Tx, cur store.Contact, ch *store
 }
 
 func (h contactHandlers) list(ctx context.Context, in ListContactsInput) (List[Contact], error) {
-	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"email": in.Email, "company_id": in.CompanyID}))
+	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"email": in.Email, "company_id": string(in.CompanyID)}))
 }
 
 func (h contactHandlers) remove(ctx context.Context, in ContactIDInput) (Deleted, error) {
-	return h.records.delete(ctx, in.ID)
+	return h.records.delete(ctx, string(in.ID))
 }
 
 // unlinkContact clears references to a contact about to be deleted: activities about only

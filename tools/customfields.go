@@ -46,7 +46,7 @@ type ListCustomFieldsInput struct {
 
 // CustomFieldIDInput names one custom field.
 type CustomFieldIDInput struct {
-	ID string `json:"id" pattern:"^fld_[a-z2-7]{26}$" doc:"Id of the custom field (fld_…)."`
+	ID CustomFieldID `json:"id" doc:"Id of the custom field (fld_…)."`
 }
 
 // maxOptionChars bounds one option of a select field.
@@ -83,7 +83,7 @@ func customFieldTools(s *store.Store) []Tool {
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/schema/fields/{id}", Status: http.StatusOK},
 		}, Handle: func(ctx context.Context, in CustomFieldIDInput) (Deleted, error) {
-			return deleteCustomField(ctx, s, in.ID)
+			return deleteCustomField(ctx, s, string(in.ID))
 		}},
 		schemaTool(s),
 	}

@@ -37,35 +37,35 @@ type CreateDealInput struct {
 	Pipeline         *string        `json:"pipeline,omitempty" maxLength:"100" doc:"Pipeline key; default: the workspace's default pipeline (sales)."`
 	Stage            *string        `json:"stage,omitempty" maxLength:"100" doc:"Stage key in that pipeline; default: its first stage (lead)."`
 	CloseDate        *string        `json:"close_date,omitempty" format:"date" doc:"Expected close date, YYYY-MM-DD."`
-	CompanyID        *string        `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Company buying (cmp_…)."`
-	PrimaryContactID *string        `json:"primary_contact_id,omitempty" pattern:"^con_[a-z2-7]{26}$" doc:"Main contact (con_…)."`
+	CompanyID        *CompanyID     `json:"company_id,omitempty" doc:"Company buying (cmp_…)."`
+	PrimaryContactID *ContactID     `json:"primary_contact_id,omitempty" doc:"Main contact (con_…)."`
 	Metadata         map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
 }
 
 // UpdateDealInput changes only the fields present; null clears one.
 type UpdateDealInput struct {
-	ID               string                           `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal to change (deal_…)."`
+	ID               DealID                           `json:"id" doc:"Id of the deal to change (deal_…)."`
 	Title            *string                          `json:"title,omitempty" minLength:"1" maxLength:"500" doc:"New title (not null: a deal always has a title)."`
 	ValueCents       schemas.Nullable[int64]          `json:"value_cents,omitzero" minimum:"0" maximum:"9007199254740991" doc:"New value in cents, or null."`
 	Currency         *string                          `json:"currency,omitempty" pattern:"^[A-Za-z]{3}$" doc:"New ISO 4217 code (not null: a deal always has a currency)."`
 	Pipeline         *string                          `json:"pipeline,omitempty" maxLength:"100" doc:"Move to this pipeline (to its first stage unless stage is given)."`
 	Stage            *string                          `json:"stage,omitempty" maxLength:"100" doc:"Move to this stage of the deal's pipeline."`
 	CloseDate        schemas.Nullable[string]         `json:"close_date,omitzero" format:"date" doc:"New close date, or null."`
-	CompanyID        schemas.Nullable[string]         `json:"company_id,omitzero" pattern:"^cmp_[a-z2-7]{26}$"`
-	PrimaryContactID schemas.Nullable[string]         `json:"primary_contact_id,omitzero" pattern:"^con_[a-z2-7]{26}$"`
+	CompanyID        schemas.Nullable[CompanyID]      `json:"company_id,omitzero"`
+	PrimaryContactID schemas.Nullable[ContactID]      `json:"primary_contact_id,omitzero"`
 	Metadata         schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
 }
 
 // MoveDealStageInput moves a deal to a stage.
 type MoveDealStageInput struct {
-	ID       string  `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal (deal_…)."`
+	ID       DealID  `json:"id" doc:"Id of the deal (deal_…)."`
 	Stage    string  `json:"stage" minLength:"1" maxLength:"100" doc:"Key of the target stage."`
 	Pipeline *string `json:"pipeline,omitempty" maxLength:"100" doc:"Move into this pipeline as well; default: stay in the deal's pipeline."`
 }
 
 // DealIDInput names one deal.
 type DealIDInput struct {
-	ID string `json:"id" pattern:"^deal_[a-z2-7]{26}$" doc:"Id of the deal (deal_…)."`
+	ID DealID `json:"id" doc:"Id of the deal (deal_…)."`
 }
 
 type dealFilter struct{}
@@ -76,7 +76,7 @@ func (dealFilter) spec() filter.Spec { return store.Deals.Filters }
 type ListDealsInput struct {
 	Stage     string             `json:"stage,omitempty" maxLength:"100" doc:"Only deals in this stage."`
 	Pipeline  string             `json:"pipeline,omitempty" maxLength:"100" doc:"Only deals in this pipeline."`
-	CompanyID string             `json:"company_id,omitempty" pattern:"^cmp_[a-z2-7]{26}$" doc:"Only deals of this company."`
+	CompanyID CompanyID          `json:"company_id,omitempty" doc:"Only deals of this company."`
 	Filter    Filter[dealFilter] `json:"filter,omitempty"`
 	Page
 }
@@ -207,7 +207,7 @@ func (h dealHandlers) create(ctx context.Context, in CreateDealInput) (Deal, err
 		return Deal{}, err
 	}
 	v := store.Values{"title": in.Title, "value_cents": in.ValueCents, "currency": cur, "close_date": closeDate,
-		"company_id": in.CompanyID, "primary_contact_id": in.PrimaryContactID, "metadata": orEmpty(in.Metadata)}
+		"company_id": idPtr(in.CompanyID), "primary_contact_id": idPtr(in.PrimaryContactID), "metadata": orEmpty(in.Metadata)}
 	return h.records.create(ctx, v, func(ctx context.Context, tx *store.Tx, v store.Values) error {
 		p, s, err := store.ResolveStage(ctx, tx, deref(in.Pipeline), deref(in.Stage))
 		v["pipeline"], v["stage"] = p, s
@@ -216,7 +216,7 @@ func (h dealHandlers) create(ctx context.Context, in CreateDealInput) (Deal, err
 }
 
 func (h dealHandlers) get(ctx context.Context, in DealIDInput) (Deal, error) {
-	return h.records.get(ctx, in.ID)
+	return h.records.get(ctx, string(in.ID))
 }
 
 func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, error) {
@@ -237,9 +237,9 @@ func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, err
 		}
 		ch.Set["close_date"] = d
 	}
-	setIf(ch.Set, "company_id", in.CompanyID)
-	setIf(ch.Set, "primary_contact_id", in.PrimaryContactID)
-	return h.records.update(ctx, in.ID, ch, h.placeIn(in.Pipeline, in.Stage))
+	setID(ch.Set, "company_id", in.CompanyID)
+	setID(ch.Set, "primary_contact_id", in.PrimaryContactID)
+	return h.records.update(ctx, string(in.ID), ch, h.placeIn(in.Pipeline, in.Stage))
 }
 
 // placeIn resolves a requested pipeline and/or stage against the deal's current place.
@@ -264,16 +264,16 @@ func (h dealHandlers) placeIn(pipeline, stage *string) prepareUpdate[store.Deal]
 }
 
 func (h dealHandlers) move(ctx context.Context, in MoveDealStageInput) (Deal, error) {
-	return h.records.update(ctx, in.ID, store.Changes{Set: map[string]any{}}, h.placeIn(in.Pipeline, &in.Stage))
+	return h.records.update(ctx, string(in.ID), store.Changes{Set: map[string]any{}}, h.placeIn(in.Pipeline, &in.Stage))
 }
 
 func (h dealHandlers) list(ctx context.Context, in ListDealsInput) (List[Deal], error) {
-	short := shorthand(map[string]string{"stage": in.Stage, "pipeline": in.Pipeline, "company_id": in.CompanyID})
+	short := shorthand(map[string]string{"stage": in.Stage, "pipeline": in.Pipeline, "company_id": string(in.CompanyID)})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
 func (h dealHandlers) remove(ctx context.Context, in DealIDInput) (Deleted, error) {
-	return h.records.delete(ctx, in.ID)
+	return h.records.delete(ctx, string(in.ID))
 }
 
 func deref(s *string) string {

@@ -108,7 +108,7 @@ type ListEmailsInput struct {
 
 // EmailIDInput names one email.
 type EmailIDInput struct {
-	ID string `json:"id" pattern:"^eml_[a-z2-7]{26}$" doc:"Id of the email (eml_…)."`
+	ID EmailID `json:"id" doc:"Id of the email (eml_…)."`
 }
 
 func emailOut(e store.Email) Email {
@@ -443,7 +443,7 @@ func (h emailHandlers) list(ctx context.Context, in ListEmailsInput) (List[Email
 }
 
 func (h emailHandlers) get(ctx context.Context, in EmailIDInput) (Email, error) {
-	return h.plainRecords.get(ctx, in.ID)
+	return h.plainRecords.get(ctx, string(in.ID))
 }
 
 func emailTools(s *store.Store) []Tool {

@@ -32,7 +32,7 @@ type CausedBy struct {
 
 // EventIDInput names one event.
 type EventIDInput struct {
-	ID string `json:"id" pattern:"^evt_[a-z2-7]{26}$" doc:"Id of the event (evt_…)."`
+	ID EventID `json:"id" doc:"Id of the event (evt_…)."`
 }
 
 type eventFilter struct{}
@@ -64,7 +64,7 @@ func eventTools(s *store.Store) []Tool {
 			Description: "Fetch one event by id (evt_…). Returns the event with its data.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/events/{id}", Status: http.StatusOK},
-		}, Handle: func(ctx context.Context, in EventIDInput) (Event, error) { return r.get(ctx, in.ID) }},
+		}, Handle: func(ctx context.Context, in EventIDInput) (Event, error) { return r.get(ctx, string(in.ID)) }},
 	}
 }
 

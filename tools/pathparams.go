@@ -40,7 +40,7 @@ func (e *Entry) compilePathParams() error {
 				e.pathParams = map[string]pathParam{}
 			}
 			pattern, _ := schema["pattern"].(string)
-			e.pathParams[name] = pathParam{v, idKind(pattern)}
+			e.pathParams[name] = pathParam{v, kindOfPattern(pattern)}
 		}
 	}
 	return nil
@@ -76,21 +76,4 @@ func (e *Entry) PathNotFound(param, value string) *Error {
 	}
 	err.Param = param
 	return err
-}
-
-// idPrefixes are the id prefixes of the kinds messages name (see kindNames).
-var idPrefixes = map[string]string{
-	"con_": "contact", "cmp_": "company", "deal_": "deal", "act_": "activity", "asc_": "association",
-	"evt_": "event", "rlog_": "request_log", "fld_": "custom_field", "key_": "api_key",
-	"whep_": "webhook_endpoint", "whdl_": "webhook_delivery", "eml_": "email", "auto_": "automation",
-}
-
-var idPattern = regexp.MustCompile(`^\^([a-z]+_)\[`)
-
-// idKind is the kind of record an id pattern (^con_[a-z2-7]{26}$) names, or "".
-func idKind(pattern string) string {
-	if m := idPattern.FindStringSubmatch(pattern); m != nil {
-		return idPrefixes[m[1]]
-	}
-	return ""
 }

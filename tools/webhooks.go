@@ -50,7 +50,7 @@ type CreateWebhookInput struct {
 
 // UpdateWebhookInput changes only the fields present.
 type UpdateWebhookInput struct {
-	ID          string                   `json:"id" pattern:"^whep_[a-z2-7]{26}$" doc:"Id of the endpoint (whep_…)."`
+	ID          WebhookEndpointID        `json:"id" doc:"Id of the endpoint (whep_…)."`
 	URL         *string                  `json:"url,omitempty" minLength:"1" maxLength:"2048" doc:"New URL (not null: an endpoint always has a URL)."`
 	Events      []string                 `json:"events,omitempty" minItems:"1" maxItems:"100" uniqueItems:"true" doc:"New event types, replacing the old."`
 	Description schemas.Nullable[string] `json:"description,omitzero" maxLength:"500" doc:"New description, or null to remove it."`
@@ -59,7 +59,7 @@ type UpdateWebhookInput struct {
 
 // WebhookIDInput names one endpoint.
 type WebhookIDInput struct {
-	ID string `json:"id" pattern:"^whep_[a-z2-7]{26}$" doc:"Id of the endpoint (whep_…)."`
+	ID WebhookEndpointID `json:"id" doc:"Id of the endpoint (whep_…)."`
 }
 
 type webhookFilter struct{}
@@ -104,7 +104,7 @@ func (deliveryFilter) spec() filter.Spec { return store.WebhookDeliveries.Filter
 
 // ListDeliveriesInput pages an endpoint's deliveries.
 type ListDeliveriesInput struct {
-	ID        string                 `json:"id" pattern:"^whep_[a-z2-7]{26}$" doc:"Id of the endpoint (whep_…)."`
+	ID        WebhookEndpointID      `json:"id" doc:"Id of the endpoint (whep_…)."`
 	Status    string                 `json:"status,omitempty" enum:"pending,retrying,succeeded,failed" doc:"Only deliveries with this status."`
 	EventType string                 `json:"event_type,omitempty" maxLength:"100" doc:"Only deliveries of this event type."`
 	Filter    Filter[deliveryFilter] `json:"filter,omitempty"`
@@ -113,8 +113,8 @@ type ListDeliveriesInput struct {
 
 // DeliveryIDInput names one delivery of one endpoint.
 type DeliveryIDInput struct {
-	ID         string `json:"id" pattern:"^whep_[a-z2-7]{26}$" doc:"Id of the endpoint (whep_…)."`
-	DeliveryID string `json:"delivery_id" pattern:"^whdl_[a-z2-7]{26}$" doc:"Id of the delivery (whdl_…)."`
+	ID         WebhookEndpointID `json:"id" doc:"Id of the endpoint (whep_…)."`
+	DeliveryID WebhookDeliveryID `json:"delivery_id" doc:"Id of the delivery (whdl_…)."`
 }
 
 type webhookHandlers struct {
@@ -263,7 +263,7 @@ func (h webhookHandlers) create(ctx context.Context, in CreateWebhookInput) (Web
 }
 
 func (h webhookHandlers) get(ctx context.Context, in WebhookIDInput) (WebhookEndpoint, error) {
-	return h.plainRecords.get(ctx, in.ID)
+	return h.plainRecords.get(ctx, string(in.ID))
 }
 
 func (h webhookHandlers) list(ctx context.Context, in ListWebhooksInput) (List[WebhookEndpoint], error) {
@@ -288,33 +288,33 @@ func (h webhookHandlers) update(ctx context.Context, in UpdateWebhookInput) (Web
 	}
 	var out WebhookEndpoint
 	err := inTx(ctx, h.s, func(tx *store.Tx) error {
-		_, after, err := store.Update(ctx, tx, store.WebhookEndpoints, in.ID, func(store.WebhookEndpoint) (store.Changes, error) { return ch, nil })
+		_, after, err := store.Update(ctx, tx, store.WebhookEndpoints, string(in.ID), func(store.WebhookEndpoint) (store.Changes, error) { return ch, nil })
 		out = webhookOut(after)
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 func (h webhookHandlers) remove(ctx context.Context, in WebhookIDInput) (Deleted, error) {
-	return h.plainRecords.remove(ctx, in.ID)
+	return h.plainRecords.remove(ctx, string(in.ID))
 }
 
 func (h webhookHandlers) rotate(ctx context.Context, in WebhookIDInput) (WebhookEndpointWithSecret, error) {
 	secret := webhooks.NewSecret()
-	sealed, err := sealWebhookSecret(ctx, in.ID, secret)
+	sealed, err := sealWebhookSecret(ctx, string(in.ID), secret)
 	if err != nil {
 		return WebhookEndpointWithSecret{}, err
 	}
 	var out WebhookEndpointWithSecret
 	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		_, after, err := store.Update(ctx, tx, store.WebhookEndpoints, in.ID, func(cur store.WebhookEndpoint) (store.Changes, error) {
+		_, after, err := store.Update(ctx, tx, store.WebhookEndpoints, string(in.ID), func(cur store.WebhookEndpoint) (store.Changes, error) {
 			return store.Changes{Set: map[string]any{"secret": sealed, "previous_secret": cur.Secret,
 				"previous_secret_expires_at": time.Now().Add(RotationOverlap)}}, nil
 		})
 		out = WebhookEndpointWithSecret{WebhookEndpoint: webhookOut(after), Secret: secret}
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 func (h webhookHandlers) deliveries(ctx context.Context, in ListDeliveriesInput) (List[WebhookDelivery], error) {
@@ -324,10 +324,10 @@ func (h webhookHandlers) deliveries(ctx context.Context, in ListDeliveriesInput)
 		return out, err
 	}
 	err = inTx(ctx, h.s, func(tx *store.Tx) error {
-		if _, err := store.Get(ctx, tx, store.WebhookEndpoints, in.ID); err != nil {
+		if _, err := store.Get(ctx, tx, store.WebhookEndpoints, string(in.ID)); err != nil {
 			return err
 		}
-		filters := []map[string]any{in.Filter, {"endpoint_id": in.ID}, shorthand(map[string]string{"status": in.Status, "event_type": in.EventType})}
+		filters := []map[string]any{in.Filter, {"endpoint_id": string(in.ID)}, shorthand(map[string]string{"status": in.Status, "event_type": in.EventType})}
 		p, err := store.List(ctx, tx, store.WebhookDeliveries, store.ListParams{Filters: filters, Limit: in.Limit, After: after})
 		if err != nil {
 			return err
@@ -343,7 +343,7 @@ func (h webhookHandlers) deliveries(ctx context.Context, in ListDeliveriesInput)
 		out, err = listOf(ctx, p, func(d store.WebhookDelivery) WebhookDelivery { return deliveryOut(d, attempts[d.ID]) })
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 // loadDelivery reads the tenant's delivery id of endpoint with its attempts.
@@ -359,21 +359,21 @@ func loadDelivery(ctx context.Context, tx *store.Tx, endpoint, id string) (Webho
 func (h webhookHandlers) delivery(ctx context.Context, in DeliveryIDInput) (WebhookDelivery, error) {
 	var out WebhookDelivery
 	err := inTx(ctx, h.s, func(tx *store.Tx) (err error) {
-		out, err = loadDelivery(ctx, tx, in.ID, in.DeliveryID)
+		out, err = loadDelivery(ctx, tx, string(in.ID), string(in.DeliveryID))
 		return err
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 func (h webhookHandlers) replay(ctx context.Context, in DeliveryIDInput) (WebhookDelivery, error) {
 	var out WebhookDelivery
 	err := inTx(ctx, h.s, func(tx *store.Tx) (err error) {
-		if out, err = loadDelivery(ctx, tx, in.ID, in.DeliveryID); err != nil {
+		if out, err = loadDelivery(ctx, tx, string(in.ID), string(in.DeliveryID)); err != nil {
 			return err
 		}
-		return tx.EnqueueDeliveries(ctx, []string{in.DeliveryID}, time.Time{}, true)
+		return tx.EnqueueDeliveries(ctx, []string{string(in.DeliveryID)}, time.Time{}, true)
 	})
-	return out, h.fail(err, in.ID)
+	return out, h.fail(err, string(in.ID))
 }
 
 // fail maps a store failure about endpoint id onto the caller-facing error.
