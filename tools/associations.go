@@ -14,24 +14,24 @@ import (
 
 // Association is a directed, optionally labelled edge between two records.
 type Association struct {
-	ID        string    `json:"id" doc:"Unique id, starting with asc_."`
-	Object    string    `json:"object" enum:"association" doc:"Always \"association\"."`
-	FromType  string    `json:"from_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge starts at."`
-	FromID    string    `json:"from_id" doc:"Id of the record the edge starts at."`
-	ToType    string    `json:"to_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge ends at."`
-	ToID      string    `json:"to_id" doc:"Id of the record the edge ends at."`
-	Label     *string   `json:"label" doc:"What the link means, such as \"champion\"; null when unlabelled."`
-	Mode      string    `json:"mode" enum:"live,test"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string     `json:"id" doc:"Unique id, starting with asc_."`
+	Object    string     `json:"object" enum:"association" doc:"Always \"association\"."`
+	FromType  RecordKind `json:"from_type" doc:"Kind of the record the edge starts at."`
+	FromID    string     `json:"from_id" doc:"Id of the record the edge starts at."`
+	ToType    RecordKind `json:"to_type" doc:"Kind of the record the edge ends at."`
+	ToID      string     `json:"to_id" doc:"Id of the record the edge ends at."`
+	Label     *string    `json:"label" doc:"What the link means, such as \"champion\"; null when unlabelled."`
+	Mode      string     `json:"mode" enum:"live,test"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // CreateAssociationInput is the body of create_association.
 type CreateAssociationInput struct {
-	FromType string   `json:"from_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge starts at."`
-	FromID   RecordID `json:"from_id" doc:"Id of that record (con_…, cmp_…, deal_… or act_…, matching from_type)."`
-	ToType   string   `json:"to_type" enum:"contact,company,deal,activity" doc:"Kind of the record the edge ends at."`
-	ToID     RecordID `json:"to_id" doc:"Id of that record, matching to_type; not the same record as from_id."`
-	Label    *string  `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"What the link means, such as \"champion\" or \"billing contact\". Part of the edge's identity: the same two records may be linked once per label."`
+	FromType RecordKind `json:"from_type" doc:"Kind of the record the edge starts at."`
+	FromID   RecordID   `json:"from_id" doc:"Id of that record (con_…, cmp_…, deal_… or act_…, matching from_type)."`
+	ToType   RecordKind `json:"to_type" doc:"Kind of the record the edge ends at."`
+	ToID     RecordID   `json:"to_id" doc:"Id of that record, matching to_type; not the same record as from_id."`
+	Label    *string    `json:"label,omitempty" minLength:"1" maxLength:"100" doc:"What the link means, such as \"champion\" or \"billing contact\". Part of the edge's identity: the same two records may be linked once per label."`
 }
 
 type associationFilter struct{}
@@ -40,9 +40,9 @@ func (associationFilter) spec() filter.Spec { return store.Associations.Filters 
 
 // ListAssociationsInput filters and pages the association list.
 type ListAssociationsInput struct {
-	FromType string                    `json:"from_type,omitempty" enum:"contact,company,deal,activity" doc:"Only edges starting at a record of this kind."`
+	FromType RecordKind                `json:"from_type,omitempty" doc:"Only edges starting at a record of this kind."`
 	FromID   RecordID                  `json:"from_id,omitempty" doc:"Only edges starting at this record."`
-	ToType   string                    `json:"to_type,omitempty" enum:"contact,company,deal,activity" doc:"Only edges ending at a record of this kind."`
+	ToType   RecordKind                `json:"to_type,omitempty" doc:"Only edges ending at a record of this kind."`
 	ToID     RecordID                  `json:"to_id,omitempty" doc:"Only edges ending at this record."`
 	Label    string                    `json:"label,omitempty" maxLength:"100" doc:"Only edges with this label."`
 	Filter   Filter[associationFilter] `json:"filter,omitempty"`
@@ -89,7 +89,7 @@ func associationTools(s *store.Store) []Tool {
 }
 
 func associationOut(a store.Association) Association {
-	return Association{ID: a.ID, Object: "association", FromType: a.FromType, FromID: a.FromID, ToType: a.ToType,
+	return Association{ID: a.ID, Object: "association", FromType: RecordKind(a.FromType), FromID: a.FromID, ToType: RecordKind(a.ToType),
 		ToID: a.ToID, Label: a.Label, Mode: string(a.Mode), CreatedAt: a.CreatedAt.UTC()}
 }
 
@@ -102,7 +102,7 @@ func associationsOut(as []store.Association) []Association {
 }
 
 func (h associationHandlers) create(ctx context.Context, in CreateAssociationInput) (Association, error) {
-	bad := append(mismatchedType("from", in.FromType, string(in.FromID)), mismatchedType("to", in.ToType, string(in.ToID))...)
+	bad := append(mismatchedType("from", string(in.FromType), string(in.FromID)), mismatchedType("to", string(in.ToType), string(in.ToID))...)
 	if in.FromID == in.ToID {
 		bad = append(bad, schemas.FieldError{Field: "to_id", Message: "must name another record than from_id"})
 	}
@@ -120,8 +120,8 @@ func (h associationHandlers) create(ctx context.Context, in CreateAssociationInp
 		if plan != store.PlanTeam {
 			return planRequired(plan)
 		}
-		row, err := store.CreateAssociation(ctx, tx, store.NewAssociation{FromType: in.FromType, FromID: string(in.FromID),
-			ToType: in.ToType, ToID: string(in.ToID), Label: in.Label})
+		row, err := store.CreateAssociation(ctx, tx, store.NewAssociation{FromType: string(in.FromType), FromID: string(in.FromID),
+			ToType: string(in.ToType), ToID: string(in.ToID), Label: in.Label})
 		if err != nil {
 			return err
 		}
@@ -148,10 +148,10 @@ func (h associationHandlers) create(ctx context.Context, in CreateAssociationInp
 }
 
 func (h associationHandlers) list(ctx context.Context, in ListAssociationsInput) (List[Association], error) {
-	if bad := append(mismatchedType("from", in.FromType, string(in.FromID)), mismatchedType("to", in.ToType, string(in.ToID))...); bad != nil {
+	if bad := append(mismatchedType("from", string(in.FromType), string(in.FromID)), mismatchedType("to", string(in.ToType), string(in.ToID))...); bad != nil {
 		return List[Association]{}, ValidationFailed(bad)
 	}
-	short := shorthand(map[string]string{"from_type": in.FromType, "from_id": string(in.FromID), "to_type": in.ToType, "to_id": string(in.ToID), "label": in.Label})
+	short := shorthand(map[string]string{"from_type": string(in.FromType), "from_id": string(in.FromID), "to_type": string(in.ToType), "to_id": string(in.ToID), "label": in.Label})
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 

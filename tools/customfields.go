@@ -15,32 +15,32 @@ import (
 
 // CustomField is a custom field definition: a typed key of the metadata of one kind of record.
 type CustomField struct {
-	ID          string    `json:"id" doc:"Unique id, starting with fld_."`
-	Object      string    `json:"object" enum:"custom_field" doc:"Always \"custom_field\"."`
-	ObjectType  string    `json:"object_type" enum:"contact,company,deal,activity" doc:"The kind of record whose metadata the field types."`
-	Key         string    `json:"key" doc:"The metadata key holding the value, e.g. plan for metadata.plan."`
-	Label       string    `json:"label" doc:"Human-readable name."`
-	Type        string    `json:"type" enum:"text,number,date,bool,select" doc:"What values must look like: text (a string), number, date (YYYY-MM-DD), bool, select (one of options)."`
-	Options     []string  `json:"options" doc:"The allowed values of a select field; empty for other types."`
-	Description *string   `json:"description" doc:"What the field is for."`
-	Mode        string    `json:"mode" enum:"live,test" doc:"The mode of the key that created it."`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string     `json:"id" doc:"Unique id, starting with fld_."`
+	Object      string     `json:"object" enum:"custom_field" doc:"Always \"custom_field\"."`
+	ObjectType  RecordKind `json:"object_type" doc:"The kind of record whose metadata the field types."`
+	Key         string     `json:"key" doc:"The metadata key holding the value, e.g. plan for metadata.plan."`
+	Label       string     `json:"label" doc:"Human-readable name."`
+	Type        string     `json:"type" enum:"text,number,date,bool,select" doc:"What values must look like: text (a string), number, date (YYYY-MM-DD), bool, select (one of options)."`
+	Options     []string   `json:"options" doc:"The allowed values of a select field; empty for other types."`
+	Description *string    `json:"description" doc:"What the field is for."`
+	Mode        string     `json:"mode" enum:"live,test" doc:"The mode of the key that created it."`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // CreateCustomFieldInput is the body of create_custom_field.
 type CreateCustomFieldInput struct {
-	ObjectType  string   `json:"object_type" enum:"contact,company,deal,activity" doc:"The kind of record the field belongs to."`
-	Key         string   `json:"key" pattern:"^[a-z][a-z0-9_]{0,63}$" doc:"The metadata key, 1 to 64 lowercase letters, digits or _, starting with a letter; unique per object type."`
-	Label       string   `json:"label" minLength:"1" maxLength:"200" doc:"Human-readable name, e.g. \"Plan\"."`
-	Type        string   `json:"type" enum:"text,number,date,bool,select" doc:"text: a string of at most 10000 characters; number: a JSON number; date: a YYYY-MM-DD string; bool: true or false; select: one of options."`
-	Options     []string `json:"options,omitempty" minItems:"1" maxItems:"100" uniqueItems:"true" doc:"For select fields (required) and only them: the allowed values, 1 to 100 characters each."`
-	Description *string  `json:"description,omitempty" maxLength:"1000" doc:"What the field is for, for people and models."`
+	ObjectType  RecordKind `json:"object_type" doc:"The kind of record the field belongs to."`
+	Key         string     `json:"key" pattern:"^[a-z][a-z0-9_]{0,63}$" doc:"The metadata key, 1 to 64 lowercase letters, digits or _, starting with a letter; unique per object type."`
+	Label       string     `json:"label" minLength:"1" maxLength:"200" doc:"Human-readable name, e.g. \"Plan\"."`
+	Type        string     `json:"type" enum:"text,number,date,bool,select" doc:"text: a string of at most 10000 characters; number: a JSON number; date: a YYYY-MM-DD string; bool: true or false; select: one of options."`
+	Options     []string   `json:"options,omitempty" minItems:"1" maxItems:"100" uniqueItems:"true" doc:"For select fields (required) and only them: the allowed values, 1 to 100 characters each."`
+	Description *string    `json:"description,omitempty" maxLength:"1000" doc:"What the field is for, for people and models."`
 }
 
 // ListCustomFieldsInput selects the definitions to list.
 type ListCustomFieldsInput struct {
-	ObjectType string `json:"object_type,omitempty" enum:"contact,company,deal,activity" doc:"Only the fields of this kind of record; default: every kind."`
+	ObjectType RecordKind `json:"object_type,omitempty" doc:"Only the fields of this kind of record; default: every kind."`
 	WholeListPage
 }
 
@@ -94,7 +94,7 @@ func customFieldOut(f store.CustomField) CustomField {
 	if opts == nil {
 		opts = []string{}
 	}
-	return CustomField{ID: f.ID, Object: "custom_field", ObjectType: f.ObjectType, Key: f.Key, Label: f.Label, Type: f.Type,
+	return CustomField{ID: f.ID, Object: "custom_field", ObjectType: RecordKind(f.ObjectType), Key: f.Key, Label: f.Label, Type: f.Type,
 		Options: opts, Description: f.Description, Mode: string(f.Mode), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.UpdatedAt.UTC()}
 }
 
@@ -102,7 +102,7 @@ func listCustomFields(ctx context.Context, s *store.Store, in ListCustomFieldsIn
 	out := List[CustomField]{Object: "list"}
 	var all []CustomField
 	err := inTx(ctx, s, func(tx *store.Tx) error {
-		fields, err := store.ListCustomFields(ctx, tx, in.ObjectType)
+		fields, err := store.ListCustomFields(ctx, tx, string(in.ObjectType))
 		for _, f := range fields {
 			all = append(all, customFieldOut(f))
 		}
@@ -141,7 +141,7 @@ func createCustomField(ctx context.Context, s *store.Store, in CreateCustomField
 	}
 	var out CustomField
 	err := inTx(ctx, s, func(tx *store.Tx) error {
-		f, err := store.CreateCustomField(ctx, tx, store.NewCustomField{ObjectType: in.ObjectType, Key: in.Key,
+		f, err := store.CreateCustomField(ctx, tx, store.NewCustomField{ObjectType: string(in.ObjectType), Key: in.Key,
 			Label: in.Label, Type: in.Type, Options: in.Options, Description: in.Description})
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func createCustomField(ctx context.Context, s *store.Store, in CreateCustomField
 		return CustomField{}, keyTaken(ctx, s, in)
 	case errors.Is(err, store.ErrTooManyCustomFields):
 		e := NewError(CodeValidationFailed, "Invalid input: %s already have %d custom fields, the most allowed per object type. Delete one you no longer need first.",
-			nameOf(in.ObjectType).many, store.MaxCustomFields)
+			nameOf(string(in.ObjectType)).many, store.MaxCustomFields)
 		e.Param = "object_type"
 		return CustomField{}, e
 	}
@@ -166,12 +166,12 @@ func keyTaken(ctx context.Context, s *store.Store, in CreateCustomFieldInput) er
 	var existing store.CustomField
 	if err := inTx(ctx, s, func(tx *store.Tx) error {
 		var err error
-		existing, err = store.CustomFieldByKey(ctx, tx, in.ObjectType, in.Key)
+		existing, err = store.CustomFieldByKey(ctx, tx, string(in.ObjectType), in.Key)
 		return err
 	}); err != nil {
 		return err
 	}
-	e := NewError(CodeAlreadyExists, "%s already have a custom field with key %q (%s). Use it, or pick another key.", capitalized(nameOf(in.ObjectType).many), in.Key, existing.ID)
+	e := NewError(CodeAlreadyExists, "%s already have a custom field with key %q (%s). Use it, or pick another key.", capitalized(nameOf(string(in.ObjectType)).many), in.Key, existing.ID)
 	e.Param, e.ExistingID = "key", existing.ID
 	return e
 }

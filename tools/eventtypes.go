@@ -12,7 +12,7 @@ import (
 // the only types an event can be recorded with (eventWith).
 var EventTypes = func() []string {
 	var types []string
-	for _, kind := range []string{"contact", "company", "deal", "activity", "pipeline", "pipeline_stage"} {
+	for _, kind := range append(slices.Clone(store.RecordKinds), "pipeline", "pipeline_stage") {
 		types = append(types, kind+".created", kind+".updated", kind+".deleted")
 	}
 	return append(types, "deal.stage_changed", "deal.pipeline_changed", "custom_field.created", "custom_field.deleted",

@@ -15,12 +15,22 @@ type idKind struct {
 	kind, prefix string
 }
 
-// idKinds lists every kind of id: the one place their prefixes and patterns are written.
+// idKinds lists every kind of id: the one place tools read their prefixes, most from the
+// store table of the kind, and derive their patterns.
 var idKinds = []idKind{
-	{"contact", "con_"}, {"company", "cmp_"}, {"deal", "deal_"}, {"activity", "act_"},
-	{"association", "asc_"}, {"event", "evt_"}, {"request_log", "rlog_"},
-	{"custom_field", "fld_"}, {"api_key", "key_"}, {"webhook_endpoint", "whep_"},
-	{"webhook_delivery", "whdl_"}, {"email", "eml_"}, {"automation", "auto_"},
+	{store.Contacts.Kind, store.Contacts.Prefix},
+	{store.Companies.Kind, store.Companies.Prefix},
+	{store.Deals.Kind, store.Deals.Prefix},
+	{store.Activities.Kind, store.Activities.Prefix},
+	{store.Associations.Kind, store.Associations.Prefix},
+	{store.Events.Kind, store.Events.Prefix},
+	{store.RequestLogs.Kind, store.RequestLogs.Prefix},
+	{"custom_field", "fld_"},
+	{"api_key", "key_"},
+	{store.WebhookEndpoints.Kind, store.WebhookEndpoints.Prefix},
+	{store.WebhookDeliveries.Kind, store.WebhookDeliveries.Prefix},
+	{store.Emails.Kind, store.Emails.Prefix},
+	{store.Automations.Kind, store.Automations.Prefix},
 }
 
 // idBody is the pattern of what follows an id's prefix (see store.NewID).

@@ -13,8 +13,11 @@ import (
 // idTag finds a struct tag that spells out an id pattern instead of using an id type.
 var idTag = regexp.MustCompile(`pattern:"\^(\(|[a-z]+_)[^"]*"`)
 
-// TestIDPatternsWrittenOnce fails when an id's pattern is written outside ids.go: an input
-// field holding an id takes one of the id types, whose schemas carry the pattern.
+// recordKindsEnum is the enum tag RecordKind replaces.
+var recordKindsEnum = `enum:"` + strings.Join(store.RecordKinds, ",")
+
+// TestIDPatternsWrittenOnce fails when an id's pattern is written outside ids.go, or the
+// record kinds in an enum tag: fields take the id types and RecordKind, whose schemas carry them.
 func TestIDPatternsWrittenOnce(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -31,6 +34,9 @@ func TestIDPatternsWrittenOnce(t *testing.T) {
 		for i, line := range strings.Split(string(src), "\n") {
 			if strings.Contains(line, idBody) {
 				t.Errorf("%s:%d: id regex %s written out; use the id types of ids.go", f, i+1, idBody)
+			}
+			if strings.Contains(line, recordKindsEnum) {
+				t.Errorf("%s:%d: record kinds written out; use RecordKind", f, i+1)
 			}
 			for _, m := range idTag.FindAllStringSubmatch(line, -1) {
 				if m[1] == "(" || kindOfPrefix(m[1]) != "" {

@@ -11,20 +11,20 @@ import (
 
 // SearchInput is a full-text query.
 type SearchInput struct {
-	Q      string   `json:"q" minLength:"1" maxLength:"200" doc:"Words to look for. Every word must match the start of a word in the record (\"ada lov\" finds Ada Lovelace); three or more characters also match anywhere in emails and domains."`
-	Types  []string `json:"types,omitempty" enum:"contact,company,deal,activity" maxItems:"4" doc:"Only these kinds of record (default: all). On REST, comma-separated."`
-	Limit  int      `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
-	Cursor string   `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, with the same q and types (limit may change)."`
+	Q      string       `json:"q" minLength:"1" maxLength:"200" doc:"Words to look for. Every word must match the start of a word in the record (\"ada lov\" finds Ada Lovelace); three or more characters also match anywhere in emails and domains."`
+	Types  []RecordKind `json:"types,omitempty" maxItems:"4" doc:"Only these kinds of record (default: all). On REST, comma-separated."`
+	Limit  int          `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
+	Cursor string       `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, with the same q and types (limit may change)."`
 }
 
 // SearchResult is one ranked match.
 type SearchResult struct {
-	Object string  `json:"object" enum:"search_result" doc:"Always \"search_result\"."`
-	Type   string  `json:"type" enum:"contact,company,deal,activity" doc:"Kind of record matched."`
-	ID     string  `json:"id"`
-	Title  string  `json:"title" doc:"A human label: the name, title or subject."`
-	Score  float64 `json:"score" doc:"Relevance; higher is better."`
-	Record any     `json:"record" doc:"The full record, as get_contact, get_company, get_deal or get_activity returns it (without recent_activities)."`
+	Object string     `json:"object" enum:"search_result" doc:"Always \"search_result\"."`
+	Type   RecordKind `json:"type" doc:"Kind of record matched."`
+	ID     string     `json:"id"`
+	Title  string     `json:"title" doc:"A human label: the name, title or subject."`
+	Score  float64    `json:"score" doc:"Relevance; higher is better."`
+	Record any        `json:"record" doc:"The full record, as get_contact, get_company, get_deal or get_activity returns it (without recent_activities)."`
 }
 
 func searchTools(s *store.Store) []Tool {
@@ -42,7 +42,7 @@ func searchTools(s *store.Store) []Tool {
 
 func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchResult], error) {
 	out := List[SearchResult]{Object: "list", Data: []SearchResult{}}
-	p := store.SearchParams{Query: in.Q, Kinds: in.Types, Limit: in.Limit}
+	p := store.SearchParams{Query: in.Q, Kinds: kindStrings(in.Types), Limit: in.Limit}
 	if in.Cursor != "" {
 		score, id, err := openCursor(ctx, in.Cursor)
 		if err != nil {
@@ -61,7 +61,7 @@ func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchRes
 		}
 		for _, h := range hits {
 			if rec, ok := records[h.ID]; ok { // a hit deleted meanwhile is skipped
-				out.Data = append(out.Data, SearchResult{Object: "search_result", Type: h.Kind, ID: h.ID, Title: h.Title, Score: h.Score, Record: rec})
+				out.Data = append(out.Data, SearchResult{Object: "search_result", Type: RecordKind(h.Kind), ID: h.ID, Title: h.Title, Score: h.Score, Record: rec})
 			}
 		}
 		if n := fitPage(out.Data); n < len(out.Data) { // the page ends after its n-th result

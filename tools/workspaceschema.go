@@ -22,7 +22,7 @@ type WorkspaceSchema struct {
 
 // SchemaObject is one kind of record.
 type SchemaObject struct {
-	ObjectType   string        `json:"object_type" enum:"contact,company,deal,activity"`
+	ObjectType   RecordKind    `json:"object_type"`
 	IDPrefix     string        `json:"id_prefix" doc:"How its ids start, e.g. con_."`
 	Fields       []SchemaField `json:"fields" doc:"Its built-in fields, as get_* tools return them."`
 	CustomFields []CustomField `json:"custom_fields" doc:"Typed keys of its metadata, as list_custom_fields returns them. Other metadata keys are free-form."`
@@ -93,7 +93,7 @@ func describeSchema(ctx context.Context, s *store.Store) (WorkspaceSchema, error
 			return err
 		}
 		for _, o := range schemaObjects {
-			obj := SchemaObject{ObjectType: o.kind, IDPrefix: o.prefix, Fields: builtinFields(o.out, o.filters), CustomFields: []CustomField{}}
+			obj := SchemaObject{ObjectType: RecordKind(o.kind), IDPrefix: o.prefix, Fields: builtinFields(o.out, o.filters), CustomFields: []CustomField{}}
 			for _, f := range fields {
 				if f.ObjectType == o.kind {
 					obj.CustomFields = append(obj.CustomFields, customFieldOut(f))
