@@ -76,6 +76,16 @@ func stageOut(s store.PipelineStage) PipelineStage {
 		IsWon: s.IsWon, IsLost: s.IsLost, Mode: string(s.Mode), CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC()}
 }
 
+// findPipelineStage finds pipeline's stage among cur, or says which one is unknown.
+func findPipelineStage(cur []store.Pipeline, pipeline, stage string) (store.Pipeline, store.PipelineStage, error) {
+	p, err := findPipeline(cur, pipeline)
+	if err != nil {
+		return p, store.PipelineStage{}, err
+	}
+	s, err := findStage(p, stage)
+	return p, s, err
+}
+
 // findStage returns the stage keyed key of p.
 func findStage(p store.Pipeline, key string) (store.PipelineStage, error) {
 	keys := []string{}
@@ -140,11 +150,7 @@ func (h pipelineHandlers) createStage(ctx context.Context, in CreatePipelineStag
 func (h pipelineHandlers) updateStage(ctx context.Context, in UpdatePipelineStageInput) (PipelineStage, error) {
 	var t target
 	after, err := h.change(ctx, func(tx *store.Tx, cur []store.Pipeline) (target, error) {
-		p, err := findPipeline(cur, in.Pipeline)
-		if err != nil {
-			return t, err
-		}
-		s, err := findStage(p, in.Stage)
+		p, s, err := findPipelineStage(cur, in.Pipeline, in.Stage)
 		if err != nil {
 			return t, err
 		}
@@ -186,11 +192,7 @@ func (h pipelineHandlers) updateStage(ctx context.Context, in UpdatePipelineStag
 func (h pipelineHandlers) deleteStage(ctx context.Context, in PipelineStageKeyInput) (DeletedPipelineStage, error) {
 	var t target
 	_, err := h.change(ctx, func(tx *store.Tx, cur []store.Pipeline) (target, error) {
-		p, err := findPipeline(cur, in.Pipeline)
-		if err != nil {
-			return t, err
-		}
-		s, err := findStage(p, in.Stage)
+		p, s, err := findPipelineStage(cur, in.Pipeline, in.Stage)
 		if err != nil {
 			return t, err
 		}
