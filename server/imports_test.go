@@ -1,13 +1,11 @@
 package server
 
 import (
-	"go/parser"
-	"go/token"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/internal/testkit"
 )
 
 // TestImportsExcludeEvals keeps the HTTP edge independent of the eval runner: the recorder
@@ -35,23 +33,9 @@ func TestImportsExcludeEvals(t *testing.T) {
 
 // moduleImports returns the imports within module of the non-test Go files in dir.
 func moduleImports(t *testing.T, dir, module string) []string {
-	t.Helper()
-	files, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var imports []string
-	for _, f := range files {
-		name := f.Name()
-		if f.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		parsed, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, spec := range parsed.Imports {
-			path, _ := strconv.Unquote(spec.Path.Value)
+	for _, paths := range testkit.Imports(t, dir) {
+		for _, path := range paths {
 			if strings.HasPrefix(path, module) {
 				imports = append(imports, path)
 			}

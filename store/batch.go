@@ -133,7 +133,7 @@ func planTargets(rows []ContactRow, dedup bool, out []RowOutcome) []*target {
 			t.row = mergeRow(t.row, r)
 			continue
 		}
-		t := &target{id: NewID("con_"), rows: []int{i}, row: r, email: email}
+		t := &target{id: NewID(Contacts.Prefix), rows: []int{i}, row: r, email: email}
 		targets = append(targets, t)
 		if email != "" {
 			byEmail[email] = t

@@ -56,7 +56,7 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	}
 	ids, types, data := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
 	for i, e := range evs {
-		ids[i], types[i], data[i] = NewID("evt_"), e.Type, string(e.Data)
+		ids[i], types[i], data[i] = NewID(Events.Prefix), e.Type, string(e.Data)
 	}
 	actor, automated := ActorFrom(ctx)
 	depth := 0

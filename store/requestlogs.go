@@ -75,7 +75,7 @@ func (s *Store) RecordRequests(ctx context.Context, batches []TenantLogs) (err e
 			created                           = make([]time.Time, n)
 		)
 		for i, l := range t.Logs {
-			ids[i], requestIDs[i], surfaces[i], keyIDs[i] = NewID("rlog_"), l.RequestID, l.Surface, l.KeyID
+			ids[i], requestIDs[i], surfaces[i], keyIDs[i] = NewID(RequestLogs.Prefix), l.RequestID, l.Surface, l.KeyID
 			methods[i], paths[i], tools[i], codes[i] = l.Method, l.Path, l.Tool, l.ErrorCode
 			statuses[i], latencies[i], created[i] = int32(l.Status), l.LatencyMS, l.CreatedAt
 		}
