@@ -33,6 +33,17 @@ type Caller struct {
 	WorkspaceID string
 	Mode        Mode
 	KeyID       string
+	// Parent is, for a sandbox's key, the workspace that made the sandbox; "" otherwise.
+	Parent string
+}
+
+// RateTenant is the workspace and mode whose shared rate limit the caller's requests count
+// toward: its own, or for a sandbox's key (always test mode) its parent's test mode.
+func (c Caller) RateTenant() (workspace string, mode Mode) {
+	if c.Parent != "" {
+		return c.Parent, Test
+	}
+	return c.WorkspaceID, c.Mode
 }
 
 type callerKey struct{}

@@ -128,13 +128,23 @@ func (m *Meter) Admit(ctx context.Context, c auth.Caller, requests, quota int) (
 	if err != nil {
 		return Decision{}, err
 	}
+	shared := t // whose workspace window the request counts toward: a sandbox's parent's
+	if ws, mode := c.RateTenant(); ws != c.WorkspaceID {
+		if shared, err = m.loaded(ctx, tenantKey{ws, mode}); err != nil {
+			return Decision{}, err
+		}
+	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.rollLocked(t, c.Mode, now)
+	if shared != t {
+		m.rollLocked(shared, auth.Test, now)
+		shared.lastUsed = now
+	}
 	key := t.keys[c.KeyID]
 	d := Decision{Now: now, Plan: t.plan, Quota: m.quota(t.plan), PeriodStart: t.usage.start,
-		Key: store.RateWindow{Start: key.start, Count: key.total()}, Workspace: store.RateWindow{Start: t.ws.start, Count: t.ws.total()}}
+		Key: store.RateWindow{Start: key.start, Count: key.total()}, Workspace: store.RateWindow{Start: shared.ws.start, Count: shared.ws.total()}}
 	if c.Mode == auth.Live {
 		d.Used = t.usage.total()
 	}
@@ -143,13 +153,13 @@ func (m *Meter) Admit(ctx context.Context, c auth.Caller, requests, quota int) (
 	switch {
 	case key.total()+n > int64(m.limits.RateLimit):
 		d.Refusal = RateLimited
-	case t.ws.total()+n > int64(m.limits.WorkspaceRateLimit):
+	case shared.ws.total()+n > int64(m.limits.WorkspaceRateLimit):
 		d.Refusal = WorkspaceRateLimited
 	case quotaApplies && t.usage.total()+int64(quota) > d.Quota:
 		d.Refusal = QuotaExceeded
 	default:
 		key.pending += n
-		t.ws.pending += n
+		shared.ws.pending += n
 		d.Key.Count += n
 		d.Workspace.Count += n
 		if quotaApplies {
@@ -218,11 +228,7 @@ func (m *Meter) tenant(ctx context.Context, c auth.Caller) (*tenant, error) {
 	k := tenantKey{c.WorkspaceID, c.Mode}
 	for {
 		m.mu.Lock()
-		t := m.tenants[k]
-		if t == nil {
-			t = &tenant{keys: map[string]*counter{}, leftover: map[time.Time]int64{}, reading: map[string]chan struct{}{}, lastUsed: m.now()}
-			m.tenants[k] = t
-		}
+		t := m.tenantLocked(k)
 		if t.keys[c.KeyID] != nil {
 			m.mu.Unlock()
 			return t, nil
@@ -254,6 +260,41 @@ func (m *Meter) tenant(ctx context.Context, c auth.Caller) (*tenant, error) {
 			return nil, fmt.Errorf("metering: workspace %s: %w", c.WorkspaceID, store.ErrNotFound)
 		}
 	}
+}
+
+func newTenant(now time.Time) *tenant {
+	return &tenant{keys: map[string]*counter{}, leftover: map[time.Time]int64{}, reading: map[string]chan struct{}{}, lastUsed: now}
+}
+
+// tenantLocked returns the tenant k, new if this process does not know it.
+func (m *Meter) tenantLocked(k tenantKey) *tenant {
+	t := m.tenants[k]
+	if t == nil {
+		t = newTenant(m.now())
+		m.tenants[k] = t
+	}
+	return t
+}
+
+// loaded returns the tenant k, reading its shared counts first if this process has not
+// reconciled it yet: the tenant whose workspace window a sandbox's requests count toward.
+func (m *Meter) loaded(ctx context.Context, k tenantKey) (*tenant, error) {
+	m.mu.Lock()
+	t := m.tenantLocked(k)
+	synced := !t.lastSync.IsZero()
+	m.mu.Unlock()
+	if synced {
+		return t, nil
+	}
+	if err := m.sync(ctx, []tenantKey{k}, ""); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tenants[k] != t {
+		return nil, fmt.Errorf("metering: workspace %s: %w", k.workspace, store.ErrNotFound)
+	}
+	return t, nil
 }
 
 // run reconciles every SyncEvery until Close.
@@ -317,7 +358,7 @@ func (m *Meter) sync(ctx context.Context, ks []tenantKey, newKey string) error {
 	for i, k := range ks {
 		t := m.tenants[k]
 		if t == nil { // forgotten meanwhile
-			t = &tenant{keys: map[string]*counter{}, leftover: map[time.Time]int64{}, reading: map[string]chan struct{}{}}
+			t = newTenant(time.Time{})
 		}
 		m.rollLocked(t, k.mode, now)
 		c := store.MeterCounts{Tenant: auth.Caller{WorkspaceID: k.workspace, Mode: k.mode}}

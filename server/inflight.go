@@ -29,8 +29,9 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
-	key, tenant := "k/"+c.KeyID, "w/"+c.WorkspaceID+"/"+string(c.Mode)
-	if e := f.acquire(key, tenant, c.Mode); e != nil {
+	ws, mode := c.RateTenant() // a sandbox's keys share their parent's test-mode cap
+	key, tenant := "k/"+c.KeyID, "w/"+ws+"/"+string(mode)
+	if e := f.acquire(key, tenant, mode); e != nil {
 		w.Header().Set("Retry-After", "1")
 		writeErr(r.Context(), w, e)
 		return

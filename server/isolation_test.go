@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/auth"
 )
 
 // isolationSamples gives every capability arguments that aim at workspace A's records;
@@ -84,6 +86,10 @@ var isolationSamples = map[string]string{
 	"update_automation":        `{"id":"{automation}","enabled":false}`,
 	"delete_automation":        `{"id":"{automation}"}`,
 	"list_automation_runs":     `{"id":"{automation}"}`,
+	"create_sandbox":           `{"name":"Mallory"}`,
+	"list_sandboxes":           `{}`,
+	"get_sandbox":              `{"id":"{sandbox}"}`,
+	"delete_sandbox":           `{"id":"{sandbox}"}`,
 }
 
 // outsideIDs are the tools whose id names something outside Relm's tenant data (a domain
@@ -91,63 +97,90 @@ var isolationSamples = map[string]string{
 // tenant to find.
 var outsideIDs = map[string]bool{"get_email_domain": true, "verify_email_domain": true}
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl|eml|auto|arun)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl|eml|auto|arun|sbx)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
-// workspace's key and with the other mode's key, aimed at one workspace's records: reads
-// and writes by id answer not_found, references answer invalid_reference, lists and search
-// show none of them, and the records are unchanged.
+// workspace's key, the other mode's key and a key of its own sandbox, aimed at one
+// workspace's records: reads and writes by id answer not_found, references answer
+// invalid_reference, lists and search show none of them, and the records are unchanged.
 func TestEveryCapabilityIsIsolated(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
+	// Both workspaces are on Team, so create_association gets as far as checking its ends.
+	e.setPlan("acme", "team")
+	e.setPlan("globex", "team")
+	_, sandbox := e.sandbox(e.Live, nil) // before the records and the schema below: it has none of them
+	walkIsolation(t, e, tenant{key: e.Live, workspace: e.workspaceID("acme"), mode: "live"}, e.Other, e.Test, sandbox)
+}
+
+// TestSandboxIsIsolated is the same walk aimed at a sandbox's records, with the keys of the
+// workspace that made it (both modes), another workspace's and another sandbox's.
+func TestSandboxIsIsolated(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.setPlan("acme", "team")
+	e.setPlan("globex", "team")
+	id, key := e.sandbox(e.Live, nil)
+	_, sibling := e.sandbox(e.Live, nil)
+	walkIsolation(t, e, tenant{key: key, workspace: id, mode: "test"}, e.Live, e.Test, e.Other, sibling)
+}
+
+// tenant is a workspace and mode that owns records, with one of its keys.
+type tenant struct {
+	key, workspace string
+	mode           auth.Mode
+}
+
+// walkIsolation gives owner one record of every kind, then calls every capability on both
+// surfaces with each of the attackers' keys, aimed at those records.
+func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	// A webhook endpoint first, so that the records below give it deliveries (no engine runs
 	// here: they stay pending).
-	webhook := e.call("POST", "/v1/webhooks", e.Live, map[string]any{"url": "https://isolation.example.com/hook", "events": []string{"*"}}).must(t, http.StatusCreated).Body["id"].(string)
+	webhook := e.call("POST", "/v1/webhooks", owner.key, map[string]any{"url": "https://isolation.example.com/hook", "events": []string{"*"}}).must(t, http.StatusCreated).Body["id"].(string)
 	// An automation too, whose runs the records below start (none works them here).
-	automation := e.call("POST", "/v1/automations", e.Live, map[string]any{"name": "Isolation", "trigger_event": "*",
+	automation := e.call("POST", "/v1/automations", owner.key, map[string]any{"name": "Isolation", "trigger_event": "*",
 		"actions": []any{map[string]any{"type": "create_activity", "activity_type": "note"}}}).must(t, http.StatusCreated).Body["id"].(string)
-	company := e.create("companies", e.Live, map[string]any{"name": "Isolation Inc", "domain": "isolation.example"})
-	contact := e.create("contacts", e.Live, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
-	deal := e.create("deals", e.Live, map[string]any{"title": "Isolation deal", "company_id": company})
-	activity := e.create("activities", e.Live, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
-	event := e.lastEvent(e.Live, "activity.created")["id"].(string)
-	// Both workspaces are on Team, so create_association gets as far as checking its ends.
-	for _, ws := range []string{"acme", "globex"} {
-		if err := e.Admin.SetWorkspacePlan(t.Context(), ws, "team"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	association := e.create("associations", e.Live, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
-	keys, err := e.Admin.ListAPIKeys(t.Context(), e.workspaceID("acme"), "live")
+	company := e.create("companies", owner.key, map[string]any{"name": "Isolation Inc", "domain": "isolation.example"})
+	contact := e.create("contacts", owner.key, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
+	deal := e.create("deals", owner.key, map[string]any{"title": "Isolation deal", "company_id": company})
+	activity := e.create("activities", owner.key, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
+	event := e.lastEvent(owner.key, "activity.created")["id"].(string)
+	association := e.create("associations", owner.key, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
+	keys, err := e.Admin.ListAPIKeys(t.Context(), owner.workspace, owner.mode)
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
-	deliveries := e.call("GET", "/v1/webhooks/"+webhook+"/deliveries", e.Live, nil).must(t, 200).Body["data"].([]any)
-	// An email of workspace A's ({email}), as a send through its Resend account leaves it.
+	deliveries := e.call("GET", "/v1/webhooks/"+webhook+"/deliveries", owner.key, nil).must(t, 200).Body["data"].([]any)
+	// An email of the owner's ({email}), as a send through its Resend account leaves it.
 	email := "eml_isolationisolationisolatio"
 	e.exec(`INSERT INTO emails (id, workspace_id, mode, from_email, to_emails, subject, body_text, status, resend_idempotency_key)
-		VALUES ($1, $2, 'live', 'ada@example.com', '{bob@example.com}', 'Isolation', 'x', 'sent', 'k')`, email, e.workspaceID("acme"))
+		VALUES ($1, $2, $3, 'ada@example.com', '{bob@example.com}', 'Isolation', 'x', 'sent', 'k')`, email, owner.workspace, owner.mode)
+	// A sandbox of the owner's ({sandbox}); a sandbox owner has none, so a well-formed id stands in.
+	sandbox := "sbx_" + strings.Repeat("a", 26)
+	if owner.mode == "live" {
+		sandbox, _ = e.sandbox(owner.key, nil)
+	}
 	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
-		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string)}
-	// Pipelines are keyed, not id'd: workspace A's own pipeline, with a key no other tenant has,
+		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox}
+	// Pipelines are keyed, not id'd: the owner's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
-	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "iso_pipeline", "label": "Isolation",
+	e.call("POST", "/v1/pipelines", owner.key, map[string]any{"key": "iso_pipeline", "label": "Isolation",
 		"stages": []any{map[string]any{"key": "iso_stage", "label": "Isolation"}}}).must(t, http.StatusCreated)
 	ownIDs["{pipeline}"], ownIDs["{stage}"] = "iso_pipeline", "iso_stage"
-	// A custom field of workspace A ({field}); other tenants may define the same key.
-	ownIDs["{field}"] = e.defineField(e.Live, map[string]any{"object_type": "contact", "key": "iso_plan", "label": "Isolation", "type": "select", "options": []string{"pro"}})
+	// A custom field of the owner's ({field}); other tenants may define the same key.
+	ownIDs["{field}"] = e.defineField(owner.key, map[string]any{"object_type": "contact", "key": "iso_plan", "label": "Isolation", "type": "select", "options": []string{"pro"}})
 	snapshot := func() string {
 		var b strings.Builder
 		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact,
 			"/v1/webhooks/" + webhook, "/v1/webhooks/" + webhook + "/deliveries", "/v1/emails/" + email, "/v1/integrations/email",
-			"/v1/automations/" + automation, "/v1/automations/" + automation + "/runs"} {
-			b.Write(e.call("GET", p, e.Live, nil).must(t, 200).Raw)
+			"/v1/automations/" + automation, "/v1/automations/" + automation + "/runs", "/v1/sandboxes"} {
+			b.Write(e.call("GET", p, owner.key, nil).must(t, 200).Raw)
 		}
 		return b.String()
 	}
 	before := snapshot()
 
-	for _, key := range []string{e.Other, e.Test} {
+	for _, key := range attackers {
 		cs := e.mcpSession(key, "2025-06-18")
 		for _, entry := range e.Srv.Registry.Entries() {
 			sample, ok := isolationSamples[entry.Name]

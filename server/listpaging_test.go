@@ -36,6 +36,7 @@ var pagingSamples = map[string]string{
 	"list_automations":        `{}`,
 	"list_automation_runs":    `{"id":"{automation}"}`,
 	"list_api_keys":           `{}`,
+	"list_sandboxes":          `{}`,
 	"list_request_logs":       `{"filter":{"tool":"create_company"}}`,
 	"list_email_domains":      `{}`,
 }
@@ -77,6 +78,8 @@ func TestEveryListPages(t *testing.T) {
 	}
 	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "paging", "label": "Paging"}).must(t, http.StatusCreated)
 	e.create("api_keys", e.Live, map[string]any{})
+	e.sandbox(e.Live, nil)
+	e.sandbox(e.Live, nil)
 	e.call("PUT", "/v1/integrations/email", e.Live, map[string]any{"api_key": fullKey, "from_email": "ada@mail.example.com"}).must(t, 200)
 	for _, d := range []string{"one.example.com", "two.example.com"} {
 		e.call("POST", "/v1/email/domains", e.Live, map[string]any{"name": d}).must(t, http.StatusCreated)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -20,7 +21,7 @@ var wellFormed = map[string]string{
 	"{field}": "fld_" + strings.Repeat("a", 26), "{apikey}": "key_" + strings.Repeat("a", 26),
 	"{webhook}": "whep_" + strings.Repeat("a", 26), "{delivery}": "whdl_" + strings.Repeat("a", 26),
 	"{email}": "eml_" + strings.Repeat("a", 26), "{automation}": "auto_" + strings.Repeat("a", 26),
-	"{pipeline}": "sales", "{stage}": "lead",
+	"{sandbox}": "sbx_" + strings.Repeat("a", 26), "{pipeline}": "sales", "{stage}": "lead",
 }
 
 // impossible are path parameter values that no id or key can be.
@@ -34,7 +35,7 @@ var restParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 // query or body. The same value as an MCP argument stays 422 validation_failed on it.
 func TestImpossiblePathIDsAreNotFound(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
+	e := setupWith(t, limits(server.Limits{RateLimit: 10_000})) // several requests per route
 	cs := e.mcpSession(e.Live, "")
 	before := e.written(e.Live)
 	checked := 0

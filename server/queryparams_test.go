@@ -43,6 +43,7 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	apiKey := keys[0].ID // the newest: spare
+	sandbox, _ := e.sandbox(e.Live, nil)
 	event := e.lastEvent(e.Live, "contact.created")["id"].(string)
 	delivery := e.call("GET", "/v1/webhooks/"+webhook+"/deliveries", e.Live, nil).must(t, 200).Body["data"].([]any)[0].(map[string]any)["id"].(string)
 	// samples fill the path parameters of each route; a route with path parameters and no
@@ -71,6 +72,7 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		"/v1/automations/{id}/runs":                  "/v1/automations/" + automation + "/runs",
 		"/v1/email/domains/{id}":                     "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
 		"/v1/email/domains/{id}/verify":              "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0/verify",
+		"/v1/sandboxes/{id}":                         "/v1/sandboxes/" + sandbox,
 	}
 	// elsewhere names, for each path parameter, a record other than the sample's.
 	elsewhere := map[string]string{"id": other, "pipeline": "sales", "stage": "won", "delivery_id": "whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa"}

@@ -66,9 +66,10 @@ func (a *Admin) WorkspaceByName(ctx context.Context, name string) (Workspace, er
 	return ws, err
 }
 
-// WorkspaceNames lists every workspace's name, in order, for messages that name them.
+// WorkspaceNames lists every workspace's name but the sandboxes', in order, for messages that
+// name them.
 func (a *Admin) WorkspaceNames(ctx context.Context) ([]string, error) {
-	rows, err := a.pool.Query(ctx, `SELECT name FROM workspaces ORDER BY name`)
+	rows, err := a.pool.Query(ctx, `SELECT name FROM workspaces WHERE parent_id IS NULL ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}

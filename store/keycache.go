@@ -58,8 +58,8 @@ func (c *keyCache) count(hit bool) {
 }
 
 // put caches a caller found by a lookup that began in generation gen, unless something was
-// invalidated since.
-func (c *keyCache) put(hash [32]byte, caller auth.Caller, gen uint64, now time.Time) {
+// invalidated since, for KeyCacheTTL or until the key's sandbox expires (until, if not zero).
+func (c *keyCache) put(hash [32]byte, caller auth.Caller, gen uint64, now, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.listening || gen != c.gen {
@@ -68,7 +68,11 @@ func (c *keyCache) put(hash [32]byte, caller auth.Caller, gen uint64, now time.T
 	if c.entries == nil || len(c.entries) >= maxCachedKeys {
 		c.entries = map[[32]byte]cachedKey{}
 	}
-	c.entries[hash] = cachedKey{caller: caller, expires: now.Add(KeyCacheTTL)}
+	expires := now.Add(KeyCacheTTL)
+	if !until.IsZero() && until.Before(expires) {
+		expires = until
+	}
+	c.entries[hash] = cachedKey{caller: caller, expires: expires}
 }
 
 // maxCachedKeys bounds the cache; when full it starts again empty.

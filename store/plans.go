@@ -8,7 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Plans are the plans a workspace can be on (workspaces.plan); new workspaces start on free.
+// Plans are the plans a workspace can be on (workspaces.plan), lowest first; new workspaces
+// start on free.
 var Plans = []string{PlanFree, PlanTeam}
 
 // The plans.

@@ -86,15 +86,24 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 	if ok {
 		return c, nil
 	}
-	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode FROM relm_authenticate($1)`,
-		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode)
+	var parent *string
+	var expires *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode, key_parent_id, key_expires_at FROM relm_authenticate($1)`,
+		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode, &parent, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
 	if err != nil {
 		return c, fmt.Errorf("store: authenticate: %w", outage(err))
 	}
-	s.keys.put(hash, c, gen, now)
+	var until time.Time
+	if parent != nil {
+		c.Parent = *parent
+	}
+	if expires != nil {
+		until = *expires
+	}
+	s.keys.put(hash, c, gen, now, until)
 	return c, nil
 }
 

@@ -171,6 +171,7 @@ var kindNames = map[string]kindName{
 	"webhook_delivery": {"webhook delivery", "webhook deliveries (list_webhook_deliveries)"},
 	"email":            {"email", "emails"},
 	"automation":       {"automation", "automations"},
+	"sandbox":          {"sandbox", "sandboxes"},
 }
 
 // nameOf names kind for messages; a kind missing from kindNames (a bug TestKindNames

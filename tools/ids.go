@@ -31,6 +31,7 @@ var idKinds = []idKind{
 	{store.WebhookDeliveries.Kind, store.WebhookDeliveries.Prefix},
 	{store.Emails.Kind, store.Emails.Prefix},
 	{store.Automations.Kind, store.Automations.Prefix},
+	{"sandbox", store.SandboxPrefix},
 }
 
 // idBody is the pattern of what follows an id's prefix (see store.NewID).
@@ -88,6 +89,7 @@ type (
 	WebhookDeliveryID string
 	EmailID           string
 	AutomationID      string
+	SandboxID         string
 	// RecordID is the id of a contact, company, deal or activity (see RecordKinds).
 	RecordID string
 )
@@ -104,6 +106,7 @@ func (WebhookEndpointID) Schema(huma.Registry) *huma.Schema { return idSchema("w
 func (WebhookDeliveryID) Schema(huma.Registry) *huma.Schema { return idSchema("webhook_delivery") }
 func (EmailID) Schema(huma.Registry) *huma.Schema           { return idSchema("email") }
 func (AutomationID) Schema(huma.Registry) *huma.Schema      { return idSchema("automation") }
+func (SandboxID) Schema(huma.Registry) *huma.Schema         { return idSchema("sandbox") }
 func (RecordID) Schema(huma.Registry) *huma.Schema          { return idSchema(store.RecordKinds...) }
 
 // idPtr is p as a plain *string, as the store takes ids.

@@ -24,6 +24,7 @@ func retention(s *store.Store) []purgeJob {
 	return []purgeJob{
 		{"expired idempotency keys", s.PurgeIdempotencyKeys},
 		{"old request logs", s.PurgeRequestLogs},
+		{"expired sandboxes", s.PurgeSandboxes},
 	}
 }
 
