@@ -42,7 +42,7 @@ type Result struct {
 	SkipReason string        `json:"skip_reason,omitempty"`
 	Runs       int           `json:"runs"`
 	Passes     int           `json:"passes"`               // runs that passed
-	Calls      int           `json:"calls"`                // tool calls that ran and met their expectations, in one run (the failing one when there is a Failure)
+	Calls      int           `json:"calls"`                // calls that met their expectations in one run (FailedRun, if any)
 	Duration   time.Duration `json:"-"`                    // all runs' total
 	FailedRun  int           `json:"failed_run,omitempty"` // 1-based run that Failure comes from
 	Failure    *Failure      `json:"failure,omitempty"`    // the first failing run's first unmet expectation
