@@ -18,18 +18,34 @@ import (
 // Target gives each transcript the MCP client session it runs in.
 type Target interface {
 	// Open connects for t and returns the session and a function that closes it and
-	// releases whatever Open set up.
+	// releases whatever Open set up. It returns a *SkipError to decline a transcript it
+	// cannot run; it should then decline every run of that transcript.
 	Open(ctx context.Context, t *Transcript) (*mcp.ClientSession, func(), error)
 }
 
-// Result is the outcome of one transcript.
+// SkipError is what a Target's Open returns (possibly wrapped) for a transcript it cannot
+// run, such as one needing a feature its sandbox lacks: the transcript is reported as
+// skipped, neither passed nor failed.
+type SkipError struct {
+	Reason string
+}
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Result is the outcome of one transcript: of its one run, or of all its runs under
+// Runner.Repeat.
 type Result struct {
-	Name     string        `json:"name"`
-	Path     string        `json:"path,omitempty"`
-	Passed   bool          `json:"passed"`
-	Calls    int           `json:"calls"` // tool calls that ran and met their expectations
-	Duration time.Duration `json:"-"`
-	Failure  *Failure      `json:"failure,omitempty"`
+	Name       string        `json:"name"`
+	Path       string        `json:"path,omitempty"`
+	Passed     bool          `json:"passed"` // every run passed
+	Skipped    bool          `json:"skipped"`
+	SkipReason string        `json:"skip_reason,omitempty"`
+	Runs       int           `json:"runs"`
+	Passes     int           `json:"passes"`               // runs that passed
+	Calls      int           `json:"calls"`                // calls that met their expectations in one run (FailedRun, if any)
+	Duration   time.Duration `json:"-"`                    // all runs' total
+	FailedRun  int           `json:"failed_run,omitempty"` // 1-based run that Failure comes from
+	Failure    *Failure      `json:"failure,omitempty"`    // the first failing run's first unmet expectation
 }
 
 // Failure is the first unmet expectation of a transcript.
@@ -47,7 +63,8 @@ type Failure struct {
 // Runner replays transcripts against a target.
 type Runner struct {
 	Target   Target
-	Parallel int           // transcripts run at once (default 1)
+	Parallel int           // runs at once, of the same transcript or others (default 1)
+	Repeat   int           // runs of each transcript, each opened afresh (default 1)
 	Timeout  time.Duration // per tool call (default 30s)
 	// Trace, if set, is told every call made and what came back (body is the result's
 	// JSON; nil after a protocol error).
@@ -65,40 +82,57 @@ type Trace struct {
 	Err       error
 }
 
-// Run replays every transcript and returns their results in input order. done, if not
-// nil, is called as each transcript finishes.
+// Run replays every transcript Repeat times and returns their results in input order.
+// done, if not nil, is called as each transcript's last run finishes.
 func (r *Runner) Run(ctx context.Context, ts []*Transcript, done func(Result)) []Result {
+	k := max(1, r.Repeat)
 	results := make([]Result, len(ts))
-	work := make(chan int)
+	runs := make([][]Result, len(ts))
+	left := make([]int, len(ts)) // runs of each transcript not finished yet
+	for i := range ts {
+		runs[i], left[i] = make([]Result, k), k
+	}
+	type job struct{ transcript, run int }
+	work := make(chan job)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for range max(1, r.Parallel) {
 		wg.Go(func() {
-			for i := range work {
-				results[i] = r.RunOne(ctx, ts[i])
-				if done != nil {
-					mu.Lock()
-					done(results[i])
-					mu.Unlock()
+			for j := range work {
+				res := r.RunOne(ctx, ts[j.transcript])
+				mu.Lock()
+				runs[j.transcript][j.run] = res
+				if left[j.transcript]--; left[j.transcript] == 0 {
+					results[j.transcript] = combineRuns(runs[j.transcript])
+					if done != nil {
+						done(results[j.transcript])
+					}
 				}
+				mu.Unlock()
 			}
 		})
 	}
 	for i := range ts {
-		work <- i
+		for n := range k {
+			work <- job{i, n}
+		}
 	}
 	close(work)
 	wg.Wait()
 	return results
 }
 
-// RunOne replays one transcript: setup, steps, then final_state, stopping at the first
+// RunOne makes one run of a transcript: setup, steps, then final_state, stopping at the first
 // unmet expectation.
 func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 	start := time.Now()
-	res = Result{Name: t.Name, Path: t.Path}
+	res = Result{Name: t.Name, Path: t.Path, Runs: 1}
 	defer func() { res.Duration = time.Since(start) }()
 	cs, closeSession, err := r.Target.Open(ctx, t)
+	if skip := (*SkipError)(nil); errors.As(err, &skip) {
+		res.Skipped, res.SkipReason = true, skip.Reason
+		return res
+	}
 	if err != nil {
 		res.Failure = &Failure{Phase: "connect", Message: err.Error()}
 		return res
@@ -129,7 +163,7 @@ func (r *Runner) RunOne(ctx context.Context, t *Transcript) (res Result) {
 			res.Calls++
 		}
 	}
-	res.Passed = true
+	res.Passed, res.Passes = true, 1
 	return res
 }
 
@@ -360,18 +394,6 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.key)
 	return b.next.RoundTrip(r)
-}
-
-// Summary counts passed and failed results.
-func Summary(results []Result) (passed, failed int) {
-	for _, r := range results {
-		if r.Passed {
-			passed++
-		} else {
-			failed++
-		}
-	}
-	return passed, failed
 }
 
 // ErrFailed is returned by callers when some transcript failed.

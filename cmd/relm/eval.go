@@ -21,7 +21,8 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	url := fs.String("url", env("RELM_EVAL_URL", ""), "replay against this running server (base URL or its /mcp endpoint) instead of in-process (RELM_EVAL_URL)")
 	key := fs.String("key", env("RELM_EVAL_KEY", ""), "API key to replay with, with --url (RELM_EVAL_KEY)")
-	parallel := fs.Int("parallel", 4, "transcripts to run at once")
+	parallel := fs.Int("parallel", 4, "runs to make at once (of the same transcript or others)")
+	repeat := fs.Int("repeat", 1, "replay each transcript `k` times, each in a fresh workspace, and report pass^1 … pass^k")
 	asJSON := fs.Bool("json", false, "print a JSON report instead of one line per transcript")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
 	keep := fs.Bool("keep", false, "keep each transcript's workspace and print its name and key, to inspect what it wrote")
@@ -39,12 +40,15 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if *parallel < 1 {
 		return errors.New("--parallel must be at least 1")
 	}
+	if *repeat < 1 {
+		return fmt.Errorf("--repeat must be at least 1 (the runs of each transcript), not %d", *repeat)
+	}
 	ts, err := loadTranscripts(paths)
 	if err != nil {
 		return err
 	}
 
-	runner := &evals.Runner{Parallel: *parallel, Timeout: *timeout}
+	runner := &evals.Runner{Parallel: *parallel, Repeat: *repeat, Timeout: *timeout}
 	if *verbose {
 		var mu sync.Mutex
 		runner.Trace = func(t *evals.Transcript, c evals.Trace) {
@@ -96,7 +100,7 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 			return err
 		}
 	}
-	if _, failed := evals.Summary(results); failed > 0 {
+	if failed := evals.Summary(results).Failed; failed > 0 {
 		return fmt.Errorf("%d of %d transcripts failed", failed, len(results))
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,20 @@ func TestEvalCommand(t *testing.T) {
 	}
 
 	out.Reset()
+	if err := run(t.Context(), []string{"eval", filepath.Join(dir, "pass.json"), "--database-url", dbURL, "--repeat", "3", "--json"}, &out, quietLog()); err != nil {
+		t.Fatalf("--repeat 3: %v\n%s", err, out.String())
+	}
+	var repeated struct {
+		Repeat  int
+		PassK   []float64 `json:"pass_k"`
+		Results []struct{ Runs, Passes int }
+	}
+	if err := json.Unmarshal(out.Bytes(), &repeated); err != nil || repeated.Repeat != 3 || len(repeated.PassK) != 3 || repeated.PassK[2] != 1 ||
+		len(repeated.Results) != 1 || repeated.Results[0].Runs != 3 || repeated.Results[0].Passes != 3 {
+		t.Fatalf("--repeat 3 --json: %v\n%s", err, out.String())
+	}
+
+	out.Reset()
 	if err := run(t.Context(), []string{"eval", "--database-url", dbURL, "--parallel", "8"}, &out, quietLog()); err != nil {
 		t.Fatalf("the built-in suite: %v\n%s", err, out.String())
 	}
@@ -65,5 +80,20 @@ func TestEvalCommand(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"eval", "--url", "http://127.0.0.1:1"}, &out, quietLog()); err == nil {
 		t.Fatal("--url without --key should be refused")
+	}
+}
+
+// TestEvalRepeatFlag refuses a --repeat below 1 before replaying anything.
+func TestEvalRepeatFlag(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"0", "-2"} {
+		var out bytes.Buffer
+		err := run(t.Context(), []string{"eval", "--repeat", k, "--database-url", "postgres://127.0.0.1:1/none"}, &out, quietLog())
+		if err == nil || !strings.Contains(err.Error(), "--repeat must be at least 1") || out.Len() != 0 {
+			t.Errorf("--repeat %s: %v\n%s", k, err, out.String())
+		}
+	}
+	if err := run(t.Context(), []string{"eval", "--repeat", "twice"}, io.Discard, quietLog()); err == nil {
+		t.Error("--repeat twice should be refused")
 	}
 }

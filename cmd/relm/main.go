@@ -25,7 +25,7 @@ Usage:
   relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]
   relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]
   relm openapi [--format yaml|json] [--public-url URL]
-  relm eval    [--url URL --key KEY] [--parallel N] [--json] [--junit FILE] [--keep] [PATH…]
+  relm eval    [--url URL --key KEY] [--parallel N] [--repeat K] [--json] [--junit FILE] [--keep] [PATH…]
   relm bench   [--contacts N] [--duration D] [--conns 1,16,64] [--data-dir DIR | --database-url URL] [--reuse] [--webhooks-only] [--out FILE]
 
 Without --database-url (RELM_DATABASE_URL), relm runs a private PostgreSQL cluster in
