@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -190,13 +189,13 @@ func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	res, callErr := cs.CallTool(callCtx, &mcp.CallToolParams{Name: s.Tool, Arguments: args})
-	cancel()
 	exp := s.Expect
 	if exp == nil {
 		exp = &Expect{}
 	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	res, callErr := callTool(callCtx, cs, s.Tool, args, exp.Error == nil)
+	cancel()
 	if callErr != nil {
 		trace(Trace{Arguments: args, Err: callErr})
 		if exp.ProtocolError != nil && strings.Contains(callErr.Error(), *exp.ProtocolError) {
@@ -224,6 +223,29 @@ func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 		return &Failure{Message: fmt.Sprintf("capture %s: %v", name, err), Got: raw(body)}
 	}
 	return nil
+}
+
+// callTool calls a tool; with retryRefusals, a call refused as rate_limited (the server
+// is shared, and a suite's runs share their workspace's limit) is made again after the
+// refusal's retry_after, until ctx ends.
+func callTool(ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any, retryRefusals bool) (*mcp.CallToolResult, error) {
+	for {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		if err != nil || !res.IsError || !retryRefusals {
+			return res, err
+		}
+		obj, _ := resultBody(res).(map[string]any)
+		e, _ := obj["error"].(map[string]any)
+		if e["code"] != "rate_limited" {
+			return res, nil
+		}
+		wait, _ := e["retry_after"].(float64)
+		select {
+		case <-ctx.Done():
+			return res, nil
+		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+		}
+	}
 }
 
 // checkResult compares a call's outcome with exp.
@@ -330,70 +352,6 @@ func raw(v any) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf("%q", fmt.Sprint(v)))
 	}
 	return b
-}
-
-// Remote replays transcripts against a running server with one API key. The key's
-// workspace is used as it is: transcripts that assume an empty workspace need a fresh one.
-type Remote struct {
-	URL        string // the server's base URL (http://127.0.0.1:8080) or its /mcp endpoint
-	Key        string
-	HTTPClient *http.Client // default http.DefaultClient's transport
-}
-
-// Open connects to the server, once it has checked the key's mode suits t.
-func (r Remote) Open(ctx context.Context, t *Transcript) (*mcp.ClientSession, func(), error) {
-	if mode := keyMode(r.Key); mode != "" && mode != t.KeyMode() {
-		return nil, nil, fmt.Errorf("the transcript needs a %s key (mode %q); this is a %s key", t.KeyMode(), t.KeyMode(), mode)
-	}
-	endpoint := strings.TrimSuffix(r.URL, "/")
-	if !strings.HasSuffix(endpoint, "/mcp") {
-		endpoint += "/mcp"
-	}
-	cs, err := Dial(ctx, endpoint, r.Key, r.HTTPClient)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cs, func() { _ = cs.Close() }, nil
-}
-
-func keyMode(key string) string {
-	for _, m := range []string{"live", "test"} {
-		if strings.HasPrefix(key, "sk_"+m+"_") {
-			return m
-		}
-	}
-	return ""
-}
-
-// Dial opens an MCP client session over streamable HTTP to endpoint, sending key as a
-// bearer token.
-func Dial(ctx context.Context, endpoint, key string, client *http.Client) (*mcp.ClientSession, error) {
-	base := http.DefaultTransport
-	if client != nil && client.Transport != nil {
-		base = client.Transport
-	}
-	transport := &mcp.StreamableClientTransport{
-		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: bearer{key: key, next: base}},
-		DisableStandaloneSSE: true, // Relm's server is stateless: it never calls the client
-	}
-	c := mcp.NewClient(&mcp.Implementation{Name: "relm-eval", Version: "1"}, nil)
-	cs, err := c.Connect(ctx, transport, nil)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", endpoint, err)
-	}
-	return cs, nil
-}
-
-type bearer struct {
-	key  string
-	next http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return b.next.RoundTrip(r)
 }
 
 // ErrFailed is returned by callers when some transcript failed.

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -55,9 +57,29 @@ type TenantLogs struct {
 
 // RecordRequests appends request logs of any number of tenants in one round trip: a
 // pipelined batch naming each tenant before its one INSERT, as one implicit transaction.
-// ID and Mode are set here; CreatedAt is when the request arrived.
+// ID and Mode are set here; CreatedAt is when the request arrived. The logs of a workspace
+// deleted meanwhile are dropped: when a deletion commits while the batch runs (a sandbox
+// deleted right after its last request), the batch fails on that workspace's foreign key,
+// and each tenant's logs are then written on their own, without the gone workspace's.
 func (s *Store) RecordRequests(ctx context.Context, batches []TenantLogs) (err error) {
 	defer func() { err = outage(err) }()
+	if err = s.recordRequests(ctx, batches); !foreignKeyViolation(err) {
+		return err
+	}
+	for _, t := range batches {
+		if err := s.recordRequests(ctx, []TenantLogs{t}); err != nil && !foreignKeyViolation(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func foreignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+func (s *Store) recordRequests(ctx context.Context, batches []TenantLogs) error {
 	b := &pgx.Batch{}
 	for _, t := range batches {
 		if len(t.Logs) == 0 {

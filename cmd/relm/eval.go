@@ -15,17 +15,18 @@ import (
 	"github.com/relmcrm/relm/evals/sandbox"
 )
 
-// evalCmd replays transcripts: by default each in a fresh test-mode workspace of its own on
-// the configured database, served in-process; with --url and --key against a running server.
+// evalCmd replays transcripts: by default each in a fresh workspace of its own on the
+// configured database, served in-process; with --url and --key against a running server,
+// each in a sandbox of the key's workspace.
 func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	url := fs.String("url", env("RELM_EVAL_URL", ""), "replay against this running server (base URL or its /mcp endpoint) instead of in-process (RELM_EVAL_URL)")
-	key := fs.String("key", env("RELM_EVAL_KEY", ""), "API key to replay with, with --url (RELM_EVAL_KEY)")
+	url := fs.String("url", env("RELM_EVAL_URL", ""), "replay against this running server (base URL or its /mcp endpoint), each transcript in a sandbox of --key's workspace, instead of in-process (RELM_EVAL_URL)")
+	key := fs.String("key", env("RELM_EVAL_KEY", ""), "with --url: a key of the workspace whose sandboxes the transcripts run in; that workspace itself is never written (RELM_EVAL_KEY)")
 	parallel := fs.Int("parallel", 4, "runs to make at once (of the same transcript or others)")
 	repeat := fs.Int("repeat", 1, "replay each transcript `k` times, each in a fresh workspace, and report pass^1 … pass^k")
 	asJSON := fs.Bool("json", false, "print a JSON report instead of one line per transcript")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
-	keep := fs.Bool("keep", false, "keep each transcript's workspace and print its name and key, to inspect what it wrote")
+	keep := fs.Bool("keep", false, "keep each transcript's workspace (sandbox with --url) and print it with its key, to inspect what it wrote")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit of each tool call")
 	verbose := fs.Bool("v", false, "print every call's arguments and result")
 	dbf := dbFlags{share: true}
@@ -58,7 +59,9 @@ func evalCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		}
 	}
 	if *url != "" {
-		runner.Target = evals.Remote{URL: *url, Key: *key}
+		runner.Target = &evals.Remote{URL: *url, Key: *key, Keep: *keep, Kept: func(transcript, sandbox, key string) {
+			fmt.Fprintf(os.Stderr, "kept sandbox %s for %s (key %s)\n", sandbox, transcript, key)
+		}}
 	} else {
 		db, err := dbf.open(ctx, log)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -61,6 +62,10 @@ func New(s *store.Store, admin *store.Admin, log *slog.Logger) (*Sandbox, error)
 	}
 	return &Sandbox{admin: admin, srv: srv, jobs: jobs}, nil
 }
+
+// Handler is the Relm server the sandbox runs, background work included, to serve over
+// HTTP for targets that connect to a URL (evals.Remote).
+func (sb *Sandbox) Handler() http.Handler { return sb.srv }
 
 // Close stops the sandbox's background work.
 func (sb *Sandbox) Close() {
