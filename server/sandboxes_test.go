@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,14 +183,31 @@ func TestSandboxRefusals(t *testing.T) {
 		t.Fatalf("a sandbox lists sandboxes: %v", d)
 	}
 
-	// At most 50 at once per workspace, both modes together; expired ones do not count.
-	for range 48 {
-		e.sandbox(e.Test, nil)
+	// At most 50 at once per workspace, both modes together, exactly under concurrent
+	// creations (two exist); expired ones do not count.
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			key := e.Live
+			if i%2 == 1 {
+				key = e.Test
+			}
+			r := e.call("POST", "/v1/sandboxes", key, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[r.Status]++
+			if r.Status == 409 && !strings.Contains(string(r.Raw), "50 sandboxes") {
+				t.Errorf("limit: %s", r.Raw)
+			}
+		})
 	}
-	limit := expectError(t, e.call("POST", "/v1/sandboxes", e.Live, nil), 409, "limit_reached", "")
-	if !strings.Contains(limit["message"].(string), "50 sandboxes") {
-		t.Fatalf("limit: %v", limit)
+	wg.Wait()
+	if statuses[201] != 48 || statuses[409] != 12 {
+		t.Fatalf("60 concurrent creations with 2 sandboxes made: %v", statuses)
 	}
+	expectError(t, e.call("POST", "/v1/sandboxes", e.Live, nil), 409, "limit_reached", "")
 	e.exec(`UPDATE workspaces SET expires_at = now() - interval '1 second' WHERE id = $1`, id)
 	e.sandbox(e.Live, nil)
 }
