@@ -62,12 +62,14 @@ type token struct {
 }
 
 type transcriber struct {
-	calls   []decoded
-	cat     Catalog
-	tokens  map[string]*token
-	order   []*token // in order of first sighting
-	argSeen []map[string]bool
-	counts  map[string]int
+	calls    []decoded
+	cat      Catalog
+	tokens   map[string]*token
+	order    []*token         // in order of first sighting
+	defined  map[int][]*token // by the call whose result first holds them, in order
+	argFirst map[string]int   // the first call whose arguments hold a string
+	records  recordIndex
+	counts   map[string]int
 }
 
 var (
@@ -76,7 +78,7 @@ var (
 )
 
 func newTranscriber(calls []Call, cat Catalog) *transcriber {
-	tr := &transcriber{cat: cat, tokens: map[string]*token{}, counts: map[string]int{}}
+	tr := &transcriber{cat: cat, tokens: map[string]*token{}, counts: map[string]int{}, argFirst: map[string]int{}}
 	for _, c := range calls {
 		d := decoded{Call: c}
 		if a, err := decodeJSON(orNull(c.Arguments)); err == nil {
@@ -87,10 +89,11 @@ func newTranscriber(calls []Call, cat Catalog) *transcriber {
 		}
 		tr.calls = append(tr.calls, d)
 	}
-	seenArgs := map[string]bool{}
 	for i, c := range tr.calls {
 		walkStrings(c.args, func(s string) {
-			seenArgs[s] = true
+			if _, seen := tr.argFirst[s]; !seen {
+				tr.argFirst[s] = i
+			}
 			for _, id := range idInText.FindAllString(s, -1) {
 				tr.sight(id, i, true, "")
 			}
@@ -98,9 +101,9 @@ func newTranscriber(calls []Call, cat Catalog) *transcriber {
 				tr.sight(s, i, true, "")
 			}
 		})
-		tr.argSeen = append(tr.argSeen, maps.Clone(seenArgs))
 		tr.scanResult(i, c.result, "")
 	}
+	tr.records = indexRecords(tr.calls)
 	tr.classify()
 	return tr
 }
@@ -245,6 +248,12 @@ func (tr *transcriber) classify() {
 			t.capture = tr.name(t.kind)
 		}
 	}
+	tr.defined = map[int][]*token{}
+	for _, t := range tr.order {
+		if t.defCall >= 0 {
+			tr.defined[t.defCall] = append(tr.defined[t.defCall], t)
+		}
+	}
 }
 
 // updatedInBatch reports whether t first appears as a contact an import updated (rather
@@ -321,8 +330,8 @@ func (tr *transcriber) step(i int) Step {
 	default:
 		s.Expect = &Expect{Result: tr.result(i, c.Tool, c.result)}
 	}
-	for _, t := range tr.order {
-		if t.defCall == i && t.capture != "" && !t.seeded {
+	for _, t := range tr.defined[i] {
+		if t.capture != "" && !t.seeded {
 			if s.Capture == nil {
 				s.Capture = map[string]string{}
 			}
@@ -405,7 +414,7 @@ func (tr *transcriber) expectedString(i int, s, key string) any {
 		}
 		return map[string]any{"$match": "string"}
 	}
-	if isTimestamp(s) && !tr.argSeen[i][s] {
+	if first, sent := tr.argFirst[s]; isTimestamp(s) && !(sent && first <= i) {
 		return map[string]any{"$match": "timestamp"}
 	}
 	return tr.textWithRefs(i, s)
