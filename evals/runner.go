@@ -315,7 +315,7 @@ func (r Remote) Open(ctx context.Context, t *Transcript) (*mcp.ClientSession, fu
 	if !strings.HasSuffix(endpoint, "/mcp") {
 		endpoint += "/mcp"
 	}
-	cs, err := Dial(ctx, endpoint, r.Key, r.HTTPClient)
+	cs, err := Dial(ctx, t.Endpoint(endpoint), r.Key, r.HTTPClient)
 	if err != nil {
 		return nil, nil, err
 	}
