@@ -283,7 +283,7 @@ func checkReadOnly(ctx context.Context, cs *mcp.ClientSession, tools *map[string
 	readOnly, known := (*tools)[tool]
 	switch {
 	case !known:
-		return &Failure{Message: "the server has no tool " + tool}
+		return &Failure{Message: "the session has no tool " + tool + " (a transcript's toolsets and read_only hide tools)"}
 	case !readOnly:
 		return &Failure{Message: "final_state may only call read-only tools; " + tool + " is not annotated readOnlyHint"}
 	}
@@ -340,7 +340,7 @@ func Dial(ctx context.Context, endpoint, key string, client *http.Client) (*mcp.
 	}
 	transport := &mcp.StreamableClientTransport{
 		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: bearer{key: key, next: base}},
+		HTTPClient:           &http.Client{Transport: bearer{key: key, next: explainRefusals{base}}},
 		DisableStandaloneSSE: true, // Relm's server is stateless: it never calls the client
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "relm-eval", Version: "1"}, nil)
