@@ -21,11 +21,19 @@ type Call struct {
 	ProtocolError string          `json:"protocol_error,omitempty"` // the JSON-RPC error message
 }
 
-// Catalog is what transcription needs to know about the tools: which only read, and the
-// arguments each takes (to rebuild records that existed before a session as setup calls).
+// Catalog is what transcription needs to know about the tools: which only read, the
+// arguments each takes (to rebuild records that existed before a session as setup calls),
+// and the toolset of each (to tell which a tool selection hides).
 type Catalog struct {
 	ReadOnly map[string]bool
 	Inputs   map[string][]string
+	Toolsets map[string]string
+}
+
+// Hides reports whether a session connected with toolsets and readOnly (a transcript's
+// selection) cannot call tool.
+func (c Catalog) Hides(toolsets []string, readOnly bool, tool string) bool {
+	return (len(toolsets) > 0 && !slices.Contains(toolsets, c.Toolsets[tool])) || (readOnly && !c.ReadOnly[tool])
 }
 
 // Transcribe turns the calls of one session into a transcript that replays against a
