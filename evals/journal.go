@@ -48,7 +48,7 @@ func (r *Recorder) append(rec *recording, seq int, c Call) error {
 		if err != nil {
 			return err
 		}
-		f, err := os.OpenFile(rec.journal, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(rec.journal, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (r *Recorder) writeTranscript(path string) error {
 // cannot make them: it fails there, showing the note.
 func flagHiddenSetup(t *Transcript, cat Catalog) {
 	for i, s := range t.Setup {
-		if cat.Hides(t.Toolsets, t.ReadOnly, s.Tool) {
+		if cat.hides(t.Toolsets, t.ReadOnly, s.Tool) {
 			t.Setup[i].Note = s.Note + "; " + s.Tool + " is hidden by this transcript's toolsets or read_only," +
 				" so the replay fails here: remove the selection, or prepare the workspace otherwise"
 		}

@@ -45,7 +45,7 @@ type Recorder struct {
 	dir     string
 	catalog Catalog
 	log     *slog.Logger
-	Gap     time.Duration
+	Gap     time.Duration // the silence that ends a session (DefaultRecordGap)
 	now     func() time.Time
 
 	mu       sync.Mutex
@@ -157,12 +157,12 @@ func (r *Recorder) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			return next(ctx, method, req)
 		}
 		res, err := next(ctx, method, req)
-		c := Call{Tool: call.Params.Name, Arguments: call.Params.Arguments}
+		c := Call{Tool: call.Params.Name, Arguments: redactKeys(call.Params.Arguments)}
 		if err != nil {
-			c.ProtocolError = err.Error()
+			c.ProtocolError = string(redactKeys([]byte(err.Error())))
 		} else if result, ok := res.(*mcp.CallToolResult); ok {
 			c.IsError = result.IsError
-			c.Result = resultJSON(result)
+			c.Result = redactKeys(resultJSON(result))
 		}
 		r.finish(rec, seq, c)
 		return res, err
@@ -366,6 +366,16 @@ func writeAtomic(file string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
+}
+
+// redactKeys replaces the API keys in b (an argument pasted by the agent, create_api_key's
+// secret) by a stand-in of the same form, so that no key reaches the journal; Transcribe
+// treats the stand-in as it would the key.
+func redactKeys(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return secretRe.ReplaceAll(b, []byte("sk_${1}_REDACTEDREDACTEDREDACTEDREDACTED"))
 }
 
 // resultJSON is the JSON of a tool result: its structuredContent, or else its text.

@@ -213,6 +213,12 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Fatal("an unknown tool should be a protocol error")
 	}
 
+	for _, j := range rs.journals() {
+		journal, _ := os.ReadFile(j)
+		if strings.Contains(string(journal), rs.Key) || strings.Contains(string(journal), newKey["secret"].(string)) {
+			t.Fatalf("a session's journal holds an API key:\n%s", journal)
+		}
+	}
 	tr, data := rs.only()
 	if strings.Contains(string(data), rs.Key) || strings.Contains(string(data), newKey["secret"].(string)) || anySecret.Match(data) {
 		t.Fatalf("a recorded transcript holds an API key:\n%s", data)

@@ -30,9 +30,9 @@ type Catalog struct {
 	Toolsets map[string]string
 }
 
-// Hides reports whether a session connected with toolsets and readOnly (a transcript's
+// hides reports whether a session connected with toolsets and readOnly (a transcript's
 // selection) cannot call tool.
-func (c Catalog) Hides(toolsets []string, readOnly bool, tool string) bool {
+func (c Catalog) hides(toolsets []string, readOnly bool, tool string) bool {
 	return (len(toolsets) > 0 && !slices.Contains(toolsets, c.Toolsets[tool])) || (readOnly && !c.ReadOnly[tool])
 }
 
