@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -64,6 +65,7 @@ type Server struct {
 	logs     *metering.Logs
 	store    *store.Store
 	closers  []func(context.Context) error // of the MCP plug-ins
+	closing  sync.Once
 }
 
 // New builds the server.
@@ -191,9 +193,11 @@ func (s *Server) Flush(ctx context.Context) error {
 // drained, before closing the store; calling it again does nothing more.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
-	for _, c := range s.closers {
-		errs = append(errs, c(ctx))
-	}
+	s.closing.Do(func() {
+		for _, c := range s.closers {
+			errs = append(errs, c(ctx))
+		}
+	})
 	if s.meter != nil {
 		errs = append(errs, s.meter.Close(ctx), s.logs.Close(ctx))
 	}
