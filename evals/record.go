@@ -22,8 +22,8 @@ import (
 	"github.com/relmcrm/relm/tools"
 )
 
-// DefaultRecordGap is how long a client may stay silent before its next tool call starts
-// a new recorded session.
+// DefaultRecordGap is how long a client may stay silent before its recorded session ends
+// (its next tool call starts a new one).
 const DefaultRecordGap = 10 * time.Minute
 
 // sweepEvery is how often the recorder looks for sessions that went quiet, to write them.
@@ -45,7 +45,7 @@ type Recorder struct {
 	dir     string
 	catalog Catalog
 	log     *slog.Logger
-	Gap     time.Duration // the silence that ends a session (DefaultRecordGap)
+	Gap     time.Duration // the silence that ends a session (DefaultRecordGap); set before serving
 	now     func() time.Time
 
 	mu       sync.Mutex
