@@ -78,7 +78,7 @@ func (r *Remote) Open(ctx context.Context, t *Transcript) (*mcp.ClientSession, f
 		defer cancel()
 		_, _, _ = r.rest(ctx, http.MethodDelete, base+"/v1/sandboxes/"+made.ID, nil, nil) // if it fails, it expires
 	}
-	cs, err := Dial(ctx, base+"/mcp", made.APIKey.Secret, r.HTTPClient)
+	cs, err := Dial(ctx, t.Endpoint(base+"/mcp"), made.APIKey.Secret, r.HTTPClient)
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -169,7 +169,7 @@ func Dial(ctx context.Context, endpoint, key string, client *http.Client) (*mcp.
 	}
 	transport := &mcp.StreamableClientTransport{
 		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: bearer{key: key, next: base}},
+		HTTPClient:           &http.Client{Transport: bearer{key: key, next: explainRefusals{base}}},
 		DisableStandaloneSSE: true, // Relm's server is stateless: it never calls the client
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "relm-eval", Version: "1"}, nil)

@@ -339,7 +339,7 @@ func checkReadOnly(ctx context.Context, cs *mcp.ClientSession, tools *map[string
 	readOnly, known := (*tools)[tool]
 	switch {
 	case !known:
-		return &Failure{Message: "the server has no tool " + tool}
+		return &Failure{Message: "the session has no tool " + tool + " (a transcript's toolsets and read_only hide tools)"}
 	case !readOnly:
 		return &Failure{Message: "final_state may only call read-only tools; " + tool + " is not annotated readOnlyHint"}
 	}

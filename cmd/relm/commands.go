@@ -164,7 +164,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	if err := srv.Close(shutdownCtx); err != nil {
-		log.Warn("could not write the last rate-limit counts and request logs", "err", err)
+		log.Warn("could not write the last rate-limit counts, request logs and recorded sessions", "err", err)
 	}
 	if err := deliveries.Stop(shutdownCtx); err != nil {
 		log.Warn("webhook deliveries did not stop cleanly; their jobs will be taken over", "err", err)
