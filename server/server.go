@@ -66,6 +66,8 @@ type Server struct {
 	store    *store.Store
 	closers  []func(context.Context) error // of the MCP plug-ins
 	closing  sync.Once
+	buildMCP func(tools.Selection) *mcp.Server // an MCP server with every middleware of /mcp
+	metered  *meterHTTP
 }
 
 // New builds the server.
@@ -139,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
 		return nil, err
 	}
+	srv.buildMCP, srv.metered = buildMCP, metered
 	guard, err := guardMCP(cfg.AllowedHosts, cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err

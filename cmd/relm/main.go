@@ -25,6 +25,7 @@ Usage:
   relm workspaces set-plan --workspace NAME --plan free|team [--data-dir DIR] [--database-url URL]
   relm secrets rewrap [--secret-key KEY --secret-key-old OLD] [--data-dir DIR] [--database-url URL]
   relm openapi [--format yaml|json] [--public-url URL]
+  relm mcp     [--data-dir DIR] [--database-url URL]   (MCP over stdio as the caller of RELM_API_KEY)
   relm eval    [--url URL --key KEY] [--parallel N] [--repeat K] [--json] [--junit FILE] [--keep] [PATH…]
   relm bench   [--contacts N] [--duration D] [--conns 1,16,64] [--data-dir DIR | --database-url URL] [--reuse] [--webhooks-only] [--out FILE]
 
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return printOpenAPI(args[1:], stdout, log)
 	case "eval":
 		return evalCmd(ctx, args[1:], stdout, log)
+	case "mcp":
+		return mcpCmd(ctx, args[1:], log)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, log)
 	case "help", "-h", "--help":
