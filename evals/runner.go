@@ -194,7 +194,7 @@ func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 		exp = &Expect{}
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	res, callErr := callTool(callCtx, cs, s.Tool, args, exp.Error == nil)
+	res, callErr := callTool(callCtx, cs, s.Tool, args, !expectsRateLimit(exp))
 	cancel()
 	if callErr != nil {
 		trace(Trace{Arguments: args, Err: callErr})
@@ -246,6 +246,15 @@ func callTool(ctx context.Context, cs *mcp.ClientSession, tool string, args map[
 		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
 		}
 	}
+}
+
+// expectsRateLimit reports whether exp is the error rate_limited, which is then not retried.
+func expectsRateLimit(exp *Expect) bool {
+	code := exp.Error
+	if pat, ok := exp.Error.(map[string]any); ok {
+		code = pat["code"]
+	}
+	return code == "rate_limited"
 }
 
 // checkResult compares a call's outcome with exp.
