@@ -117,6 +117,29 @@ func (s *Store) SyncMeters(ctx context.Context, counts []MeterCounts) (totals []
 		return nil, nil
 	}
 	defer func() { err = outage(err) }()
+	totals, err = s.syncMeters(ctx, counts)
+	if !foreignKeyViolation(err) {
+		return totals, err
+	}
+	// A workspace deleted while the batch ran (a sandbox deleted after its last request)
+	// fails the whole batch on its foreign keys: each tenant again on its own, and the one
+	// whose workspace is gone reported Gone.
+	totals = make([]MeterTotals, len(counts))
+	for i, c := range counts {
+		t, err := s.syncMeters(ctx, []MeterCounts{c})
+		switch {
+		case foreignKeyViolation(err):
+			totals[i] = MeterTotals{Gone: true}
+		case err != nil:
+			return nil, err
+		default:
+			totals[i] = t[0]
+		}
+	}
+	return totals, nil
+}
+
+func (s *Store) syncMeters(ctx context.Context, counts []MeterCounts) (totals []MeterTotals, err error) {
 	b := &pgx.Batch{}
 	for _, c := range counts {
 		if err := checkTenant(c.Tenant); err != nil {

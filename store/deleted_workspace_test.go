@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/store/pgtest"
+)
+
+// deletedMidway deletes the workspace gone in a transaction that holds its rows while
+// write runs (which must wait for them), then commits, and returns write's error.
+func deletedMidway(t *testing.T, url, gone string, write func() error) error {
+	t.Helper()
+	conn := testkit.Conn(t, url)
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `DELETE FROM workspaces WHERE id = $1`, gone); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- write() }()
+	time.Sleep(200 * time.Millisecond) // write waits on the deleted rows
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
+// twoWorkspaces makes the workspaces kept and gone, each with a live key.
+func twoWorkspaces(t *testing.T, admin *store.Admin) (kept, gone auth.Caller) {
+	t.Helper()
+	for i, name := range []string{"kept", "gone"} {
+		ws, _, err := admin.EnsureWorkspace(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _, err := admin.CreateAPIKey(context.Background(), ws.ID, auth.Live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := auth.Caller{WorkspaceID: ws.ID, Mode: auth.Live, KeyID: key}
+		if i == 0 {
+			kept = c
+		} else {
+			gone = c
+		}
+	}
+	return kept, gone
+}
+
+// TestRequestLogsOfADeletedWorkspace: a workspace deleted while a batch of request logs is
+// being written costs only its own logs, not those of the other tenants in the batch.
+func TestRequestLogsOfADeletedWorkspace(t *testing.T) {
+	t.Parallel()
+	s, admin, url := pgtest.Open(t)
+	kept, gone := twoWorkspaces(t, admin)
+	logs := func(c auth.Caller) store.TenantLogs {
+		return store.TenantLogs{Tenant: c, Logs: []store.RequestLog{
+			{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: c.KeyID, CreatedAt: time.Now()}}}
+	}
+	err := deletedMidway(t, url, gone.WorkspaceID, func() error {
+		return s.RecordRequests(context.Background(), []store.TenantLogs{logs(kept), logs(gone)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, kept.WorkspaceID); n != 1 {
+		t.Fatalf("%d logs of the other workspace written", n)
+	}
+}
+
+// TestMeterCountsOfADeletedWorkspace: the same for the reconciliation of rate-limit counts:
+// the other tenant's counts are added, and the deleted workspace is reported gone.
+func TestMeterCountsOfADeletedWorkspace(t *testing.T) {
+	t.Parallel()
+	s, admin, url := pgtest.Open(t)
+	kept, gone := twoWorkspaces(t, admin)
+	win := time.Now().UTC().Truncate(time.Minute)
+	counts := func(c auth.Caller) store.MeterCounts {
+		return store.MeterCounts{Tenant: c, Keys: []store.KeyCount{{KeyID: c.KeyID, WindowCount: store.WindowCount{Start: win, Add: 3}}},
+			Workspace: store.WindowCount{Start: win, Add: 3}}
+	}
+	var totals []store.MeterTotals
+	err := deletedMidway(t, url, gone.WorkspaceID, func() (err error) {
+		totals, err = s.SyncMeters(context.Background(), []store.MeterCounts{counts(kept), counts(gone)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if totals[0].Gone || totals[0].Keys[kept.KeyID].Count != 3 || totals[0].Workspace.Count != 3 || !totals[1].Gone {
+		t.Fatalf("totals: %+v", totals)
+	}
+}
