@@ -25,6 +25,20 @@ func (e *env) logs(key, query string) []map[string]any {
 	return out
 }
 
+// waitLogRows waits until the database holds at least n request logs matching the SQL
+// condition where, flushing the server's buffer as it goes.
+func (e *env) waitLogRows(where string, n int64) {
+	e.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		e.flush()
+		if got := e.exec(`UPDATE request_logs SET status = status WHERE ` + where); got >= n {
+			return
+		} else if time.Now().After(deadline) {
+			e.t.Fatalf("%d request logs where %s, want %d", got, where, n)
+		}
+	}
+}
+
 // waitLogs waits for n logs matching query: an MCP call's log is written just after its
 // response, which the client may read before the handler returns.
 func (e *env) waitLogs(key, query string, n int) []map[string]any {
@@ -181,8 +195,10 @@ func TestRequestLogsOfRefusedRequests(t *testing.T) {
 	e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
 	e.call("DELETE", "/v1/contacts/con_aaaaaaaaaaaaaaaaaaaaaaaaaa", e.Live, nil).must(t, 429)
 	expectToolError(t, e.rpc(e.Live, toolCall("list_deals", `{}`)), "rate_limited")
-	reader := e.key("acme", auth.Live)
-	got := e.waitLogs(reader, "status=429", 2) // an MCP call is logged just after its response
+	// An MCP call is logged just after its response: wait for both in the database, then
+	// list them once with a key of its own (each key may make one request here).
+	e.waitLogRows(`status = 429`, 2)
+	got := e.logs(e.key("acme", auth.Live), "status=429")
 	if len(got) != 2 {
 		t.Fatalf("refused requests logged: %v", got)
 	}
