@@ -248,7 +248,7 @@ func TestMetricsCountRequestLogs(t *testing.T) {
 	for range 3 {
 		e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
 	}
-	e.flush()
+	e.waitLogRows("true", 3) // a request is logged just after its response
 	res, err := http.Get(e.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
