@@ -69,6 +69,7 @@ func TestUnknownCommands(t *testing.T) {
 		"keys rotate":      `unknown command "keys rotate" (usage: relm keys create`,
 		"keys":             `unknown command "keys" (usage: relm keys create`,
 		"help frobnicate":  `no command is called "frobnicate"`,
+		"export --format":  "flag needs an argument: -format (relm export --help lists its flags)",
 		"migrate --bogus":  "flag provided but not defined: -bogus (relm migrate --help lists its flags)",
 		"openapi --format": "flag needs an argument",
 	} {

@@ -80,6 +80,10 @@ and exits non-zero if any failed.`,
 		Doc: `Seeds a workspace and measures REST, MCP and raw SQL side by side, then writes the report of
 docs/performance.md. The default run seeds 1M contacts and takes several minutes.`,
 		Examples: []string{"relm bench --out docs/performance.md", "relm bench --contacts 10000 --duration 1s --conns 1,16"}, Run: benchCmd},
+	{Name: "import", Summary: "import contacts from a CSV file through the API", Usage: "contacts [flags] FILE.csv",
+		Doc: importDoc, Examples: importExamples, Run: importCmd},
+	{Name: "export", Summary: "export records as JSON Lines or CSV through the API", Usage: "contacts|companies|deals|activities [flags]",
+		Doc: exportDoc, Examples: exportExamples, Run: exportCmd},
 	// mcp: one line here registers it, e.g. {Name: "mcp", Summary: …, Usage: …, Doc: …, Examples: …, Run: mcpCmd},
 }
 
