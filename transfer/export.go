@@ -21,7 +21,8 @@ type ExportOptions struct {
 	Resource string // one of Resources
 	Format   string // "jsonl" (default) or "csv"
 	// Filters are list filters as the query string takes them, each
-	// "filter[field][op]=value" (or "field=value").
+	// "filter[field][op]=value" (or "field=value"), written as they are meant: the export
+	// escapes them for the URL.
 	Filters []string
 	// PageSize is the limit of each page (default and at most 200, the API's most).
 	PageSize int
@@ -38,16 +39,14 @@ func (c *Client) Export(ctx context.Context, opts ExportOptions, w io.Writer) (i
 	}
 	query := url.Values{}
 	for _, f := range opts.Filters {
-		v, err := url.ParseQuery(f)
-		if err != nil || len(v) == 0 {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
 			return 0, fmt.Errorf("--filter %q: want filter[field][op]=value", f)
 		}
-		for k, vs := range v {
-			if k == "limit" || k == "cursor" {
-				return 0, fmt.Errorf("--filter %q: the export sets %s itself", f, k)
-			}
-			query[k] = append(query[k], vs...)
+		if k == "limit" || k == "cursor" {
+			return 0, fmt.Errorf("--filter %q: the export sets %s itself", f, k)
 		}
+		query.Add(k, v)
 	}
 	size := opts.PageSize
 	if size <= 0 || size > 200 {
