@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -85,6 +86,19 @@ func TestUnknownCommands(t *testing.T) {
 	for _, sub := range []string{"keys create", "keys list", "keys revoke"} {
 		if !strings.Contains(out.String(), "relm "+sub+" ") {
 			t.Errorf("keys --help lacks %s:\n%s", sub, out.String())
+		}
+	}
+}
+
+// TestCommandsDocumented keeps docs/cli.md's table in step with the table of commands.
+func TestCommandsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		if !strings.Contains(string(doc), "| `"+c.Name) && !strings.Contains(string(doc), ", `"+c.Name+"`") {
+			t.Errorf("docs/cli.md does not list %s", c.Name)
 		}
 	}
 }
