@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,9 +21,9 @@ import (
 // after Retry-After, and 5xx answers and network errors with backoff. Writes it retries carry
 // an Idempotency-Key, so a retry never applies them twice.
 type Client struct {
-	URL  string // base URL of the server, such as http://127.0.0.1:8080
-	Key  string // API key (sk_live_… or sk_test_…)
-	HTTP *http.Client
+	URL  string       // base URL of the server, such as http://127.0.0.1:8080
+	Key  string       // API key (sk_live_… or sk_test_…)
+	HTTP *http.Client // default: one whose requests time out after 2 minutes
 
 	// Attempts bounds the tries of one request that fails with 5xx or a network error
 	// (default 5); waits for rate limits do not count against it.
@@ -160,7 +159,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, ide
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	res, err := hc.Do(req)
 	if err != nil {
@@ -173,6 +172,10 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, ide
 	}
 	return res, b, nil
 }
+
+// defaultHTTP gives up on a request after 2 minutes (a timeout is retried like any network
+// error, under the same Idempotency-Key).
+var defaultHTTP = &http.Client{Timeout: 2 * time.Minute}
 
 func (c *Client) maxWait() time.Duration {
 	if c.MaxWait > 0 {
@@ -227,10 +230,4 @@ func decodeError(status int, body []byte) *APIError {
 	}
 	eb.Error.Status = status
 	return eb.Error
-}
-
-// IsAPIError reports whether err is an API error answer with the code.
-func IsAPIError(err error, code string) bool {
-	var e *APIError
-	return errors.As(err, &e) && e.Code == code
 }

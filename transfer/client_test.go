@@ -60,9 +60,14 @@ func TestClientRetries(t *testing.T) {
 		waits = append(waits, d)
 		return nil
 	}}
-	res, err := c.ImportContacts(t.Context(), []byte("email\nada@example.com\n"), transfer.ImportOptions{})
+	var bar strings.Builder
+	res, err := c.ImportContacts(t.Context(), []byte("email\nada@example.com\n"), transfer.ImportOptions{Progress: &transfer.Progress{W: &bar, Bar: true}})
 	if err != nil || res.Created != 1 {
 		t.Fatalf("%+v %v", res, err)
+	}
+	if want := "\r[..............................] 0/1 rows: 0 created, 0 updated, 0 failed" +
+		"\r[##############################] 1/1 rows: 1 created, 0 updated, 0 failed\n"; bar.String() != want {
+		t.Fatalf("progress bar %q, want %q", bar.String(), want)
 	}
 	if len(s.keys) != 6 || strings.Count(strings.Join(s.keys, " "), s.keys[0]) != 6 || !strings.HasPrefix(s.keys[0], "relm-import-") {
 		t.Fatalf("every try carries the batch's key: %q", s.keys)

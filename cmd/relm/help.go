@@ -28,7 +28,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &helpRequest{flags: fs}
 	}
 	if err != nil {
-		return fmt.Errorf("%w (relm %s --help lists its flags)", err, fs.Name())
+		return usageError{fmt.Errorf("%w (relm %s --help lists its flags)", err, fs.Name())}
 	}
 	return nil
 }

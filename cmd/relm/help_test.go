@@ -62,8 +62,8 @@ func TestHelpHidesEnvironmentValues(t *testing.T) {
 	}
 }
 
-// TestUnknownCommands: an unknown command, subcommand or flag fails and says where to look;
-// a group answers --help with its commands.
+// TestUnknownCommands: an unknown command, subcommand or flag fails with exit status 2 and
+// says where to look; relm alone exits 2 too; a group answers --help with its commands.
 func TestUnknownCommands(t *testing.T) {
 	for args, want := range map[string]string{
 		"frobnicate":       `unknown command "frobnicate" (relm help lists the commands)`,
@@ -75,9 +75,12 @@ func TestUnknownCommands(t *testing.T) {
 		"openapi --format": "flag needs an argument",
 	} {
 		err := run(t.Context(), strings.Fields(args), &bytes.Buffer{}, quietLog())
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("relm %s: %v, want %q", args, err, want)
+		if err == nil || !strings.Contains(err.Error(), want) || exitCode(err) != 2 {
+			t.Errorf("relm %s: %v (exit status %d), want %q and exit status 2", args, err, exitCode(err), want)
 		}
+	}
+	if err := run(t.Context(), nil, &bytes.Buffer{}, quietLog()); exitCode(err) != 2 {
+		t.Errorf("relm alone: %v", err)
 	}
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"keys", "--help"}, &out, quietLog()); err != nil {

@@ -91,17 +91,34 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(ctx, os.Args[1:], os.Stdout, log); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
+	err := run(ctx, os.Args[1:], os.Stdout, log)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "relm:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
 
+// exitCode is the exit status of run's error: 0 for none, 2 for a command line relm could
+// not use (no command, an unknown one, a bad flag), 1 for a command that failed.
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp), errors.As(err, &u):
+		return 2
+	}
+	return 1
+}
+
+// usageError is a command line relm could not use.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
 // run dispatches to the command args name. With no command it prints the overview on stderr
-// and returns flag.ErrHelp (exit status 2); help is printed on stdout and is not an error.
+// and returns flag.ErrHelp; an unknown command prints it too and is a usageError (both exit
+// status 2); help is printed on stdout and is not an error.
 func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, overview())
@@ -126,10 +143,10 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 			for _, c := range groupCommands(group) {
 				usages = append(usages, "relm "+c.Name+" "+c.Usage)
 			}
-			return fmt.Errorf("unknown command %q (usage: %s)", strings.Join(args[:min(2, len(args))], " "), strings.Join(usages, "; "))
+			return usageError{fmt.Errorf("unknown command %q (usage: %s)", strings.Join(args[:min(2, len(args))], " "), strings.Join(usages, "; "))}
 		}
 		fmt.Fprint(os.Stderr, overview())
-		return fmt.Errorf("unknown command %q (relm help lists the commands)", args[0])
+		return usageError{fmt.Errorf("unknown command %q (relm help lists the commands)", args[0])}
 	}
 	err := cmd.Run(ctx, rest, stdout, log)
 	if errors.Is(err, flag.ErrHelp) {
@@ -157,7 +174,7 @@ func help(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger
 		return nil
 	}
 	fmt.Fprint(os.Stderr, overview())
-	return fmt.Errorf("no command is called %q (relm help lists the commands)", strings.Join(args, " "))
+	return usageError{fmt.Errorf("no command is called %q (relm help lists the commands)", strings.Join(args, " "))}
 }
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
