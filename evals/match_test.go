@@ -130,6 +130,11 @@ func TestParseRejects(t *testing.T) {
 		`{"name":"x","description":"d","steps":[{"tool":"t","expect":{"result":{"a":{"$match":"string","pattern":"("}}}}]}`:           "not a valid regular expression",
 		`{"name":"x","description":"d","steps":[{"tool":"t","capture":{"id":"data/0"}}]}`:                                             "/steps/0/capture/id",
 		`{"name":"x","description":"d","steps":[{"tool":"t"}],"extra":1}`:                                                             "extra",
+		`{"name":"x","description":"d","steps":[{"tool":"t"}],"toolsets":[1]}`:                                                        "/toolsets/0",
+		`{"name":"x","description":"d","steps":[{"tool":"t"}],"toolsets":[]}`:                                                         "/toolsets",
+		`{"name":"x","description":"d","steps":[{"tool":"t"}],"toolsets":"contacts"}`:                                                 "/toolsets",
+		`{"name":"x","description":"d","steps":[{"tool":"t"}],"toolsets":["Contacts,deals"]}`:                                         "/toolsets/0",
+		`{"name":"x","description":"d","steps":[{"tool":"t"}],"read_only":"yes"}`:                                                     "/read_only",
 	} {
 		_, err := Parse("t.json", []byte(doc))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -33,6 +33,7 @@ type recordingServer struct {
 	Store *store.Store
 	Admin *store.Admin
 	SB    *sandbox.Sandbox
+	srv   *server.Server
 }
 
 func newRecordingServer(t *testing.T) *recordingServer {
@@ -53,14 +54,21 @@ func newRecordingServer(t *testing.T) *recordingServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &recordingServer{t: t, URL: hs.URL, Key: key, Dir: dir, Store: s, Admin: admin, SB: sb}
+	return &recordingServer{t: t, URL: hs.URL, Key: key, Dir: dir, Store: s, Admin: admin, SB: sb, srv: srv}
 }
 
 // session connects an MCP client, adding header (name, value pairs) to every request.
 func (rs *recordingServer) session(header ...string) *mcp.ClientSession {
 	rs.t.Helper()
+	return rs.sessionAt("/mcp", header...)
+}
+
+// sessionAt connects an MCP client to path (/mcp with a query), adding header (name, value
+// pairs) to every request.
+func (rs *recordingServer) sessionAt(path string, header ...string) *mcp.ClientSession {
+	rs.t.Helper()
 	client := &http.Client{Transport: testkit.Bearer{Header: header}}
-	cs, err := evals.Dial(context.Background(), rs.URL+"/mcp", rs.Key, client)
+	cs, err := evals.Dial(context.Background(), rs.URL+path, rs.Key, client)
 	if err != nil {
 		rs.t.Fatal(err)
 	}
@@ -89,6 +97,25 @@ func (rs *recordingServer) rest(method, path string, body any) map[string]any {
 	return out
 }
 
+// shutDown closes the server as relm serve does on shutdown, which ends the sessions under
+// way and writes their transcripts.
+func (rs *recordingServer) shutDown() {
+	rs.t.Helper()
+	if err := rs.srv.Close(rs.t.Context()); err != nil {
+		rs.t.Fatal(err)
+	}
+}
+
+// journals returns the journals of the sessions under way.
+func (rs *recordingServer) journals() []string {
+	rs.t.Helper()
+	files, err := filepath.Glob(filepath.Join(rs.Dir, "*.jsonl"))
+	if err != nil {
+		rs.t.Fatal(err)
+	}
+	return files
+}
+
 // recordings returns the transcript files written so far, parsed.
 func (rs *recordingServer) recordings() map[string][]byte {
 	rs.t.Helper()
@@ -110,9 +137,11 @@ func (rs *recordingServer) recordings() map[string][]byte {
 	return out
 }
 
-// only returns the one recording, failing unless there is exactly one.
+// only shuts the server down and returns the one recording, failing unless there is
+// exactly one.
 func (rs *recordingServer) only() (*evals.Transcript, []byte) {
 	rs.t.Helper()
+	rs.shutDown()
 	recs := rs.recordings()
 	if len(recs) != 1 {
 		rs.t.Fatalf("want one recorded session, got %d", len(recs))
@@ -184,6 +213,12 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Fatal("an unknown tool should be a protocol error")
 	}
 
+	for _, j := range rs.journals() {
+		journal, _ := os.ReadFile(j)
+		if strings.Contains(string(journal), rs.Key) || strings.Contains(string(journal), newKey["secret"].(string)) {
+			t.Fatalf("a session's journal holds an API key:\n%s", journal)
+		}
+	}
 	tr, data := rs.only()
 	if strings.Contains(string(data), rs.Key) || strings.Contains(string(data), newKey["secret"].(string)) || anySecret.Match(data) {
 		t.Fatalf("a recorded transcript holds an API key:\n%s", data)
@@ -235,17 +270,24 @@ func TestRecordSessions(t *testing.T) {
 	rs := newRecordingServer(t)
 	a := rs.session()
 	call(t, a, "create_contact", map[string]any{"email": "one@example.com"})
-	b := rs.session() // a new connection with the same key
-	call(t, b, "create_contact", map[string]any{"email": "two@example.com"})
-	if n := len(rs.recordings()); n != 2 {
-		t.Fatalf("a reconnection should start a new recording: %d files", n)
+	if n, j := len(rs.recordings()), len(rs.journals()); n != 0 || j != 1 {
+		t.Fatalf("a session under way is journaled, not transcribed: %d transcripts, %d journals", n, j)
 	}
+	b := rs.session() // a new connection with the same key
+	if n := len(rs.recordings()); n != 1 {
+		t.Fatalf("a reconnection should end the session and write its transcript: %d files", n)
+	}
+	call(t, b, "create_contact", map[string]any{"email": "two@example.com"})
 
 	x := rs.session("Mcp-Session-Id", "agent-x")
 	y := rs.session("Mcp-Session-Id", "agent-y")
 	call(t, x, "create_company", map[string]any{"name": "X1"})
 	call(t, y, "create_company", map[string]any{"name": "Y1"})
 	call(t, x, "create_company", map[string]any{"name": "X2"})
+	rs.shutDown()
+	if j := rs.journals(); len(j) != 0 {
+		t.Fatalf("shutting down should transcribe every journal: %v", j)
+	}
 	recs := rs.recordings()
 	if len(recs) != 4 {
 		t.Fatalf("want 4 recordings, got %d", len(recs))

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -78,7 +81,7 @@ func (r *Remote) Open(ctx context.Context, t *Transcript) (*mcp.ClientSession, f
 		defer cancel()
 		_, _, _ = r.rest(ctx, http.MethodDelete, base+"/v1/sandboxes/"+made.ID, nil, nil) // if it fails, it expires
 	}
-	cs, err := Dial(ctx, base+"/mcp", made.APIKey.Secret, r.HTTPClient)
+	cs, err := Dial(ctx, t.Endpoint(base+"/mcp"), made.APIKey.Secret, r.HTTPClient)
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -169,15 +172,44 @@ func Dial(ctx context.Context, endpoint, key string, client *http.Client) (*mcp.
 	}
 	transport := &mcp.StreamableClientTransport{
 		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: bearer{key: key, next: base}},
+		HTTPClient:           &http.Client{Transport: bearer{key: key, next: explainRefusals{base}}},
 		DisableStandaloneSSE: true, // Relm's server is stateless: it never calls the client
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "relm-eval", Version: "1"}, nil)
+	c.AddSendingMiddleware(waitOnRateLimit)
 	cs, err := c.Connect(ctx, transport, nil)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", endpoint, err)
 	}
 	return cs, nil
+}
+
+// CodeRateLimitedRPC is the JSON-RPC error code with which Relm refuses an MCP request
+// other than a tool call over the rate limit (server.CodeRateLimitedRPC).
+const CodeRateLimitedRPC = -32029
+
+var retryAfterText = regexp.MustCompile(`retry after (\d+) seconds?`)
+
+// waitOnRateLimit is client middleware making a request that the server refused over the
+// rate limit (initialize, tools/list) again once the refusal's retry-after has passed,
+// until the request's context ends: a suite's runs share their workspace's limit.
+func waitOnRateLimit(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		for {
+			res, err := next(ctx, method, req)
+			var rpcErr *jsonrpc.Error
+			if !errors.As(err, &rpcErr) || rpcErr.Code != CodeRateLimitedRPC {
+				return res, err
+			}
+			wait := "1"
+			if m := retryAfterText.FindStringSubmatch(rpcErr.Message); m != nil {
+				wait = m[1]
+			}
+			if werr := waitRetry(ctx, wait); werr != nil {
+				return res, err
+			}
+		}
+	}
 }
 
 type bearer struct {

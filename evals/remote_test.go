@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/evals/sandbox"
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store/pgtest"
 )
 
@@ -170,4 +172,40 @@ func workspaceData(t *testing.T, dbURL, workspace string) string {
 		b.WriteString(table + "=" + digest + " ")
 	}
 	return b.String()
+}
+
+// TestRemoteWaitsOutRateLimits: runs that share a workspace's tight rate limit slow down
+// and pass instead of failing, whichever request the server refuses (initialize, the tool
+// list, a tool call, the sandbox's creation).
+func TestRemoteWaitsOutRateLimits(t *testing.T) {
+	t.Parallel()
+	if evals.CodeRateLimitedRPC != server.CodeRateLimitedRPC {
+		t.Fatal("evals.CodeRateLimitedRPC differs from the server's")
+	}
+	s, admin, _ := pgtest.Open(t)
+	srv, err := server.New(server.Config{Store: s, Logger: slog.New(slog.DiscardHandler), SecretKey: server.NewSecretKey(),
+		Limits: server.Limits{RateLimit: 5, WorkspaceRateLimit: 8, RateWindow: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	ws, _, err := admin.EnsureWorkspace(t.Context(), "tight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := admin.CreateAPIKey(t.Context(), ws.ID, auth.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := evals.Load("suite/contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range (&evals.Runner{Target: &evals.Remote{URL: hs.URL, Key: key}, Parallel: 3}).Run(t.Context(), ts[:3], nil) {
+		if !r.Passed {
+			t.Errorf("%s:\n%s", r.Name, r.Failure.Describe())
+		}
+	}
 }

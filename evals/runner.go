@@ -193,9 +193,7 @@ func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 	if exp == nil {
 		exp = &Expect{}
 	}
-	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	res, callErr := callTool(callCtx, cs, s.Tool, args, exp.Error == nil)
-	cancel()
+	res, callErr := callTool(ctx, timeout, cs, s.Tool, args, !expectsRateLimit(exp))
 	if callErr != nil {
 		trace(Trace{Arguments: args, Err: callErr})
 		if exp.ProtocolError != nil && strings.Contains(callErr.Error(), *exp.ProtocolError) {
@@ -225,12 +223,14 @@ func (r *Runner) call(ctx context.Context, cs *mcp.ClientSession, v vars, s Step
 	return nil
 }
 
-// callTool calls a tool; with retryRefusals, a call refused as rate_limited (the server
-// is shared, and a suite's runs share their workspace's limit) is made again after the
-// refusal's retry_after, until ctx ends.
-func callTool(ctx context.Context, cs *mcp.ClientSession, tool string, args map[string]any, retryRefusals bool) (*mcp.CallToolResult, error) {
+// callTool calls a tool, each attempt within timeout; with retryRefusals, a call refused
+// as rate_limited (the server is shared, and a suite's runs share their workspace's limit)
+// is made again after the refusal's retry_after, until ctx ends.
+func callTool(ctx context.Context, timeout time.Duration, cs *mcp.ClientSession, tool string, args map[string]any, retryRefusals bool) (*mcp.CallToolResult, error) {
 	for {
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		callCtx, cancel := context.WithTimeout(ctx, timeout)
+		res, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		cancel()
 		if err != nil || !res.IsError || !retryRefusals {
 			return res, err
 		}
@@ -246,6 +246,15 @@ func callTool(ctx context.Context, cs *mcp.ClientSession, tool string, args map[
 		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
 		}
 	}
+}
+
+// expectsRateLimit reports whether exp is the error rate_limited, which is then not retried.
+func expectsRateLimit(exp *Expect) bool {
+	code := exp.Error
+	if pat, ok := exp.Error.(map[string]any); ok {
+		code = pat["code"]
+	}
+	return code == "rate_limited"
 }
 
 // checkResult compares a call's outcome with exp.
@@ -339,7 +348,7 @@ func checkReadOnly(ctx context.Context, cs *mcp.ClientSession, tools *map[string
 	readOnly, known := (*tools)[tool]
 	switch {
 	case !known:
-		return &Failure{Message: "the server has no tool " + tool}
+		return &Failure{Message: "the session has no tool " + tool + " (a transcript's toolsets and read_only hide tools)"}
 	case !readOnly:
 		return &Failure{Message: "final_state may only call read-only tools; " + tool + " is not annotated readOnlyHint"}
 	}

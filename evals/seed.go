@@ -55,38 +55,55 @@ func (tr *transcriber) seed() []Step {
 // snapshot is the first record with t's id in the session's results: preferably the
 // record itself, else as an event recorded it.
 func (tr *transcriber) snapshot(t *token) map[string]any {
-	for _, inEvents := range []bool{false, true} {
-		for _, c := range tr.calls {
-			if r := findRecord(c.result, t.value, t.kind, inEvents); r != nil {
-				return r
-			}
-		}
+	key := recordKey{t.kind, t.value}
+	if r, ok := tr.records.direct[key]; ok {
+		return r
 	}
-	return nil
+	return tr.records.inEvents[key]
 }
 
-func findRecord(v any, id, kind string, inEvents bool) map[string]any {
+// recordKey names a record in results: its object kind and id.
+type recordKey struct{ kind, id string }
+
+// recordIndex holds the first sighting of each record in a session's results, found in
+// one pass over them: direct where a result holds the record itself, inEvents where only
+// an event's data does.
+type recordIndex struct {
+	direct, inEvents map[recordKey]map[string]any
+}
+
+func indexRecords(calls []decoded) recordIndex {
+	idx := recordIndex{direct: map[recordKey]map[string]any{}, inEvents: map[recordKey]map[string]any{}}
+	for _, c := range calls {
+		idx.add(c.result, false)
+	}
+	return idx
+}
+
+// add indexes the records in v, in the order of a depth-first walk (keys sorted).
+func (idx recordIndex) add(v any, inEvent bool) {
 	switch v := v.(type) {
 	case map[string]any:
-		if v["id"] == id && v["object"] == kind {
-			return v
-		}
-		if v["object"] == "event" && !inEvents {
-			return nil
-		}
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			if r := findRecord(v[k], id, kind, inEvents); r != nil {
-				return r
+		id, _ := v["id"].(string)
+		kind, _ := v["object"].(string)
+		if id != "" && kind != "" {
+			first := idx.direct
+			if inEvent {
+				first = idx.inEvents
 			}
+			if _, seen := first[recordKey{kind, id}]; !seen {
+				first[recordKey{kind, id}] = v
+			}
+		}
+		inEvent = inEvent || kind == "event"
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			idx.add(v[k], inEvent)
 		}
 	case []any:
 		for _, e := range v {
-			if r := findRecord(e, id, kind, inEvents); r != nil {
-				return r
-			}
+			idx.add(e, inEvent)
 		}
 	}
-	return nil
 }
 
 // seedArgs are the arguments of tool that recreate a record: the fields it takes, with

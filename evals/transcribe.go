@@ -21,11 +21,19 @@ type Call struct {
 	ProtocolError string          `json:"protocol_error,omitempty"` // the JSON-RPC error message
 }
 
-// Catalog is what transcription needs to know about the tools: which only read, and the
-// arguments each takes (to rebuild records that existed before a session as setup calls).
+// Catalog is what transcription needs to know about the tools: which only read, the
+// arguments each takes (to rebuild records that existed before a session as setup calls),
+// and the toolset of each (to tell which a tool selection hides).
 type Catalog struct {
 	ReadOnly map[string]bool
 	Inputs   map[string][]string
+	Toolsets map[string]string
+}
+
+// hides reports whether a session connected with toolsets and readOnly (a transcript's
+// selection) cannot call tool.
+func (c Catalog) hides(toolsets []string, readOnly bool, tool string) bool {
+	return (len(toolsets) > 0 && !slices.Contains(toolsets, c.Toolsets[tool])) || (readOnly && !c.ReadOnly[tool])
 }
 
 // Transcribe turns the calls of one session into a transcript that replays against a
@@ -62,12 +70,14 @@ type token struct {
 }
 
 type transcriber struct {
-	calls   []decoded
-	cat     Catalog
-	tokens  map[string]*token
-	order   []*token // in order of first sighting
-	argSeen []map[string]bool
-	counts  map[string]int
+	calls    []decoded
+	cat      Catalog
+	tokens   map[string]*token
+	order    []*token         // in order of first sighting
+	defined  map[int][]*token // by the call whose result first holds them, in order
+	argFirst map[string]int   // the first call whose arguments hold a string
+	records  recordIndex
+	counts   map[string]int
 }
 
 var (
@@ -76,7 +86,7 @@ var (
 )
 
 func newTranscriber(calls []Call, cat Catalog) *transcriber {
-	tr := &transcriber{cat: cat, tokens: map[string]*token{}, counts: map[string]int{}}
+	tr := &transcriber{cat: cat, tokens: map[string]*token{}, counts: map[string]int{}, argFirst: map[string]int{}}
 	for _, c := range calls {
 		d := decoded{Call: c}
 		if a, err := decodeJSON(orNull(c.Arguments)); err == nil {
@@ -87,10 +97,11 @@ func newTranscriber(calls []Call, cat Catalog) *transcriber {
 		}
 		tr.calls = append(tr.calls, d)
 	}
-	seenArgs := map[string]bool{}
 	for i, c := range tr.calls {
 		walkStrings(c.args, func(s string) {
-			seenArgs[s] = true
+			if _, seen := tr.argFirst[s]; !seen {
+				tr.argFirst[s] = i
+			}
 			for _, id := range idInText.FindAllString(s, -1) {
 				tr.sight(id, i, true, "")
 			}
@@ -98,9 +109,9 @@ func newTranscriber(calls []Call, cat Catalog) *transcriber {
 				tr.sight(s, i, true, "")
 			}
 		})
-		tr.argSeen = append(tr.argSeen, maps.Clone(seenArgs))
 		tr.scanResult(i, c.result, "")
 	}
+	tr.records = indexRecords(tr.calls)
 	tr.classify()
 	return tr
 }
@@ -245,6 +256,12 @@ func (tr *transcriber) classify() {
 			t.capture = tr.name(t.kind)
 		}
 	}
+	tr.defined = map[int][]*token{}
+	for _, t := range tr.order {
+		if t.defCall >= 0 {
+			tr.defined[t.defCall] = append(tr.defined[t.defCall], t)
+		}
+	}
 }
 
 // updatedInBatch reports whether t first appears as a contact an import updated (rather
@@ -321,8 +338,8 @@ func (tr *transcriber) step(i int) Step {
 	default:
 		s.Expect = &Expect{Result: tr.result(i, c.Tool, c.result)}
 	}
-	for _, t := range tr.order {
-		if t.defCall == i && t.capture != "" && !t.seeded {
+	for _, t := range tr.defined[i] {
+		if t.capture != "" && !t.seeded {
 			if s.Capture == nil {
 				s.Capture = map[string]string{}
 			}
@@ -405,7 +422,7 @@ func (tr *transcriber) expectedString(i int, s, key string) any {
 		}
 		return map[string]any{"$match": "string"}
 	}
-	if isTimestamp(s) && !tr.argSeen[i][s] {
+	if first, sent := tr.argFirst[s]; isTimestamp(s) && !(sent && first <= i) {
 		return map[string]any{"$match": "timestamp"}
 	}
 	return tr.textWithRefs(i, s)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,10 +29,15 @@ type Transcript struct {
 	Mode string `json:"mode,omitempty"`
 	// Plan is the plan of the fresh workspace the transcript runs in ("free", the default,
 	// or "team"). Runs against a running server (--url) use the key's workspace as it is.
-	Plan       string `json:"plan,omitempty"`
-	Setup      []Step `json:"setup,omitempty"`
-	Steps      []Step `json:"steps"`
-	FinalState []Step `json:"final_state,omitempty"`
+	Plan string `json:"plan,omitempty"`
+	// Toolsets and ReadOnly are the tool selection the transcript connects with
+	// (/mcp?toolsets=contacts,deals&read_only=true): the tools its session sees. Unset, it
+	// sees every tool.
+	Toolsets   []string `json:"toolsets,omitempty"`
+	ReadOnly   bool     `json:"read_only,omitempty"`
+	Setup      []Step   `json:"setup,omitempty"`
+	Steps      []Step   `json:"steps"`
+	FinalState []Step   `json:"final_state,omitempty"`
 
 	// Path is the file the transcript was loaded from ("" when built in memory).
 	Path string `json:"-"`
@@ -66,6 +72,24 @@ func (t *Transcript) KeyMode() string {
 		return "test"
 	}
 	return t.Mode
+}
+
+// Endpoint is the URL to replay t at: base, a server's /mcp endpoint, with t's tool
+// selection as its query.
+func (t *Transcript) Endpoint(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || (len(t.Toolsets) == 0 && !t.ReadOnly) {
+		return base // an unparsable URL fails when dialled, with a clearer error
+	}
+	q := u.Query()
+	if len(t.Toolsets) > 0 {
+		q.Set("toolsets", strings.Join(t.Toolsets, ","))
+	}
+	if t.ReadOnly {
+		q.Set("read_only", "true")
+	}
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "%2C", ",") // toolsets=contacts,deals reads better
+	return u.String()
 }
 
 // Tools lists the distinct tools the transcript calls, in setup, steps and final_state.

@@ -49,7 +49,7 @@ func (d *directToolCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, m := range slices.Backward(d.middleware) {
 		handler = m(handler)
 	}
-	res, err := handler(r.Context(), "tools/call", &mcp.CallToolRequest{
+	res, err := handler(tools.WithSelection(r.Context(), sel), "tools/call", &mcp.CallToolRequest{
 		Params: &mcp.CallToolParamsRaw{Name: msg.Tool, Arguments: msg.Arguments}, Extra: &mcp.RequestExtra{Header: r.Header}})
 	reply := struct {
 		JSONRPC string         `json:"jsonrpc"`

@@ -158,22 +158,28 @@ func (m *meterHTTP) serveMCP(w http.ResponseWriter, r *http.Request, c auth.Call
 	if !msg.Call || msg.Method != "tools/call" {
 		return
 	}
-	l := store.RequestLog{Surface: "mcp", Tool: &msg.Tool}
+	m.logs.Add(c, m.stamp(r.Context(), start, mcpCallLog(msg.Tool, outcome, rec.status)))
+}
+
+// mcpCallLog is the log of an MCP tool call of tool: the outcome its handler reported, or
+// else the HTTP status that refused it (0 on stdio) or the SDK's refusal of its params.
+func mcpCallLog(tool string, outcome *tools.OutcomeSlot, httpStatus int) store.RequestLog {
+	l := store.RequestLog{Surface: "mcp", Tool: &tool}
 	if o, ok := outcome.Get(); ok {
 		l.Status = o.Status
 		l.Tool = &o.Tool
 		if o.Code != "" {
 			l.ErrorCode = logCode(o.Code)
 		}
-	} else if rec.status >= 400 { // refused before any tool was looked up
-		l.Status, l.ErrorCode = rec.status, statusCode(rec.status)
+	} else if httpStatus >= 400 { // refused before any tool was looked up
+		l.Status, l.ErrorCode = httpStatus, statusCode(httpStatus)
 	} else { // the SDK refused the call's params before any tool was looked up
 		code := tools.CodeBadRequest
 		l.Status, l.ErrorCode = tools.Codes[code], logCode(code)
 	}
 	name := loggableToolName(*l.Tool)
 	l.Tool = &name
-	m.logs.Add(c, m.stamp(r.Context(), start, l))
+	return l
 }
 
 // setHeaders puts X-RateLimit-* on a response: the key's limit, or the workspace's when

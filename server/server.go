@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -51,8 +52,9 @@ type Config struct {
 	SecretKey []byte
 }
 
-// MCPPlugin builds MCP middleware for the registry the server serves.
-type MCPPlugin func(*tools.Registry) (mcp.Middleware, error)
+// MCPPlugin builds MCP middleware for the registry the server serves, and the function
+// that Server.Close calls to let the plug-in finish its work (nil when it has none).
+type MCPPlugin func(*tools.Registry) (mcp.Middleware, func(context.Context) error, error)
 
 // Server is Relm's HTTP handler with the registry it serves.
 type Server struct {
@@ -62,6 +64,10 @@ type Server struct {
 	meter    *metering.Meter // nil without a store
 	logs     *metering.Logs
 	store    *store.Store
+	closers  []func(context.Context) error // of the MCP plug-ins
+	closing  sync.Once
+	buildMCP func(tools.Selection) *mcp.Server // an MCP server with every middleware of /mcp
+	metered  *meterHTTP
 }
 
 // New builds the server.
@@ -94,9 +100,14 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	plugins := make([]mcp.Middleware, len(cfg.MCPPlugins))
+	var closers []func(context.Context) error
 	for i, p := range cfg.MCPPlugins {
-		if plugins[i], err = p(reg); err != nil {
+		var closer func(context.Context) error
+		if plugins[i], closer, err = p(reg); err != nil {
 			return nil, err
+		}
+		if closer != nil {
+			closers = append(closers, closer)
 		}
 	}
 	publicURL, err := ParsePublicURL(cmp.Or(cfg.PublicURL, DefaultPublicURL))
@@ -106,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
 	limits := cfg.Limits.withDefaults()
-	srv := &Server{Registry: reg, API: api, store: cfg.Store}
+	srv := &Server{Registry: reg, API: api, store: cfg.Store, closers: closers}
 	if cfg.Store != nil {
 		srv.meter = metering.New(cfg.Store, limits.meterLimits(), limits.SyncEvery, cfg.Logger)
 		srv.logs = metering.NewLogs(cfg.Store, limits.LogBuffer, limits.LogFlushEvery, cfg.Logger)
@@ -130,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
 		return nil, err
 	}
+	srv.buildMCP, srv.metered = buildMCP, metered
 	guard, err := guardMCP(cfg.AllowedHosts, cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err
@@ -179,13 +191,20 @@ func (s *Server) Flush(ctx context.Context) error {
 	return errors.Join(s.meter.Sync(ctx), s.logs.Flush(ctx))
 }
 
-// Close stops the background writers after writing what they hold. Call it once the HTTP
-// server has drained, before closing the store.
+// Close stops the background writers after writing what they hold, and lets the MCP
+// plug-ins finish (the recorder writes its open sessions). Call it once the HTTP server has
+// drained, before closing the store; calling it again does nothing more.
 func (s *Server) Close(ctx context.Context) error {
-	if s.meter == nil {
-		return nil
+	var errs []error
+	s.closing.Do(func() {
+		for _, c := range s.closers {
+			errs = append(errs, c(ctx))
+		}
+	})
+	if s.meter != nil {
+		errs = append(errs, s.meter.Close(ctx), s.logs.Close(ctx))
 	}
-	return errors.Join(s.meter.Close(ctx), s.logs.Close(ctx))
+	return errors.Join(errs...)
 }
 
 // needsKey reports whether path serves tenant data and so requires an API key.

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +27,21 @@ func (sel Selection) includes(e *Entry) bool {
 
 func (sel Selection) key() string {
 	return strings.Join(sel.Toolsets, ",") + "|" + strconv.FormatBool(sel.ReadOnly)
+}
+
+type selectionKey struct{}
+
+// WithSelection returns ctx carrying the tool selection of the MCP request it serves, for
+// middleware that needs to know what the client sees (the eval recorder).
+func WithSelection(ctx context.Context, sel Selection) context.Context {
+	return context.WithValue(ctx, selectionKey{}, sel)
+}
+
+// SelectionFrom is the selection WithSelection put in ctx; the zero Selection (every tool)
+// when there is none.
+func SelectionFrom(ctx context.Context) Selection {
+	sel, _ := ctx.Value(selectionKey{}).(Selection)
+	return sel
 }
 
 // Toolsets lists the toolsets of r in registration order.
@@ -92,12 +108,13 @@ func NewMCPHandler(r *Registry, build func(Selection) *mcp.Server) http.Handler 
 		return serverFor(sel)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true}) // the server's guard checks Host and Origin
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if _, err := r.ParseSelection(req); err != nil {
+		sel, err := r.ParseSelection(req)
+		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(err.Status)
 			_, _ = w.Write(Encode(err.Body(req.Context())))
 			return
 		}
-		sdk.ServeHTTP(w, req)
+		sdk.ServeHTTP(w, req.WithContext(WithSelection(req.Context(), sel)))
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/relmcrm/relm/automations"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/evals"
+	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
@@ -90,22 +91,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			"row-level security email lookups and metadata filters read every row of the tenant instead of using "+
 			"their indexes; run in this database as a superuser: "+fix, "functions", unmarked)
 	}
-	persistent := true
-	if secret == nil {
-		clusterDir := ""
-		if db.cluster != nil {
-			clusterDir = dbf.clusterDir()
-		}
-		if secret, persistent, err = defaultSecret(clusterDir, log); err != nil {
-			return err
-		}
-	}
-	box, err := secretBox(secret, persistent, oldSecrets)
+	secret, box, err := serverSecret(&dbf, db, secret, oldSecrets, log)
 	if err != nil {
 		return err
-	}
-	if !box.Available() {
-		log.Warn(noLastingSecretWarning)
 	}
 	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
 	ln, err := net.Listen("tcp", *addr)
@@ -127,13 +115,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
-	// Deliveries run on their own context: shutting down lets attempts under way finish.
-	outbox := &email.Outbox{Store: db.Store, Box: box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
-	runner := &automations.Runner{Store: db.Store, Registry: srv.Registry, Log: log}
-	deliveries, err := webhooks.Start(context.WithoutCancel(ctx), db.Store, webhooks.Options{Payload: tools.EventPayload,
-		Open: tools.WebhookSecretOpener(box), Version: version(), Log: log, RescueAfter: lf.rescueAfter,
-		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register},
-			{Queue: store.AutomationQueue, Workers: 10, Add: runner.Register}}})
+	deliveries, err := startBackgroundWork(ctx, db.Store, mail, srv.Registry, lf.rescueAfter, log)
 	if err != nil {
 		return err
 	}
@@ -164,12 +146,49 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	if err := srv.Close(shutdownCtx); err != nil {
-		log.Warn("could not write the last rate-limit counts and request logs", "err", err)
+		log.Warn("could not write the last rate-limit counts, request logs and recorded sessions", "err", err)
 	}
 	if err := deliveries.Stop(shutdownCtx); err != nil {
 		log.Warn("webhook deliveries did not stop cleanly; their jobs will be taken over", "err", err)
 	}
 	return db.Close(shutdownCtx)
+}
+
+// serverSecret is the server secret to use — secret if given, else the one kept with the
+// private cluster (made on first use) or, with --database-url, a new one — and the box
+// sealing stored credentials under it (oldSecrets still open what they sealed).
+func serverSecret(dbf *dbFlags, db *database, secret []byte, oldSecrets [][]byte, log *slog.Logger) ([]byte, *secrets.Box, error) {
+	persistent := true
+	if secret == nil {
+		clusterDir := ""
+		if db.cluster != nil {
+			clusterDir = dbf.clusterDir()
+		}
+		var err error
+		if secret, persistent, err = defaultSecret(clusterDir, log); err != nil {
+			return nil, nil, err
+		}
+	}
+	box, err := secretBox(secret, persistent, oldSecrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !box.Available() {
+		log.Warn(noLastingSecretWarning)
+	}
+	return secret, box, nil
+}
+
+// startBackgroundWork runs webhook deliveries, email sends and automation runs, as every
+// serving process does (the jobs are shared through the database). They run on their own
+// context: shutting down (Stop) lets attempts under way finish.
+func startBackgroundWork(ctx context.Context, s *store.Store, mail *tools.EmailServices, reg *tools.Registry, rescueAfter time.Duration, log *slog.Logger) (*webhooks.Engine, error) {
+	outbox := &email.Outbox{Store: s, Box: mail.Box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
+	runner := &automations.Runner{Store: s, Registry: reg, Log: log}
+	return webhooks.Start(context.WithoutCancel(ctx), s, webhooks.Options{Payload: tools.EventPayload,
+		Open: tools.WebhookSecretOpener(mail.Box), Version: version(), Log: log, RescueAfter: rescueAfter,
+		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register},
+			{Queue: store.AutomationQueue, Workers: 10, Add: runner.Register}}})
 }
 
 // bootstrap creates the first workspace, "default", and prints its keys, once, on an empty

@@ -84,7 +84,16 @@ docs/performance.md. The default run seeds 1M contacts and takes several minutes
 		Doc: importDoc, Examples: importExamples, Run: importCmd},
 	{Name: "export", Summary: "export records as JSON Lines or CSV through the API", Usage: "contacts|companies|deals|activities [flags]",
 		Doc: exportDoc, Examples: exportExamples, Run: exportCmd},
-	// mcp: one line here registers it, e.g. {Name: "mcp", Summary: …, Usage: …, Doc: …, Examples: …, Run: mcpCmd},
+	{Name: "mcp", Summary: "serve MCP over stdio as the caller of RELM_API_KEY", Usage: "[flags]",
+		Doc: `Serves Relm's MCP server over stdio, for desktop clients (Claude Desktop, Cursor) that run it as
+a local command, as the caller of the API key in RELM_API_KEY, on the database the other
+commands use. Same tools, validation, rate limits, quotas and request logs as /mcp; it runs
+the background work (webhooks, email, automations) too. Stdout carries only the protocol;
+logs go to stderr. It stops when the client closes stdin.`,
+		Examples: []string{
+			"RELM_API_KEY=sk_test_… relm mcp",
+			`claude_desktop_config.json: {"mcpServers": {"relm": {"command": "relm", "args": ["mcp"], "env": {"RELM_API_KEY": "sk_test_…"}}}}`,
+		}, Run: mcpCmd},
 }
 
 func main() {

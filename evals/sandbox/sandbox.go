@@ -109,7 +109,7 @@ func (sb *Sandbox) Open(ctx context.Context, t *evals.Transcript) (*mcp.ClientSe
 		return nil, nil, err
 	}
 	hs := httptest.NewServer(sb.srv)
-	cs, err := evals.Dial(ctx, hs.URL+"/mcp", key, hs.Client())
+	cs, err := evals.Dial(ctx, t.Endpoint(hs.URL+"/mcp"), key, hs.Client())
 	if err != nil {
 		hs.Close()
 		cleanup()
