@@ -49,7 +49,7 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	fs.BoolVar(&opts.Reuse, "reuse", false, "reuse the workspace an earlier run seeded in --database-url or --data-dir instead of seeding again")
 	fs.BoolVar(&opts.WebhooksOnly, "webhooks-only", false, "measure webhook delivery only (no seeding, no server)")
 	out := fs.String("out", "", "write the report to this file (default: stdout)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return opts, "", err
 	}
 	if lf.err != nil {

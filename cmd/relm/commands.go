@@ -44,7 +44,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	dbf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	limits, err := lf.limits()
@@ -225,11 +225,11 @@ func bootstrap(ctx context.Context, db *database, again string, stdout io.Writer
 	return nil
 }
 
-func migrate(ctx context.Context, args []string, log *slog.Logger) error {
+func migrate(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	db, err := dbf.open(ctx, log) // opening migrates
@@ -247,7 +247,7 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	create := fs.Bool("create", false, "create the workspace when no workspace has that name")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	mode, ok := auth.ParseMode(*modeFlag)
@@ -311,11 +311,11 @@ func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func printOpenAPI(args []string, stdout io.Writer, log *slog.Logger) error {
+func printOpenAPI(_ context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
 	format := fs.String("format", "yaml", "yaml or json")
 	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", server.DefaultPublicURL), "the server URL the document names (RELM_PUBLIC_URL)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	srv, err := server.New(server.Config{Logger: log, Version: version(), PublicURL: *publicURL})

@@ -20,7 +20,7 @@ func listKeys(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	modeFlag := fs.String("mode", "", "live or test (default: both)")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	mode, ok := auth.ParseMode(*modeFlag)
@@ -57,7 +57,7 @@ func revokeKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	fs := flag.NewFlagSet("keys revoke", flag.ContinueOnError)
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

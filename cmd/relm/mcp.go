@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -18,7 +19,7 @@ import (
 // mcpCmd serves Relm's MCP server over stdio, for desktop clients (Claude Desktop, Cursor)
 // that run it as a local command, as the caller of RELM_API_KEY, on the database the other
 // commands use. Stdout carries the protocol; logs go to stderr.
-func mcpCmd(ctx context.Context, args []string, log *slog.Logger) error {
+func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
 		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
@@ -26,7 +27,7 @@ func mcpCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "secret keys used before --secret-key, as for relm serve (RELM_SECRET_KEY_OLD)")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	key := os.Getenv("RELM_API_KEY")

@@ -61,7 +61,7 @@ func rewrapSecrets(ctx context.Context, args []string, stdout io.Writer, log *sl
 	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "comma-separated earlier server secrets (RELM_SECRET_KEY_OLD)")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	old, err := parseOldSecrets(*secretKeyOld)

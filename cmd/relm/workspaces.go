@@ -13,14 +13,6 @@ import (
 	"github.com/relmcrm/relm/store"
 )
 
-// workspacesCommand runs `relm workspaces …`.
-func workspacesCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	if len(args) == 0 || args[0] != "set-plan" {
-		return errors.New("usage: relm workspaces set-plan --workspace NAME --plan " + strings.Join(store.Plans, "|"))
-	}
-	return setPlan(ctx, args[1:], stdout, log)
-}
-
 // setPlan moves a workspace to a plan; running servers apply it from their next request.
 func setPlan(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("workspaces set-plan", flag.ContinueOnError)
@@ -28,7 +20,7 @@ func setPlan(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	plan := fs.String("plan", "", strings.Join(store.Plans, " or "))
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *workspace == "" || !slices.Contains(store.Plans, *plan) || fs.NArg() > 0 {
