@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/relmcrm/relm/internal/testkit"
@@ -24,15 +25,19 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 const publicURL = "https://crm.example.com"
 
 // docServer is the server without a database, as `relm openapi` builds it: the pages
-// need none.
+// need none. The tests share it, since they only read.
 func docServer(t *testing.T) *server.Server {
 	t.Helper()
-	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: publicURL})
+	srv, err := sharedServer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return srv
 }
+
+var sharedServer = sync.OnceValues(func() (*server.Server, error) {
+	return server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: publicURL})
+})
 
 // get fetches path from srv without a key, checking it answers 200 with contentType and
 // may be cached publicly.
