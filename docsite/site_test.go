@@ -220,6 +220,11 @@ func TestLLMsTxt(t *testing.T) {
 			t.Errorf("/llms.txt does not link toolset %s", ts)
 		}
 	}
+	for _, e := range srv.Registry.Entries() {
+		if !regexp.MustCompile(`\]\(` + regexp.QuoteMeta(publicURL+"/docs#toolset-"+e.Toolset) + `\): (.*, )?` + e.Name + `(,|\n)`).MatchString(txt) {
+			t.Errorf("/llms.txt does not list %s under its toolset %s", e.Name, e.Toolset)
+		}
+	}
 }
 
 // TestGoldenLLMsTxt pins /llms.txt, the short index a model reads first, so a reviewer
