@@ -1,7 +1,7 @@
 // Package docsite renders Relm's public documentation pages from the capability registry
 // and the prose kept beside it: /docs (HTML), /llms.txt and /llms-full.txt (for language
 // models), /changelog and /changelog.rss. A new tool, route, field or error code appears
-// on them without a hand edit. The pages are rendered once, when the server starts.
+// on them without a hand edit. Each server renders them once, when first asked.
 package docsite
 
 import (
@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -29,9 +30,11 @@ type Options struct {
 	Version    string // the build version
 }
 
-// Site holds the rendered pages.
+// Site renders the pages on their first request (rendering takes tens of milliseconds,
+// which servers that are never asked for them, such as most tests', need not spend) and
+// serves them from memory after that.
 type Site struct {
-	pages map[string]page
+	pages func() (map[string]page, error)
 }
 
 // page is one rendered document.
@@ -40,10 +43,8 @@ type page struct {
 	body        []byte
 }
 
-// Paths are the pages a Site serves.
-var Paths = []string{"/docs", "/llms.txt", "/llms-full.txt", "/changelog", "/changelog.rss"}
-
-// New renders the pages of reg, whose REST routes doc (the OpenAPI document) describes.
+// New prepares the pages of reg, whose REST routes doc (the OpenAPI document) describes:
+// it reads the registry, the prose and the changelog, and fails if any is inconsistent.
 func New(reg *tools.Registry, doc *huma.OpenAPI, opt Options) (*Site, error) {
 	d, err := newData(reg, doc, opt)
 	if err != nil {
@@ -58,34 +59,52 @@ func New(reg *tools.Registry, doc *huma.OpenAPI, opt Options) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Site{pages: map[string]page{}}
-	for _, p := range []struct {
-		path, contentType, name string
-		render                  func(w *bytes.Buffer, name string, data any) error
-	}{
-		{"/docs", "text/html; charset=utf-8", "docs.html", func(w *bytes.Buffer, n string, d any) error { return html.ExecuteTemplate(w, n, d) }},
-		{"/changelog", "text/html; charset=utf-8", "changelog.html", func(w *bytes.Buffer, n string, d any) error { return html.ExecuteTemplate(w, n, d) }},
-		{"/llms.txt", "text/plain; charset=utf-8", "llms.txt", func(w *bytes.Buffer, n string, d any) error { return text.ExecuteTemplate(w, n, d) }},
-		{"/llms-full.txt", "text/plain; charset=utf-8", "llms-full.txt", func(w *bytes.Buffer, n string, d any) error { return text.ExecuteTemplate(w, n, d) }},
-	} {
+	return &Site{pages: sync.OnceValues(func() (map[string]page, error) { return render(d, html, text) })}, nil
+}
+
+// render renders every page of d.
+func render(d *data, html *htmltemplate.Template, text *texttemplate.Template) (map[string]page, error) {
+	pages := map[string]page{}
+	add := func(path, contentType string, execute func(*bytes.Buffer) error) error {
 		var b bytes.Buffer
-		if err := p.render(&b, p.name, d); err != nil {
-			return nil, fmt.Errorf("docsite: %s: %w", p.path, err)
+		if err := execute(&b); err != nil {
+			return fmt.Errorf("docsite: %s: %w", path, err)
 		}
-		s.pages[p.path] = page{p.contentType, b.Bytes()}
+		pages[path] = page{contentType, b.Bytes()}
+		return nil
+	}
+	for path, name := range map[string]string{"/docs": "docs.html", "/changelog": "changelog.html"} {
+		if err := add(path, "text/html; charset=utf-8", func(b *bytes.Buffer) error { return html.ExecuteTemplate(b, name, d) }); err != nil {
+			return nil, err
+		}
+	}
+	for path, name := range map[string]string{"/llms.txt": "llms.txt", "/llms-full.txt": "llms-full.txt"} {
+		if err := add(path, "text/plain; charset=utf-8", func(b *bytes.Buffer) error { return text.ExecuteTemplate(b, name, d) }); err != nil {
+			return nil, err
+		}
 	}
 	feed, err := changelogRSS(d.Changelog, d.URL, html.Lookup("entry-body"))
 	if err != nil {
 		return nil, fmt.Errorf("docsite: /changelog.rss: %w", err)
 	}
-	s.pages["/changelog.rss"] = page{"application/rss+xml; charset=utf-8", feed}
-	return s, nil
+	pages["/changelog.rss"] = page{"application/rss+xml; charset=utf-8", feed}
+	return pages, nil
 }
 
-// Register serves the pages on mux, without authentication.
+// paths are the pages a Site serves.
+var paths = []string{"/docs", "/llms.txt", "/llms-full.txt", "/changelog", "/changelog.rss"}
+
+// Register serves the pages on mux, without authentication. A page that cannot be
+// rendered (a bug the package's tests catch) answers 500.
 func (s *Site) Register(mux *http.ServeMux) {
-	for path, p := range s.pages {
+	for _, path := range paths {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			pages, err := s.pages()
+			if err != nil {
+				http.Error(w, "The documentation could not be rendered: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			p := pages[path]
 			h := w.Header()
 			h.Set("Content-Type", p.contentType)
 			h.Set("Cache-Control", "public, max-age=300")
@@ -97,12 +116,6 @@ func (s *Site) Register(mux *http.ServeMux) {
 			_, _ = w.Write(p.body)
 		})
 	}
-}
-
-// Page returns the rendered page at path, for tests and tools that write it out.
-func (s *Site) Page(path string) ([]byte, bool) {
-	p, ok := s.pages[path]
-	return p.body, ok
 }
 
 // data is what the templates render.
