@@ -31,11 +31,12 @@ const APIVersion = "2026-07-02"
 const MaxBodyBytes = 1 << 20
 
 // New registers every REST-bound capability of reg on mux and returns the Huma API, which
-// also serves /openapi.json, /openapi.yaml and /docs.
+// also serves /openapi.json and /openapi.yaml (the server's own pages serve /docs).
 func New(mux *http.ServeMux, reg *tools.Registry, version string) huma.API {
 	cfg := huma.DefaultConfig("Relm API", version)
 	cfg.CreateHooks = nil // no injected $schema or Link: REST bodies equal MCP structuredContent
 	cfg.SchemasPath = ""
+	cfg.DocsPath = "" // Huma's viewer loads a script from a CDN; package docsite serves /docs
 	cfg.Info.Description = "Relm is an MCP-first, API-first CRM. Every operation here is also an MCP tool at /mcp, " +
 		"with the same input and output schema. Errors are {\"error\":{\"code\",\"message\",...}}; codes are listed in docs/errors.md."
 	cfg.Components.Schemas = reg.Schemas.Registry()

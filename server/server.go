@@ -14,6 +14,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/docsite"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/metering"
 	"github.com/relmcrm/relm/resources"
@@ -124,6 +125,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	metered := newMeterHTTP(limits, srv.meter, srv.logs, cfg.Logger, reg, mux)
 	api.OpenAPI().Servers = []*huma.Server{{URL: publicURL, Description: "This Relm server."}}
+	site, err := docsite.New(reg, api.OpenAPI(), docsite.Options{PublicURL: publicURL, APIVersion: rest.APIVersion, Version: cfg.Version})
+	if err != nil {
+		return nil, err
+	}
+	site.Register(mux)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, cfg.Version, sel)
 		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log

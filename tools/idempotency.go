@@ -265,10 +265,10 @@ func canonicalNumber(lit string) string {
 	return sig
 }
 
-// mcpInputSchema is the input schema published to MCP: the capability's, plus the optional
+// MCPInputSchema is the input schema published to MCP: the capability's, plus the optional
 // idempotency_key argument where calls accept one. REST bodies and the validator do not
 // know the argument; the MCP handler takes it out before validation.
-func (e *Entry) mcpInputSchema() map[string]any {
+func (e *Entry) MCPInputSchema() map[string]any {
 	if !e.AcceptsIdempotencyKey() {
 		return e.InputSchema
 	}

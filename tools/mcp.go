@@ -41,7 +41,7 @@ func (e *Entry) MCPTool() *mcp.Tool {
 		Name:         e.Name,
 		Title:        e.Title,
 		Description:  e.Description,
-		InputSchema:  e.mcpInputSchema(),
+		InputSchema:  e.MCPInputSchema(),
 		OutputSchema: e.OutputSchema,
 		Annotations: &mcp.ToolAnnotations{
 			Title:           e.Title,

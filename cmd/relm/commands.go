@@ -34,7 +34,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
 		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
 	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", ""), "URL clients reach this server at, published as the OpenAPI "+
-		"document's server, e.g. https://crm.example.com behind a proxy; default http:// and the listen address (RELM_PUBLIC_URL)")
+		"document's server and used in /docs and /llms.txt, e.g. https://crm.example.com behind a proxy; default http:// and the listen address (RELM_PUBLIC_URL)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
 	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
 		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
@@ -123,9 +123,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	hs := server.NewHTTPServer(srv, lf.timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp", "memory_limit_mib", memLimit>>20)
+	log.Info("relm listening", "url", "http://"+ln.Addr().String(), "mcp", "http://"+ln.Addr().String()+"/mcp",
+		"docs", "http://"+ln.Addr().String()+"/docs", "memory_limit_mib", memLimit>>20)
 	if *publicURL != "" {
-		log.Info("the OpenAPI document names the public URL", "public_url", *publicURL)
+		log.Info("the OpenAPI document and /docs name the public URL", "public_url", *publicURL)
 	}
 	if *recordDir != "" {
 		log.Info("recording MCP sessions as eval transcripts", "dir", *recordDir)
