@@ -17,6 +17,7 @@ import (
 	"github.com/relmcrm/relm/docsite"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/metering"
+	"github.com/relmcrm/relm/prompts"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/secrets"
@@ -130,9 +131,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	site.Register(mux)
+	complete := completeArguments(reg, cfg.Logger)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
-		s := tools.NewMCPServer(reg, cfg.Version, sel)
-		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
+		s := tools.NewMCPServer(reg, cfg.Version, sel, complete)
+		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself
+		s.AddReceivingMiddleware(reg.RecordOutcomes)        // for the request log
 		for _, m := range slices.Backward(plugins) { // the last added runs first
 			s.AddReceivingMiddleware(m)
 		}
@@ -142,9 +145,10 @@ func New(cfg Config) (*Server, error) {
 		if err := resources.Register(s, reg); err != nil {
 			panic(err) // checked below, at start-up
 		}
+		prompts.Register(s)
 		return s
 	}
-	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
+	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}, nil), reg); err != nil {
 		return nil, err
 	}
 	srv.buildMCP, srv.metered = buildMCP, metered
