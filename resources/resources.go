@@ -17,7 +17,7 @@ import (
 // template maps a record URI scheme onto the get_* capability that reads it.
 type template struct {
 	prefix, tool, param, name, title, description string
-	kind                                           completions.Kind // what the URI's parameter takes
+	kind                                          completions.Kind // what the URI's parameter takes
 }
 
 var templates = []template{

@@ -136,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 		s := tools.NewMCPServer(reg, cfg.Version, sel, complete)
 		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself
 		s.AddReceivingMiddleware(reg.RecordOutcomes)        // for the request log
-		for _, m := range slices.Backward(plugins) { // the last added runs first
+		for _, m := range slices.Backward(plugins) {        // the last added runs first
 			s.AddReceivingMiddleware(m)
 		}
 		if srv.meter != nil {
