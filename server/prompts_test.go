@@ -131,3 +131,64 @@ func TestCompletions(t *testing.T) {
 		t.Errorf("the test mode completes live ids %v", got)
 	}
 }
+
+// TestToolSchemasPerWorkspace: tools/list describes the caller's own custom fields in
+// metadata and enumerates its pipelines and stages; another workspace sees its own, and
+// what a call accepts does not change.
+func TestToolSchemasPerWorkspace(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.defineField(e.Live, map[string]any{"object_type": "contact", "key": "tier", "label": "Tier", "type": "select", "options": []string{"gold", "silver"}})
+	e.defineField(e.Live, map[string]any{"object_type": "deal", "key": "seats", "label": "Seats", "type": "number"})
+	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "renewals", "label": "Renewals",
+		"stages": []any{map[string]any{"key": "due", "label": "Due"}}}).must(t, http.StatusCreated)
+	schemaOf := func(key, tool string) map[string]any {
+		list, err := e.mcpSession(key, "").ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range list.Tools {
+			if tl.Name == tool {
+				return decode(t, toJSON(tl.InputSchema))
+			}
+		}
+		t.Fatalf("no tool %s", tool)
+		return nil
+	}
+	prop := func(schema map[string]any, path ...string) any {
+		var v any = schema
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		return v
+	}
+	contact := schemaOf(e.Live, "create_contact")
+	if got := toJSON(prop(contact, "properties", "metadata", "properties", "tier", "enum")); got != `["gold","silver",null]` {
+		t.Errorf("create_contact metadata.tier: %s", got)
+	}
+	if prop(contact, "properties", "metadata", "properties", "seats") != nil {
+		t.Error("a deal field types contact metadata")
+	}
+	if got := toJSON(prop(schemaOf(e.Live, "batch_upsert_contacts"), "properties", "contacts", "items", "properties", "metadata", "properties", "tier", "enum")); got != `["gold","silver",null]` {
+		t.Errorf("batch_upsert_contacts items' metadata.tier: %s", got)
+	}
+	deal := schemaOf(e.Live, "create_deal")
+	if got := toJSON(prop(deal, "properties", "pipeline", "enum")); got != `["sales","renewals"]` {
+		t.Errorf("create_deal pipeline: %s", got)
+	}
+	if got := toJSON(prop(deal, "properties", "stage", "enum")); !strings.Contains(got, `"due"`) || !strings.Contains(got, `"lead"`) {
+		t.Errorf("create_deal stage: %s", got)
+	}
+	if got := toJSON(prop(deal, "properties", "metadata", "properties", "seats", "type")); got != `["number","null"]` {
+		t.Errorf("create_deal metadata.seats: %s", got)
+	}
+	// Another workspace: its own pipeline, no fields of ours.
+	other := schemaOf(e.Other, "create_deal")
+	if got := toJSON(prop(other, "properties", "pipeline", "enum")); got != `["sales"]` || prop(other, "properties", "metadata", "properties") != nil {
+		t.Errorf("another workspace's create_deal: %s", toJSON(other))
+	}
+	// Free-form metadata keys are still accepted.
+	if res := tool(t, e.mcpSession(e.Live, ""), "create_contact", map[string]any{"email": "free@example.com", "metadata": map[string]any{"anything": 1}}); res.IsError {
+		t.Errorf("free-form metadata refused: %s", text(t, res))
+	}
+}
