@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -305,20 +306,34 @@ func schemaError(err error) string {
 	if !errors.As(err, &ve) {
 		return err.Error()
 	}
-	var leaves []*jsonschema.ValidationError
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
+	type leaf struct {
+		err *jsonschema.ValidationError
+		at  string
+	}
+	var leaves []leaf
+	var walk func(e *jsonschema.ValidationError, parent []string, key string)
+	walk = func(e *jsonschema.ValidationError, parent []string, key string) {
+		if pn, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+			// A key is validated as a value of its own, located nowhere: name it. The
+			// error's own location is unreliable (jsonschema/v6.0.3 shares its buffer), so
+			// it is the parent's: the object the $ref to captures points at.
+			key = pointer(parent) + ", key " + strconv.Quote(pn.Property)
+		}
 		if len(e.Causes) == 0 {
-			leaves = append(leaves, e)
+			at := pointer(e.InstanceLocation)
+			if key != "" {
+				at = strings.TrimPrefix(key, ", ")
+			}
+			leaves = append(leaves, leaf{e, at})
 		}
 		for _, c := range e.Causes {
-			walk(c)
+			walk(c, e.InstanceLocation, key)
 		}
 	}
-	walk(ve)
+	walk(ve, nil, "")
 	var msgs []string
-	for _, l := range leaves {
-		at := pointer(l.InstanceLocation)
+	for _, lf := range leaves {
+		l, at := lf.err, lf.at
 		if at == "" {
 			at = "the top level"
 		}
