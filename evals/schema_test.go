@@ -1,9 +1,39 @@
 package evals
 
 import (
+	"flag"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/internal/testkit"
 )
+
+var update = flag.Bool("update", false, "rewrite transcript.schema.json from the Go types")
+
+// TestSchemaFile fails when transcript.schema.json differs from what the Go types generate;
+// -update rewrites it.
+func TestSchemaFile(t *testing.T) {
+	t.Parallel()
+	got := generateSchema()
+	if _, err := compileSchema(got); err != nil {
+		t.Fatalf("the generated schema does not compile: %v", err)
+	}
+	const path = "transcript.schema.json"
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := testkit.Diff(path, "generated", want, got); d != "" {
+		t.Errorf("evals/%s drifted from the Go types. If the change is intended, run `go generate ./evals` (or `just update-golden`) and review the diff.\n%s", path, d)
+	}
+}
 
 // wrap puts one step into an otherwise valid transcript.
 func wrap(step string) string {
@@ -57,8 +87,8 @@ func TestSchemaRejects(t *testing.T) {
 		{"$literal with another key", wrap(`{"tool":"t","arguments":{"id":{"$literal":1,"x":1}}}`), "/steps/0/arguments/id"},
 
 		// captures
-		{"capture name with a dash", wrap(`{"tool":"t","capture":{"a-b":"/id"}}`), `key "a-b"`},
-		{"capture name starting with a digit", wrap(`{"tool":"t","capture":{"1a":"/id"}}`), `key "1a"`},
+		{"capture name with a dash", wrap(`{"tool":"t","capture":{"a-b":"/id"}}`), `/steps/0/capture, key "a-b"`},
+		{"capture name starting with a digit", wrap(`{"tool":"t","capture":{"1a":"/id"}}`), `/steps/0/capture, key "1a"`},
 		{"capture path without a slash", wrap(`{"tool":"t","capture":{"id":"data/0"}}`), "/steps/0/capture/id"},
 		{"capture path not a string", wrap(`{"tool":"t","capture":{"id":1}}`), "/steps/0/capture/id"},
 		{"capture a list", wrap(`{"tool":"t","capture":["/id"]}`), "/steps/0/capture"},
