@@ -164,3 +164,14 @@ func TestSchemaAccepts(t *testing.T) {
 		}
 	}
 }
+
+// TestMatcherKinds: every $match kind the schema allows is one the runner knows.
+func TestMatcherKinds(t *testing.T) {
+	t.Parallel()
+	for _, k := range matcherKinds {
+		m := &matcher{kind: k.kind}
+		if mm := m.match(nil, ""); mm != nil && strings.HasPrefix(mm.Message, "unknown matcher") {
+			t.Errorf("the schema allows $match %q, which the runner does not know", k.kind)
+		}
+	}
+}
