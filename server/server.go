@@ -1,5 +1,6 @@
 // Package server assembles Relm's HTTP surface: MCP at /mcp, REST under /v1, the OpenAPI
-// document, health checks, and the middleware every response goes through.
+// document, published JSON Schemas, health checks, and the middleware every response goes
+// through.
 package server
 
 import (
@@ -44,6 +45,9 @@ type Config struct {
 	// MCPPlugins add MCP middleware, outermost first, inside the metering and outside the
 	// request log's outcome (relm serve --record wires in the eval recorder this way).
 	MCPPlugins []MCPPlugin
+	// Schemas are JSON Schema documents published, with no key, at /schemas/NAME by file
+	// name (relm serve publishes the eval transcript schema this way).
+	Schemas map[string][]byte
 	// PublicURL is where clients reach this server (scheme, host and any path prefix, such
 	// as https://crm.example.com), published as the OpenAPI document's server. Empty means
 	// DefaultPublicURL.
@@ -176,6 +180,13 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	mux.HandleFunc("GET /metrics", srv.serveMetrics)
+	for name, doc := range cfg.Schemas {
+		mux.HandleFunc("GET /schemas/"+name, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/schema+json")
+			w.Header().Set("Cache-Control", "public, max-age=300") // no tenant data, like the docs
+			_, _ = w.Write(doc)
+		})
+	}
 
 	metered.next = routed(mux)
 	var h http.Handler = metered // after authenticate: it counts and logs per key

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -107,6 +108,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, MCPPlugins: plugins,
+		Schemas:   map[string][]byte{path.Base(evals.SchemaID): evals.Schema()}, // at the path its $id names
 		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
 	if err != nil {
 		return err
