@@ -79,6 +79,28 @@ func (Step) JSONSchemaProperty(prop string) any {
 	return nil
 }
 
+// JSONSchemaExtend makes a step exactly one request: a tool call, a resource read, a prompt
+// or a completion.
+func (Step) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.Description = "One MCP request: a tool call (tool), or a resource read (resource), a prompt (prompt) or an argument completion (complete)."
+	s.OneOf = exactlyOne("tool", "resource", "prompt", "complete")
+}
+
+// JSONSchemaExtend makes a completion name exactly one prompt or resource template.
+func (Completion) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.Description = "A completion/complete request for an argument of a prompt or of a resource template."
+	s.OneOf = exactlyOne("prompt", "resource")
+}
+
+// exactlyOne is a oneOf requiring one of the properties names.
+func exactlyOne(names ...string) []*jsonschema.Schema {
+	out := make([]*jsonschema.Schema, len(names))
+	for i, n := range names {
+		out[i] = &jsonschema.Schema{Required: []string{n}}
+	}
+	return out
+}
+
 // JSONSchemaProperty describes the fields whose Go types say less than their JSON.
 func (Expect) JSONSchemaProperty(prop string) any {
 	switch prop {

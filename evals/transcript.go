@@ -44,16 +44,43 @@ type Transcript struct {
 	Path string `json:"-"`
 }
 
-// Step is one MCP tool call.
+// Step is one MCP request: a tool call (Tool), or a resource read, a prompt or an argument
+// completion.
 type Step struct {
 	Note      string            `json:"note,omitempty" jsonschema_description:"Why the agent makes this call; documentation only."`
-	Tool      string            `json:"tool" jsonschema:"minLength=1" jsonschema_description:"MCP tool name."`
-	Arguments map[string]any    `json:"arguments,omitempty" jsonschema_description:"Tool arguments. Strings may hold {{name}} references to captured values; {\"$ref\": name} stands for a captured value of any type; {\"$literal\": value} is sent as is."`
+	Tool      string            `json:"tool,omitempty" jsonschema:"minLength=1" jsonschema_description:"MCP tool to call (tools/call)."`
+	Resource  string            `json:"resource,omitempty" jsonschema:"minLength=1" jsonschema_description:"URI of a resource to read instead (resources/read), such as relm://contacts/{{contact_id}}; the result is its JSON content."`
+	Prompt    string            `json:"prompt,omitempty" jsonschema:"minLength=1" jsonschema_description:"Name of a prompt to get instead (prompts/get), with arguments as its arguments; the result is {description, messages: [{role, text}]}."`
+	Complete  *Completion       `json:"complete,omitempty" jsonschema_description:"An argument to complete instead (completion/complete); the result is {values, has_more}."`
+	Arguments map[string]any    `json:"arguments,omitempty" jsonschema_description:"Tool (or prompt) arguments. Strings may hold {{name}} references to captured values; {\"$ref\": name} stands for a captured value of any type; {\"$literal\": value} is sent as is."`
 	Expect    *Expect           `json:"expect,omitempty"`
 	Capture   map[string]string `json:"capture,omitempty" jsonschema_description:"Values to remember for later steps: each name maps to a path into the result (JSON Pointer, plus [field=value] segments)."`
 	// WithinMS, for a read of background work's outcome (an automation's run), repeats the
 	// call until its expectation holds, for at most this many milliseconds.
 	WithinMS int `json:"within_ms,omitempty" jsonschema:"minimum=1,maximum=60000" jsonschema_description:"For a read of background work's outcome (an automation's run): repeat the call until its expectation holds, for at most this many milliseconds."`
+}
+
+// Completion is a completion/complete request: the argument of a prompt or of a resource
+// template, and the text typed so far.
+type Completion struct {
+	Prompt   string            `json:"prompt,omitempty" jsonschema:"minLength=1" jsonschema_description:"The prompt whose argument to complete."`
+	Resource string            `json:"resource,omitempty" jsonschema:"minLength=1" jsonschema_description:"Or the resource template whose argument to complete, such as relm://contacts/{id}."`
+	Argument string            `json:"argument" jsonschema:"minLength=1" jsonschema_description:"The argument's name."`
+	Value    string            `json:"value" jsonschema_description:"What is typed so far; may hold {{name}} references."`
+	Context  map[string]string `json:"context,omitempty" jsonschema_description:"The request's other arguments already chosen, such as {\"pipeline\": \"renewals\"} when completing a stage."`
+}
+
+// Label names the step's request in messages: its tool, or what else it asks for.
+func (s Step) Label() string {
+	switch {
+	case s.Resource != "":
+		return "resource " + s.Resource
+	case s.Prompt != "":
+		return "prompt " + s.Prompt
+	case s.Complete != nil:
+		return "complete " + s.Complete.Prompt + s.Complete.Resource + " " + s.Complete.Argument
+	}
+	return s.Tool
 }
 
 // Expect is what a call must return. With no field set, any successful result passes.
@@ -93,12 +120,24 @@ func (t *Transcript) Endpoint(base string) string {
 	return u.String()
 }
 
+// texts are the step's strings other than its arguments that may hold {{name}} references.
+func (s Step) texts() []string {
+	out := []string{s.Resource}
+	if c := s.Complete; c != nil {
+		out = append(out, c.Value)
+		for _, v := range c.Context {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Tools lists the distinct tools the transcript calls, in setup, steps and final_state.
 func (t *Transcript) Tools() []string {
 	var names []string
 	for _, phase := range [][]Step{t.Setup, t.Steps, t.FinalState} {
 		for _, s := range phase {
-			if !slices.Contains(names, s.Tool) {
+			if s.Tool != "" && !slices.Contains(names, s.Tool) {
 				names = append(names, s.Tool)
 			}
 		}
@@ -172,9 +211,14 @@ func (t *Transcript) check() error {
 	known := vars{}
 	for _, ph := range t.phases() {
 		for i, s := range ph.steps {
-			at := fmt.Sprintf("%s %d (%s)", ph.label(), i+1, s.Tool)
+			at := fmt.Sprintf("%s %d (%s)", ph.label(), i+1, s.Label())
 			if _, err := known.arguments(s.Arguments); err != nil {
 				return fmt.Errorf("%s: arguments: %w", at, err)
+			}
+			for _, text := range s.texts() {
+				if _, err := known.interpolate(text); err != nil {
+					return fmt.Errorf("%s: %w", at, err)
+				}
 			}
 			if s.Expect != nil {
 				for _, pat := range []any{s.Expect.Result, s.Expect.Error} {

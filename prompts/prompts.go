@@ -92,6 +92,15 @@ Answer with the deals, their last activity and the task you logged.`,
 		argument{"goal", "What the rule should do, in plain words.", true, ""}),
 }
 
+// Names lists the prompts' names.
+func Names() []string {
+	names := make([]string, len(All))
+	for i, p := range All {
+		names[i] = p.name
+	}
+	return names
+}
+
 // Register adds every prompt to s.
 func Register(s *mcp.Server) {
 	for _, p := range All {

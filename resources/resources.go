@@ -36,6 +36,15 @@ var templates = []template{
 // URITemplate is the template of t's URIs, such as relm://contacts/{id}.
 func (t template) URITemplate() string { return t.prefix + "{" + t.param + "}" }
 
+// TemplateURIs lists the resource templates' URI templates.
+func TemplateURIs() []string {
+	uris := make([]string, len(templates))
+	for i, t := range templates {
+		uris[i] = t.URITemplate()
+	}
+	return uris
+}
+
 // ArgumentKind is what the argument arg of the resource template uriTemplate takes, for
 // completion; ok is false when Relm has no such template or argument.
 func ArgumentKind(uriTemplate, arg string) (kind completions.Kind, ok bool) {
