@@ -67,33 +67,15 @@ func Complete(ctx context.Context, reg *tools.Registry, kind Kind, prefix string
 	return values, false, nil
 }
 
-// call runs the capability name with args as the caller in ctx and returns its result as
-// JSON-shaped data.
-func call(ctx context.Context, reg *tools.Registry, name string, args map[string]any) (map[string]any, error) {
-	e, ok := reg.Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("completions: no capability %s", name)
-	}
-	out, cerr := e.Call(ctx, args)
-	if cerr != nil {
-		return nil, cerr
-	}
-	m, derr := tools.DecodeArgs(tools.Encode(out))
-	if derr != nil {
-		return nil, derr
-	}
-	return m, nil
-}
-
 // pipelineKeys lists the pipeline keys, or the stage keys of pipeline (of every pipeline
 // when it is empty).
 func pipelineKeys(ctx context.Context, reg *tools.Registry, kind Kind, pipeline string) ([]string, error) {
-	list, err := call(ctx, reg, "list_pipelines", map[string]any{})
+	list, err := reg.CallJSON(ctx, "list_pipelines", map[string]any{})
 	if err != nil {
 		return nil, err
 	}
 	var keys []string
-	for _, p := range items(list) {
+	for _, p := range tools.ListData(list) {
 		key, _ := p["key"].(string)
 		if kind == Pipeline {
 			keys = append(keys, key)
@@ -114,12 +96,12 @@ func pipelineKeys(ctx context.Context, reg *tools.Registry, kind Kind, pipeline 
 
 // fieldValues lists the custom field keys, or the options of the select field key.
 func fieldValues(ctx context.Context, reg *tools.Registry, kind Kind, field string) ([]string, error) {
-	list, err := call(ctx, reg, "list_custom_fields", map[string]any{})
+	list, err := reg.CallJSON(ctx, "list_custom_fields", map[string]any{})
 	if err != nil {
 		return nil, err
 	}
 	var values []string
-	for _, f := range items(list) {
+	for _, f := range tools.ListData(list) {
 		key, _ := f["key"].(string)
 		if kind == FieldKey {
 			values = append(values, key)
@@ -143,12 +125,12 @@ func records(ctx context.Context, reg *tools.Registry, kind Kind, text string) (
 	if strings.TrimSpace(text) == "" || strings.Contains(text, "_") {
 		return recentIDs(ctx, reg, kind, text)
 	}
-	found, err := call(ctx, reg, "search", map[string]any{"q": text, "types": []any{string(kind)}, "limit": Max})
+	found, err := reg.CallJSON(ctx, "search", map[string]any{"q": text, "types": []any{string(kind)}, "limit": Max})
 	if err != nil {
 		return nil, false, err
 	}
 	var ids []string
-	for _, r := range items(found) {
+	for _, r := range tools.ListData(found) {
 		ids = append(ids, fmt.Sprint(r["id"]))
 	}
 	more, _ := found["has_more"].(bool)
@@ -160,12 +142,12 @@ var listTools = map[Kind]string{Contact: "list_contacts", Company: "list_compani
 
 // recentIDs returns the ids of the newest records of kind that start with prefix.
 func recentIDs(ctx context.Context, reg *tools.Registry, kind Kind, prefix string) ([]string, bool, error) {
-	list, err := call(ctx, reg, listTools[kind], map[string]any{"limit": 100})
+	list, err := reg.CallJSON(ctx, listTools[kind], map[string]any{"limit": 100})
 	if err != nil {
 		return nil, false, err
 	}
 	var ids []string
-	for _, r := range items(list) {
+	for _, r := range tools.ListData(list) {
 		if id := fmt.Sprint(r["id"]); strings.HasPrefix(id, prefix) {
 			ids = append(ids, id)
 		}
@@ -175,18 +157,6 @@ func recentIDs(ctx context.Context, reg *tools.Registry, kind Kind, prefix strin
 	}
 	more, _ := list["has_more"].(bool)
 	return ids, more && len(ids) == 0, nil
-}
-
-// items are the objects of a list result's data.
-func items(list map[string]any) []map[string]any {
-	data, _ := list["data"].([]any)
-	out := make([]map[string]any, 0, len(data))
-	for _, d := range data {
-		if m, ok := d.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // enumOf is the enum of the input property prop of capability name, from its schema.

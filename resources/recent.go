@@ -18,10 +18,6 @@ const recentPage = 100
 // workspace and mode created or changed (deleted ones left out), a page of events at a time,
 // with nextCursor while there are older events.
 func ListRecent(reg *tools.Registry) mcp.Middleware {
-	events, ok := reg.Lookup("list_events")
-	if !ok {
-		panic("resources: no capability list_events")
-	}
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			lr, isList := req.(*mcp.ListResourcesRequest)
@@ -44,13 +40,9 @@ func ListRecent(reg *tools.Registry) mcp.Middleware {
 			if cursor != "" {
 				args["cursor"] = cursor
 			}
-			out, cerr := events.Call(ctx, args)
-			if cerr != nil {
-				return nil, cerr
-			}
-			page, derr := tools.DecodeArgs(tools.Encode(out))
-			if derr != nil {
-				return nil, derr
+			page, err := reg.CallJSON(ctx, "list_events", args)
+			if err != nil {
+				return nil, err
 			}
 			res.Resources = append(res.Resources, recentRecords(page)...)
 			if more, _ := page["has_more"].(bool); more {
@@ -66,9 +58,7 @@ func ListRecent(reg *tools.Registry) mcp.Middleware {
 func recentRecords(page map[string]any) []*mcp.Resource {
 	var out []*mcp.Resource
 	seen := map[string]bool{}
-	data, _ := page["data"].([]any)
-	for _, d := range data {
-		ev, _ := d.(map[string]any)
+	for _, ev := range tools.ListData(page) {
 		typ, _ := ev["type"].(string)
 		payload, _ := ev["data"].(map[string]any)
 		rec, _ := payload["object"].(map[string]any)

@@ -51,11 +51,11 @@ func (ts tenantSchema) empty() bool { return len(ts.fields) == 0 && len(ts.pipel
 // tenantSchema reads the caller's custom fields and pipelines through their capabilities.
 func (r *Registry) tenantSchema(ctx context.Context) (tenantSchema, error) {
 	ts := tenantSchema{fields: map[string]map[string]any{}}
-	fields, err := r.callJSON(ctx, "list_custom_fields")
+	fields, err := r.CallJSON(ctx, "list_custom_fields", map[string]any{})
 	if err != nil {
 		return ts, err
 	}
-	for _, f := range listData(fields) {
+	for _, f := range ListData(fields) {
 		kind, _ := f["object_type"].(string)
 		key, _ := f["key"].(string)
 		if ts.fields[kind] == nil {
@@ -63,11 +63,11 @@ func (r *Registry) tenantSchema(ctx context.Context) (tenantSchema, error) {
 		}
 		ts.fields[kind][key] = fieldValueSchema(f)
 	}
-	pipelines, err := r.callJSON(ctx, "list_pipelines")
+	pipelines, err := r.CallJSON(ctx, "list_pipelines", map[string]any{})
 	if err != nil {
 		return ts, err
 	}
-	for _, p := range listData(pipelines) {
+	for _, p := range ListData(pipelines) {
 		key, _ := p["key"].(string)
 		ts.pipelines = append(ts.pipelines, key)
 		stages, _ := p["stages"].([]any)
@@ -155,14 +155,14 @@ func (ts tenantSchema) describeProperties(schema map[string]any, fields map[stri
 	return changed
 }
 
-// callJSON runs the capability name without arguments as the caller in ctx and returns its
-// result as JSON-shaped data.
-func (r *Registry) callJSON(ctx context.Context, name string) (map[string]any, error) {
+// CallJSON runs the capability name with args as the caller in ctx and returns its result
+// as JSON-shaped data (maps, slices, json.Number), as a client would read it.
+func (r *Registry) CallJSON(ctx context.Context, name string, args map[string]any) (map[string]any, error) {
 	e, ok := r.Lookup(name)
 	if !ok {
 		return nil, NewError(CodeInternal, "no capability %s", name)
 	}
-	out, cerr := e.Call(ctx, map[string]any{})
+	out, cerr := e.Call(ctx, args)
 	if cerr != nil {
 		return nil, cerr
 	}
@@ -173,7 +173,8 @@ func (r *Registry) callJSON(ctx context.Context, name string) (map[string]any, e
 	return m, nil
 }
 
-func listData(list map[string]any) []map[string]any {
+// ListData are the objects of a list result's data, as CallJSON returns it.
+func ListData(list map[string]any) []map[string]any {
 	data, _ := list["data"].([]any)
 	out := make([]map[string]any, 0, len(data))
 	for _, d := range data {
