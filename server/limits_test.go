@@ -214,3 +214,23 @@ func TestFailedAuthenticationIsThrottled(t *testing.T) {
 	expectError(t, e.rpc("sk_live_0123456789abcdefghijABCDEFGHIJ01", initBody), 429, "rate_limited", "")
 	e.call("GET", "/healthz", "", nil).must(t, 200) // paths without keys are not throttled
 }
+
+// TestErrorsSayWhetherToRetry: every error body says whether the same request may succeed
+// later, on both surfaces: a refusal over the rate limit may, invalid input may not.
+func TestErrorsSayWhetherToRetry(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, limits(server.Limits{RateLimit: 3, RateWindow: longWindow}))
+	if body := expectError(t, e.call("POST", "/v1/contacts", e.Live, map[string]any{"email": "not an email"}), 422, "validation_failed", "email"); body["retryable"] != false {
+		t.Fatalf("invalid input: %v", body)
+	}
+	if body := expectToolError(t, e.rpc(e.Live, toolCall("create_contact", `{"email":"not an email"}`)), "validation_failed"); body["retryable"] != false {
+		t.Fatalf("invalid input over MCP: %v", body)
+	}
+	e.call("GET", "/v1/contacts", e.Live, nil).must(t, 200)
+	if body := expectToolError(t, e.rpc(e.Live, toolCall("list_contacts", `{}`)), "rate_limited"); body["retryable"] != true || body["retry_after"] == nil {
+		t.Fatalf("rate limited over MCP: %v", body)
+	}
+	if body := expectError(t, e.call("GET", "/v1/contacts", e.Live, nil), 429, "rate_limited", ""); body["retryable"] != true {
+		t.Fatalf("rate limited: %v", body)
+	}
+}
