@@ -105,7 +105,7 @@ type Error struct {
 	ValidOptions []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
 	Suggestion   string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
 	Retryable    bool                 `json:"retryable" doc:"Whether the same request may succeed if sent again unchanged, after retry_after seconds where given: true for rate_limited, concurrency_limited and quota_exceeded (429), service_unavailable (503) and idempotency_in_progress; false when the request itself must change."`
-	RetryAfter   int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
+	RetryAfter   int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for the 429 refusals, service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
 	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
 
