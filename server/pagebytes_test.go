@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/relmcrm/relm/tools"
 )
 
 // TestPagesStopAtPageBytes: a page of large records ends before 1 MiB with has_more, and
@@ -75,5 +77,46 @@ func TestPagesStopAtPageBytes(t *testing.T) {
 	c := e.call("GET", "/v1/contacts/"+ids[0], e.Live, nil).must(t, 200).Body
 	if n := len(c["recent_activities"].([]any)); n == 0 || n > 3 {
 		t.Fatalf("%d recent activities of 360 kB", n)
+	}
+}
+
+// TestMCPPagesFitAModelsContext: over MCP a list page stops below tools.MCPPageBytes (about
+// 20,000 tokens) with has_more, where REST returns the whole page, and paging on over MCP
+// returns every record once.
+func TestMCPPagesFitAModelsContext(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	note := strings.Repeat("z", 4_000)
+	for i := range 40 {
+		e.create("contacts", e.Live, map[string]any{"email": fmt.Sprintf("mid%d@example.com", i), "metadata": map[string]any{"note": note}})
+	}
+	if r := e.call("GET", "/v1/contacts?limit=200", e.Live, nil).must(t, 200).Body; len(r["data"].([]any)) != 40 || r["has_more"] != false {
+		t.Fatalf("REST page of %d, has_more %v", len(r["data"].([]any)), r["has_more"])
+	}
+	cs := e.mcpSession(e.Live, "")
+	seen, pages, cursor := map[string]bool{}, 0, ""
+	for {
+		args := map[string]any{"limit": 200}
+		if cursor != "" {
+			args["cursor"] = cursor
+		}
+		res := tool(t, cs, "list_contacts", args)
+		body := text(t, res)
+		page := decode(t, body)
+		data := page["data"].([]any)
+		if len(body) > tools.MCPPageBytes+5_000 || len(data) == 0 {
+			t.Fatalf("an MCP page of %d bytes, %d records", len(body), len(data))
+		}
+		for _, d := range data {
+			seen[d.(map[string]any)["id"].(string)] = true
+		}
+		pages++
+		if page["has_more"] != true {
+			break
+		}
+		cursor = page["next_cursor"].(string)
+	}
+	if len(seen) != 40 || pages < 2 {
+		t.Fatalf("%d MCP pages held %d of 40 records", pages, len(seen))
 	}
 }

@@ -67,13 +67,13 @@ func (p Page) after(ctx context.Context) (*store.Cursor, error) {
 }
 
 // listOf converts a page of store rows, sealing its next cursor for the list call of ctx.
-// A page whose records would encode to more than store.PageBytes ends early (see fitPage).
+// A page whose records would encode to more than pageBytes(ctx) ends early (see fitPage).
 func listOf[S storeRow, T any](ctx context.Context, p store.Page[S], conv func(S) T) (List[T], error) {
 	out := List[T]{Object: "list", Data: make([]T, len(p.Items)), HasMore: p.HasMore}
 	for i, s := range p.Items {
 		out.Data[i] = conv(s)
 	}
-	if n := fitPage(out.Data); n < len(out.Data) {
+	if n := fitPage(ctx, out.Data); n < len(out.Data) {
 		out.Data, out.HasMore = out.Data[:n], true
 		next := p.Items[n-1].Position()
 		p.Next = &next
@@ -88,11 +88,33 @@ func listOf[S storeRow, T any](ctx context.Context, p store.Page[S], conv func(S
 	return out, nil
 }
 
-// fitPage is how many of items, from the first, fit in store.PageBytes of JSON; at least
+// MCPPageBytes bounds the records of one list page answered over MCP: about 20,000 tokens
+// at four bytes a token, so that a client's cap on tool output (Claude Code's is 25,000
+// tokens) never cuts a record in half; the page ends early with has_more instead.
+const MCPPageBytes = 80_000
+
+type pageBytesKey struct{}
+
+// withPageBytes returns ctx whose lists stop below n bytes of records (see fitPage).
+func withPageBytes(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, pageBytesKey{}, n)
+}
+
+// pageBytes is the bound on a list's records for the call of ctx: MCPPageBytes over MCP,
+// else store.PageBytes.
+func pageBytes(ctx context.Context) int {
+	if n, ok := ctx.Value(pageBytesKey{}).(int); ok {
+		return n
+	}
+	return store.PageBytes
+}
+
+// fitPage is how many of items, from the first, fit in pageBytes(ctx) of JSON; at least
 // one when there are any. It bounds every list in a response (a list page, search results,
 // a contact's recent activities): the list stops before the record that would take it past
 // the bound, and has_more tells the caller to go on.
-func fitPage[T any](items []T) int {
+func fitPage[T any](ctx context.Context, items []T) int {
+	limit := pageBytes(ctx)
 	var w countingWriter
 	enc := json.NewEncoder(&w)
 	enc.SetEscapeHTML(false)
@@ -100,7 +122,7 @@ func fitPage[T any](items []T) int {
 		if err := enc.Encode(item); err != nil {
 			panic("tools: encode result: " + err.Error())
 		}
-		if i > 0 && w.n > store.PageBytes {
+		if i > 0 && w.n > limit {
 			return i
 		}
 	}

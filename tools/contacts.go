@@ -148,7 +148,7 @@ func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDet
 		for i, a := range acts {
 			out.RecentActivities[i] = activityOut(a)
 		}
-		out.RecentActivities = out.RecentActivities[:fitPage(out.RecentActivities)]
+		out.RecentActivities = out.RecentActivities[:fitPage(ctx, out.RecentActivities)]
 		return nil
 	})
 	return out, h.fail(string(in.ID), err)

@@ -61,6 +61,7 @@ func (e *Entry) HandleMCP(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 }
 
 func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	ctx = withPageBytes(ctx, MCPPageBytes)
 	args, derr := DecodeArgs(req.Params.Arguments)
 	if derr == nil {
 		if res, handled := e.mcpIdempotent(ctx, args); handled {

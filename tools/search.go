@@ -64,7 +64,7 @@ func search(ctx context.Context, s *store.Store, in SearchInput) (List[SearchRes
 				out.Data = append(out.Data, SearchResult{Object: "search_result", Type: RecordKind(h.Kind), ID: h.ID, Title: h.Title, Score: h.Score, Record: rec})
 			}
 		}
-		if n := fitPage(out.Data); n < len(out.Data) { // the page ends after its n-th result
+		if n := fitPage(ctx, out.Data); n < len(out.Data) { // the page ends after its n-th result
 			out.Data, more = out.Data[:n], true
 			hits = hits[:slices.IndexFunc(hits, func(h store.SearchHit) bool { return h.ID == out.Data[n-1].ID })+1]
 		}

@@ -15,7 +15,7 @@ const wholeListMax = 200
 
 // pageWhole cuts the page the list call of ctx asks for out of items, the whole list in
 // its order: after the item the cursor names (by keyOf) or, when that item is gone, from
-// the place it had; at most Limit items, and no more than fit in store.PageBytes (fitPage).
+// the place it had; at most Limit items, and no more than fit in pageBytes(ctx) (fitPage).
 // A cursor holds the place where the next page starts and the key of the item before it.
 func pageWhole[T any](ctx context.Context, p WholeListPage, items []T, keyOf func(T) string) (data []T, hasMore bool, next *string, err error) {
 	start := 0
@@ -38,7 +38,7 @@ func pageWhole[T any](ctx context.Context, p WholeListPage, items []T, keyOf fun
 	}
 	end := min(start+limit, len(items))
 	data = items[start:end:end]
-	if n := fitPage(data); n < len(data) {
+	if n := fitPage(ctx, data); n < len(data) {
 		data, end = data[:n], start+n
 	}
 	if end < len(items) {
