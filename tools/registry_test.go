@@ -37,6 +37,14 @@ func TestInventoryRules(t *testing.T) {
 		if len(e.Description) < 60 || !strings.Contains(strings.ToLower(e.Description), "return") {
 			t.Errorf("%s: the description must tell a model what the tool does and what it returns", e.Name)
 		}
+		if len(e.Name) > 60 {
+			t.Errorf("%s: tool names are at most 60 characters (some clients refuse longer ones)", e.Name)
+		}
+		for _, union := range []string{"oneOf", "anyOf", "allOf", "not"} {
+			if _, ok := e.InputSchema[union]; ok {
+				t.Errorf("%s: the input schema has a top-level %s, which function-calling APIs refuse: make it an object with properties", e.Name, union)
+			}
+		}
 		if len(e.Description) > maxDescription {
 			t.Errorf("%s: the description has %d bytes; say it in at most %d", e.Name, len(e.Description), maxDescription)
 		}
