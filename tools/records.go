@@ -152,7 +152,7 @@ func (r records[R, Out]) updateEvents(before, after Out) ([]store.NewEvent, erro
 func (r records[R, Out]) delete(ctx context.Context, id string) (Deleted, error) {
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
 		// Lock first, so no new reference to the record commits while they are cleared.
-		if err := store.Lock(ctx, tx, r.table, id); err != nil {
+		if _, err := store.Lock(ctx, tx, r.table, id); err != nil {
 			return err
 		}
 		var evs []store.NewEvent
