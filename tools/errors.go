@@ -107,7 +107,7 @@ type Error struct {
 	ValidOptions   []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
 	Suggestion     string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
 	CurrentVersion int64                `json:"current_version,omitempty" doc:"For precondition_failed: the record's version now."`
-	ChangedFields  []string             `json:"changed_fields,omitempty" doc:"For precondition_failed: the fields changed since the expected version (metadata counts as one field); absent when none can be named (only changes that left every field as it was, or a version the record never had)."`
+	ChangedFields  []string             `json:"changed_fields,omitempty" doc:"For precondition_failed: the fields changed since the expected version (metadata counts as one field); absent for a version the record never had."`
 	RetryAfter     int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
 	RequestID      string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
