@@ -23,10 +23,11 @@ lint-openapi:
 eval *args:
     go run ./cmd/relm eval {{args}}
 
-# Rewrite the golden files (one tools/list snapshot per tool, openapi.yaml, docs/tools.md, llms.txt; no database needed) after an intended contract change; review the diff
+# Rewrite the golden files (one tools/list snapshot per tool, openapi.yaml, docs/tools.md, llms.txt, the eval transcript schema; no database needed) after an intended contract change; review the diff
 update-golden:
     go test ./server -run Golden -update
     go test ./docsite -run Golden -update
+    go generate ./evals
 
 # Fuzz the input parsers for a while (cursors, alone and through the list routes; bearer header; JSON arguments; webhook URLs and signatures; sealed secrets)
 fuzz time="30s":

@@ -9,6 +9,8 @@ import (
 
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/evals/sandbox"
+	"github.com/relmcrm/relm/prompts"
+	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
 	"github.com/relmcrm/relm/tools"
@@ -83,6 +85,38 @@ func TestSuiteCoversEveryTool(t *testing.T) {
 	}
 	if len(unmistaken) > 0 {
 		t.Errorf("no transcript in evals/suite shows a mistake with %s: add a step that expects its likeliest error", strings.Join(unmistaken, ", "))
+	}
+}
+
+// TestSuiteCoversPromptsAndResources fails when a prompt has no transcript getting it or
+// completing one of its arguments, or a resource template none reading it.
+func TestSuiteCoversPromptsAndResources(t *testing.T) {
+	t.Parallel()
+	prompted, read := map[string]bool{}, map[string]bool{}
+	completed := false
+	for _, tr := range loadSuite(t) {
+		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
+			prompted[s.Prompt] = true
+			if s.Complete != nil {
+				completed = true
+			}
+			if scheme, _, ok := strings.Cut(strings.TrimPrefix(s.Resource, "relm://"), "/"); ok {
+				read["relm://"+scheme+"/"] = true
+			}
+		}
+	}
+	for _, name := range prompts.Names() {
+		if !prompted[name] {
+			t.Errorf("no transcript in evals/suite gets the prompt %s", name)
+		}
+	}
+	for _, uri := range resources.TemplateURIs() {
+		if prefix, _, _ := strings.Cut(uri, "{"); !read[prefix] {
+			t.Errorf("no transcript in evals/suite reads a resource of %s", uri)
+		}
+	}
+	if !completed {
+		t.Error("no transcript in evals/suite completes an argument")
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 type vars map[string]any
 
 // refPattern finds {{name}} references in strings.
-var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+var refPattern = regexp.MustCompile(`\{\{\s*(` + captureName + `)\s*\}\}`)
 
 // lookup returns the value captured as name.
 func (v vars) lookup(name string) (any, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/prompts"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/tools"
@@ -52,14 +53,15 @@ func docServer(t *testing.T) *server.Server {
 	return srv
 }
 
-// docSession is an in-memory MCP client session with the tools and resources that /mcp
+// docSession is an in-memory MCP client session with the tools, resources and prompts that /mcp
 // serves srv's registry with when no toolset is selected.
 func docSession(t *testing.T, srv *server.Server, protocol string) *mcp.ClientSession {
 	t.Helper()
-	s := tools.NewMCPServer(srv.Registry, "dev", tools.Selection{})
+	s := tools.NewMCPServer(srv.Registry, "dev", tools.Selection{}, nil)
 	if err := resources.Register(s, srv.Registry); err != nil {
 		t.Fatal(err)
 	}
+	prompts.Register(s)
 	ct, st := mcp.NewInMemoryTransports()
 	if _, err := s.Connect(t.Context(), st, nil); err != nil {
 		t.Fatal(err)

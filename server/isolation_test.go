@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
 )
 
@@ -208,9 +209,44 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 				checkIsolated(t, entry.Name+" via "+surface, args, body, ownIDs)
 			}
 		}
+		checkMCPExtrasIsolated(t, cs, ownIDs)
 	}
 	if after := snapshot(); after != before {
 		t.Fatalf("another tenant changed workspace A's records:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// checkMCPExtrasIsolated asserts that the MCP session cs of another tenant reads none of
+// the owner's records as resources, lists none, and completes none of its ids or keys.
+func checkMCPExtrasIsolated(t *testing.T, cs *mcp.ClientSession, own map[string]string) {
+	t.Helper()
+	for kind, id := range map[string]string{"contacts": own["{contact}"], "companies": own["{company}"], "deals": own["{deal}"], "activities": own["{activity}"]} {
+		if res, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: "relm://" + kind + "/" + id}); err == nil {
+			t.Errorf("resources/read of another tenant's %s: %+v", kind, res)
+		}
+	}
+	listed, err := cs.ListResources(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := []string{toJSON(listed)}
+	for _, c := range []struct{ ref, arg, value string }{
+		{"log_interaction", "contact", "Isolation"}, {"log_interaction", "contact", "con_"},
+		{"pipeline_review", "pipeline", "iso"}, {"follow_up_stale_deals", "stage", "iso"},
+		{"relm://deals/{id}", "id", "Isolation"}, {"relm://companies/{id}", "id", "cmp_"},
+	} {
+		ref := &mcp.CompleteReference{Type: "ref/prompt", Name: c.ref}
+		if strings.HasPrefix(c.ref, "relm://") {
+			ref = &mcp.CompleteReference{Type: "ref/resource", URI: c.ref}
+		}
+		seen = append(seen, strings.Join(complete(t, cs, ref, c.arg, c.value, nil), ","))
+	}
+	for _, got := range seen {
+		for name, id := range own {
+			if strings.Contains(got, id) {
+				t.Errorf("another tenant's MCP session lists or completes %s (%s): %s", name, id, got)
+			}
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package server assembles Relm's HTTP surface: MCP at /mcp, REST under /v1, the OpenAPI
-// document, health checks, and the middleware every response goes through.
+// document, published JSON Schemas, health checks, and the middleware every response goes
+// through.
 package server
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/relmcrm/relm/docsite"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/metering"
+	"github.com/relmcrm/relm/prompts"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/secrets"
@@ -43,6 +45,9 @@ type Config struct {
 	// MCPPlugins add MCP middleware, outermost first, inside the metering and outside the
 	// request log's outcome (relm serve --record wires in the eval recorder this way).
 	MCPPlugins []MCPPlugin
+	// Schemas are JSON Schema documents published, with no key, at /schemas/NAME by file
+	// name (relm serve publishes the eval transcript schema this way).
+	Schemas map[string][]byte
 	// PublicURL is where clients reach this server (scheme, host and any path prefix, such
 	// as https://crm.example.com), published as the OpenAPI document's server. Empty means
 	// DefaultPublicURL.
@@ -130,10 +135,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	site.Register(mux)
+	complete := completeArguments(reg, cfg.Logger)
 	buildMCP := func(sel tools.Selection) *mcp.Server {
-		s := tools.NewMCPServer(reg, cfg.Version, sel)
-		s.AddReceivingMiddleware(reg.RecordOutcomes) // for the request log
-		for _, m := range slices.Backward(plugins) { // the last added runs first
+		s := tools.NewMCPServer(reg, cfg.Version, sel, complete)
+		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself
+		s.AddReceivingMiddleware(reg.TenantToolSchemas)     // tools/list in the caller's terms
+		s.AddReceivingMiddleware(reg.RecordOutcomes)        // for the request log
+		for _, m := range slices.Backward(plugins) {        // the last added runs first
 			s.AddReceivingMiddleware(m)
 		}
 		if srv.meter != nil {
@@ -142,9 +150,10 @@ func New(cfg Config) (*Server, error) {
 		if err := resources.Register(s, reg); err != nil {
 			panic(err) // checked below, at start-up
 		}
+		prompts.Register(s)
 		return s
 	}
-	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}), reg); err != nil {
+	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}, nil), reg); err != nil {
 		return nil, err
 	}
 	srv.buildMCP, srv.metered = buildMCP, metered
@@ -171,6 +180,13 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	mux.HandleFunc("GET /metrics", srv.serveMetrics)
+	for name, doc := range cfg.Schemas {
+		mux.HandleFunc("GET /schemas/"+name, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/schema+json")
+			w.Header().Set("Cache-Control", "public, max-age=300") // no tenant data, like the docs
+			_, _ = w.Write(doc)
+		})
+	}
 
 	metered.next = routed(mux)
 	var h http.Handler = metered // after authenticate: it counts and logs per key

@@ -24,7 +24,7 @@ func TestGoldenToolsDoc(t *testing.T) {
 func toolsDoc(t *testing.T, srv *server.Server) []byte {
 	reg := srv.Registry
 	var b bytes.Buffer
-	b.WriteString("# MCP tools and resources\n\n" +
+	b.WriteString("# MCP tools, resources and prompts\n\n" +
 		"<!-- Generated from the registry by `go test ./server -run Golden -update`; do not edit. -->\n\n" +
 		"Every tool below is served at `/mcp`; those with a REST route are also under `/v1` with the\n" +
 		"same input and output (see the OpenAPI document at `/openapi.yaml`). Narrow the list with\n" +
@@ -66,6 +66,23 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 	}
 	slices.Sort(rows)
 	b.WriteString("\n## Resources\n\n| URI | kind | what it is |\n| --- | --- | --- |\n" + strings.Join(rows, ""))
+	prompts, err := cs.ListPrompts(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("\n## Prompts\n\nArguments marked * are required. Those that take a pipeline, stage, activity type, event type or record complete from the workspace (`completion/complete`).\n\n" +
+		"| prompt | arguments | what it does |\n| --- | --- | --- |\n")
+	for _, p := range prompts.Prompts {
+		var args []string
+		for _, a := range p.Arguments {
+			name := "`" + a.Name + "`"
+			if a.Required {
+				name += "*"
+			}
+			args = append(args, name)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", p.Name, strings.Join(args, ", "), cell(firstSentence(p.Description)))
+	}
 	return b.Bytes()
 }
 

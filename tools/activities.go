@@ -91,7 +91,7 @@ func activityTools(s *store.Store) []Tool {
 	return []Tool{
 		&Capability[LogActivityInput, Activity]{Info: Info{
 			Name: "log_activity", Title: "Log activity", Toolset: "activities",
-			Description: "Record a note, email, call, meeting or task against a contact, a deal and/or a company " +
+			Description: "Record an activity of a type (note, email, call, meeting or task) against a contact, a deal and/or a company " +
 				"(at least one of contact_id, deal_id, company_id). occurred_at defaults to now. Returns the activity.",
 			REST: &Route{Method: http.MethodPost, Path: "/v1/activities", Status: http.StatusCreated},
 		}, Handle: h.create},
@@ -103,7 +103,7 @@ func activityTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateActivityInput, Activity]{Info: Info{
 			Name: "update_activity", Title: "Update activity", Toolset: "activities",
-			Description: "Change an activity. Only the fields you pass change; null clears subject, body or a link, " +
+			Description: "Change the activity with id (act_…). Only the fields you pass change; null clears subject, body or a link, " +
 				"but an activity must keep at least one of contact_id, deal_id, company_id. Returns the updated activity." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/activities/{id}", Status: http.StatusOK},

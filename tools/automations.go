@@ -434,7 +434,7 @@ func automationTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateAutomationInput, Automation]{Info: Info{
 			Name: "update_automation", Title: "Update automation", Toolset: "automations",
-			Description: "Change an automation rule: name, trigger_event, enabled (false pauses it), conditions and actions " +
+			Description: "Change the automation rule with id (auto_…): name, trigger_event, enabled (false pauses it), conditions and actions " +
 				"(each replaced whole; the grammar is create_automation's). Returns the rule.",
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/automations/{id}", Status: http.StatusOK},
@@ -447,7 +447,7 @@ func automationTools(s *store.Store) []Tool {
 		}, Handle: h.remove},
 		&Capability[ListRunsInput, List[AutomationRun]]{Info: Info{
 			Name: "list_automation_runs", Title: "List automation runs", Toolset: "automations",
-			Description: "List the runs of an automation rule, newest first: the event, status (pending, success, error, " +
+			Description: "List the runs of the automation rule with id (auto_…), newest first: the event, status (pending, success, error, " +
 				"skipped), the reason for errors and skips, the failing action's index, and what each action created or changed. " +
 				"Returns {data, has_more, next_cursor}.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},

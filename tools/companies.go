@@ -86,7 +86,7 @@ func companyTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateCompanyInput, Company]{Info: Info{
 			Name: "update_company", Title: "Update company", Toolset: "companies",
-			Description: "Change a company. Only the fields you pass change; null clears domain; metadata keys merge " +
+			Description: "Change the company with id (cmp_…). Only the fields you pass change; null clears domain; metadata keys merge " +
 				"(a key set to null is removed). Returns the updated company." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/companies/{id}", Status: http.StatusOK},

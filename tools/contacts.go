@@ -108,7 +108,7 @@ func contactTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateContactInput, Contact]{Info: Info{
 			Name: "update_contact", Title: "Update contact", Toolset: "contacts",
-			Description: "Change a contact. Only the fields you pass change; pass null to clear a field. metadata keys " +
+			Description: "Change the contact with id (con_…). Only the fields you pass change; pass null to clear a field. metadata keys " +
 				"are merged into the existing metadata (a key set to null is removed). Returns the updated contact." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/contacts/{id}", Status: http.StatusOK},

@@ -123,7 +123,7 @@ func dealTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateDealInput, Deal]{Info: Info{
 			Name: "update_deal", Title: "Update deal", Toolset: "deals",
-			Description: "Change a deal: any of title, value_cents, currency, pipeline, stage, close_date, company_id, " +
+			Description: "Change the deal with id (deal_…): any of title, value_cents, currency, pipeline, stage, close_date, company_id, " +
 				"primary_contact_id, metadata. Only the fields you pass change; null clears optional ones. A stage " +
 				"change records deal.stage_changed; a pipeline change (to its first stage unless stage is given) also " +
 				"records deal.pipeline_changed. Returns the updated deal." + preconditionHint,
@@ -132,7 +132,7 @@ func dealTools(s *store.Store) []Tool {
 		}, Handle: h.update},
 		&Capability[MoveDealStageInput, Deal]{Info: Info{
 			Name: "move_deal_stage", Title: "Move deal stage", Toolset: "deals",
-			Description: "Move a deal to another stage (and optionally another pipeline: list_pipelines shows their stage keys). " +
+			Description: "Move the deal with id (deal_…) to another stage (and optionally another pipeline: list_pipelines shows their stage keys). " +
 				"Fires deal.stage_changed, and deal.pipeline_changed when the pipeline changes. " +
 				"An unknown stage fails with valid_options listing the pipeline's stages. Returns the updated deal." + preconditionHint,
 			Annotations: Annotations{Idempotent: true},

@@ -167,7 +167,7 @@ func emailDomainTools(h emailHandlers) []Tool {
 		}, Handle: h.listDomains},
 		&Capability[AddEmailDomainInput, EmailDomain]{Info: Info{
 			Name: "add_email_domain", Title: "Add email domain", Toolset: "email",
-			Description: "Add a sending domain to the connected Resend account (live mode, full-access key). Returns the domain " +
+			Description: "Add the sending domain name to the connected Resend account (live mode, full-access key). Returns the domain " +
 				"with the DNS records to publish (SPF, DKIM and a DMARC recommendation); then call verify_email_domain.",
 			Annotations: Annotations{OpenWorld: true},
 			REST:        &Route{Method: http.MethodPost, Path: "/v1/email/domains", Status: http.StatusCreated},
@@ -180,7 +180,7 @@ func emailDomainTools(h emailHandlers) []Tool {
 		}, Handle: h.getDomain},
 		&Capability[EmailDomainIDInput, EmailDomain]{Info: Info{
 			Name: "verify_email_domain", Title: "Verify email domain", Toolset: "email",
-			Description: "Ask Resend to check a domain's DNS records now (after publishing them). Returns the domain with its status; " +
+			Description: "Ask Resend to check the DNS records of the domain with id now (after publishing them). Returns the domain with its status; " +
 				"verification can take a while, so call get_email_domain later if it is still pending.",
 			Annotations: Annotations{Idempotent: true, OpenWorld: true},
 			REST:        &Route{Method: http.MethodPost, Path: "/v1/email/domains/{id}/verify", Status: http.StatusOK},

@@ -21,10 +21,12 @@ A failed call returns {"error":{"code","message",...}}; the message says how to 
 // NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes
 // as tools. Tool schemas are inlined (no $ref), results carry structuredContent plus the
 // same JSON as text, and failures are isError results whose text is the REST error body.
-func NewMCPServer(r *Registry, version string, sel Selection) *mcp.Server {
+// complete, if not nil, answers completion/complete.
+func NewMCPServer(r *Registry, version string, sel Selection, complete func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error)) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: version}, &mcp.ServerOptions{
-		Instructions: Instructions,
-		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
+		Instructions:      Instructions,
+		Capabilities:      &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
+		CompletionHandler: complete,
 	})
 	for _, e := range r.Entries() {
 		if sel.includes(e) {

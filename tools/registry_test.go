@@ -14,6 +14,9 @@ import (
 
 // TestInventoryRules checks every capability, so a new one cannot ship without the parts
 // both surfaces and models rely on.
+// maxDescription bounds a tool's description, which every tools/list carries.
+const maxDescription = 1000
+
 func TestInventoryRules(t *testing.T) {
 	reg, err := tools.NewRegistry(slog.New(slog.NewTextHandler(io.Discard, nil)), tools.All(nil)...)
 	if err != nil {
@@ -33,6 +36,15 @@ func TestInventoryRules(t *testing.T) {
 		}
 		if len(e.Description) < 60 || !strings.Contains(strings.ToLower(e.Description), "return") {
 			t.Errorf("%s: the description must tell a model what the tool does and what it returns", e.Name)
+		}
+		if len(e.Description) > maxDescription {
+			t.Errorf("%s: the description has %d bytes; say it in at most %d", e.Name, len(e.Description), maxDescription)
+		}
+		required, _ := e.InputSchema["required"].([]any)
+		for _, arg := range required { // a model reads the description first: it names what the call needs
+			if !regexp.MustCompile(`\b` + regexp.QuoteMeta(arg.(string)) + `\b`).MatchString(e.Description) {
+				t.Errorf("%s: the description does not name the required argument %s", e.Name, arg)
+			}
 		}
 		for which, s := range map[string]map[string]any{"input": e.InputSchema, "output": e.OutputSchema} {
 			if s["type"] != "object" {

@@ -31,7 +31,7 @@ func searchTools(s *store.Store) []Tool {
 	return []Tool{
 		&Capability[SearchInput, List[SearchResult]]{Info: Info{
 			Name: "search", Title: "Search", Toolset: "search",
-			Description: "Full-text search across contacts (names, email, phone), companies (name, domain), deals " +
+			Description: "Full-text search for the words q across contacts (names, email, phone), companies (name, domain), deals " +
 				"(title) and activities (subject, body), best match first. Use it to find a record when you do not " +
 				"know its id. types narrows the kinds. Returns {data: [{type, id, title, score, record}], has_more, next_cursor}.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},

@@ -126,7 +126,7 @@ func webhookTools(s *store.Store) []Tool {
 	return []Tool{
 		&Capability[CreateWebhookInput, WebhookEndpointWithSecret]{Info: Info{
 			Name: "create_webhook", Title: "Create webhook endpoint", Toolset: "webhooks",
-			Description: "Subscribe a URL to this workspace's events in the mode of the calling key: every matching event is " +
+			Description: "Subscribe a url to this workspace's events in the mode of the calling key: every matching event is " +
 				"POSTed to it, signed (relm-signature header), retried with backoff for about a day. events lists event types " +
 				"(contact.created, deal.stage_changed, …) or [\"*\"]. At most 20 endpoints per workspace and mode. Returns the endpoint " +
 				"with its whsec_ signing secret, shown only once.",
@@ -148,7 +148,7 @@ func webhookTools(s *store.Store) []Tool {
 		}, Handle: h.get},
 		&Capability[UpdateWebhookInput, WebhookEndpoint]{Info: Info{
 			Name: "update_webhook", Title: "Update webhook endpoint", Toolset: "webhooks",
-			Description: "Change a webhook endpoint: url, events (replaced), description, enabled (false pauses deliveries; " +
+			Description: "Change the webhook endpoint with id (whep_…): url, events (replaced), description, enabled (false pauses deliveries; " +
 				"true resumes, also after a 410 Gone disabled it). Only the fields you pass change. Returns the endpoint.",
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/webhooks/{id}", Status: http.StatusOK},
@@ -161,14 +161,14 @@ func webhookTools(s *store.Store) []Tool {
 		}, Handle: h.remove},
 		&Capability[WebhookIDInput, WebhookEndpointWithSecret]{Info: Info{
 			Name: "rotate_webhook_secret", Title: "Rotate webhook signing secret", Toolset: "webhooks",
-			Description: "Give a webhook endpoint a new signing secret. For 24 hours deliveries carry two signatures (v1= for " +
+			Description: "Give the webhook endpoint with id (whep_…) a new signing secret. For 24 hours deliveries carry two signatures (v1= for " +
 				"the new secret first, then the old), so the receiver can switch over. Returns the endpoint with the new secret, shown only once.",
 			REST:         &Route{Method: http.MethodPost, Path: "/v1/webhooks/{id}/rotate_secret", Status: http.StatusOK},
 			SecretOutput: true,
 		}, Handle: h.rotate},
 		&Capability[ListDeliveriesInput, List[WebhookDelivery]]{Info: Info{
 			Name: "list_webhook_deliveries", Title: "List webhook deliveries", Toolset: "webhooks",
-			Description: "List the deliveries of a webhook endpoint, newest first, each with its status (pending, retrying, " +
+			Description: "List the deliveries of the webhook endpoint with id (whep_…), newest first, each with its status (pending, retrying, " +
 				"succeeded, failed) and attempts (response status, latency, first 1 KiB of the body). Filter by status and event_type. " +
 				"Returns {data, has_more, next_cursor}.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
@@ -183,7 +183,7 @@ func webhookTools(s *store.Store) []Tool {
 		}, Handle: h.delivery},
 		&Capability[DeliveryIDInput, WebhookDelivery]{Info: Info{
 			Name: "replay_webhook_delivery", Title: "Replay webhook delivery", Toolset: "webhooks",
-			Description: "Send a delivery's event to its endpoint again now, whatever its status, as a new attempt (same event " +
+			Description: "Send the event of a delivery (delivery_id, whdl_…) to its endpoint (id, whep_…) again now, whatever its status, as a new attempt (same event " +
 				"id and body, fresh signature). The attempt runs in the background within a second or so; get_webhook_delivery " +
 				"shows its result. Returns the delivery as it is now.",
 			Annotations: Annotations{OpenWorld: true},

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -60,13 +61,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			return fmt.Errorf("--public-url (RELM_PUBLIC_URL): %w", err)
 		}
 	}
-	var secret []byte
-	if *secretKey != "" { // refuse a malformed key before starting anything
-		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
-			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
-		}
-	}
-	oldSecrets, err := parseOldSecrets(*secretKeyOld)
+	secret, oldSecrets, err := parseSecretFlags(*secretKey, *secretKeyOld) // refuse malformed keys before starting anything
 	if err != nil {
 		return err
 	}
@@ -107,6 +102,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, MCPPlugins: plugins,
+		Schemas:   map[string][]byte{path.Base(evals.SchemaID): evals.Schema()}, // at the path its $id names
 		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
 	if err != nil {
 		return err
@@ -153,6 +149,17 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		log.Warn("webhook deliveries did not stop cleanly; their jobs will be taken over", "err", err)
 	}
 	return db.Close(shutdownCtx)
+}
+
+// parseSecretFlags reads --secret-key (nil when empty) and --secret-key-old.
+func parseSecretFlags(secretKey, secretKeyOld string) (secret []byte, old [][]byte, err error) {
+	if secretKey != "" {
+		if secret, err = server.ParseSecretKey(secretKey); err != nil {
+			return nil, nil, fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
+		}
+	}
+	old, err = parseOldSecrets(secretKeyOld)
+	return secret, old, err
 }
 
 // serverSecret is the server secret to use — secret if given, else the one kept with the

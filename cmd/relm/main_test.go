@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/relmcrm/relm/evals"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
@@ -66,6 +68,15 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	base := listenURL(t, logs)
 	if got := documentServer(t, base); got != base {
 		t.Errorf("the OpenAPI document names server %q, want the listen address %q", got, base)
+	}
+	res, err := http.Get(base + "/schemas/eval-transcript.json") // no key
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Equal(schema, evals.Schema()) {
+		t.Errorf("GET /schemas/eval-transcript.json: %d, not evals.Schema():\n%s", res.StatusCode, schema)
 	}
 	for _, k := range keys {
 		req, _ := http.NewRequest("GET", base+"/v1/contacts", nil)
@@ -138,7 +149,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
 	req.Header.Set("Authorization", "Bearer "+keys[0][2])
-	res, err := http.DefaultClient.Do(req)
+	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

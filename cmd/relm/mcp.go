@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -34,14 +33,7 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	if key == "" {
 		return errors.New("relm mcp acts as the caller of an API key: set RELM_API_KEY to one (relm keys create --workspace NAME --mode test prints a new one)")
 	}
-	var secret []byte
-	var err error
-	if *secretKey != "" {
-		if secret, err = server.ParseSecretKey(*secretKey); err != nil {
-			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
-		}
-	}
-	oldSecrets, err := parseOldSecrets(*secretKeyOld)
+	secret, oldSecrets, err := parseSecretFlags(*secretKey, *secretKeyOld)
 	if err != nil {
 		return err
 	}
