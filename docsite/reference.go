@@ -135,7 +135,8 @@ func pathParams(path string) []string {
 }
 
 // argLocation says where REST takes an input field: the path, the query string or the
-// body; idempotency_key is MCP's form of the Idempotency-Key header.
+// body; idempotency_key is MCP's form of the Idempotency-Key header, and If-Match is REST's
+// other form of expected_version.
 func argLocation(name, method string, params []string) string {
 	top, _, _ := strings.Cut(name, ".")
 	top, _, _ = strings.Cut(top, "[")
@@ -144,6 +145,10 @@ func argLocation(name, method string, params []string) string {
 		return "MCP only; REST: Idempotency-Key header"
 	case slices.Contains(params, top):
 		return "path"
+	case top == tools.ExpectedVersionArg && (method == http.MethodGet || method == http.MethodDelete):
+		return "query, or the If-Match header"
+	case top == tools.ExpectedVersionArg:
+		return "body, or the If-Match header"
 	case top == "filter":
 		return "query: filter[field][op]"
 	case method == http.MethodGet || method == http.MethodDelete:

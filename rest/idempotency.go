@@ -71,6 +71,9 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 		hctx.SetHeader(ReplayedHeader, "true")
 	}
 	setRetryAfter(hctx.SetHeader, res.RetryAfter)
+	if res.ETag != "" {
+		hctx.SetHeader(ETagHeader, res.ETag)
+	}
 	writeJSON(hctx, res.Status, res.Body)
 	return true
 }

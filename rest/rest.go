@@ -74,6 +74,8 @@ type route struct {
 	// filterFields are the fields of the capability's structured filter, if it has one:
 	// filter[field][op]=value parameters fill it, and so does the shorthand field=value.
 	filterFields map[string]bool
+	// preconditioned routes take expected_version, which If-Match also gives.
+	preconditioned bool
 }
 
 // register serves capability e on the REST route b (e.REST or an alias) as operation id.
@@ -102,6 +104,13 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 		op.Description = aliasDescription(e, rt.hidden) + op.Description
 	}
 	rest := withoutProps(in, append(slices.Clone(rt.pathParams), rt.hidden...))
+	if _, ok := in.Properties[expectedVersion]; ok {
+		rt.preconditioned = true
+		op.Parameters = append(op.Parameters, ifMatchParam())
+	}
+	if e.ReturnsRecord() {
+		op.Responses[strconv.Itoa(b.Status)].Headers[ETagHeader] = etagHeader()
+	}
 	switch b.Method {
 	case http.MethodGet, http.MethodDelete:
 		for _, name := range slices.Sorted(maps.Keys(rest.Properties)) {
@@ -155,6 +164,7 @@ func (rt *route) serve(hctx huma.Context) {
 		rt.writeError(hctx, err)
 		return
 	}
+	setETag(hctx, out)
 	writeJSON(hctx, rt.binding.Status, tools.Encode(out))
 }
 
@@ -224,6 +234,9 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 	}
 	for _, p := range rt.pathParams {
 		args[p] = hctx.Param(p)
+	}
+	if err := rt.ifMatch(hctx, args); err != nil {
+		return nil, err
 	}
 	return args, nil
 }

@@ -35,6 +35,9 @@ func errorStatuses(e *tools.Entry, rt *route) []int {
 	if !e.Annotations.ReadOnly {
 		s = append(s, http.StatusConflict)
 	}
+	if rt.preconditioned {
+		s = append(s, http.StatusPreconditionFailed)
+	}
 	if rt.hasBody {
 		s = append(s, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}

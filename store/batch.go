@@ -263,21 +263,24 @@ func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcom
 // contactFromJSON reads a contacts row encoded with to_jsonb.
 func contactFromJSON(raw json.RawMessage) (Contact, error) {
 	var r struct {
-		ID        string         `json:"id"`
-		Mode      string         `json:"mode"`
-		Email     *string        `json:"email"`
-		FirstName *string        `json:"first_name"`
-		LastName  *string        `json:"last_name"`
-		Phone     *string        `json:"phone"`
-		CompanyID *string        `json:"company_id"`
-		Metadata  map[string]any `json:"metadata"`
-		CreatedAt jsonTime       `json:"created_at"`
-		UpdatedAt jsonTime       `json:"updated_at"`
+		ID        string           `json:"id"`
+		Mode      string           `json:"mode"`
+		Email     *string          `json:"email"`
+		FirstName *string          `json:"first_name"`
+		LastName  *string          `json:"last_name"`
+		Phone     *string          `json:"phone"`
+		CompanyID *string          `json:"company_id"`
+		Metadata  map[string]any   `json:"metadata"`
+		CreatedAt jsonTime         `json:"created_at"`
+		UpdatedAt jsonTime         `json:"updated_at"`
+		Version   int64            `json:"version"`
+		Fields    map[string]int64 `json:"field_versions"`
 	}
 	if err := schemas.UnmarshalExact(raw, &r); err != nil {
 		return Contact{}, err
 	}
-	return Contact{Record: Record{ID: r.ID, Mode: modeOf(r.Mode), Metadata: r.Metadata, CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time},
+	return Contact{Record: Record{ID: r.ID, Mode: modeOf(r.Mode), Metadata: r.Metadata, CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time,
+		Version: r.Version, FieldVersions: r.Fields},
 		Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone, CompanyID: r.CompanyID}, nil
 }
 

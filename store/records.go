@@ -22,10 +22,30 @@ type Record struct {
 	Metadata  map[string]any `db:"metadata"`
 	CreatedAt time.Time      `db:"created_at"`
 	UpdatedAt time.Time      `db:"updated_at"`
+	// Version is 1 when the record is created and one more after every change of its row
+	// (migration 00016): what an optimistic-concurrency precondition compares.
+	Version int64 `db:"version"`
+	// FieldVersions maps each column changed since creation to the version that last changed it.
+	FieldVersions map[string]int64 `db:"field_versions"`
 }
 
 // Position is the record's place in newest-first lists.
 func (r Record) Position() Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
+
+// Common returns the columns every record has.
+func (r Record) Common() Record { return r }
+
+// ChangedSince lists, sorted, the fields changed after version v (by versions v+1 on).
+func (r Record) ChangedSince(v int64) []string {
+	var fields []string
+	for f, at := range r.FieldVersions {
+		if at > v {
+			fields = append(fields, f)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
 
 // Contact is a person.
 type Contact struct {

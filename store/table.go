@@ -107,12 +107,12 @@ func lockRow[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, er
 		WHERE workspace_id = $1 AND mode = $2 AND id = $3 FOR UPDATE`, tx.t.WorkspaceID, tx.t.Mode, id)
 }
 
-// Lock locks the tenant's record id until the transaction ends, or is ErrNotFound. A
-// deletion locks its record first, so that no new reference to it (a foreign key, an
-// association end) can commit while the references are being cleared.
-func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) error {
-	_, err := lockRow(ctx, tx, tb, id)
-	return err
+// Lock locks the tenant's record id until the transaction ends and returns it, or is
+// ErrNotFound. A deletion locks its record first, so that no new reference to it (a foreign
+// key, an association end) can commit while the references are being cleared, and so that
+// its precondition holds until it commits.
+func Lock[R row](ctx context.Context, tx *Tx, tb *Table[R], id string) (R, error) {
+	return lockRow(ctx, tx, tb, id)
 }
 
 // Insert creates a record for the tenant with a new id, or with v["id"] when the caller

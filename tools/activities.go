@@ -25,7 +25,11 @@ type Activity struct {
 	Mode       string         `json:"mode" enum:"live,test"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	Version    int64          `json:"version" minimum:"1" doc:"1 when created, one more after every change: compare it, or pass it as expected_version (If-Match on REST), to detect changes made since you read the record."`
 }
+
+// CurrentVersion is the activity's version.
+func (a Activity) CurrentVersion() int64 { return a.Version }
 
 // LogActivityInput is the body of log_activity.
 type LogActivityInput struct {
@@ -50,11 +54,18 @@ type UpdateActivityInput struct {
 	CompanyID  schemas.Nullable[CompanyID]      `json:"company_id,omitzero"`
 	OccurredAt *time.Time                       `json:"occurred_at,omitempty" doc:"New time (not null: an activity always has a time)."`
 	Metadata   schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+	Precondition
 }
 
 // ActivityIDInput names one activity.
 type ActivityIDInput struct {
 	ID ActivityID `json:"id" doc:"Id of the activity (act_…)."`
+}
+
+// DeleteActivityInput names the activity to delete.
+type DeleteActivityInput struct {
+	ID ActivityID `json:"id" doc:"Id of the activity (act_…)."`
+	Precondition
 }
 
 type activityFilter struct{}
@@ -93,7 +104,7 @@ func activityTools(s *store.Store) []Tool {
 		&Capability[UpdateActivityInput, Activity]{Info: Info{
 			Name: "update_activity", Title: "Update activity", Toolset: "activities",
 			Description: "Change the activity with id (act_…). Only the fields you pass change; null clears subject, body or a link, " +
-				"but an activity must keep at least one of contact_id, deal_id, company_id. Returns the updated activity.",
+				"but an activity must keep at least one of contact_id, deal_id, company_id. Returns the updated activity." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/activities/{id}", Status: http.StatusOK},
 		}, Handle: h.update},
@@ -104,9 +115,9 @@ func activityTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/activities", Status: http.StatusOK},
 		}, Handle: h.list},
-		&Capability[ActivityIDInput, Deleted]{Info: Info{
+		&Capability[DeleteActivityInput, Deleted]{Info: Info{
 			Name: "delete_activity", Title: "Delete activity", Toolset: "activities",
-			Description: "Permanently delete an activity by id. Returns {id, object, deleted: true}.",
+			Description: "Permanently delete an activity by id. Returns {id, object, deleted: true}." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/activities/{id}", Status: http.StatusOK},
 		}, Handle: h.remove},
@@ -116,7 +127,7 @@ func activityTools(s *store.Store) []Tool {
 func activityOut(a store.Activity) Activity {
 	return Activity{ID: a.ID, Object: "activity", Type: a.Type, Subject: a.Subject, Body: a.Body,
 		ContactID: a.ContactID, DealID: a.DealID, CompanyID: a.CompanyID, OccurredAt: a.OccurredAt.UTC(),
-		Metadata: a.Metadata, Mode: string(a.Mode), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+		Metadata: a.Metadata, Mode: string(a.Mode), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Version: a.Version}
 }
 
 var errNoActivityLink = ValidationFailed([]schemas.FieldError{{Message: "needs at least one of contact_id, deal_id or company_id"}})
@@ -146,7 +157,7 @@ func (h activityHandlers) update(ctx context.Context, in UpdateActivityInput) (A
 	setID(ch.Set, "deal_id", in.DealID)
 	setID(ch.Set, "company_id", in.CompanyID)
 	setPtr(ch.Set, "occurred_at", in.OccurredAt)
-	return h.records.update(ctx, string(in.ID), ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
+	return h.records.update(ctx, string(in.ID), in.Precondition, ch, func(_ context.Context, _ *store.Tx, cur store.Activity, ch *store.Changes) error {
 		links := 0
 		for col, now := range map[string]*string{"contact_id": cur.ContactID, "deal_id": cur.DealID, "company_id": cur.CompanyID} {
 			if v, ok := ch.Set[col]; ok {
@@ -169,8 +180,8 @@ func (h activityHandlers) list(ctx context.Context, in ListActivitiesInput) (Lis
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
-func (h activityHandlers) remove(ctx context.Context, in ActivityIDInput) (Deleted, error) {
-	return h.records.delete(ctx, string(in.ID))
+func (h activityHandlers) remove(ctx context.Context, in DeleteActivityInput) (Deleted, error) {
+	return h.records.delete(ctx, string(in.ID), in.Precondition)
 }
 
 // deleteOrphanActivities deletes the activities linked only by column to the record id, which

@@ -156,7 +156,7 @@ func (h associationHandlers) list(ctx context.Context, in ListAssociationsInput)
 }
 
 func (h associationHandlers) remove(ctx context.Context, in AssociationIDInput) (Deleted, error) {
-	return h.records.delete(ctx, string(in.ID))
+	return h.records.delete(ctx, string(in.ID), Precondition{})
 }
 
 // mismatchedType reports an id (side_id) whose prefix is not that of its kind (side_type),

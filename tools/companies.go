@@ -20,7 +20,11 @@ type Company struct {
 	Mode      string         `json:"mode" enum:"live,test"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
+	Version   int64          `json:"version" minimum:"1" doc:"1 when created, one more after every change: compare it, or pass it as expected_version (If-Match on REST), to detect changes made since you read the record."`
 }
+
+// CurrentVersion is the company's version.
+func (c Company) CurrentVersion() int64 { return c.Version }
 
 // CreateCompanyInput is the body of create_company.
 type CreateCompanyInput struct {
@@ -35,11 +39,18 @@ type UpdateCompanyInput struct {
 	Name     *string                          `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name (not null: a company always has a name)."`
 	Domain   schemas.Nullable[string]         `json:"domain,omitzero" format:"hostname" maxLength:"253" doc:"New domain, or null to remove it."`
 	Metadata schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+	Precondition
 }
 
 // CompanyIDInput names one company.
 type CompanyIDInput struct {
 	ID CompanyID `json:"id" doc:"Id of the company (cmp_…)."`
+}
+
+// DeleteCompanyInput names the company to delete.
+type DeleteCompanyInput struct {
+	ID CompanyID `json:"id" doc:"Id of the company (cmp_…)."`
+	Precondition
 }
 
 type companyFilter struct{}
@@ -76,7 +87,7 @@ func companyTools(s *store.Store) []Tool {
 		&Capability[UpdateCompanyInput, Company]{Info: Info{
 			Name: "update_company", Title: "Update company", Toolset: "companies",
 			Description: "Change the company with id (cmp_…). Only the fields you pass change; null clears domain; metadata keys merge " +
-				"(a key set to null is removed). Returns the updated company.",
+				"(a key set to null is removed). Returns the updated company." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/companies/{id}", Status: http.StatusOK},
 		}, Handle: h.update},
@@ -87,10 +98,10 @@ func companyTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/companies", Status: http.StatusOK},
 		}, Handle: h.list},
-		&Capability[CompanyIDInput, Deleted]{Info: Info{
+		&Capability[DeleteCompanyInput, Deleted]{Info: Info{
 			Name: "delete_company", Title: "Delete company", Toolset: "companies",
 			Description: "Permanently delete a company. Its contacts and deals are kept with company_id cleared; " +
-				"activities about only this company are deleted with it. Returns {id, object, deleted: true}.",
+				"activities about only this company are deleted with it. Returns {id, object, deleted: true}." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/companies/{id}", Status: http.StatusOK},
 		}, Handle: h.remove},
@@ -99,7 +110,7 @@ func companyTools(s *store.Store) []Tool {
 
 func companyOut(c store.Company) Company {
 	return Company{ID: c.ID, Object: "company", Name: c.Name, Domain: c.Domain, Metadata: c.Metadata,
-		Mode: string(c.Mode), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		Mode: string(c.Mode), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version}
 }
 
 func (h companyHandlers) create(ctx context.Context, in CreateCompanyInput) (Company, error) {
@@ -114,15 +125,15 @@ func (h companyHandlers) update(ctx context.Context, in UpdateCompanyInput) (Com
 	ch := store.Changes{Set: map[string]any{}, Metadata: in.Metadata}
 	setPtr(ch.Set, "name", in.Name)
 	setIf(ch.Set, "domain", in.Domain)
-	return h.records.update(ctx, string(in.ID), ch, nil)
+	return h.records.update(ctx, string(in.ID), in.Precondition, ch, nil)
 }
 
 func (h companyHandlers) list(ctx context.Context, in ListCompaniesInput) (List[Company], error) {
 	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"domain": in.Domain}))
 }
 
-func (h companyHandlers) remove(ctx context.Context, in CompanyIDInput) (Deleted, error) {
-	return h.records.delete(ctx, string(in.ID))
+func (h companyHandlers) remove(ctx context.Context, in DeleteCompanyInput) (Deleted, error) {
+	return h.records.delete(ctx, string(in.ID), in.Precondition)
 }
 
 // unlinkCompany clears references to a company about to be deleted.

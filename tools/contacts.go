@@ -24,7 +24,11 @@ type Contact struct {
 	Mode      string         `json:"mode" enum:"live,test" doc:"The mode of the key that created it."`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
+	Version   int64          `json:"version" minimum:"1" doc:"1 when created, one more after every change: compare it, or pass it as expected_version (If-Match on REST), to detect changes made since you read the record."`
 }
+
+// CurrentVersion is the contact's version.
+func (c Contact) CurrentVersion() int64 { return c.Version }
 
 // ContactDetail is a contact with its most recent activities and associations.
 type ContactDetail struct {
@@ -52,11 +56,18 @@ type UpdateContactInput struct {
 	Phone     schemas.Nullable[string]         `json:"phone,omitzero" maxLength:"64" doc:"New phone number, or null to remove it."`
 	CompanyID schemas.Nullable[CompanyID]      `json:"company_id,omitzero" doc:"New company id, or null to unlink the company."`
 	Metadata  schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+	Precondition
 }
 
 // ContactIDInput names one contact.
 type ContactIDInput struct {
 	ID ContactID `json:"id" doc:"Id of the contact (con_…)."`
+}
+
+// DeleteContactInput names the contact to delete.
+type DeleteContactInput struct {
+	ID ContactID `json:"id" doc:"Id of the contact (con_…)."`
+	Precondition
 }
 
 type contactFilter struct{}
@@ -98,7 +109,7 @@ func contactTools(s *store.Store) []Tool {
 		&Capability[UpdateContactInput, Contact]{Info: Info{
 			Name: "update_contact", Title: "Update contact", Toolset: "contacts",
 			Description: "Change the contact with id (con_…). Only the fields you pass change; pass null to clear a field. metadata keys " +
-				"are merged into the existing metadata (a key set to null is removed). Returns the updated contact.",
+				"are merged into the existing metadata (a key set to null is removed). Returns the updated contact." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/contacts/{id}", Status: http.StatusOK},
 		}, Handle: h.update},
@@ -110,11 +121,11 @@ func contactTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/contacts", Status: http.StatusOK},
 		}, Handle: h.list},
-		&Capability[ContactIDInput, Deleted]{Info: Info{
+		&Capability[DeleteContactInput, Deleted]{Info: Info{
 			Name: "delete_contact", Title: "Delete contact", Toolset: "contacts",
 			Description: "Permanently delete a contact by id. Deals that had it as primary contact and activities " +
 				"that also concern a deal or company are kept with contact_id cleared; activities about only this " +
-				"contact are deleted with it. Returns {id, object, deleted: true}.",
+				"contact are deleted with it. Returns {id, object, deleted: true}." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/contacts/{id}", Status: http.StatusOK},
 		}, Handle: h.remove},
@@ -125,7 +136,7 @@ func contactTools(s *store.Store) []Tool {
 func contactOut(c store.Contact) Contact {
 	return Contact{ID: c.ID, Object: "contact", Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
 		Phone: c.Phone, CompanyID: c.CompanyID, Metadata: c.Metadata, Mode: string(c.Mode),
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version}
 }
 
 func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Contact, error) {
@@ -161,7 +172,7 @@ func (h contactHandlers) update(ctx context.Context, in UpdateContactInput) (Con
 	setIf(ch.Set, "last_name", in.LastName)
 	setIf(ch.Set, "phone", in.Phone)
 	setID(ch.Set, "company_id", in.CompanyID)
-	out, err := h.records.update(ctx, string(in.ID), ch, keepIdentified)
+	out, err := h.records.update(ctx, string(in.ID), in.Precondition, ch, keepIdentified)
 	return out, h.emailTaken(ctx, in.Email.Ptr(), err)
 }
 
@@ -218,8 +229,8 @@ func (h contactHandlers) list(ctx context.Context, in ListContactsInput) (List[C
 	return h.records.list(ctx, in.Page, in.Filter, shorthand(map[string]string{"email": in.Email, "company_id": string(in.CompanyID)}))
 }
 
-func (h contactHandlers) remove(ctx context.Context, in ContactIDInput) (Deleted, error) {
-	return h.records.delete(ctx, string(in.ID))
+func (h contactHandlers) remove(ctx context.Context, in DeleteContactInput) (Deleted, error) {
+	return h.records.delete(ctx, string(in.ID), in.Precondition)
 }
 
 // unlinkContact clears references to a contact about to be deleted: activities about only

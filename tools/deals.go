@@ -27,7 +27,11 @@ type Deal struct {
 	Mode             string         `json:"mode" enum:"live,test"`
 	CreatedAt        time.Time      `json:"created_at"`
 	UpdatedAt        time.Time      `json:"updated_at"`
+	Version          int64          `json:"version" minimum:"1" doc:"1 when created, one more after every change: compare it, or pass it as expected_version (If-Match on REST), to detect changes made since you read the record."`
 }
+
+// CurrentVersion is the deal's version.
+func (d Deal) CurrentVersion() int64 { return d.Version }
 
 // CreateDealInput is the body of create_deal.
 type CreateDealInput struct {
@@ -54,6 +58,7 @@ type UpdateDealInput struct {
 	CompanyID        schemas.Nullable[CompanyID]      `json:"company_id,omitzero"`
 	PrimaryContactID schemas.Nullable[ContactID]      `json:"primary_contact_id,omitzero"`
 	Metadata         schemas.Nullable[map[string]any] `json:"metadata,omitzero" doc:"Keys to merge into metadata; a key set to null is removed; metadata: null removes all keys."`
+	Precondition
 }
 
 // MoveDealStageInput moves a deal to a stage.
@@ -61,11 +66,18 @@ type MoveDealStageInput struct {
 	ID       DealID  `json:"id" doc:"Id of the deal (deal_…)."`
 	Stage    string  `json:"stage" minLength:"1" maxLength:"100" doc:"Key of the target stage."`
 	Pipeline *string `json:"pipeline,omitempty" maxLength:"100" doc:"Move into this pipeline as well; default: stay in the deal's pipeline."`
+	Precondition
 }
 
 // DealIDInput names one deal.
 type DealIDInput struct {
 	ID DealID `json:"id" doc:"Id of the deal (deal_…)."`
+}
+
+// DeleteDealInput names the deal to delete.
+type DeleteDealInput struct {
+	ID DealID `json:"id" doc:"Id of the deal (deal_…)."`
+	Precondition
 }
 
 type dealFilter struct{}
@@ -114,7 +126,7 @@ func dealTools(s *store.Store) []Tool {
 			Description: "Change the deal with id (deal_…): any of title, value_cents, currency, pipeline, stage, close_date, company_id, " +
 				"primary_contact_id, metadata. Only the fields you pass change; null clears optional ones. A stage " +
 				"change records deal.stage_changed; a pipeline change (to its first stage unless stage is given) also " +
-				"records deal.pipeline_changed. Returns the updated deal.",
+				"records deal.pipeline_changed. Returns the updated deal." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodPatch, Path: "/v1/deals/{id}", Status: http.StatusOK},
 		}, Handle: h.update},
@@ -122,7 +134,7 @@ func dealTools(s *store.Store) []Tool {
 			Name: "move_deal_stage", Title: "Move deal stage", Toolset: "deals",
 			Description: "Move the deal with id (deal_…) to another stage (and optionally another pipeline: list_pipelines shows their stage keys). " +
 				"Fires deal.stage_changed, and deal.pipeline_changed when the pipeline changes. " +
-				"An unknown stage fails with valid_options listing the pipeline's stages. Returns the updated deal.",
+				"An unknown stage fails with valid_options listing the pipeline's stages. Returns the updated deal." + preconditionHint,
 			Annotations: Annotations{Idempotent: true},
 			REST:        &Route{Method: http.MethodPost, Path: "/v1/deals/{id}/move_stage", Status: http.StatusOK},
 		}, Handle: h.move},
@@ -133,10 +145,10 @@ func dealTools(s *store.Store) []Tool {
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/deals", Status: http.StatusOK},
 		}, Handle: h.list},
-		&Capability[DealIDInput, Deleted]{Info: Info{
+		&Capability[DeleteDealInput, Deleted]{Info: Info{
 			Name: "delete_deal", Title: "Delete deal", Toolset: "deals",
 			Description: "Permanently delete a deal. Activities about only this deal are deleted with it; others keep " +
-				"existing with deal_id cleared. Returns {id, object, deleted: true}.",
+				"existing with deal_id cleared. Returns {id, object, deleted: true}." + preconditionHint,
 			Annotations: Annotations{Destructive: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodDelete, Path: "/v1/deals/{id}", Status: http.StatusOK},
 		}, Handle: h.remove},
@@ -146,7 +158,7 @@ func dealTools(s *store.Store) []Tool {
 func dealOut(d store.Deal) Deal {
 	out := Deal{ID: d.ID, Object: "deal", Title: d.Title, ValueCents: d.ValueCents, Currency: d.Currency,
 		Pipeline: d.Pipeline, Stage: d.Stage, CompanyID: d.CompanyID, PrimaryContactID: d.PrimaryContactID,
-		Metadata: d.Metadata, Mode: string(d.Mode), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
+		Metadata: d.Metadata, Mode: string(d.Mode), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version}
 	if d.CloseDate != nil {
 		s := d.CloseDate.Format(time.DateOnly)
 		out.CloseDate = &s
@@ -239,7 +251,7 @@ func (h dealHandlers) update(ctx context.Context, in UpdateDealInput) (Deal, err
 	}
 	setID(ch.Set, "company_id", in.CompanyID)
 	setID(ch.Set, "primary_contact_id", in.PrimaryContactID)
-	return h.records.update(ctx, string(in.ID), ch, h.placeIn(in.Pipeline, in.Stage))
+	return h.records.update(ctx, string(in.ID), in.Precondition, ch, h.placeIn(in.Pipeline, in.Stage))
 }
 
 // placeIn resolves a requested pipeline and/or stage against the deal's current place.
@@ -264,7 +276,7 @@ func (h dealHandlers) placeIn(pipeline, stage *string) prepareUpdate[store.Deal]
 }
 
 func (h dealHandlers) move(ctx context.Context, in MoveDealStageInput) (Deal, error) {
-	return h.records.update(ctx, string(in.ID), store.Changes{Set: map[string]any{}}, h.placeIn(in.Pipeline, &in.Stage))
+	return h.records.update(ctx, string(in.ID), in.Precondition, store.Changes{Set: map[string]any{}}, h.placeIn(in.Pipeline, &in.Stage))
 }
 
 func (h dealHandlers) list(ctx context.Context, in ListDealsInput) (List[Deal], error) {
@@ -272,8 +284,8 @@ func (h dealHandlers) list(ctx context.Context, in ListDealsInput) (List[Deal], 
 	return h.records.list(ctx, in.Page, in.Filter, short)
 }
 
-func (h dealHandlers) remove(ctx context.Context, in DealIDInput) (Deleted, error) {
-	return h.records.delete(ctx, string(in.ID))
+func (h dealHandlers) remove(ctx context.Context, in DeleteDealInput) (Deleted, error) {
+	return h.records.delete(ctx, string(in.ID), in.Precondition)
 }
 
 func deref(s *string) string {

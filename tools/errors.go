@@ -38,6 +38,7 @@ const (
 	CodeInternal           Code = "internal_error"
 	CodeUnavailable        Code = "service_unavailable" // the database cannot be reached: retry later
 	CodePlanRequired       Code = "plan_required"       // the feature needs a higher plan than the workspace's
+	CodePreconditionFailed Code = "precondition_failed" // the record is no longer at the expected version (If-Match, expected_version)
 )
 
 // CodeSecretKeyRequired means the server cannot store a credential (a webhook signing
@@ -84,6 +85,7 @@ var Codes = map[Code]int{
 	CodeInternal:            http.StatusInternalServerError,
 	CodeUnavailable:         http.StatusServiceUnavailable,
 	CodePlanRequired:        http.StatusForbidden,
+	CodePreconditionFailed:  http.StatusPreconditionFailed,
 
 	CodeIdempotencyConflict:   http.StatusConflict,
 	CodeIdempotencyInProgress: http.StatusConflict,
@@ -96,17 +98,19 @@ var Codes = map[Code]int{
 // Error is a failure reported to the caller: a 4xx/5xx on REST and an isError result on
 // MCP, with the same JSON body on both.
 type Error struct {
-	Status       int                  `json:"-"`
-	Code         Code                 `json:"code" doc:"Stable, machine-readable error code (see docs/errors.md)." example:"validation_failed"`
-	Message      string               `json:"message" doc:"What went wrong and what to do about it."`
-	Param        string               `json:"param,omitempty" doc:"The input field or parameter at fault, when there is one."`
-	Details      []schemas.FieldError `json:"details,omitempty" doc:"One entry per invalid field."`
-	ExistingID   string               `json:"existing_id,omitempty" doc:"For already_exists: the id of the record that already has the value."`
-	ValidOptions []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
-	Suggestion   string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
-	Retryable    bool                 `json:"retryable" doc:"Whether the same request may succeed if sent again unchanged, after retry_after seconds where given: true for rate_limited, concurrency_limited and quota_exceeded (429), service_unavailable (503) and idempotency_in_progress; false when the request itself must change."`
-	RetryAfter   int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for the 429 refusals, service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
-	RequestID    string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
+	Status         int                  `json:"-"`
+	Code           Code                 `json:"code" doc:"Stable, machine-readable error code (see docs/errors.md)." example:"validation_failed"`
+	Message        string               `json:"message" doc:"What went wrong and what to do about it."`
+	Param          string               `json:"param,omitempty" doc:"The input field or parameter at fault, when there is one."`
+	Details        []schemas.FieldError `json:"details,omitempty" doc:"One entry per invalid field."`
+	ExistingID     string               `json:"existing_id,omitempty" doc:"For already_exists: the id of the record that already has the value."`
+	ValidOptions   []string             `json:"valid_options,omitempty" doc:"The accepted values, when an unknown one was given."`
+	Suggestion     string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
+	CurrentVersion int64                `json:"current_version,omitempty" doc:"For precondition_failed: the record's version now."`
+	ChangedFields  []string             `json:"changed_fields,omitempty" doc:"For precondition_failed: the fields changed since the expected version (metadata counts as one field); absent for a version the record never had."`
+	Retryable      bool                 `json:"retryable" doc:"Whether the same request may succeed if sent again unchanged, after retry_after seconds where given: true for rate_limited, concurrency_limited and quota_exceeded (429), service_unavailable (503) and idempotency_in_progress; false when the request itself must change."`
+	RetryAfter     int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for the 429 refusals, service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
+	RequestID      string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

@@ -35,6 +35,8 @@ type Response struct {
 	Body       []byte
 	Replayed   bool // stored by an earlier request with the same key, and sent again as it was
 	RetryAfter int  // seconds to wait before retrying, from the error's retry_after (never stored)
+	// ETag is the entity tag of the record a successful response holds (Versioned), or "".
+	ETag string
 }
 
 // OK reports whether the response is a success (on MCP, not an isError result).
@@ -92,6 +94,7 @@ func (e *Entry) CallIdempotent(ctx context.Context, key string, args map[string]
 	switch claim.State {
 	case store.IdempotencyReplay:
 		res := Response{Status: claim.Status, Body: claim.Body, Replayed: true}
+		res.ETag = e.storedETag(res)
 		ReportOutcome(ctx, e.Name, res.Status, storedErrorCode(res))
 		return res, nil
 	case store.IdempotencyConflict:
@@ -142,7 +145,26 @@ func (e *Entry) respond(ctx context.Context, args map[string]any) Response {
 	if err != nil {
 		return Response{Status: err.Status, Body: Encode(err.Body(ctx)), RetryAfter: err.RetryAfter}
 	}
-	return Response{Status: e.REST.Status, Body: Encode(out)}
+	res := Response{Status: e.REST.Status, Body: Encode(out)}
+	if v, ok := out.(Versioned); ok {
+		res.ETag = ETag(v.CurrentVersion())
+	}
+	return res
+}
+
+// storedETag is the entity tag of the record a stored successful response holds: the
+// version it had when the response was first sent.
+func (e *Entry) storedETag(r Response) string {
+	if !r.OK() || !e.ReturnsRecord() {
+		return ""
+	}
+	var body struct {
+		Version int64 `json:"version"`
+	}
+	if json.Unmarshal(r.Body, &body) != nil || body.Version == 0 {
+		return ""
+	}
+	return ETag(body.Version)
 }
 
 // storedErrorCode is the error code of a stored failed response ("" for a success): the

@@ -106,11 +106,15 @@ func (r records[R, Out]) create(ctx context.Context, v store.Values, prepare fun
 	return out, r.fail("", err)
 }
 
-// update changes a record; prepare may adjust the changes given the locked current record.
-func (r records[R, Out]) update(ctx context.Context, id string, ch store.Changes, prepare prepareUpdate[R]) (Out, error) {
+// update changes a record if it meets the precondition; prepare may adjust the changes given
+// the locked current record.
+func (r records[R, Out]) update(ctx context.Context, id string, p Precondition, ch store.Changes, prepare prepareUpdate[R]) (Out, error) {
 	var out Out
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
 		before, after, err := store.Update(ctx, tx, r.table, id, func(cur R) (store.Changes, error) {
+			if err := checkPrecondition(r.kind(), cur, p); err != nil {
+				return ch, err
+			}
 			if err := checkMetadataPatch(ctx, r.s, tx, r.kind(), ch.Metadata); err != nil {
 				return ch, err
 			}
@@ -149,10 +153,15 @@ func (r records[R, Out]) updateEvents(before, after Out) ([]store.NewEvent, erro
 	return evs, nil
 }
 
-func (r records[R, Out]) delete(ctx context.Context, id string) (Deleted, error) {
+// delete removes a record if it meets the precondition, with the references to it.
+func (r records[R, Out]) delete(ctx context.Context, id string, p Precondition) (Deleted, error) {
 	err := inTx(ctx, r.s, func(tx *store.Tx) error {
 		// Lock first, so no new reference to the record commits while they are cleared.
-		if err := store.Lock(ctx, tx, r.table, id); err != nil {
+		cur, err := store.Lock(ctx, tx, r.table, id)
+		if err != nil {
+			return err
+		}
+		if err := checkPrecondition(r.kind(), cur, p); err != nil {
 			return err
 		}
 		var evs []store.NewEvent
@@ -260,7 +269,7 @@ func event(typ string, object any, prev map[string]any) store.NewEvent {
 }
 
 // changed returns the old values of the fields that differ between two versions of a
-// record, ignoring updated_at; numbers stay exact.
+// record, ignoring updated_at and version (which every change moves); numbers stay exact.
 func changed(before, after any) (map[string]any, error) {
 	var b, a map[string]any
 	if err := schemas.UnmarshalExact(Encode(before), &b); err != nil {
@@ -271,7 +280,7 @@ func changed(before, after any) (map[string]any, error) {
 	}
 	prev := map[string]any{}
 	for k, v := range b {
-		if k != "updated_at" && !reflect.DeepEqual(v, a[k]) {
+		if k != "updated_at" && k != "version" && !reflect.DeepEqual(v, a[k]) {
 			prev[k] = v
 		}
 	}

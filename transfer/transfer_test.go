@@ -204,7 +204,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil || len(lines) != 450 || len(rows) != 451 {
 		t.Fatalf("%d lines, %d rows: %v", len(lines), len(rows), err)
 	}
-	want := "id,object,email,first_name,last_name,phone,company_id,metadata,mode,created_at,updated_at"
+	want := "id,object,email,first_name,last_name,phone,company_id,metadata,mode,created_at,updated_at,version"
 	if strings.Join(rows[0], ",") != want {
 		t.Fatalf("csv header %q, want %q", rows[0], want)
 	}
@@ -233,7 +233,7 @@ func TestExportRoundTrip(t *testing.T) {
 
 	other := a.client("globex")
 	back, err := other.ImportContacts(t.Context(), table.Bytes(), transfer.ImportOptions{})
-	if err != nil || back.Created != 450 || len(back.Failed) != 0 || strings.Join(back.Ignored, ",") != "id,object,mode,created_at,updated_at" {
+	if err != nil || back.Created != 450 || len(back.Failed) != 0 || strings.Join(back.Ignored, ",") != "id,object,mode,created_at,updated_at,version" {
 		t.Fatalf("importing the export: %+v %v", back, err)
 	}
 	before, after := contacts(t, c), contacts(t, other)
