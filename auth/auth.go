@@ -35,6 +35,8 @@ type Caller struct {
 	KeyID       string
 	// Parent is, for a sandbox's key, the workspace that made the sandbox; "" otherwise.
 	Parent string
+	// Scopes are what the key may do; Full (empty) for an unscoped key.
+	Scopes Scopes
 }
 
 // RateTenant is the workspace and mode whose shared rate limit the caller's requests count

@@ -140,6 +140,7 @@ func New(cfg Config) (*Server, error) {
 		s := tools.NewMCPServer(reg, cfg.Version, sel, complete)
 		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself
 		s.AddReceivingMiddleware(reg.TenantToolSchemas)     // tools/list in the caller's terms
+		s.AddReceivingMiddleware(reg.ScopedToolList)        // and only the tools its key may call
 		s.AddReceivingMiddleware(reg.RecordOutcomes)        // for the request log
 		for _, m := range slices.Backward(plugins) {        // the last added runs first
 			s.AddReceivingMiddleware(m)

@@ -118,7 +118,12 @@ func (a *Admin) DeleteWorkspace(ctx context.Context, id string) error {
 // CreateAPIKey makes a new key for workspaceID in mode and returns its secret, which is
 // not stored and cannot be recovered.
 func (a *Admin) CreateAPIKey(ctx context.Context, workspaceID string, mode auth.Mode) (id, secret string, err error) {
-	return insertAPIKey(ctx, a.pool, workspaceID, mode)
+	return insertAPIKey(ctx, a.pool, workspaceID, mode, auth.Full)
+}
+
+// CreateScopedAPIKey is CreateAPIKey for a key limited to scopes.
+func (a *Admin) CreateScopedAPIKey(ctx context.Context, workspaceID string, mode auth.Mode, scopes auth.Scopes) (id, secret string, err error) {
+	return insertAPIKey(ctx, a.pool, workspaceID, mode, scopes)
 }
 
 // RevokeAPIKey stops a key from working, immediately.

@@ -23,13 +23,18 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// insertAPIKey makes a key for workspaceID in mode and returns its id and secret.
-func insertAPIKey(ctx context.Context, q querier, workspaceID string, mode auth.Mode) (id, secret string, err error) {
+// insertAPIKey makes a key for workspaceID in mode with scopes and returns its id and secret.
+func insertAPIKey(ctx context.Context, q querier, workspaceID string, mode auth.Mode, scopes auth.Scopes) (id, secret string, err error) {
 	k := auth.GenerateKey(mode)
 	id = NewID("key_")
+	var stored *string
+	if scopes != auth.Full {
+		c := string(scopes.Canonical())
+		stored = &c
+	}
 	_, err = q.Exec(ctx, `
-		INSERT INTO api_keys (id, workspace_id, mode, secret_hash, prefix, last4)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, workspaceID, mode, k.Hash, k.Prefix, k.Last4)
+		INSERT INTO api_keys (id, workspace_id, mode, secret_hash, prefix, last4, scopes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, workspaceID, mode, k.Hash, k.Prefix, k.Last4, stored)
 	if err != nil {
 		return "", "", fmt.Errorf("store: create api key: %w", err)
 	}
@@ -39,10 +44,11 @@ func insertAPIKey(ctx context.Context, q querier, workspaceID string, mode auth.
 // ErrTooManyKeys means the tenant already holds as many unrevoked API keys as it may.
 var ErrTooManyKeys = errors.New("store: too many active api keys")
 
-// CreateTenantAPIKey makes a new key for the tenant t and returns its secret, which is not
-// stored and cannot be recovered; ErrTooManyKeys when t already holds maxActive unrevoked
-// keys. Concurrent creations for one tenant take turns, so the cap holds exactly.
-func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive int) (id, secret string, err error) {
+// CreateTenantAPIKey makes a new key with scopes for the tenant t and returns its secret,
+// which is not stored and cannot be recovered; ErrTooManyKeys when t already holds
+// maxActive unrevoked keys. Concurrent creations for one tenant take turns, so the cap
+// holds exactly.
+func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive int, scopes auth.Scopes) (id, secret string, err error) {
 	err = s.InTx(ctx, t, func(tx *Tx) error {
 		// The count must come after the lock, in a statement of its own, to see the keys
 		// created by whoever held it.
@@ -59,7 +65,7 @@ func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive
 		if active >= maxActive {
 			return ErrTooManyKeys
 		}
-		id, secret, err = insertAPIKey(ctx, tx.tx, t.WorkspaceID, t.Mode)
+		id, secret, err = insertAPIKey(ctx, tx.tx, t.WorkspaceID, t.Mode, scopes)
 		return err
 	})
 	return id, secret, err
@@ -86,10 +92,10 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 	if ok {
 		return c, nil
 	}
-	var parent *string
+	var parent, scopes *string
 	var expires *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode, key_parent_id, key_expires_at FROM relm_authenticate($1)`,
-		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode, &parent, &expires)
+	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode, key_parent_id, key_expires_at, key_scopes FROM relm_authenticate($1)`,
+		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode, &parent, &expires, &scopes)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -99,6 +105,9 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 	var until time.Time
 	if parent != nil {
 		c.Parent = *parent
+	}
+	if scopes != nil {
+		c.Scopes = auth.Scopes(*scopes)
 	}
 	if expires != nil {
 		until = *expires
@@ -115,11 +124,12 @@ type APIKey struct {
 	Last4     string     `db:"last4"`
 	CreatedAt time.Time  `db:"created_at"`
 	RevokedAt *time.Time `db:"revoked_at"`
+	Scopes    *string    `db:"scopes"` // nil: full access
 }
 
 // listAPIKeys returns the keys of a workspace, newest first; mode "" means both modes.
 func listAPIKeys(ctx context.Context, q querier, workspaceID string, mode auth.Mode) ([]APIKey, error) {
-	rows, err := q.Query(ctx, `SELECT id, mode, prefix, last4, created_at, revoked_at FROM api_keys
+	rows, err := q.Query(ctx, `SELECT id, mode, prefix, last4, created_at, revoked_at, scopes FROM api_keys
 		WHERE workspace_id = $1 AND ($2 = '' OR mode::text = $2) ORDER BY created_at DESC, id DESC`, workspaceID, string(mode))
 	if err != nil {
 		return nil, fmt.Errorf("store: list api keys: %w", err)
@@ -145,7 +155,7 @@ func (s *Store) RevokeTenantAPIKey(ctx context.Context, t auth.Caller, id string
 	err = s.InTx(ctx, t, func(tx *Tx) error {
 		rows, err := tx.tx.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
 			WHERE id = $1 AND workspace_id = $2 AND mode = $3
-			RETURNING id, mode, prefix, last4, created_at, revoked_at`, id, t.WorkspaceID, t.Mode)
+			RETURNING id, mode, prefix, last4, created_at, revoked_at, scopes`, id, t.WorkspaceID, t.Mode)
 		if err != nil {
 			return fmt.Errorf("store: revoke api key: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/relmcrm/relm/auth"
@@ -19,6 +20,7 @@ type APIKey struct {
 	Last4     string     `json:"last4" doc:"The key's last four characters, to tell keys apart."`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at" doc:"When it was revoked; null while it works."`
+	Scopes    []string   `json:"scopes" doc:"What the key may do (read, write, TOOLSET:read, TOOLSET:write); null: full access."`
 }
 
 // NewAPIKey is a freshly created key, with its secret.
@@ -30,6 +32,11 @@ type NewAPIKey struct {
 // APIKeyIDInput names one key.
 type APIKeyIDInput struct {
 	ID APIKeyID `json:"id" doc:"Id of the key (key_…)."`
+}
+
+// CreateAPIKeyInput describes a key to make.
+type CreateAPIKeyInput struct {
+	Scopes []Scope `json:"scopes,omitempty" maxItems:"50" uniqueItems:"true" doc:"What the key may do: read or write (every toolset), or TOOLSET:read / TOOLSET:write (one toolset, such as contacts:write; write includes read). Within the calling key's own scopes; default: the calling key's."`
 }
 
 // ListAPIKeysInput pages the API keys.
@@ -66,23 +73,27 @@ func apiKeyTools(s *store.Store) []Tool {
 			out.Data, out.HasMore, out.NextCursor, err = pageWhole(ctx, in.WholeListPage, all, func(k APIKey) string { return k.ID })
 			return out, err
 		}},
-		&Capability[NoInput, NewAPIKey]{Info: Info{
+		&Capability[CreateAPIKeyInput, NewAPIKey]{Info: Info{
 			Name: "create_api_key", Title: "Create API key", Toolset: "api_keys",
 			Description: "Create another API key for this workspace, in the mode of the calling key (a test key makes " +
 				"test keys). A workspace holds at most 100 unrevoked keys per mode by default (limit_reached beyond; " +
 				"revoke unused keys first). Returns the key with its secret, which is shown only this once.",
 			REST:         &Route{Method: http.MethodPost, Path: "/v1/api_keys", Status: http.StatusCreated},
 			SecretOutput: true,
-		}, Handle: func(ctx context.Context, _ NoInput) (NewAPIKey, error) {
+		}, Handle: func(ctx context.Context, in CreateAPIKeyInput) (NewAPIKey, error) {
 			t, err := callerOf(ctx)
 			if err != nil {
 				return NewAPIKey{}, err
+			}
+			scopes, serr := scopesOf(t, in.Scopes)
+			if serr != nil {
+				return NewAPIKey{}, serr
 			}
 			maxKeys := DefaultMaxKeys
 			if a, ok := AllowanceFrom(ctx); ok && a.MaxKeys > 0 {
 				maxKeys = a.MaxKeys
 			}
-			id, secret, err := s.CreateTenantAPIKey(ctx, t, maxKeys)
+			id, secret, err := s.CreateTenantAPIKey(ctx, t, maxKeys, scopes)
 			if errors.Is(err, store.ErrTooManyKeys) {
 				return NewAPIKey{}, NewError(CodeLimitReached, "This workspace already has %d active %s API keys, as many as it may. "+
 					"Revoke keys you no longer use (list_api_keys, revoke_api_key), then create this one.", maxKeys, t.Mode)
@@ -91,7 +102,7 @@ func apiKeyTools(s *store.Store) []Tool {
 				return NewAPIKey{}, err
 			}
 			return NewAPIKey{APIKey: APIKey{ID: id, Object: "api_key", Mode: string(t.Mode), Prefix: secret[:len("sk_live_")],
-				Last4: secret[len(secret)-4:], CreatedAt: time.Now().UTC()}, Secret: secret}, nil
+				Last4: secret[len(secret)-4:], CreatedAt: time.Now().UTC(), Scopes: scopeList(scopes)}, Secret: secret}, nil
 		}},
 		&Capability[APIKeyIDInput, APIKey]{Info: Info{
 			Name: "revoke_api_key", Title: "Revoke API key", Toolset: "api_keys",
@@ -114,8 +125,20 @@ func apiKeyTools(s *store.Store) []Tool {
 }
 
 func apiKeyOut(k store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Object: "api_key", Mode: string(k.Mode), Prefix: k.Prefix, Last4: k.Last4,
+	out := APIKey{ID: k.ID, Object: "api_key", Mode: string(k.Mode), Prefix: k.Prefix, Last4: k.Last4,
 		CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt}
+	if k.Scopes != nil {
+		out.Scopes = scopeList(auth.Scopes(*k.Scopes))
+	}
+	return out
+}
+
+// scopeList is scopes as a list; nil for full access.
+func scopeList(scopes auth.Scopes) []string {
+	if scopes == auth.Full {
+		return nil
+	}
+	return strings.Fields(string(scopes))
 }
 
 // callerOf returns the authenticated caller of ctx.

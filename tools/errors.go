@@ -38,6 +38,7 @@ const (
 	CodeInternal           Code = "internal_error"
 	CodeUnavailable        Code = "service_unavailable" // the database cannot be reached: retry later
 	CodePlanRequired       Code = "plan_required"       // the feature needs a higher plan than the workspace's
+	CodeInsufficientScope  Code = "insufficient_scope"  // the API key's scopes do not allow the call
 	CodePreconditionFailed Code = "precondition_failed" // the record is no longer at the expected version (If-Match, expected_version)
 )
 
@@ -85,6 +86,7 @@ var Codes = map[Code]int{
 	CodeInternal:            http.StatusInternalServerError,
 	CodeUnavailable:         http.StatusServiceUnavailable,
 	CodePlanRequired:        http.StatusForbidden,
+	CodeInsufficientScope:   http.StatusForbidden,
 	CodePreconditionFailed:  http.StatusPreconditionFailed,
 
 	CodeIdempotencyConflict:   http.StatusConflict,

@@ -101,6 +101,9 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 			ReportOutcome(ctx, e.Name, e.successStatus(), "")
 		}
 	}()
+	if err := e.checkScope(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkLimits(args, "", 0); err != nil {
 		return nil, err
 	}

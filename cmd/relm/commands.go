@@ -253,6 +253,7 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	workspace := fs.String("workspace", "", "workspace name (the first start creates one called default)")
 	modeFlag := fs.String("mode", "", "live or test")
 	create := fs.Bool("create", false, "create the workspace when no workspace has that name")
+	scopeFlag := fs.String("scopes", "", "comma-separated scopes limiting the key: read, write, TOOLSET:read, TOOLSET:write (default: full access)")
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -260,7 +261,11 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	}
 	mode, ok := auth.ParseMode(*modeFlag)
 	if *workspace == "" || !ok || fs.NArg() > 0 {
-		return errors.New("usage: relm keys create --workspace NAME --mode live|test [--create]")
+		return errors.New("usage: relm keys create --workspace NAME --mode live|test [--create] [--scopes read]")
+	}
+	scopes, err := tools.ParseScopes(strings.FieldsFunc(*scopeFlag, func(r rune) bool { return r == ',' || r == ' ' }))
+	if err != nil {
+		return fmt.Errorf("--scopes: %w", err)
 	}
 	db, err := dbf.open(ctx, log)
 	if err != nil {
@@ -279,7 +284,7 @@ func createKey(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	} else if ws, err = findWorkspace(ctx, db, *workspace); err != nil {
 		return err
 	}
-	_, secret, err := db.Admin.CreateAPIKey(ctx, ws.ID, mode)
+	_, secret, err := db.Admin.CreateScopedAPIKey(ctx, ws.ID, mode, scopes)
 	if err != nil {
 		return err
 	}

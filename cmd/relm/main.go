@@ -44,10 +44,12 @@ live and test keys, once. Ctrl-C finishes in-flight requests before stopping.`,
 		Examples: []string{"relm migrate", "relm migrate --database-url postgres://owner@db/relm"}, Run: migrate},
 	{Name: "keys create", Summary: "make an API key and print it", Usage: "--workspace NAME --mode live|test [--create] [flags]",
 		Doc: `Makes a new API key for a workspace and prints only the key on stdout, so scripts can keep it.
-The key is shown this once. --create creates the workspace when none has the name.`,
+The key is shown this once. --create creates the workspace when none has the name. --scopes
+limits what it may do (read, write, TOOLSET:read, TOOLSET:write; default: everything).`,
 		Examples: []string{
 			"relm keys create --workspace default --mode test",
 			"RELM_API_KEY=$(relm keys create --workspace acme --mode live --create)",
+			"relm keys create --workspace acme --mode live --scopes read",
 		}, Run: createKey},
 	{Name: "keys list", Summary: "list a workspace's API keys", Usage: "--workspace NAME [--mode live|test] [flags]",
 		Doc:      `Lists a workspace's keys: id, mode, the key's first and last characters, created and revoked times.`,
