@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
 )
 
 // TestGoldenToolsDoc keeps docs/tools.md, the list of MCP tools and resources that the
@@ -30,6 +31,20 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 		"same input and output (see the OpenAPI document at `/openapi.yaml`). Narrow the list with\n" +
 		"`/mcp?toolsets=contacts,deals` and `read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
 		"description and schemas are in its [`tools/list` snapshot](../server/testdata/tools/), one file per tool.\n")
+	b.WriteString("\n## Size\n\nWhat each toolset adds to `tools/list`, in tokens estimated as bytes/4 of the tools' JSON as\n" +
+		"listed (names, descriptions, input and output schemas):\n\n| toolset | tools | tokens |\n| --- | --- | --- |\n")
+	var totalTools, totalBytes int
+	for _, ts := range reg.Toolsets() {
+		n, size := 0, 0
+		for _, e := range reg.Entries() {
+			if e.Toolset == ts {
+				n, size = n+1, size+len(tools.Encode(e.MCPTool()))
+			}
+		}
+		totalTools, totalBytes = totalTools+n, totalBytes+size
+		fmt.Fprintf(&b, "| `%s` | %d | %d |\n", ts, n, size/4)
+	}
+	fmt.Fprintf(&b, "| all | %d | %d |\n", totalTools, totalBytes/4)
 	for _, ts := range reg.Toolsets() {
 		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n", ts)
 		for _, e := range reg.Entries() {
