@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -232,18 +231,5 @@ func TestLLMsTxt(t *testing.T) {
 func TestGoldenLLMsTxt(t *testing.T) {
 	t.Parallel()
 	got := []byte(get(t, docServer(t), "/llms.txt", textType))
-	const path = "testdata/llms.golden.txt"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := testkit.Diff(path, "got", want, got); d != "" {
-		t.Errorf("/llms.txt drifted; if intended, run `go test ./docsite -run Golden -update` and review the diff.\n%s", d)
-	}
+	testkit.Golden(t, "testdata/llms.golden.txt", got, *update, "If /llms.txt changed on purpose, run `go test ./docsite -run Golden -update` and review the diff.")
 }

@@ -2,7 +2,6 @@ package evals
 
 import (
 	"flag"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,20 +18,7 @@ func TestSchemaFile(t *testing.T) {
 	if _, err := compileSchema(got); err != nil {
 		t.Fatalf("the generated schema does not compile: %v", err)
 	}
-	const path = "transcript.schema.json"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := testkit.Diff(path, "generated", want, got); d != "" {
-		t.Errorf("evals/%s drifted from the Go types. If the change is intended, run `go generate ./evals` (or `just update-golden`) and review the diff.\n%s", path, d)
-	}
+	testkit.Golden(t, "transcript.schema.json", got, *update, "The schema drifted from the Go types: if the change is intended, run `go generate ./evals` (or `just update-golden`) and review the diff.")
 }
 
 // wrap puts one step into an otherwise valid transcript.

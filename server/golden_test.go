@@ -26,20 +26,7 @@ const updateHint = "If the change is intended, run `go test ./server -run Golden
 // golden compares got with the file at path, or rewrites it under -update.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("%v. %s", err, updateHint)
-		return
-	}
-	if d := testkit.Diff(path, "got", want, got); d != "" {
-		t.Errorf("%s drifted from the code. %s\n%s", path, updateHint, d)
-	}
+	testkit.Golden(t, path, got, *update, updateHint)
 }
 
 // docServer is the server as `relm openapi` builds it: no store, so the contract tests
