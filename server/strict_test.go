@@ -15,7 +15,7 @@ import (
 
 // notStrict are the tools whose input schemas the OpenAI Agents SDK cannot convert to
 // strict function schemas, by the reason docs/api.md ("Strict function schemas") explains:
-// strict mode has no free-form object and no oneOf.
+// strict mode has no free-form object.
 var notStrict = map[string]string{
 	// metadata is free-form: keys are the workspace's own (custom fields and any others).
 	"create_contact": "metadata", "update_contact": "metadata", "batch_upsert_contacts": "metadata",
@@ -25,8 +25,6 @@ var notStrict = map[string]string{
 	"list_contacts": "filter", "list_companies": "filter", "list_deals": "filter", "list_activities": "filter",
 	"list_associations": "filter", "list_events": "filter", "list_request_logs": "filter", "list_webhooks": "filter",
 	"list_webhook_deliveries": "filter", "list_automations": "filter", "list_automation_runs": "filter", "list_emails": "filter",
-	// oneOf: an action is one of several shapes; an email has text or html.
-	"create_automation": "oneOf", "update_automation": "oneOf", "send_email": "oneOf",
 }
 
 // TestStrictFunctionSchemas converts every tool, as tools/list publishes it, with the

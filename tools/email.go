@@ -532,12 +532,13 @@ func (a *Addresses) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Schema is one address, or a list of 1 to 50.
+// Schema is one address, or a list of 1 to 50. The two forms differ in type, so anyOf
+// accepts exactly what oneOf would, and strict function-calling schemas allow it.
 func (Addresses) Schema(huma.Registry) *huma.Schema {
 	one, many, maxLen := 1, 50, 320
 	return &huma.Schema{
 		Description: "One address (ada@example.com or Ada <ada@example.com>) or a list of 1 to 50.",
-		OneOf: []*huma.Schema{
+		AnyOf: []*huma.Schema{
 			{Type: "string", MinLength: &one, MaxLength: &maxLen},
 			{Type: "array", MinItems: &one, MaxItems: &many, Items: &huma.Schema{Type: "string", MinLength: &one, MaxLength: &maxLen}},
 		},
