@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 )
@@ -20,7 +21,7 @@ type APIKey struct {
 	Last4     string     `json:"last4" doc:"The key's last four characters, to tell keys apart."`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at" doc:"When it was revoked; null while it works."`
-	Scopes    []string   `json:"scopes" doc:"What the key may do (read, write, TOOLSET:read, TOOLSET:write); null: full access."`
+	Scopes    KeyScopes  `json:"scopes"`
 }
 
 // NewAPIKey is a freshly created key, with its secret.
@@ -133,8 +134,17 @@ func apiKeyOut(k store.APIKey) APIKey {
 	return out
 }
 
-// scopeList is scopes as a list; nil for full access.
-func scopeList(scopes auth.Scopes) []string {
+// KeyScopes are a key's scopes as a list; null for full access.
+type KeyScopes []string
+
+// Schema is a nullable list of grants.
+func (KeyScopes) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeArray, Nullable: true, Items: &huma.Schema{Type: huma.TypeString},
+		Description: "What the key may do (read, write, TOOLSET:read, TOOLSET:write); null: full access."}
+}
+
+// scopeList is scopes as a list; nil (null) for full access.
+func scopeList(scopes auth.Scopes) KeyScopes {
 	if scopes == auth.Full {
 		return nil
 	}
