@@ -23,6 +23,14 @@ import (
 //go:embed templates prose
 var files embed.FS
 
+// Icon is Relm's icon, served at IconPath and named in the MCP server's info.
+//
+//go:embed icon.svg
+var Icon []byte
+
+// IconPath is where a Site serves Icon.
+const IconPath = "/icon.svg"
+
 // Options are what the pages say about the server that serves them.
 type Options struct {
 	PublicURL  string // where clients reach the server, without a trailing slash
@@ -88,11 +96,12 @@ func render(d *data, html *htmltemplate.Template, text *texttemplate.Template) (
 		return nil, fmt.Errorf("docsite: /changelog.rss: %w", err)
 	}
 	pages["/changelog.rss"] = page{"application/rss+xml; charset=utf-8", feed}
+	pages[IconPath] = page{"image/svg+xml", Icon}
 	return pages, nil
 }
 
 // paths are the pages a Site serves.
-var paths = []string{"/docs", "/llms.txt", "/llms-full.txt", "/changelog", "/changelog.rss"}
+var paths = []string{"/docs", "/llms.txt", "/llms-full.txt", "/changelog", "/changelog.rss", IconPath}
 
 // Register serves the pages on mux, without authentication. A page that cannot be
 // rendered (a bug the package's tests catch) answers 500.

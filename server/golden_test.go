@@ -44,7 +44,7 @@ func docServer(t *testing.T) *server.Server {
 // serves srv's registry with when no toolset is selected.
 func docSession(t *testing.T, srv *server.Server, protocol string) *mcp.ClientSession {
 	t.Helper()
-	s := tools.NewMCPServer(srv.Registry, "dev", tools.Selection{}, nil)
+	s := tools.NewMCPServer(srv.Registry, tools.Selection{}, tools.MCPOptions{Version: "dev"})
 	if err := resources.Register(s, srv.Registry); err != nil {
 		t.Fatal(err)
 	}

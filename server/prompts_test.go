@@ -192,3 +192,22 @@ func TestToolSchemasPerWorkspace(t *testing.T) {
 		t.Errorf("free-form metadata refused: %s", text(t, res))
 	}
 }
+
+// TestServerIcon: the MCP server's info names its icon, which the server serves without a
+// key.
+func TestServerIcon(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	info := e.mcpSession(e.Live, "").InitializeResult().ServerInfo
+	if len(info.Icons) != 1 || !strings.HasSuffix(info.Icons[0].Source, "/icon.svg") || info.Icons[0].MIMEType != "image/svg+xml" {
+		t.Fatalf("server info icons: %+v", info.Icons)
+	}
+	res, err := http.Get(e.URL + "/icon.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("GET /icon.svg: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}

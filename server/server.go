@@ -135,9 +135,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	site.Register(mux)
-	complete := completeArguments(reg, cfg.Logger)
+	mcpOptions := tools.MCPOptions{Version: cfg.Version, IconURL: publicURL + docsite.IconPath, Complete: completeArguments(reg, cfg.Logger)}
 	buildMCP := func(sel tools.Selection) *mcp.Server {
-		s := tools.NewMCPServer(reg, cfg.Version, sel, complete)
+		s := tools.NewMCPServer(reg, sel, mcpOptions)
 		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself
 		s.AddReceivingMiddleware(reg.TenantToolSchemas)     // tools/list in the caller's terms
 		s.AddReceivingMiddleware(reg.ScopedToolList)        // and only the tools its key may call
@@ -154,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 		prompts.Register(s)
 		return s
 	}
-	if err := resources.Register(tools.NewMCPServer(reg, cfg.Version, tools.Selection{}, nil), reg); err != nil {
+	if err := resources.Register(tools.NewMCPServer(reg, tools.Selection{}, tools.MCPOptions{Version: cfg.Version}), reg); err != nil {
 		return nil, err
 	}
 	srv.buildMCP, srv.metered = buildMCP, metered

@@ -18,15 +18,26 @@ To make the CRM act on its own when something happens (move a deal, log a task, 
 Email goes through the workspace's own Resend account (set_email_integration); in test mode send_email is simulated.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
 
+// MCPOptions are what an MCP server has beyond the registry's capabilities.
+type MCPOptions struct {
+	Version  string                                                                   // the server's version, in its info
+	IconURL  string                                                                   // an SVG icon of the server, in its info (protocol 2025-11-25)
+	Complete func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error) // answers completion/complete, if set
+}
+
 // NewMCPServer builds the MCP server that exposes the capabilities of r that sel includes
 // as tools. Tool schemas are inlined (no $ref), results carry structuredContent plus the
 // same JSON as text, and failures are isError results whose text is the REST error body.
-// complete, if not nil, answers completion/complete.
-func NewMCPServer(r *Registry, version string, sel Selection, complete func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error)) *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: version}, &mcp.ServerOptions{
+// opt adds what the server has beyond the registry.
+func NewMCPServer(r *Registry, sel Selection, opt MCPOptions) *mcp.Server {
+	info := &mcp.Implementation{Name: "relm", Title: "Relm CRM", Version: opt.Version}
+	if opt.IconURL != "" {
+		info.Icons = []mcp.Icon{{Source: opt.IconURL, MIMEType: "image/svg+xml"}}
+	}
+	s := mcp.NewServer(info, &mcp.ServerOptions{
 		Instructions:      Instructions,
 		Capabilities:      &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
-		CompletionHandler: complete,
+		CompletionHandler: opt.Complete,
 	})
 	for _, e := range r.Entries() {
 		if sel.includes(e) {
