@@ -17,6 +17,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/docs"
+	"github.com/relmcrm/relm/prompts"
+	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -141,12 +143,15 @@ type data struct {
 	Verifiers                  []snippet
 	Errors                     []errorCode
 	Toolsets                   []toolset
+	Resources                  []resources.Info
+	Prompts                    []prompts.Info
 	Changelog                  []entry
 }
 
 func newData(reg *tools.Registry, doc *huma.OpenAPI, opt Options) (*data, error) {
 	d := &data{URL: strings.TrimSuffix(opt.PublicURL, "/"), APIVersion: opt.APIVersion, Version: opt.Version}
 	d.MCPURL = d.URL + "/mcp"
+	d.Resources, d.Prompts = resources.Describe(), prompts.Describe()
 	var err error
 	if d.Toolsets, err = buildReference(reg, doc); err != nil {
 		return nil, err

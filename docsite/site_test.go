@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/prompts"
+	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/tools"
 )
@@ -232,4 +234,31 @@ func TestGoldenLLMsTxt(t *testing.T) {
 	t.Parallel()
 	got := []byte(get(t, docServer(t), "/llms.txt", textType))
 	testkit.Golden(t, "testdata/llms.golden.txt", got, *update, "If /llms.txt changed on purpose, run `go test ./docsite -run Golden -update` and review the diff.")
+}
+
+// TestPagesListResourcesAndPrompts: /docs and /llms-full.txt name every MCP resource and
+// prompt with each of its arguments.
+func TestPagesListResourcesAndPrompts(t *testing.T) {
+	t.Parallel()
+	h := docServer(t)
+	html, full := get(t, h, "/docs", htmlType), get(t, h, "/llms-full.txt", textType)
+	for _, r := range resources.Describe() {
+		for page, body := range map[string]string{"/docs": html, "/llms-full.txt": full} {
+			if !strings.Contains(body, r.URI) {
+				t.Errorf("%s lacks the resource %s", page, r.URI)
+			}
+		}
+	}
+	for _, p := range prompts.Describe() {
+		for page, body := range map[string]string{"/docs": html, "/llms-full.txt": full} {
+			if !strings.Contains(body, p.Name) {
+				t.Errorf("%s lacks the prompt %s", page, p.Name)
+			}
+			for _, a := range p.Args {
+				if !strings.Contains(body, a.Name) {
+					t.Errorf("%s lacks the argument %s of the prompt %s", page, a.Name, p.Name)
+				}
+			}
+		}
+	}
 }

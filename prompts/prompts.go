@@ -92,6 +92,32 @@ Answer with the deals, their last activity and the task you logged.`,
 		argument{"goal", "What the rule should do, in plain words.", true, ""}),
 }
 
+// Info describes a prompt, for the documentation pages.
+type Info struct {
+	Name, Title, Description string
+	Args                     []ArgInfo
+}
+
+// ArgInfo describes an argument of a prompt; Completes is the kind of value it completes
+// to, "" for free text.
+type ArgInfo struct {
+	Name, Description string
+	Required          bool
+	Completes         string
+}
+
+// Describe lists the prompts with their arguments.
+func Describe() []Info {
+	out := make([]Info, len(All))
+	for i, p := range All {
+		out[i] = Info{Name: p.name, Title: p.title, Description: p.description}
+		for _, a := range p.args {
+			out[i].Args = append(out[i].Args, ArgInfo{Name: a.name, Description: a.description, Required: a.required, Completes: string(a.kind)})
+		}
+	}
+	return out
+}
+
 // Names lists the prompts' names.
 func Names() []string {
 	names := make([]string, len(All))

@@ -36,6 +36,21 @@ var templates = []template{
 // URITemplate is the template of t's URIs, such as relm://contacts/{id}.
 func (t template) URITemplate() string { return t.prefix + "{" + t.param + "}" }
 
+// Info describes a resource or resource template, for the documentation pages; Completes
+// is the kind of value a template's parameter completes to.
+type Info struct {
+	URI, Title, Description, Completes string
+}
+
+// Describe lists the resource templates and then the fixed resources.
+func Describe() []Info {
+	var out []Info
+	for _, t := range templates {
+		out = append(out, Info{URI: t.URITemplate(), Title: t.title, Description: t.description, Completes: string(t.kind)})
+	}
+	return append(out, Info{URI: SchemaURI, Title: schemaTitle, Description: schemaDescription})
+}
+
 // TemplateURIs lists the resource templates' URI templates.
 func TemplateURIs() []string {
 	uris := make([]string, len(templates))

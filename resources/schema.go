@@ -11,6 +11,14 @@ import (
 // SchemaURI is the resource describing the workspace's data model.
 const SchemaURI = "relm://schema"
 
+// The schema resource's title and description.
+const (
+	schemaTitle       = "Workspace schema"
+	schemaDescription = "The data model of this workspace and mode, as JSON: for contacts, companies, deals and activities " +
+		"their fields (type, nullability, filter ops) and custom fields (typed metadata keys, with select options), " +
+		"and the deal pipelines with their stages, in order. Read it before creating or filtering records."
+)
+
 // registerSchema adds relm://schema: the caller's workspace schema (record fields, custom
 // fields, pipelines and stages) as get_schema returns it, so an agent learns the data
 // model in one read.
@@ -20,13 +28,11 @@ func registerSchema(s *mcp.Server, reg *tools.Registry) error {
 		return errors.New("resources: no capability get_schema")
 	}
 	s.AddResource(&mcp.Resource{
-		URI:   SchemaURI,
-		Name:  "schema",
-		Title: "Workspace schema",
-		Description: "The data model of this workspace and mode, as JSON: for contacts, companies, deals and activities " +
-			"their fields (type, nullability, filter ops) and custom fields (typed metadata keys, with select options), " +
-			"and the deal pipelines with their stages, in order. Read it before creating or filtering records.",
-		MIMEType: "application/json",
+		URI:         SchemaURI,
+		Name:        "schema",
+		Title:       schemaTitle,
+		Description: schemaDescription,
+		MIMEType:    "application/json",
 	}, func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		out, err := entry.Call(ctx, map[string]any{})
 		if err != nil {
