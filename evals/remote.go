@@ -149,7 +149,8 @@ func (r *Remote) rest(ctx context.Context, method, url string, body, out any) (s
 	}
 }
 
-// waitRetry sleeps for a Retry-After header's seconds (at least one), or until ctx ends.
+// waitRetry sleeps for retryAfter seconds (a Retry-After header or a retry_after field; at
+// least one), or until ctx ends.
 func waitRetry(ctx context.Context, retryAfter string) error {
 	secs := 1
 	if _, err := fmt.Sscan(retryAfter, &secs); err != nil || secs < 1 {

@@ -2,6 +2,7 @@ package evals
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -130,11 +131,8 @@ func callTool(ctx context.Context, timeout time.Duration, cs *mcp.ClientSession,
 		if e["code"] != "rate_limited" {
 			return res, nil
 		}
-		wait, _ := e["retry_after"].(float64)
-		select {
-		case <-ctx.Done():
+		if waitRetry(ctx, fmt.Sprint(e["retry_after"])) != nil {
 			return res, nil
-		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
 		}
 	}
 }

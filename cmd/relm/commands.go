@@ -32,15 +32,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	addr := fs.String("addr", env("RELM_ADDR", "127.0.0.1:8080"), "address to listen on (RELM_ADDR)")
 	allowedHosts := fs.String("allowed-hosts", env("RELM_ALLOWED_HOSTS", ""), "comma-separated Host names /mcp answers, e.g. behind a reverse proxy (RELM_ALLOWED_HOSTS)")
 	allowedOrigins := fs.String("allowed-origins", env("RELM_ALLOWED_ORIGINS", ""), "comma-separated browser origins trusted to call /mcp, e.g. https://app.example.com (RELM_ALLOWED_ORIGINS)")
-	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
-		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
 	publicURL := fs.String("public-url", env("RELM_PUBLIC_URL", ""), "URL clients reach this server at, published as the OpenAPI "+
 		"document's server and used in /docs and /llms.txt, e.g. https://crm.example.com behind a proxy; default http:// and the listen address (RELM_PUBLIC_URL)")
 	recordDir := fs.String("record", env("RELM_RECORD_DIR", ""), "write each MCP session's tool calls to this directory as an eval transcript (RELM_RECORD_DIR)")
-	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
-		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
-	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "comma-separated secret keys used before --secret-key, "+
-		"so that credentials stored under them still open during a rotation (RELM_SECRET_KEY_OLD)")
+	var sf serverFlags
+	sf.register(fs)
 	var dbf dbFlags
 	dbf.register(fs)
 	var lf limitFlags
@@ -61,8 +57,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			return fmt.Errorf("--public-url (RELM_PUBLIC_URL): %w", err)
 		}
 	}
-	secret, oldSecrets, err := parseSecretFlags(*secretKey, *secretKeyOld) // refuse malformed keys before starting anything
-	if err != nil {
+	if err := sf.check(); err != nil { // refuse malformed keys before starting anything
 		return err
 	}
 	db, err := dbf.open(ctx, log)
@@ -86,11 +81,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 			"row-level security email lookups and metadata filters read every row of the tenant instead of using "+
 			"their indexes; run in this database as a superuser: "+fix, "functions", unmarked)
 	}
-	secret, box, err := serverSecret(&dbf, db, secret, oldSecrets, log)
+	secret, mail, err := sf.services(&dbf, db, log)
 	if err != nil {
 		return err
 	}
-	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -151,15 +145,42 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	return db.Close(shutdownCtx)
 }
 
-// parseSecretFlags reads --secret-key (nil when empty) and --secret-key-old.
-func parseSecretFlags(secretKey, secretKeyOld string) (secret []byte, old [][]byte, err error) {
-	if secretKey != "" {
-		if secret, err = server.ParseSecretKey(secretKey); err != nil {
-			return nil, nil, fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
+// serverFlags are the flags of the commands that serve Relm (serve, mcp): the server secret
+// and Resend's API.
+type serverFlags struct {
+	resendURL, secretKey, secretKeyOld string
+	secret                             []byte   // --secret-key, once checked; nil when not given
+	old                                [][]byte // --secret-key-old, once checked
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.resendURL, "resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
+		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
+	fs.StringVar(&f.secretKey, "secret-key", env("RELM_SECRET_KEY", ""), "base64 of 32 random bytes, the same for every server process on the database, that keys "+
+		"cursors; default: kept with the private cluster, or made anew at each start with --database-url (RELM_SECRET_KEY)")
+	fs.StringVar(&f.secretKeyOld, "secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "comma-separated secret keys used before --secret-key, "+
+		"so that credentials stored under them still open during a rotation (RELM_SECRET_KEY_OLD)")
+}
+
+// check reads --secret-key and --secret-key-old, refusing malformed ones.
+func (f *serverFlags) check() (err error) {
+	if f.secretKey != "" {
+		if f.secret, err = server.ParseSecretKey(f.secretKey); err != nil {
+			return fmt.Errorf("--secret-key (RELM_SECRET_KEY): %w", err)
 		}
 	}
-	old, err = parseOldSecrets(secretKeyOld)
-	return secret, old, err
+	f.old, err = parseOldSecrets(f.secretKeyOld)
+	return err
+}
+
+// services are, once the database is open, the server secret (serverSecret) and the email
+// services sealing and sending under it.
+func (f *serverFlags) services(dbf *dbFlags, db *database, log *slog.Logger) ([]byte, *tools.EmailServices, error) {
+	secret, box, err := serverSecret(dbf, db, f.secret, f.old, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return secret, &tools.EmailServices{Box: box, Resend: email.NewClient(f.resendURL, "Relm/"+version(), nil)}, nil
 }
 
 // serverSecret is the server secret to use — secret if given, else the one kept with the

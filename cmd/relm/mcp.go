@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/server"
-	"github.com/relmcrm/relm/tools"
 )
 
 // mcpCmd serves Relm's MCP server over stdio, for desktop clients (Claude Desktop, Cursor)
@@ -20,10 +18,8 @@ import (
 // commands use. Stdout carries the protocol; logs go to stderr.
 func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	resendURL := fs.String("resend-base-url", env("RELM_RESEND_BASE_URL", "https://api.resend.com"),
-		"base URL of Resend's API, which live email goes through (RELM_RESEND_BASE_URL)")
-	secretKey := fs.String("secret-key", env("RELM_SECRET_KEY", ""), "the server secret, as for relm serve (RELM_SECRET_KEY)")
-	secretKeyOld := fs.String("secret-key-old", env("RELM_SECRET_KEY_OLD", ""), "secret keys used before --secret-key, as for relm serve (RELM_SECRET_KEY_OLD)")
+	var sf serverFlags
+	sf.register(fs)
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -33,8 +29,7 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	if key == "" {
 		return errors.New("relm mcp acts as the caller of an API key: set RELM_API_KEY to one (relm keys create --workspace NAME --mode test prints a new one)")
 	}
-	secret, oldSecrets, err := parseSecretFlags(*secretKey, *secretKeyOld)
-	if err != nil {
+	if err := sf.check(); err != nil {
 		return err
 	}
 	db, err := dbf.open(ctx, log)
@@ -47,11 +42,10 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	}
 	db.Admin.Close() // like relm serve, it keeps no owner connection while serving
 	db.Admin = nil
-	secret, box, err := serverSecret(&dbf, db, secret, oldSecrets, log)
+	secret, mail, err := sf.services(&dbf, db, log)
 	if err != nil {
 		return err
 	}
-	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(*resendURL, "Relm/"+version(), nil)}
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail})
 	if err != nil {
 		return err
