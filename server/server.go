@@ -15,6 +15,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/relmcrm/relm/accounts"
+	"github.com/relmcrm/relm/dashboard"
 	"github.com/relmcrm/relm/docsite"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/metering"
@@ -56,6 +58,8 @@ type Config struct {
 	// the database) from which keys are derived, such as the one authenticating cursors.
 	// Required with a Store.
 	SecretKey []byte
+	// Accounts signs people in to the dashboard; nil serves no dashboard.
+	Accounts *accounts.Service
 }
 
 // MCPPlugin builds MCP middleware for the registry the server serves, and the function
@@ -135,6 +139,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	site.Register(mux)
+	if cfg.Accounts != nil && cfg.Store != nil {
+		d, err := dashboard.New(dashboard.Options{Registry: reg, Store: cfg.Store, Accounts: cfg.Accounts, Logger: cfg.Logger,
+			PublicURL: publicURL, Version: cfg.Version})
+		if err != nil {
+			return nil, err
+		}
+		d.Register(mux)
+	}
 	mcpOptions := tools.MCPOptions{Version: cfg.Version, IconURL: publicURL + docsite.IconPath, Complete: completeArguments(reg, cfg.Logger)}
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, sel, mcpOptions)

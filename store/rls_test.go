@@ -86,6 +86,13 @@ func TestRowLevelSecurityWithoutTenantPredicate(t *testing.T) {
 	// ... and none of them is visible to a/live through a bare SELECT.
 	err := s.InTx(ctx, a, func(tx *store.Tx) error {
 		for _, table := range append(tenantTables(t, owner), "workspaces") {
+			var readable bool
+			if err := owner.QueryRow(ctx, `SELECT has_table_privilege('relm_app', $1, 'SELECT')`, table).Scan(&readable); err != nil {
+				return err
+			}
+			if !readable { // reached only through definer functions (memberships, invitations): nothing to see
+				continue
+			}
 			col := "workspace_id"
 			if table == "workspaces" {
 				col = "id"

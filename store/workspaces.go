@@ -125,11 +125,17 @@ type APIKey struct {
 	CreatedAt time.Time  `db:"created_at"`
 	RevokedAt *time.Time `db:"revoked_at"`
 	Scopes    *string    `db:"scopes"` // nil: full access
+	// LastUsedAt is the start of the last rate-limit window in which the key made a request.
+	LastUsedAt *time.Time `db:"last_used_at"`
 }
+
+// apiKeyColumns are an api_keys row as an APIKey, with when the key was last used.
+const apiKeyColumns = `id, mode, prefix, last4, created_at, revoked_at, scopes,
+	(SELECT r.window_start FROM rate_windows r WHERE r.workspace_id = api_keys.workspace_id AND r.key_id = api_keys.id) AS last_used_at`
 
 // listAPIKeys returns the keys of a workspace, newest first; mode "" means both modes.
 func listAPIKeys(ctx context.Context, q querier, workspaceID string, mode auth.Mode) ([]APIKey, error) {
-	rows, err := q.Query(ctx, `SELECT id, mode, prefix, last4, created_at, revoked_at, scopes FROM api_keys
+	rows, err := q.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE workspace_id = $1 AND ($2 = '' OR mode::text = $2) ORDER BY created_at DESC, id DESC`, workspaceID, string(mode))
 	if err != nil {
 		return nil, fmt.Errorf("store: list api keys: %w", err)
@@ -155,7 +161,7 @@ func (s *Store) RevokeTenantAPIKey(ctx context.Context, t auth.Caller, id string
 	err = s.InTx(ctx, t, func(tx *Tx) error {
 		rows, err := tx.tx.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
 			WHERE id = $1 AND workspace_id = $2 AND mode = $3
-			RETURNING id, mode, prefix, last4, created_at, revoked_at, scopes`, id, t.WorkspaceID, t.Mode)
+			RETURNING `+apiKeyColumns, id, t.WorkspaceID, t.Mode)
 		if err != nil {
 			return fmt.Errorf("store: revoke api key: %w", err)
 		}

@@ -22,6 +22,8 @@ type APIKey struct {
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at" doc:"When it was revoked; null while it works."`
 	Scopes    KeyScopes  `json:"scopes"`
+	// LastUsedAt comes from the rate limiter's windows, which the metering writes in batches.
+	LastUsedAt *time.Time `json:"last_used_at" doc:"When the key last made a request, to the minute (the start of the rate-limit window it was counted in; written within about a second); null if it never has."`
 }
 
 // NewAPIKey is a freshly created key, with its secret.
@@ -127,7 +129,7 @@ func apiKeyTools(s *store.Store) []Tool {
 
 func apiKeyOut(k store.APIKey) APIKey {
 	out := APIKey{ID: k.ID, Object: "api_key", Mode: string(k.Mode), Prefix: k.Prefix, Last4: k.Last4,
-		CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt}
+		CreatedAt: k.CreatedAt.UTC(), RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt}
 	if k.Scopes != nil {
 		out.Scopes = scopeList(auth.Scopes(*k.Scopes))
 	}

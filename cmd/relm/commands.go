@@ -41,7 +41,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	dbf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
+	var af accountFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := af.check(); err != nil {
 		return err
 	}
 	limits, err := lf.limits()
@@ -66,6 +71,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	defer db.Close(context.Background())
 	if err := bootstrap(ctx, db, dbf.again(), stdout); err != nil {
+		return err
+	}
+	claimToken, err := af.offerFirstWorkspace(ctx, db)
+	if err != nil {
 		return err
 	}
 	if err := dbf.openStore(ctx, db); err != nil {
@@ -94,13 +103,15 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if *recordDir != "" {
 		plugins = append(plugins, evals.RecordPlugin(*recordDir, log))
 	}
+	public := cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))
 	srv, err := server.New(server.Config{Store: db.Store, Logger: log, Version: version(), SecretKey: secret, Email: mail,
 		AllowedHosts: list(*allowedHosts), AllowedOrigins: list(*allowedOrigins), Limits: limits, MCPPlugins: plugins,
 		Schemas:   map[string][]byte{path.Base(evals.SchemaID): evals.Schema()}, // at the path its $id names
-		PublicURL: cmp.Or(*publicURL, server.ListenURL(ln.Addr().String()))})
+		PublicURL: public, Accounts: af.service(db.Store, &dbf, mail.Resend, public, secret, log)})
 	if err != nil {
 		return err
 	}
+	af.printClaim(stdout, strings.TrimRight(public, "/"), claimToken)
 	defer srv.Close(context.Background()) // on an early return; a no-op after the shutdown below
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
