@@ -159,7 +159,11 @@ func (d *Dashboard) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	return nil
 }
 
-// errorText is what a person reads for a capability's error.
+// errorText is what a person reads for a capability's error. A member's scopes come from
+// their role, not an API key, so a refusal says that.
 func errorText(err *tools.Error) string {
+	if err.Code == tools.CodeInsufficientScope {
+		return "Your role in this workspace (member) lets you read everything and change records only. Ask an owner or admin to do this."
+	}
 	return err.Message
 }
