@@ -277,6 +277,16 @@ func (s *Store) ClaimWorkspace(ctx context.Context, user string, token []byte) (
 	return s.userOrRefused(ctx, ErrRefused, `SELECT relm_claim_workspace($1, $2)`, user, token)
 }
 
+// PurgeSessions deletes sessions that ended or expired more than a week ago, and dead
+// sign-in codes; it returns how many sessions went.
+func (s *Store) PurgeSessions(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT relm_purge_sessions()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: purge sessions: %w", err)
+	}
+	return n, nil
+}
+
 // OfferWorkspace waits for an owner of workspace ws, which has no members: the first user
 // to sign in with ownerEmail (if not "") or to open the claim link whose token hashes to
 // token. It replaces any earlier offer. claimed is true, and nothing is stored, when the

@@ -19,12 +19,14 @@ type purgeJob struct {
 }
 
 // retention lists what serve purges: idempotency keys after 24 hours and request logs
-// after store.RequestLogRetention (30 days).
+// after store.RequestLogRetention (30 days), expired sandboxes, and dashboard sessions a week
+// after they ended.
 func retention(s *store.Store) []purgeJob {
 	return []purgeJob{
 		{"expired idempotency keys", s.PurgeIdempotencyKeys},
 		{"old request logs", s.PurgeRequestLogs},
 		{"expired sandboxes", s.PurgeSandboxes},
+		{"ended dashboard sessions", s.PurgeSessions},
 	}
 }
 

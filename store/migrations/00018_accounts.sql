@@ -94,7 +94,6 @@ BEGIN
         AND created_at > clock_timestamp() - recent_window) >= max_recent THEN
         RETURN false;
     END IF;
-    DELETE FROM public.sign_in_codes WHERE expires_at < clock_timestamp() - interval '1 day';
     INSERT INTO public.sign_in_codes (id, email, code_hash, link_hash, expires_at)
     VALUES (code_id, address, code, link, clock_timestamp() + ttl);
     RETURN true;
@@ -397,6 +396,25 @@ END
 $$;
 -- +goose StatementEnd
 
+-- The server removes sessions a week after they ended or expired, and dead sign-in codes.
+-- +goose StatementBegin
+CREATE FUNCTION relm_purge_sessions() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM public.sessions
+    WHERE expires_at < clock_timestamp() - interval '7 days' OR revoked_at < clock_timestamp() - interval '7 days';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM public.sign_in_codes WHERE expires_at < clock_timestamp() - interval '1 day';
+    RETURN n;
+END
+$$;
+-- +goose StatementEnd
+
+REVOKE ALL ON FUNCTION relm_purge_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION relm_purge_sessions() TO relm_app;
+
 REVOKE ALL ON FUNCTION relm_new_sign_in_code(text, text, bytea, bytea, interval, int, interval),
     relm_user_for_email(text, text), relm_use_sign_in_code(text, bytea, int, text), relm_sign_in_link(bytea),
     relm_use_sign_in_link(bytea, text), relm_user_for_google(text, text, text),
@@ -415,6 +433,7 @@ GRANT EXECUTE ON FUNCTION relm_new_sign_in_code(text, text, bytea, bytea, interv
     relm_accept_invitation(text, bytea), relm_remove_person(text, text, text), relm_claim_workspace(text, bytea) TO relm_app;
 
 -- +goose Down
+DROP FUNCTION relm_purge_sessions();
 DROP FUNCTION relm_new_sign_in_code(text, text, bytea, bytea, interval, int, interval),
     relm_use_sign_in_code(text, bytea, int, text), relm_sign_in_link(bytea),
     relm_use_sign_in_link(bytea, text), relm_user_for_google(text, text, text), relm_user_for_email(text, text),
