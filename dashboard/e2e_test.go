@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
+	"github.com/relmcrm/relm/internal/testkit"
 	"io"
 	"os"
 	"os/exec"
@@ -25,10 +26,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	t.Parallel()
 	missing := func(format string, args ...any) {
 		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true, and the browser test cannot run: "+format, args...)
-		}
-		t.Skipf("skipping the browser test: "+format, args...)
+		testkit.SkipUnlessCI(t, "the browser test cannot run: "+format, args...)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

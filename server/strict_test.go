@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/relmcrm/relm/internal/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,11 +36,11 @@ func TestStrictFunctionSchemas(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed")
+		testkit.SkipUnlessCI(t, "node is not installed")
 	}
 	dir := filepath.Join("testdata", "tsclient")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@openai", "agents-core")); err != nil {
-		t.Skip("run `npm ci` in server/testdata/tsclient to enable this test")
+		testkit.SkipUnlessCI(t, "run `npm ci` in server/testdata/tsclient to enable this test")
 	}
 	srv, err := server.New(server.Config{})
 	if err != nil {

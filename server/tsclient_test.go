@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"github.com/relmcrm/relm/internal/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,16 +12,16 @@ import (
 // TestTypeScriptSDKClient drives the server with the official MCP TypeScript SDK, a second
 // client independent of the go-sdk, which validates every structuredContent against its
 // tool's outputSchema. It needs Node.js and `npm ci` in testdata/tsclient (.ci/run does
-// both); without them it is skipped, saying why.
+// both); without them it is skipped, saying why (under CI=true it fails).
 func TestTypeScriptSDKClient(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed")
+		testkit.SkipUnlessCI(t, "node is not installed")
 	}
 	dir := filepath.Join("testdata", "tsclient")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
-		t.Skip("run `npm ci` in server/testdata/tsclient to enable this test")
+		testkit.SkipUnlessCI(t, "run `npm ci` in server/testdata/tsclient to enable this test")
 	}
 	e := setup(t)
 	cmd := exec.CommandContext(t.Context(), node, "client.mjs")
