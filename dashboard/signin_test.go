@@ -1,9 +1,11 @@
 package dashboard_test
 
 import (
+	"fmt"
 	"github.com/jackc/pgx/v5"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -148,4 +150,19 @@ func userID(t *testing.T, e *env, address string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestSignInLimitPerClient: one client address asking for codes for many addresses is
+// stopped after 20 in 15 minutes, before any mail goes out.
+func TestSignInLimitPerClient(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.browser()
+	for i := range 20 {
+		must(t, b.post("/signin", url.Values{"email": {fmt.Sprintf("user%d@example.com", i)}}), http.StatusOK)
+	}
+	must(t, b.post("/signin", url.Values{"email": {"user20@example.com"}}), http.StatusTooManyRequests, "from your network")
+	if names, _ := filepath.Glob(filepath.Join(e.MailDir, "*.eml")); len(names) != 20 {
+		t.Fatalf("%d mails sent, want 20", len(names))
+	}
 }
