@@ -2,7 +2,6 @@ package dashboard_test
 
 import (
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -270,71 +269,6 @@ func TestGoogleNotConfigured(t *testing.T) {
 	}
 	must(t, b.get("/signin/google"), http.StatusNotFound, "not configured")
 	must(t, b.get("/signin/google/callback?state=x&code=y"), http.StatusNotFound, "not configured")
-}
-
-// TestOIDCTestIssuer: the fake issuer's own rules, which the tests above rely on it keeping.
-func TestOIDCTestIssuer(t *testing.T) {
-	t.Parallel()
-	idp := oidctest.NewServer(t)
-	idp.AddUser("s1", "a@example.com", true)
-	idp.AutoUser = "a@example.com"
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	authorize := func(change func(url.Values)) url.Values {
-		t.Helper()
-		q := url.Values{"client_id": {idp.ClientID}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"code"},
-			"scope": {"openid email"}, "state": {"st"}, "nonce": {"no"},
-			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
-		change(q)
-		res, err := noFollow.Get(idp.URL + "/authorize?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		loc, _ := url.Parse(res.Header.Get("Location"))
-		return loc.Query()
-	}
-	if got := authorize(func(q url.Values) { q.Set("code_challenge_method", "plain") }); got.Get("error") != "invalid_request" {
-		t.Errorf("plain PKCE: %v", got)
-	}
-	if got := authorize(func(q url.Values) { q.Del("code_challenge") }); got.Get("error") != "invalid_request" {
-		t.Errorf("no PKCE: %v", got)
-	}
-	got := authorize(func(url.Values) {})
-	if got.Get("code") == "" || got.Get("state") != "st" {
-		t.Fatalf("authorize: %v", got)
-	}
-	token := func(verifier string, basic bool) (int, string) {
-		t.Helper()
-		f := url.Values{"grant_type": {"authorization_code"}, "code": {got.Get("code")}, "redirect_uri": {"http://127.0.0.1:1/cb"},
-			"code_verifier": {verifier}}
-		if !basic {
-			f.Set("client_id", idp.ClientID)
-			f.Set("client_secret", idp.ClientSecret)
-		}
-		req, _ := http.NewRequest(http.MethodPost, idp.URL+"/token", strings.NewReader(f.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if basic {
-			req.SetBasicAuth(url.QueryEscape(idp.ClientID), url.QueryEscape(idp.ClientSecret))
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(body)
-	}
-	// RFC 7636's example verifier for the challenge above.
-	if status, body := token("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", true); status != http.StatusOK || !strings.Contains(body, `"id_token"`) {
-		t.Fatalf("token: %d %s", status, body)
-	}
-	if status, body := token("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", false); status != http.StatusBadRequest || !strings.Contains(body, `"invalid_grant"`) {
-		t.Fatalf("a used code: %d %s", status, body)
-	}
-	got = authorize(func(url.Values) {})
-	if status, body := token("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", false); status != http.StatusBadRequest || !strings.Contains(body, `"invalid_grant"`) {
-		t.Fatalf("a wrong verifier: %d %s", status, body)
-	}
 }
 
 // countUsers is how many users have address, read as the database owner.
