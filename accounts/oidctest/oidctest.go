@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,7 +30,8 @@ import (
 type Server struct {
 	// URL is the issuer, also the base of every endpoint (no trailing slash).
 	URL string
-	// ClientID and ClientSecret are the one client the issuer knows.
+	// ClientID and ClientSecret are the one client the issuer knows (a random secret; either
+	// may be changed before the first request).
 	ClientID, ClientSecret string
 	// RedirectURIs, when not empty, are the only redirect_uri values accepted; when empty
 	// any absolute http(s) URL is (every one is recorded in AuthRequests).
@@ -53,6 +55,7 @@ type Server struct {
 	key      *rsa.PrivateKey
 	other    *rsa.PrivateKey
 	kid      string
+	hs       *httptest.Server
 }
 
 // User is an account at the issuer.
@@ -84,6 +87,21 @@ var keys = sync.OnceValues(func() (*rsa.PrivateKey, *rsa.PrivateKey) {
 // NewServer starts a fake issuer, closed when the test ends.
 func NewServer(tb testing.TB) *Server {
 	tb.Helper()
+	s, err := Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Listen starts a fake issuer on addr (such as "127.0.0.1:0", or a fixed port for a browser
+// script) outside a test; Close stops it.
+func Listen(addr string) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
 	key, other := keys()
 	s := &Server{ClientID: "relm-test-client", ClientSecret: "relm-test-secret-" + rand.Text(),
 		codes: map[string]grant{}, key: key, other: other, kid: "key-" + rand.Text()[:8]}
@@ -93,11 +111,14 @@ func NewServer(tb testing.TB) *Server {
 	mux.HandleFunc("GET /authorize", s.authorize)
 	mux.HandleFunc("POST /authorize", s.authorize)
 	mux.HandleFunc("POST /token", s.token)
-	hs := httptest.NewServer(mux)
-	tb.Cleanup(hs.Close)
-	s.URL = hs.URL
-	return s
+	s.hs = &httptest.Server{Listener: l, Config: &http.Server{Handler: mux}}
+	s.hs.Start()
+	s.URL = s.hs.URL
+	return s, nil
 }
+
+// Close stops the issuer.
+func (s *Server) Close() { s.hs.Close() }
 
 // AddUser adds an account, or changes the one with subject.
 func (s *Server) AddUser(subject, email string, verified bool) {
