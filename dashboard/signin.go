@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/relmcrm/relm/accounts"
@@ -158,7 +159,9 @@ func (d *Dashboard) googleStart(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: googleCookie, Value: state + "." + nonce + "." + verifier + "." + strings.TrimPrefix(localPath(r.FormValue("next")), "/"),
+	// next is escaped: a cookie's value cannot hold some of a path's characters.
+	next := url.QueryEscape(strings.TrimPrefix(localPath(r.FormValue("next")), "/"))
+	http.SetCookie(w, &http.Cookie{Name: googleCookie, Value: state + "." + nonce + "." + verifier + "." + next,
 		Path: "/signin/google", MaxAge: 600, HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
@@ -195,7 +198,11 @@ func (d *Dashboard) googleCallback(w http.ResponseWriter, r *http.Request) {
 		d.errorPage(w, r, http.StatusBadGateway, "Google sign-in failed. Try again, or sign in with an email code.")
 		return
 	}
-	d.signedInAs(w, r, user, "/"+parts[3])
+	next, err := url.QueryUnescape(parts[3])
+	if err != nil {
+		next = ""
+	}
+	d.signedInAs(w, r, user, localPath("/"+next))
 }
 
 // signOut ends this session, or with everywhere=1 every session of the user.
