@@ -44,6 +44,7 @@ const STEPS = [
   { name: "create-workspace", run: createWorkspace },
   { name: "api-key-and-rest", run: apiKeyAndREST },
   { name: "sign-out", run: signOut },
+  { name: "google-sign-in", run: googleSignIn, needs: ["RELM_GOOGLE_EMAIL"] },
 ];
 
 // Open /, land on /signin, ask for a code, read it from the mail and sign in with it.
@@ -123,6 +124,18 @@ async function signOut(ctx) {
   await ctx.visited("signed-out");
   await page.goto(BASE + "/contacts");
   await expectPath(page, "/signin");
+}
+
+// Sign in with Google through the fake OpenID Connect issuer's account chooser (signed out).
+async function googleSignIn(ctx) {
+  const { page } = ctx;
+  const email = process.env.RELM_GOOGLE_EMAIL;
+  await page.goto(BASE + "/signin");
+  await page.getByRole("link", { name: "Sign in with Google" }).click();
+  await page.getByRole("button", { name: `Continue as ${email}` }).click();
+  await expectPath(page, "/workspaces");
+  await page.getByRole("banner").getByText(email).waitFor();
+  await ctx.visited("signed-in-with-google");
 }
 
 // ---------------------------------------------------------------------------------------
