@@ -17,6 +17,8 @@ type kind struct {
 	// filter argument as a case-insensitive "contains".
 	Filters []input
 	Fields  []input // the create and edit form
+	// Related are lists of other kinds filtered to a record: label, then path before its id.
+	Related [][2]string
 }
 
 // column is one column of a list: a record field, shown as text, a time or a link.
@@ -53,6 +55,7 @@ var kinds = map[string]*kind{
 		Fields: []input{{Name: "first_name", Label: "First name"}, {Name: "last_name", Label: "Last name"},
 			{Name: "email", Label: "Email", Type: "email"}, {Name: "phone", Label: "Phone", Type: "tel"},
 			{Name: "company_id", Label: "Company id (cmp_…)"}, {Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
+		Related: [][2]string{{"Activities", "/activities?contact_id="}},
 	},
 	"companies": {Key: "companies", One: "company", Title: "Companies",
 		List: "list_companies", Get: "get_company", Create: "create_company", Update: "update_company", Delete: "delete_company",
@@ -61,6 +64,7 @@ var kinds = map[string]*kind{
 		Filters: []input{{Name: "name", Label: "Name contains", Like: true}, {Name: "domain", Label: "Domain"}},
 		Fields: []input{{Name: "name", Label: "Name", Required: true}, {Name: "domain", Label: "Domain"},
 			{Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
+		Related: [][2]string{{"Contacts", "/contacts?company_id="}, {"Deals", "/deals?company_id="}, {"Activities", "/activities?company_id="}},
 	},
 	"deals": {Key: "deals", One: "deal", Title: "Deals",
 		List: "list_deals", Get: "get_deal", Create: "create_deal", Update: "update_deal", Delete: "delete_deal",
@@ -77,6 +81,7 @@ var kinds = map[string]*kind{
 			{Name: "close_date", Label: "Close date", Type: "date"}, {Name: "company_id", Label: "Company id (cmp_…)"},
 			{Name: "primary_contact_id", Label: "Primary contact id (con_…)"},
 			{Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
+		Related: [][2]string{{"Activities", "/activities?deal_id="}},
 	},
 	"activities": {Key: "activities", One: "activity", Title: "Activities",
 		List: "list_activities", Get: "get_activity", Create: "log_activity", Update: "update_activity", Delete: "delete_activity",

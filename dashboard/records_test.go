@@ -56,10 +56,12 @@ func TestRecordLists(t *testing.T) {
 		t.Fatalf("search for ada: %s", p.Body)
 	}
 	must(t, b.get("/contacts?company_id=nope"), http.StatusOK, `role="alert"`)
+	must(t, b.get("/companies/"+cmp), http.StatusOK, "<h1>Acme Corp</h1>", `href="/contacts?company_id=`+cmp+`"`)
+	must(t, b.get("/contacts?company_id="+cmp), http.StatusOK, "Ada Lovelace", "Alan Turing")
 
 	// A bad email: the capability's message comes back, and nothing is written.
 	p = b.post("/actions/create_contact", url.Values{"first_name": {"Bad"}, "email": {"not-an-email"}, "back": {"/contacts"}})
-	must(t, p, http.StatusOK, "flash-error")
+	must(t, p, http.StatusOK, "flash-error", "email must be a valid email")
 	if strings.Contains(p.Body, ">Bad<") || strings.Count(p.Body, `href="/contacts/con_`) != 2 {
 		t.Fatalf("an invalid contact was listed:\n%s", p.Body)
 	}
@@ -166,6 +168,9 @@ func TestDealBoard(t *testing.T) {
 		t.Fatalf("the deal did not move to %s:\n%s", second, p.Body)
 	}
 	must(t, b.get("/deals/"+deal), http.StatusOK, second)
+	pipeline := strings.TrimPrefix(html.UnescapeString(back[1]), "/board?pipeline=")
+	must(t, b.get("/deals?pipeline="+pipeline+"&stage="+second), http.StatusOK, "Rocket")
+	must(t, b.get("/deals?stage="+first), http.StatusOK, "No deals found.")
 
 	p = b.post("/api-keys", url.Values{"mode": {"test"}})
 	m := regexp.MustCompile(`value="(sk_test_[^"]+)" data-testid="new-secret"`).FindStringSubmatch(p.Body)
