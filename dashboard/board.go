@@ -21,6 +21,7 @@ type boardView struct {
 	Back      string // this page, for the move forms
 	Columns   []boardColumn
 	Capped    bool
+	Cap       int
 	Error     string
 }
 
@@ -37,7 +38,7 @@ type boardCard struct {
 // boardPage shows the deals of a pipeline (the one chosen, else the default) in a column
 // per stage, in order; each card has a "move to stage" form, which drag and drop submits.
 func (d *Dashboard) boardPage(w http.ResponseWriter, r *http.Request, v *visit) {
-	bv := boardView{}
+	bv := boardView{Cap: boardCap}
 	list, err := d.call(r, v, "list_pipelines", map[string]any{"limit": json.Number("200")})
 	if err != nil {
 		bv.Error = errorText(err)

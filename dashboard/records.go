@@ -6,6 +6,7 @@ type kind struct {
 	Key    string // path and navigation entry, such as contacts
 	One    string // a record, as search names it: contact
 	Title  string // Contacts
+	Name   string // the heading of the column naming the records
 	List   string // capabilities
 	Get    string
 	Create string
@@ -44,7 +45,7 @@ var activityTypes = []string{"note", "email", "call", "meeting", "task"}
 
 // kinds are the four record types, by Key.
 var kinds = map[string]*kind{
-	"contacts": {Key: "contacts", One: "contact", Title: "Contacts",
+	"contacts": {Key: "contacts", One: "contact", Title: "Contacts", Name: "Name",
 		List: "list_contacts", Get: "get_contact", Create: "create_contact", Update: "update_contact", Delete: "delete_contact",
 		Label: func(c map[string]any) string {
 			return firstOf(join2(str(c["first_name"]), str(c["last_name"])), str(c["email"]))
@@ -57,7 +58,7 @@ var kinds = map[string]*kind{
 			{Name: "company_id", Label: "Company id (cmp_…)"}, {Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
 		Related: [][2]string{{"Activities", "/activities?contact_id="}},
 	},
-	"companies": {Key: "companies", One: "company", Title: "Companies",
+	"companies": {Key: "companies", One: "company", Title: "Companies", Name: "Name",
 		List: "list_companies", Get: "get_company", Create: "create_company", Update: "update_company", Delete: "delete_company",
 		Label:   func(c map[string]any) string { return firstOf(str(c["name"]), str(c["domain"])) },
 		Cols:    []column{{"Domain", "domain", ""}, {"Created", "created_at", "when"}},
@@ -66,7 +67,7 @@ var kinds = map[string]*kind{
 			{Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
 		Related: [][2]string{{"Contacts", "/contacts?company_id="}, {"Deals", "/deals?company_id="}, {"Activities", "/activities?company_id="}},
 	},
-	"deals": {Key: "deals", One: "deal", Title: "Deals",
+	"deals": {Key: "deals", One: "deal", Title: "Deals", Name: "Title",
 		List: "list_deals", Get: "get_deal", Create: "create_deal", Update: "update_deal", Delete: "delete_deal",
 		Label: func(c map[string]any) string { return str(c["title"]) },
 		Cols: []column{{"Value", "value_cents", "money"}, {"Pipeline", "pipeline", ""}, {"Stage", "stage", ""},
@@ -83,7 +84,7 @@ var kinds = map[string]*kind{
 			{Name: "metadata", Label: "Custom fields", Type: "textarea", Hint: metadataHint}},
 		Related: [][2]string{{"Activities", "/activities?deal_id="}},
 	},
-	"activities": {Key: "activities", One: "activity", Title: "Activities",
+	"activities": {Key: "activities", One: "activity", Title: "Activities", Name: "Subject",
 		List: "list_activities", Get: "get_activity", Create: "log_activity", Update: "update_activity", Delete: "delete_activity",
 		Label: func(c map[string]any) string { return firstOf(str(c["subject"]), str(c["type"])) },
 		Cols: []column{{"Type", "type", ""}, {"Occurred", "occurred_at", "when"}, {"Contact", "contact_id", "contacts"},

@@ -94,6 +94,9 @@ func TestRecordPaging(t *testing.T) {
 		}
 		p := b.get(path)
 		must(t, p, http.StatusOK)
+		if pages > 0 {
+			must(t, p, http.StatusOK, `<a href="/companies?limit=2&amp;name=pa">First page</a>`)
+		}
 		for _, m := range regexp.MustCompile(`>(Pa\d|Other)</a>`).FindAllStringSubmatch(p.Body, -1) {
 			if seen[m[1]] {
 				t.Fatalf("%s on two pages", m[1])
