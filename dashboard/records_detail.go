@@ -50,6 +50,9 @@ func (d *Dashboard) recordPage(w http.ResponseWriter, r *http.Request, v *visit,
 		if slices.Contains([]string{"created_at", "updated_at", "occurred_at"}, name) {
 			c.Show = "when"
 		}
+		if to, ok := idLinks[name]; ok {
+			c.Show = to
+		}
 		rv.Fields = append(rv.Fields, cellOf(c, rec))
 	}
 	meta, _ := rec["metadata"].(map[string]any)
@@ -100,6 +103,9 @@ func (d *Dashboard) editRecord(w http.ResponseWriter, r *http.Request, v *visit,
 	}
 	d.redirect(w, r, back, flash{Text: "Saved."})
 }
+
+// idLinks are the fields holding another record's id, to the kind that record is.
+var idLinks = map[string]string{"company_id": "companies", "contact_id": "contacts", "primary_contact_id": "contacts", "deal_id": "deals"}
 
 // nullable reports whether an input schema property takes null.
 func nullable(prop any) bool {

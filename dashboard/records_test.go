@@ -75,6 +75,8 @@ func TestRecordLists(t *testing.T) {
 		http.StatusOK, "Intro call", `aria-current="page">Activities`)
 	must(t, b.get("/activities?type=call"), http.StatusOK, "Intro call")
 	must(t, b.get("/activities?type=note"), http.StatusOK, "No activities found.")
+	must(t, b.get("/activities/"+idOf(t, b.get("/activities"), "act")), http.StatusOK, "<h1>Intro call</h1>", `href="/companies/`+cmp+`"`,
+		`<option selected>call</option>`)
 	must(t, b.get("/companies?name=acm"), http.StatusOK, "Acme Corp")
 }
 
@@ -170,7 +172,7 @@ func TestDealBoard(t *testing.T) {
 	if i := strings.Index(p.Body, `data-deal="`+deal+`"`); i < strings.Index(p.Body, `data-stage="`+second+`"`) {
 		t.Fatalf("the deal did not move to %s:\n%s", second, p.Body)
 	}
-	must(t, b.get("/deals/"+deal), http.StatusOK, second)
+	must(t, b.get("/deals/"+deal), http.StatusOK, second, "Rocket")
 	pipeline := strings.TrimPrefix(html.UnescapeString(back[1]), "/board?pipeline=")
 	must(t, b.get("/deals?pipeline="+pipeline+"&stage="+second), http.StatusOK, "Rocket")
 	must(t, b.get("/deals?stage="+first), http.StatusOK, "No deals found.")
