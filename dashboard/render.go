@@ -30,12 +30,17 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, v *visit, nam
 }
 
 func (d *Dashboard) renderStatus(w http.ResponseWriter, r *http.Request, v *visit, status int, name, title string, data any) {
+	d.renderAs(w, r, v, status, name, name, title, data)
+}
+
+// renderAs writes page name under navigation entry nav (a template shared by several pages).
+func (d *Dashboard) renderAs(w http.ResponseWriter, r *http.Request, v *visit, status int, name, nav, title string, data any) {
 	t, ok := d.pages[name]
 	if !ok {
 		d.fail(w, r, fmt.Errorf("dashboard: no page %q", name))
 		return
 	}
-	vw := view{Title: title, Nav: name, Visit: v, Flash: d.takeFlash(w, r), Version: d.version, Data: data}
+	vw := view{Title: title, Nav: nav, Visit: v, Flash: d.takeFlash(w, r), Version: d.version, Data: data}
 	if v != nil {
 		ws, err := d.store.UserWorkspaces(r.Context(), v.UserID)
 		if err != nil {

@@ -51,3 +51,9 @@ document.querySelectorAll("[data-stage]").forEach((col) => {
     form.requestSubmit();
   });
 });
+
+// Forms with data-confirm ask before they submit (deleting a record).
+document.addEventListener("submit", (e) => {
+  const msg = e.target.dataset && e.target.dataset.confirm;
+  if (msg && !confirm(msg)) e.preventDefault();
+});
