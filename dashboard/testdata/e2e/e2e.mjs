@@ -43,6 +43,7 @@ const STEPS = [
   { name: "email-code-sign-in", run: emailCodeSignIn },
   { name: "create-workspace", run: createWorkspace },
   { name: "api-key-and-rest", run: apiKeyAndREST },
+  { name: "deal-board", run: dealBoard },
   { name: "sign-out", run: signOut },
   { name: "google-sign-in", run: googleSignIn, needs: ["RELM_GOOGLE_EMAIL"] },
 ];
@@ -124,6 +125,40 @@ async function signOut(ctx) {
   await ctx.visited("signed-out");
   await page.goto(BASE + "/contacts");
   await expectPath(page, "/signin");
+}
+
+// Create a deal, then move it on the board: by dragging its card to the next column, and by
+// keyboard with its "move to stage" select and button.
+async function dealBoard(ctx) {
+  const { page } = ctx;
+  const nav = page.getByRole("navigation", { name: "Workspace" });
+  await nav.getByRole("link", { name: "Deals" }).click();
+  await expectPath(page, "/deals");
+  await page.getByLabel("Title (required)").fill("E2E deal");
+  await page.getByRole("button", { name: "Create deal" }).click();
+  await page.getByRole("link", { name: "E2E deal" }).first().waitFor();
+  await nav.getByRole("link", { name: "Deal board" }).click();
+  await expectPath(page, "/board");
+  await ctx.visited("board");
+
+  const columns = page.locator("[data-stage]");
+  const card = () => page.locator("[data-deal]").filter({ hasText: "E2E deal" });
+  assert.equal(await columns.nth(0).locator("[data-deal]").filter({ hasText: "E2E deal" }).count(), 1, "the new deal is in the first stage");
+  await card().dragTo(columns.nth(1));
+  await page.getByText("Moved E2E deal.").waitFor();
+  assert.equal(await columns.nth(1).locator("[data-deal]").filter({ hasText: "E2E deal" }).count(), 1, "dragged to the second stage");
+  await ctx.visited("board-after-drag");
+
+  // The keyboard path: focus the card's stage select, choose the third stage, Tab to Move, Enter.
+  const third = await columns.nth(2).getAttribute("data-stage");
+  const select = card().getByRole("combobox");
+  await select.focus();
+  await select.selectOption(third);
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByText("Moved E2E deal.").waitFor();
+  assert.equal(await columns.nth(2).locator("[data-deal]").filter({ hasText: "E2E deal" }).count(), 1, "moved by keyboard to the third stage");
+  await ctx.visited("board-after-keyboard-move");
 }
 
 // Sign in with Google through the fake OpenID Connect issuer's account chooser (signed out).
