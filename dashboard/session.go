@@ -159,7 +159,11 @@ func (d *Dashboard) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	return nil
 }
 
-// errorText is what a person reads for a capability's error.
+// errorText is what a person reads for a capability's error. A scope refusal can only come
+// from a member's role here, so it says that rather than speaking of API keys.
 func errorText(err *tools.Error) string {
+	if err.Code == tools.CodeInsufficientScope {
+		return "Your role in this workspace (member) lets you read everything and change records, but not this. Ask an owner or admin to do it, or to make you an admin."
+	}
 	return err.Message
 }
