@@ -18,17 +18,16 @@ func TestAutomations(t *testing.T) {
 	p := b.get("/automations")
 	must(t, p, http.StatusOK, "No automations yet.", "Move to Replied on inbound email", `aria-current="page">Automations`)
 
-	create := func(rule string) page {
-		return b.post("/actions/create_automation", url.Values{"_json": {rule}, "back": {"/automations"}, "_done": {"Automation created."}})
-	}
-	must(t, create(`{"name": "broken"`), http.StatusOK, "The JSON field is not a JSON object", "No automations yet.")
+	create := func(rule string) page { return b.post("/automations", url.Values{"_json": {rule}}) }
+	p = create(`{"name": "broken"`)
+	must(t, p, http.StatusUnprocessableEntity, "The JSON field is not a JSON object", "No automations yet.", `aria-invalid="true">{&#34;name&#34;: &#34;broken&#34;</textarea>`)
 	must(t, create(`{"name": "Bad trigger", "trigger_event": "contact.exploded", "actions": [{"type": "set_metadata", "key": "k", "value": 1}]}`),
-		http.StatusOK, `class="flash flash-error"`, "No automations yet.")
+		http.StatusUnprocessableEntity, `class="flash flash-error"`, "No automations yet.", `&#34;Bad trigger&#34;`)
 	p = create(`{"name": "Tag new contacts", "trigger_event": "contact.created",
 		"actions": [{"type": "set_metadata", "key": "source", "value": "dashboard"}]}`)
-	must(t, p, http.StatusOK, "Automation created.", "Tag new contacts", "<code>contact.created</code>", "enabled")
-	link := hrefs(p.Body, "/automations/auto_")[0]
-	id := strings.TrimPrefix(link, "/automations/")
+	must(t, p, http.StatusOK, "Automation created", "<h1>Tag new contacts</h1>", "<code>contact.created</code>", "<dd>enabled</dd>")
+	link, id := p.URL, strings.TrimPrefix(p.URL, "/automations/")
+	must(t, b.get("/automations"), http.StatusOK, `<a href="`+link+`">Tag new contacts</a>`, "<td>enabled</td>")
 	must(t, b.get(link), http.StatusOK, "No runs yet", `&#34;key&#34;: &#34;source&#34;`, `aria-current="page">Automations`)
 
 	must(t, b.post("/actions/create_contact", url.Values{"email": {"bob@example.com"}, "back": {"/contacts"}}), http.StatusOK)

@@ -54,7 +54,9 @@ func (d *Dashboard) deliveries(r *http.Request, v *visit, endpoints []map[string
 		args["id"] = id
 		list, err := d.call(r, v, "list_webhook_deliveries", args)
 		if err != nil {
-			dl.Errors = append(dl.Errors, errorText(err))
+			if msg := errorText(err); !slices.Contains(dl.Errors, msg) {
+				dl.Errors = append(dl.Errors, msg)
+			}
 			continue
 		}
 		dl.Rows = append(dl.Rows, listData(list)...)

@@ -80,6 +80,9 @@ func TestWebhookDeliveriesLive(t *testing.T) {
 		t.Fatalf("receiver got %d requests, want 2", rc.count())
 	}
 	must(t, b.get("/webhooks?status=failed"), http.StatusOK, "No deliveries match these filters.")
+	must(t, b.get("/webhooks?endpoint="+id[2]+"&event_type=contact.created"), http.StatusOK, links[0][:40], `selected>`+rc.URL+"/in<")
+	must(t, b.get("/webhooks?endpoint="+id[2]+"&event_type=deal.created"), http.StatusOK, "No deliveries match these filters.")
+	must(t, b.get("/webhooks?status=lost"), http.StatusOK, `class="flash flash-error"`, "No deliveries match")
 	must(t, b.get("/webhooks/deliveries/whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa"), http.StatusNotFound, "There is no delivery")
 }
 
@@ -119,6 +122,16 @@ func TestWebhooksRefusedToMember(t *testing.T) {
 	must(t, member.post("/webhooks/rotate", url.Values{"id": {id}}), http.StatusOK, want)
 	if p := owner.get("/webhooks"); strings.Contains(p.Body, "/other") || !strings.Contains(p.Body, "/hooks") {
 		t.Fatalf("a member changed the endpoints:\n%s", p.Body)
+	}
+	// Automations and email are shown to members without their forms, and refused the same way.
+	must(t, member.get("/automations"), http.StatusOK, "Only owners and admins create and change automations.")
+	must(t, member.post("/automations", url.Values{
+		"_json": {`{"name": "x", "trigger_event": "*", "actions": [{"type": "set_metadata", "key": "k", "value": 1}]}`}}),
+		http.StatusForbidden, want, "No automations yet.")
+	p = member.get("/email")
+	must(t, p, http.StatusOK, "Not connected.")
+	if strings.Contains(p.Body, "set_email_integration") {
+		t.Fatalf("a member is offered the email integration:\n%s", p.Body)
 	}
 }
 
