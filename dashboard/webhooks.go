@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/relmcrm/relm/tools"
 )
@@ -81,9 +82,13 @@ func (d *Dashboard) deliveryPage(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	endpoint, _ = delivery["endpoint_id"].(string)
 	hook, _ := d.call(r, v, "get_webhook", map[string]any{"id": endpoint})
+	// A replay leaves the status as it was: the page awaits the attempt it asked for.
+	count, _ := strconv.Atoi(str(delivery["attempt_count"]))
+	awaiting, _ := strconv.Atoi(r.URL.Query().Get("awaiting"))
+	self := "/webhooks/deliveries/" + url.PathEscape(id) + "?endpoint=" + url.QueryEscape(endpoint)
 	d.render(w, r, v, "webhooks", "Webhook delivery", map[string]any{"Detail": true, "Delivery": delivery, "Endpoint": hook,
-		"Pending": isPending(delivery), "Manage": v.canManage(),
-		"Back": "/webhooks/deliveries/" + url.PathEscape(id) + "?endpoint=" + url.QueryEscape(endpoint)})
+		"Pending": isPending(delivery) || count < awaiting, "Manage": v.canManage(),
+		"Back": self + "&awaiting=" + strconv.Itoa(count+1)})
 }
 
 // findDelivery looks for delivery id under each endpoint (a workspace has at most 20 per mode).

@@ -70,12 +70,18 @@ func TestWebhookDeliveriesLive(t *testing.T) {
 	must(t, b.get(strings.Split(links[0], "?")[0]), http.StatusOK, "ok from receiver", `aria-current="page">Webhooks`)
 
 	id := regexp.MustCompile(`/webhooks/deliveries/(whdl_[a-z2-7]+)\?endpoint=(whep_[a-z2-7]+)`).FindStringSubmatch(links[0])
-	p = b.post("/actions/replay_webhook_delivery", url.Values{"id": {id[2]}, "delivery_id": {id[1]}, "back": {links[0]}, "_done": {"Replay sent."}})
+	back := strings.ReplaceAll(regexp.MustCompile(`name="back" value="(/webhooks/deliveries/[^"]+)"`).FindStringSubmatch(b.get(links[0]).Body)[1], "&amp;", "&")
+	if back != links[0]+"&awaiting=2" {
+		t.Fatalf("the replay form goes back to %s", back)
+	}
+	p = b.post("/actions/replay_webhook_delivery", url.Values{"id": {id[2]}, "delivery_id": {id[1]}, "back": {back}, "_done": {"Replay sent."}})
 	must(t, p, http.StatusOK, "Replay sent.")
 	if p.URL != "/webhooks/deliveries/"+id[1] {
 		t.Fatalf("replay went back to %s", p.URL)
 	}
-	b.await(links[0], "<td>2</td>", "after 2 attempt(s)")
+	// The page awaits the replayed attempt, refreshing until it shows.
+	must(t, b.get(links[0]+"&awaiting=9"), http.StatusOK, `id="delivery-attempts" data-live data-pending="true"`)
+	b.await(back, "<td>2</td>", "after 2 attempt(s)", `data-pending="false"`)
 	if rc.count() != 2 {
 		t.Fatalf("receiver got %d requests, want 2", rc.count())
 	}
