@@ -33,7 +33,7 @@ func (d *Dashboard) createAutomation(w http.ResponseWriter, r *http.Request, v *
 	}
 	rule, err := d.call(r, v, "create_automation", args)
 	if err != nil {
-		d.showAutomations(w, r, v, err.Status, r.PostFormValue("_json"), errorText(err))
+		d.showAutomations(w, r, v, errStatus(err), r.PostFormValue("_json"), errorText(err))
 		return
 	}
 	d.redirect(w, r, "/automations/"+url.PathEscape(str(rule["id"])), flash{Text: "Automation created: it acts on events from now on."})
@@ -59,7 +59,7 @@ func (d *Dashboard) automationPage(w http.ResponseWriter, r *http.Request, v *vi
 	id := r.PathValue("id")
 	rule, err := d.call(r, v, "get_automation", map[string]any{"id": id})
 	if err != nil {
-		d.renderStatus(w, r, v, err.Status, "automations", "Automation", map[string]any{"Detail": true, "Error": errorText(err)})
+		d.renderStatus(w, r, v, errStatus(err), "automations", "Automation", map[string]any{"Detail": true, "Error": errorText(err)})
 		return
 	}
 	q := r.URL.Query()

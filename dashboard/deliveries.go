@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/relmcrm/relm/tools"
 )
 
 // deliveryPageSize is how many deliveries the webhooks page lists at once.
@@ -103,4 +105,12 @@ func isPending(delivery map[string]any) bool {
 func stamp(v any) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, str(v))
 	return t
+}
+
+// errStatus is the HTTP status a page answers with for a capability's error.
+func errStatus(err *tools.Error) int {
+	if err.Status < 400 {
+		return http.StatusInternalServerError
+	}
+	return err.Status
 }

@@ -77,7 +77,7 @@ func (d *Dashboard) deliveryPage(w http.ResponseWriter, r *http.Request, v *visi
 		delivery, err = d.findDelivery(r, v, id)
 	}
 	if err != nil {
-		d.renderStatus(w, r, v, err.Status, "webhooks", "Webhook delivery", map[string]any{"Detail": true, "Error": errorText(err)})
+		d.renderStatus(w, r, v, errStatus(err), "webhooks", "Webhook delivery", map[string]any{"Detail": true, "Error": errorText(err)})
 		return
 	}
 	endpoint, _ = delivery["endpoint_id"].(string)
