@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-var secretRE = regexp.MustCompile(`data-testid="new-secret" value="(sk_(?:live|test)_[0-9A-Za-z]{32})"|value="(sk_(?:live|test)_[0-9A-Za-z]{32})"[^>]*data-testid="new-secret"`)
+var keySecretRE = regexp.MustCompile(`data-testid="new-secret" value="(sk_(?:live|test)_[0-9A-Za-z]{32})"|value="(sk_(?:live|test)_[0-9A-Za-z]{32})"[^>]*data-testid="new-secret"`)
 
 // newKey creates a key in mode on the API keys page and returns its secret.
 func newKey(t *testing.T, b *browser, mode string) string {
 	t.Helper()
 	p := b.post("/api-keys", url.Values{"mode": {mode}})
 	must(t, p, http.StatusOK, "Copy it now: it is not shown again.")
-	m := secretRE.FindStringSubmatch(p.Body)
+	m := keySecretRE.FindStringSubmatch(p.Body)
 	if m == nil {
 		t.Fatalf("no secret on the page:\n%s", p.Body)
 	}

@@ -24,7 +24,7 @@ func (d *Dashboard) recordPage(w http.ResponseWriter, r *http.Request, v *visit,
 	id := r.PathValue("id")
 	rec, err := d.call(r, v, k.Get, map[string]any{"id": id})
 	if err != nil {
-		d.renderAs(w, r, v, errStatus(err.Status), "records", k.Key, k.Title,
+		d.renderAs(w, r, v, errStatus(err), "records", k.Key, k.Title,
 			map[string]any{"Record": recordView{Kind: k, ID: id, Label: id, Error: errorText(err)}})
 		return
 	}
@@ -112,14 +112,6 @@ func nullable(prop any) bool {
 	p, _ := prop.(map[string]any)
 	types, _ := p["type"].([]any)
 	return slices.Contains(types, any("null"))
-}
-
-// errStatus is the page status for a capability error's HTTP status (500 when unknown).
-func errStatus(status int) int {
-	if status >= 400 && status < 600 {
-		return status
-	}
-	return http.StatusInternalServerError
 }
 
 func sortedKeys(m map[string]any) []string {

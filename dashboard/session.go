@@ -159,11 +159,19 @@ func (d *Dashboard) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	return nil
 }
 
-// errorText is what a person reads for a capability's error. A member's scopes come from
-// their role, not an API key, so a refusal says that.
+// errorText is what a person reads for a capability's error. A scope refusal can only come
+// from a member's role here, so it says that rather than speaking of API keys.
 func errorText(err *tools.Error) string {
 	if err.Code == tools.CodeInsufficientScope {
-		return "Your role in this workspace (member) lets you read everything and change records only. Ask an owner or admin to do this."
+		return "Your role in this workspace (member) lets you read everything and change records, but not this. Ask an owner or admin to do it, or to make you an admin."
 	}
 	return err.Message
+}
+
+// errStatus is the HTTP status a page answers with for a capability's error.
+func errStatus(err *tools.Error) int {
+	if err.Status < 400 || err.Status > 599 {
+		return http.StatusInternalServerError
+	}
+	return err.Status
 }
