@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -244,6 +245,15 @@ func windowText(d time.Duration) string {
 		return "minute"
 	}
 	return d.String()
+}
+
+// peekAllowance is c's allowance without counting a request: get_usage on the dashboard.
+func (m *meterHTTP) peekAllowance(ctx context.Context, c auth.Caller) (tools.Allowance, error) {
+	if m.meter == nil {
+		return tools.Allowance{}, errors.New("server: no meter without a store")
+	}
+	d, err := m.meter.Admit(ctx, c, 0, 0)
+	return m.allowance(c, d), err
 }
 
 // allowance is what get_usage reports for this request.
