@@ -38,7 +38,7 @@ func flashError(t *testing.T, p page, text string) {
 // testids are the captures of data-testid="prefix(key)" in body, in order.
 func testids(body, prefix string) []string {
 	var keys []string
-	for _, m := range regexp.MustCompile(`data-testid="` + regexp.QuoteMeta(prefix) + `([a-z0-9_-]+)"`).FindAllStringSubmatch(body, -1) {
+	for _, m := range regexp.MustCompile(`data-testid="`+regexp.QuoteMeta(prefix)+`([a-z0-9_-]+)"`).FindAllStringSubmatch(body, -1) {
 		keys = append(keys, m[1])
 	}
 	return keys
