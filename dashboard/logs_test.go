@@ -90,6 +90,33 @@ func TestLogsShowKeyRequests(t *testing.T) {
 	if got := logStatuses(b.get("/logs?since=2999-01-01").Body); len(got) != 0 {
 		t.Errorf("logs since 2999: %v", got)
 	}
+
+	// 51 successes are two pages of 50; the next page keeps the filter.
+	for range 50 {
+		if s := apiGet(t, e, secret, "/v1/contacts"); s != http.StatusOK {
+			t.Fatalf("GET /v1/contacts: %d", s)
+		}
+	}
+	next := regexp.MustCompile(`<a href="(/logs\?[^"]+)">Next page</a>`)
+	for deadline = time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		p = b.get("/logs?status=ok")
+		if m := next.FindStringSubmatch(p.Body); m != nil {
+			link := strings.ReplaceAll(m[1], "&amp;", "&")
+			if !strings.Contains(link, "status=ok") {
+				t.Fatalf("the next page drops the filter: %s", link)
+			}
+			if got := logStatuses(b.get(link).Body); len(got) == 1 && got[0] == "200" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no second page of 1 success within 10s:\n%s", p.Body)
+		}
+	}
+	if got := logStatuses(p.Body); len(got) != 50 {
+		t.Fatalf("first page has %d rows, want 50", len(got))
+	}
+
 	// Live mode has no requests, and its usage counts toward the quota.
 	p = b.post("/workspaces/switch", url.Values{"workspace_id": {workspaceOf(t, b)}, "mode": {"live"}, "back": {"/logs"}})
 	must(t, p, http.StatusOK, "No requests.", " live requests")

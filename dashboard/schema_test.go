@@ -136,7 +136,7 @@ func TestSchemaPipelines(t *testing.T) {
 	flashError(t, schemaAct(b, "create_pipeline", "key", "Bad", "label", "Bad"), "key")
 
 	flashOK(t, schemaAct(b, "update_pipeline", "_done", "Pipeline renamed.", "pipeline", "partners", "label", "Partner deals"), "Pipeline renamed.")
-	name, value := button(t, b.get("/schema").Body, "Move the pipeline partners up")
+	name, value := button(t, b.get("/schema").Body, "Move up the pipeline partners")
 	p = schemaAct(b, "update_pipeline", "pipeline", "partners", name, value)
 	if got := testids(p.Body, "pipeline-"); !slices.Equal(got, []string{"partners", "sales"}) {
 		t.Fatalf("pipelines after moving up %v", got)
@@ -176,26 +176,26 @@ func TestSchemaStages(t *testing.T) {
 			t.Errorf("stage %s is %s, want %s", stage, got, want)
 		}
 	}
-	if strings.Contains(p.Body, `aria-label="Move the stage lead up"`) || strings.Contains(p.Body, `aria-label="Move the stage lost down"`) {
+	if strings.Contains(p.Body, `aria-label="Move up the stage lead"`) || strings.Contains(p.Body, `aria-label="Move down the stage lost"`) {
 		t.Fatal("the first stage moves up or the last down")
 	}
 
-	order(clickStage(t, b, "sales", "proposal", "Move the stage proposal up"), "lead", "proposal", "qualified", "won", "lost")
-	order(clickStage(t, b, "sales", "lead", "Move the stage lead down"), "proposal", "lead", "qualified", "won", "lost")
+	order(clickStage(t, b, "sales", "proposal", "Move up the stage proposal"), "lead", "proposal", "qualified", "won", "lost")
+	order(clickStage(t, b, "sales", "lead", "Move down the stage lead"), "proposal", "lead", "qualified", "won", "lost")
 
 	p = schemaAct(b, "update_pipeline_stage", "_done", "Stage renamed.", "pipeline", "sales", "stage", "qualified", "label", "Qualified lead")
 	flashOK(t, p, "Stage renamed.")
 	must(t, p, http.StatusOK, `<td>Qualified lead</td><td><code>qualified</code></td>`)
 
-	p = clickStage(t, b, "sales", "qualified", "Mark the stage qualified won")
+	p = clickStage(t, b, "sales", "qualified", "Mark won: the stage qualified")
 	if got := outcome(t, p.Body, "sales", "qualified"); got != "won" {
 		t.Fatalf("qualified is %s after marking it won", got)
 	}
-	p = clickStage(t, b, "sales", "won", "Mark the stage won lost")
+	p = clickStage(t, b, "sales", "won", "Mark lost: the stage won")
 	if got := outcome(t, p.Body, "sales", "won"); got != "lost" {
 		t.Fatalf("won is %s after marking it lost", got)
 	}
-	p = clickStage(t, b, "sales", "lost", "Mark the stage lost open (neither won nor lost)")
+	p = clickStage(t, b, "sales", "lost", "Mark open (neither won nor lost): the stage lost")
 	if got := outcome(t, p.Body, "sales", "lost"); got != "open" {
 		t.Fatalf("lost is %s after marking it open", got)
 	}
