@@ -39,7 +39,8 @@ func TestLogsShowKeyRequests(t *testing.T) {
 	e := setup(t)
 	b := e.owner("logs@example.com", "Logs")
 	p := b.get("/logs")
-	must(t, p, http.StatusOK, `aria-current="page">Request logs`, `data-testid="usage"`, "test mode is not metered", "requests per minute per API key", "No requests.")
+	must(t, p, http.StatusOK, `aria-current="page">Request logs`, `data-testid="usage"`, "test mode is not metered", "requests per minute per API key", "No requests.",
+		"<dd>"+time.Now().UTC().Format("2006-01")+"-01 00:00 UTC to ")
 
 	p = b.post("/api-keys", url.Values{"mode": {"test"}})
 	m := regexp.MustCompile(`value="([^"]+)" data-testid="new-secret"`).FindStringSubmatch(p.Body)

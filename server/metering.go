@@ -258,9 +258,14 @@ func (m *meterHTTP) peekAllowance(ctx context.Context, c auth.Caller) (tools.All
 
 // allowance is what get_usage reports for this request.
 func (m *meterHTTP) allowance(c auth.Caller, d metering.Decision) tools.Allowance {
+	start := d.PeriodStart
+	if start.IsZero() { // test mode keeps no quota period: still this calendar month
+		y, mo, _ := d.Now.UTC().Date()
+		start = time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC)
+	}
 	a := tools.Allowance{
 		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(d)), Reset: d.Key.Start.Add(m.limits.RateWindow),
-		Plan: d.Plan, PeriodStart: d.PeriodStart, PeriodEnd: d.PeriodStart.AddDate(0, 1, 0), Used: d.Used,
+		Plan: d.Plan, PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0), Used: d.Used,
 		MaxKeys: m.limits.MaxActiveKeys,
 	}
 	if c.Mode == auth.Live {
