@@ -13,7 +13,7 @@ import (
 var _ = page("GET /logs", (*Dashboard).logsPage)
 
 // logFilters are the query fields of /logs that narrow the list, in link order.
-var logFilters = []string{"status", "surface", "tool", "key_id", "request_id", "since"}
+var logFilters = []string{"status", "error_code", "surface", "tool", "key_id", "request_id", "since"}
 
 // statusFilters are the status choices besides an exact code.
 var statusFilters = map[string]map[string]any{
@@ -75,7 +75,7 @@ func logFilter(q map[string]string) (f map[string]any, ok bool) {
 			return nil, false
 		}
 	}
-	for _, k := range []string{"surface", "tool", "key_id", "request_id"} {
+	for _, k := range []string{"error_code", "surface", "tool", "key_id", "request_id"} {
 		if q[k] != "" {
 			f[k] = q[k]
 		}

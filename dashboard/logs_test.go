@@ -75,6 +75,7 @@ func TestLogsShowKeyRequests(t *testing.T) {
 	if strings.Contains(p.Body, secret) {
 		t.Fatal("the log page shows the key's secret")
 	}
+	all := p.Body
 
 	for q, want := range map[string]string{"status=errors": code, "status=ok": "200", "status=200": "200", "status=4xx": code,
 		"status=5xx": "", "tool=list_contacts": "200", "surface=mcp": "", "surface=rest&status=" + code: code} {
@@ -86,6 +87,17 @@ func TestLogsShowKeyRequests(t *testing.T) {
 		if want == "" {
 			must(t, p, http.StatusOK, "No requests match these filters.")
 		}
+	}
+	errCode := regexp.MustCompile(`status-failed">\d+</td><td>([a-z_]+)</td>`).FindStringSubmatch(all)
+	keyLink := regexp.MustCompile(`<a href="(/logs\?key_id=key_[^"]+)"`).FindStringSubmatch(all)
+	if errCode == nil || keyLink == nil {
+		t.Fatalf("no error code or key link:\n%s", all)
+	}
+	if got := strings.Join(logStatuses(b.get("/logs?error_code="+errCode[1]).Body), ","); got != code {
+		t.Errorf("/logs?error_code=%s: %q", errCode[1], got)
+	}
+	if got := strings.Join(logStatuses(b.get(keyLink[1]).Body), ","); got != code+",200" {
+		t.Errorf("%s: %q", keyLink[1], got)
 	}
 	must(t, b.get("/logs?status=teapot"), http.StatusOK, "Status must be a code such as 404")
 	if got := logStatuses(b.get("/logs?since=2999-01-01").Body); len(got) != 0 {
