@@ -214,3 +214,26 @@ func TestSchemaStages(t *testing.T) {
 	flashOK(t, p, "Stage deleted.")
 	order(p, "proposal", "lead", "qualified", "won", "lost", "churned")
 }
+
+// TestSchemaReadOnlyForMembers: a member sees the schema without its forms, and a change
+// posted anyway is refused by the capability.
+func TestSchemaReadOnlyForMembers(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner := e.owner("boss@example.com", "Ranks")
+	must(t, owner.post("/members/invite", url.Values{"email": {"staff@example.com"}, "role": {"member"}}), http.StatusOK, "Invitation sent")
+	u, _ := url.Parse(linkIn(t, e, e.mailTo("staff@example.com")))
+	staff := e.signIn("staff@example.com")
+	must(t, staff.post("/invitations/accept", url.Values{"token": {u.Query().Get("token")}}), http.StatusOK, "You joined the workspace.")
+	p := staff.get("/schema")
+	must(t, p, http.StatusOK, `data-testid="stage-sales-lead"`)
+	for _, form := range []string{"/actions/create_custom_field", "/actions/create_pipeline", "/actions/update_pipeline_stage", "/actions/delete_pipeline_stage"} {
+		if strings.Contains(p.Body, form) {
+			t.Errorf("a member's /schema has a form posting to %s", form)
+		}
+	}
+	flashError(t, schemaAct(staff, "create_pipeline", "key", "mine", "label", "Mine"), "do not allow create_pipeline")
+	if got := testids(staff.get("/schema").Body, "pipeline-"); !slices.Equal(got, []string{"sales"}) {
+		t.Fatalf("pipelines after a member's refused create %v", got)
+	}
+}
