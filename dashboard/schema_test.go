@@ -207,7 +207,7 @@ func TestSchemaStages(t *testing.T) {
 		t.Fatalf("new stages' outcomes:\n%s", p.Body)
 	}
 	flashError(t, schemaAct(b, "create_pipeline_stage", "pipeline", "sales", "key", "demo", "label", "Again"), "demo")
-	flashError(t, schemaAct(b, "update_pipeline_stage", "pipeline", "sales", "stage", "demo", "_json", `{"is_won":true,"is_lost":true}`), "")
+	flashError(t, schemaAct(b, "update_pipeline_stage", "pipeline", "sales", "stage", "demo", "_json", `{"is_won":true,"is_lost":true}`), "not both")
 	order(b.get("/schema"), "proposal", "lead", "qualified", "won", "lost", "demo", "churned")
 
 	p = schemaAct(b, "delete_pipeline_stage", "_done", "Stage deleted.", "pipeline", "sales", "stage", "demo")
