@@ -6,6 +6,7 @@
 package dashboard
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -17,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/relmcrm/relm/accounts"
+	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 )
@@ -37,6 +39,8 @@ type Options struct {
 	// host, for development) decides the session cookie's name and Secure flag.
 	PublicURL string
 	Version   string
+	// Allowance reads a caller's usage without counting a request, for get_usage; nil: none.
+	Allowance func(context.Context, auth.Caller) (tools.Allowance, error)
 }
 
 // Dashboard serves the pages.
@@ -51,6 +55,7 @@ type Dashboard struct {
 	origin   *http.CrossOriginProtection
 	limits   *limiter
 	version  string
+	allow    func(context.Context, auth.Caller) (tools.Allowance, error)
 }
 
 // New parses the templates and checks the public URL.
@@ -59,7 +64,7 @@ func New(o Options) (*Dashboard, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("dashboard: public URL %q: want http(s)://host", o.PublicURL)
 	}
-	d := &Dashboard{reg: o.Registry, store: o.Store, accounts: o.Accounts, log: o.Logger, version: o.Version,
+	d := &Dashboard{reg: o.Registry, store: o.Store, accounts: o.Accounts, log: o.Logger, version: o.Version, allow: o.Allowance,
 		origin: http.NewCrossOriginProtection(), limits: newLimiter()}
 	d.secure = u.Scheme == "https"
 	if !d.secure && !loopback(u.Hostname()) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -246,11 +247,25 @@ func windowText(d time.Duration) string {
 	return d.String()
 }
 
+// peekAllowance is c's allowance without counting a request: get_usage on the dashboard.
+func (m *meterHTTP) peekAllowance(ctx context.Context, c auth.Caller) (tools.Allowance, error) {
+	if m.meter == nil {
+		return tools.Allowance{}, errors.New("server: no meter without a store")
+	}
+	d, err := m.meter.Admit(ctx, c, 0, 0)
+	return m.allowance(c, d), err
+}
+
 // allowance is what get_usage reports for this request.
 func (m *meterHTTP) allowance(c auth.Caller, d metering.Decision) tools.Allowance {
+	start := d.PeriodStart
+	if start.IsZero() { // test mode keeps no quota period: still this calendar month
+		y, mo, _ := d.Now.UTC().Date()
+		start = time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC)
+	}
 	a := tools.Allowance{
 		RateLimit: m.limits.RateLimit, Remaining: int(m.remaining(d)), Reset: d.Key.Start.Add(m.limits.RateWindow),
-		Plan: d.Plan, PeriodStart: d.PeriodStart, PeriodEnd: d.PeriodStart.AddDate(0, 1, 0), Used: d.Used,
+		Plan: d.Plan, PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0), Used: d.Used,
 		MaxKeys: m.limits.MaxActiveKeys,
 	}
 	if c.Mode == auth.Live {

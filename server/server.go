@@ -141,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	site.Register(mux)
 	if cfg.Accounts != nil && cfg.Store != nil {
 		d, err := dashboard.New(dashboard.Options{Registry: reg, Store: cfg.Store, Accounts: cfg.Accounts, Logger: cfg.Logger,
-			PublicURL: publicURL, Version: cfg.Version})
+			PublicURL: publicURL, Version: cfg.Version, Allowance: metered.peekAllowance})
 		if err != nil {
 			return nil, err
 		}
