@@ -54,17 +54,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 	artifacts := artifactsDir(t)
 	google := oidctest.NewServer(t)
 	google.AddUser("google-subject-1", "grace@example.com", true)
-	e := setupWith(t, func(svc *accounts.Service) {
+	e := setupWith(t, options{work: true, accounts: func(svc *accounts.Service) {
 		svc.Google = &accounts.Google{Issuer: google.URL, ClientID: google.ClientID, ClientSecret: google.ClientSecret,
 			RedirectURL: svc.PublicURL + "/signin/google/callback"}
-	})
+	}})
 
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "e2e.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "RELM_URL="+e.URL, "RELM_MAIL_DIR="+e.MailDir,
-		"RELM_ARTIFACTS="+artifacts, "CHROMIUM="+chromium, "RELM_GOOGLE_EMAIL=grace@example.com")
+		"RELM_ARTIFACTS="+artifacts, "CHROMIUM="+chromium, "RELM_GOOGLE_EMAIL=grace@example.com",
+		"RELM_WEBHOOK_URL="+newReceiver(t, nil, nil).URL+"/relm")
 	cmd.WaitDelay = 10 * time.Second // after a kill on timeout, Chromium's pipes may linger
 	out := &testLogWriter{t: t}
 	cmd.Stdout, cmd.Stderr = out, out

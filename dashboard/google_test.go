@@ -17,10 +17,10 @@ import (
 func setupGoogle(t *testing.T) (*env, *oidctest.Server) {
 	t.Helper()
 	idp := oidctest.NewServer(t)
-	e := setupWith(t, func(svc *accounts.Service) {
+	e := setupWith(t, options{accounts: func(svc *accounts.Service) {
 		svc.Google = &accounts.Google{Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
 			RedirectURL: svc.PublicURL + "/signin/google/callback"}
-	})
+	}})
 	idp.RedirectURIs = []string{e.URL + "/signin/google/callback"}
 	return e, idp
 }

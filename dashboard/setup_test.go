@@ -1,7 +1,10 @@
 package dashboard_test
 
 import (
+	"cmp"
 	"context"
+	"github.com/relmcrm/relm/automations"
+	"github.com/relmcrm/relm/webhooks"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relmcrm/relm/accounts"
 	"github.com/relmcrm/relm/email"
@@ -38,11 +42,18 @@ type env struct {
 }
 
 func setup(t testing.TB) *env {
-	return setupWith(t, nil)
+	return setupWith(t, options{})
 }
 
-// setupWith is setup with the sign-in service adjusted by configure (which may be nil).
-func setupWith(t testing.TB, configure func(*accounts.Service)) *env {
+// options adjust the server setupWith starts.
+type options struct {
+	accounts  func(*accounts.Service) // adjusts the sign-in service (Google sign-in)
+	resendURL string                  // Resend's API; empty: a closed port, refusing at once
+	work      bool                    // also deliver webhooks, run automations and send email, as relm serve does
+}
+
+// setupWith is setup with the server adjusted by o.
+func setupWith(t testing.TB, o options) *env {
 	t.Helper()
 	s, admin, dbURL := pgtest.Open(t)
 	hs := httptest.NewUnstartedServer(nil)
@@ -55,11 +66,11 @@ func setupWith(t testing.TB, configure func(*accounts.Service)) *env {
 	mailDir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := accounts.NewService(s, accounts.MailDir{Dir: mailDir, From: "Relm <relm@localhost>"}, publicURL, secret)
-	if configure != nil {
-		configure(svc)
+	if o.accounts != nil {
+		o.accounts(svc)
 	}
-	srv, err := server.New(server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc,
-		Email: &tools.EmailServices{Box: box, Resend: email.NewClient("http://127.0.0.1:1", "relm-test", nil)}})
+	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(cmp.Or(o.resendURL, "http://127.0.0.1:1"), "relm-test", nil)}
+	srv, err := server.New(server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc, Email: mail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +78,28 @@ func setupWith(t testing.TB, configure func(*accounts.Service)) *env {
 	hs.Start()
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
 	t.Cleanup(hs.Close)
+	if o.work {
+		startWork(t, s, srv.Registry, mail, log)
+	}
 	return &env{t: t, URL: publicURL, DB: dbURL, Store: s, Admin: admin, MailDir: mailDir, Accounts: svc}
+}
+
+// startWork runs webhook deliveries, automation runs and email sends until the test ends.
+func startWork(t testing.TB, s *store.Store, reg *tools.Registry, mail *tools.EmailServices, log *slog.Logger) {
+	outbox := &email.Outbox{Store: s, Box: mail.Box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
+	runner := &automations.Runner{Store: s, Registry: reg, Log: log}
+	engine, err := webhooks.Start(context.Background(), s, webhooks.Options{Payload: tools.EventPayload,
+		Open: tools.WebhookSecretOpener(mail.Box), Version: "test", Log: log,
+		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 2, Add: outbox.Register},
+			{Queue: store.AutomationQueue, Workers: 2, Add: runner.Register}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = engine.Stop(ctx)
+	})
 }
 
 // browser is a person's browser: it keeps cookies and follows redirects, and its posts

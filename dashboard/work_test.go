@@ -1,9 +1,7 @@
 package dashboard_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -12,16 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relmcrm/relm/accounts"
-	"github.com/relmcrm/relm/automations"
-	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/email/resendtest"
-	"github.com/relmcrm/relm/secrets"
-	"github.com/relmcrm/relm/server"
-	"github.com/relmcrm/relm/store"
-	"github.com/relmcrm/relm/store/pgtest"
-	"github.com/relmcrm/relm/tools"
-	"github.com/relmcrm/relm/webhooks"
 )
 
 // resendKey is a full-access key of the fake Resend that setupWork starts.
@@ -39,41 +28,7 @@ func setupWork(t testing.TB) *workEnv {
 	t.Helper()
 	fake := resendtest.NewServer(t)
 	fake.AddKey(resendKey, true)
-	s, admin, dbURL := pgtest.Open(t)
-	hs := httptest.NewUnstartedServer(nil)
-	publicURL := "http://" + hs.Listener.Addr().String()
-	secret := server.NewSecretKey()
-	box, err := secrets.NewBox(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mailDir := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := accounts.NewService(s, accounts.MailDir{Dir: mailDir, From: "Relm <relm@localhost>"}, publicURL, secret)
-	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(fake.URL, "relm-test", nil)}
-	srv, err := server.New(server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc, Email: mail})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	t.Cleanup(hs.Close)
-	outbox := &email.Outbox{Store: s, Box: box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
-	runner := &automations.Runner{Store: s, Registry: srv.Registry, Log: log}
-	engine, err := webhooks.Start(context.Background(), s, webhooks.Options{Payload: tools.EventPayload,
-		Open: tools.WebhookSecretOpener(box), Version: "test", Log: log,
-		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 2, Add: outbox.Register},
-			{Queue: store.AutomationQueue, Workers: 2, Add: runner.Register}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = engine.Stop(ctx)
-	})
-	return &workEnv{env: &env{t: t, URL: publicURL, DB: dbURL, Store: s, Admin: admin, MailDir: mailDir, Accounts: svc}, Resend: fake}
+	return &workEnv{env: setupWith(t, options{resendURL: fake.URL, work: true}), Resend: fake}
 }
 
 // receiver is a webhook endpoint: it counts requests and answers each with status(n), n

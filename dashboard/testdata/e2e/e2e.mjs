@@ -43,7 +43,11 @@ const STEPS = [
   { name: "email-code-sign-in", run: emailCodeSignIn },
   { name: "create-workspace", run: createWorkspace },
   { name: "api-key-and-rest", run: apiKeyAndREST },
+  { name: "webhook-endpoint", run: webhookEndpoint, needs: ["RELM_WEBHOOK_URL"] },
   { name: "deal-board", run: dealBoard },
+  { name: "webhook-delivery-and-replay", run: webhookDelivery, needs: ["RELM_WEBHOOK_URL"] },
+  { name: "custom-field", run: customField },
+  { name: "every-page", run: everyPage },
   { name: "sign-out", run: signOut },
   { name: "google-sign-in", run: googleSignIn, needs: ["RELM_GOOGLE_EMAIL"] },
 ];
@@ -127,6 +131,77 @@ async function signOut(ctx) {
   await expectPath(page, "/signin");
 }
 
+// Subscribe an endpoint (the test's receiver) to deal stage changes; its secret shows once.
+async function webhookEndpoint(ctx) {
+  const { page } = ctx;
+  await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Webhooks" }).click();
+  await expectPath(page, "/webhooks");
+  await page.getByLabel("URL").fill(process.env.RELM_WEBHOOK_URL);
+  await page.getByLabel(/^Events/).fill("deal.stage_changed");
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  const secret = await page.getByLabel("Signing secret").inputValue();
+  assert.match(secret, /^whsec_/, "the new endpoint's signing secret is shown");
+  await ctx.visited("endpoint-created");
+}
+
+// The board's moves made deal.stage_changed deliveries: they appear on /webhooks (the list
+// refreshes itself while any is pending) and one is replayed from its page.
+async function webhookDelivery(ctx) {
+  const { page } = ctx;
+  await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Webhooks" }).click();
+  const deliveries = page.locator("#deliveries");
+  await deliveries.getByRole("link", { name: "deal.stage_changed" }).first().waitFor();
+  await page.locator('#deliveries[data-pending="false"]').waitFor({ timeout: 30_000 });
+  assert.ok((await deliveries.getByText("succeeded").count()) >= 2, "both moves were delivered");
+  await ctx.visited("deliveries");
+  await deliveries.getByRole("link", { name: "deal.stage_changed" }).first().click();
+  await page.getByTestId("delivery-status").waitFor();
+  await page.getByRole("cell", { name: "200", exact: true }).first().waitFor();
+  await page.getByRole("button", { name: "Replay" }).click();
+  await page.getByText("Replay sent").waitFor();
+  // The replay's attempt appears without a reload (the attempts refresh while one is awaited).
+  await page.getByRole("row").filter({ has: page.getByRole("cell", { name: "2", exact: true }) }).first().waitFor({ timeout: 30_000 });
+  await ctx.visited("delivery-replayed");
+}
+
+// Create a select custom field on /schema; it is listed, then usable on a contact.
+async function customField(ctx) {
+  const { page } = ctx;
+  await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Schema" }).click();
+  await expectPath(page, "/schema");
+  await ctx.visited("schema");
+  const form = page.locator("form", { has: page.getByRole("button", { name: "Create field" }) });
+  await form.getByLabel("Kind of record").selectOption("contact");
+  await form.getByLabel(/^Key/).fill("tier");
+  await form.getByLabel("Label", { exact: true }).fill("Tier");
+  await form.getByLabel("Type", { exact: true }).selectOption("select");
+  await form.getByLabel(/^Options/).fill("gold, silver");
+  await page.getByRole("button", { name: "Create field" }).click();
+  await page.getByText("Custom field created.").waitFor();
+  await page.getByTestId("field-contact-tier").waitFor();
+  await ctx.visited("field-created");
+  const bad = await rest("POST", "/v1/contacts", ctx.state.secret, { email: "tiered@example.com", metadata: { tier: "bronze" } });
+  assert.equal(bad.status, 422, `a value outside the field's options: ${bad.status} ${bad.text}`);
+  const good = await rest("POST", "/v1/contacts", ctx.state.secret, { email: "tiered@example.com", metadata: { tier: "gold" } });
+  assert.ok(good.status === 200 || good.status === 201, `a valid tier: ${good.status} ${good.text}`);
+}
+
+// Every page of the navigation, and a record's page, screenshotted and scanned.
+async function everyPage(ctx) {
+  const { page } = ctx;
+  const nav = page.getByRole("navigation", { name: "Workspace" });
+  const names = await nav.getByRole("link").allTextContents();
+  for (const name of names) {
+    await nav.getByRole("link", { name, exact: true }).click();
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await ctx.visited(name.toLowerCase().replace(/[^a-z]+/g, "-"));
+  }
+  await nav.getByRole("link", { name: "Contacts", exact: true }).click();
+  await page.getByRole("link", { name: "Rest Made" }).first().click();
+  await page.getByRole("button", { name: "Save" }).waitFor();
+  await ctx.visited("a-contact");
+}
+
 // Create a deal, then move it on the board: by dragging its card to the next column, and by
 // keyboard with its "move to stage" select and button.
 async function dealBoard(ctx) {
@@ -144,7 +219,8 @@ async function dealBoard(ctx) {
   const columns = page.locator("[data-stage]");
   const card = () => page.locator("[data-deal]").filter({ hasText: "E2E deal" });
   assert.equal(await columns.nth(0).locator("[data-deal]").filter({ hasText: "E2E deal" }).count(), 1, "the new deal is in the first stage");
-  await card().dragTo(columns.nth(1));
+  // Grab the card by its corner: its middle is the stage select, which does not drag.
+  await card().dragTo(columns.nth(1), { sourcePosition: { x: 6, y: 6 } });
   await page.getByText("Moved E2E deal.").waitFor();
   assert.equal(await columns.nth(1).locator("[data-deal]").filter({ hasText: "E2E deal" }).count(), 1, "dragged to the second stage");
   await ctx.visited("board-after-drag");
