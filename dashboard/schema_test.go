@@ -232,7 +232,7 @@ func TestSchemaReadOnlyForMembers(t *testing.T) {
 			t.Errorf("a member's /schema has a form posting to %s", form)
 		}
 	}
-	flashError(t, schemaAct(staff, "create_pipeline", "key", "mine", "label", "Mine"), "do not allow create_pipeline")
+	flashError(t, schemaAct(staff, "create_pipeline", "key", "mine", "label", "Mine"), "Ask an owner or admin")
 	if got := testids(staff.get("/schema").Body, "pipeline-"); !slices.Equal(got, []string{"sales"}) {
 		t.Fatalf("pipelines after a member's refused create %v", got)
 	}
