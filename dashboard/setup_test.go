@@ -3,8 +3,6 @@ package dashboard_test
 import (
 	"cmp"
 	"context"
-	"github.com/relmcrm/relm/automations"
-	"github.com/relmcrm/relm/webhooks"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,12 +84,7 @@ func setupWith(t testing.TB, o options) *env {
 
 // startWork runs webhook deliveries, automation runs and email sends until the test ends.
 func startWork(t testing.TB, s *store.Store, reg *tools.Registry, mail *tools.EmailServices, log *slog.Logger) {
-	outbox := &email.Outbox{Store: s, Box: mail.Box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
-	runner := &automations.Runner{Store: s, Registry: reg, Log: log}
-	engine, err := webhooks.Start(context.Background(), s, webhooks.Options{Payload: tools.EventPayload,
-		Open: tools.WebhookSecretOpener(mail.Box), Version: "test", Log: log,
-		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 2, Add: outbox.Register},
-			{Queue: store.AutomationQueue, Workers: 2, Add: runner.Register}}})
+	engine, err := server.StartWork(context.Background(), s, mail, reg, server.WorkOptions{Log: log, Version: "test", Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

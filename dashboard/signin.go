@@ -102,13 +102,16 @@ func (d *Dashboard) checkCode(w http.ResponseWriter, r *http.Request) {
 	d.renderStatus(w, r, nil, status, "code", "Enter your code", f)
 }
 
+// linkGone is what a used or expired sign-in link shows.
+const linkGone = "This sign-in link was used already or has expired (links last 15 minutes). Ask for a new code at /signin."
+
 // linkPage asks to confirm a sign-in link: opening it signs nobody in, so mail scanners that
 // fetch links use nothing up.
 func (d *Dashboard) linkPage(w http.ResponseWriter, r *http.Request) {
 	token := r.FormValue("token")
 	address, err := d.accounts.LinkAddress(r.Context(), token)
 	if errors.Is(err, store.ErrNotFound) {
-		d.errorPage(w, r, http.StatusNotFound, "This sign-in link was used already or has expired (links last 15 minutes). Ask for a new code at /signin.")
+		d.errorPage(w, r, http.StatusNotFound, linkGone)
 		return
 	}
 	if err != nil {
@@ -125,7 +128,7 @@ func (d *Dashboard) useLink(w http.ResponseWriter, r *http.Request) {
 	}
 	user, err := d.accounts.UseLink(r.Context(), r.FormValue("token"))
 	if errors.Is(err, store.ErrNotFound) {
-		d.errorPage(w, r, http.StatusNotFound, "This sign-in link was used already or has expired (links last 15 minutes). Ask for a new code at /signin.")
+		d.errorPage(w, r, http.StatusNotFound, linkGone)
 		return
 	}
 	if err != nil {

@@ -17,14 +17,12 @@ import (
 	"time"
 
 	"github.com/relmcrm/relm/auth"
-	"github.com/relmcrm/relm/automations"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/evals"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
-	"github.com/relmcrm/relm/webhooks"
 )
 
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -116,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	ln = server.LimitConnsPerClient(ln, int(lf.connsPerClient))
 	stopPurging := startPurging(ctx, log, retention(db.Store))
 	defer stopPurging()
-	deliveries, err := startBackgroundWork(ctx, db.Store, mail, srv.Registry, lf.rescueAfter, log)
+	deliveries, err := server.StartWork(ctx, db.Store, mail, srv.Registry, server.WorkOptions{Log: log, Version: version(), RescueAfter: lf.rescueAfter})
 	if err != nil {
 		return err
 	}
@@ -217,18 +215,6 @@ func serverSecret(dbf *dbFlags, db *database, secret []byte, oldSecrets [][]byte
 		log.Warn(noLastingSecretWarning)
 	}
 	return secret, box, nil
-}
-
-// startBackgroundWork runs webhook deliveries, email sends and automation runs, as every
-// serving process does (the jobs are shared through the database). They run on their own
-// context: shutting down (Stop) lets attempts under way finish.
-func startBackgroundWork(ctx context.Context, s *store.Store, mail *tools.EmailServices, reg *tools.Registry, rescueAfter time.Duration, log *slog.Logger) (*webhooks.Engine, error) {
-	outbox := &email.Outbox{Store: s, Box: mail.Box, Client: mail.Resend, Sent: tools.EmailSentEvent, KeyBinding: tools.EmailKeyBinding}
-	runner := &automations.Runner{Store: s, Registry: reg, Log: log}
-	return webhooks.Start(context.WithoutCancel(ctx), s, webhooks.Options{Payload: tools.EventPayload,
-		Open: tools.WebhookSecretOpener(mail.Box), Version: version(), Log: log, RescueAfter: rescueAfter,
-		Others: []webhooks.Work{{Queue: store.EmailQueue, Workers: 10, Add: outbox.Register},
-			{Queue: store.AutomationQueue, Workers: 10, Add: runner.Register}}})
 }
 
 // bootstrap creates the first workspace, "default", and prints its keys, once, on an empty

@@ -50,7 +50,7 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	work, err := startBackgroundWork(ctx, db.Store, mail, srv.Registry, 0, log)
+	work, err := server.StartWork(ctx, db.Store, mail, srv.Registry, server.WorkOptions{Log: log, Version: version()})
 	if err != nil {
 		return err
 	}
