@@ -79,6 +79,10 @@ func New(o Options) (*Dashboard, error) {
 	if d.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
+	d.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.errorPage(w, r, http.StatusForbidden, "This request came from another site, so it was refused and nothing changed. "+
+			"If you meant to do this, do it from Relm's own pages.")
+	}))
 	return d, nil
 }
 

@@ -46,6 +46,10 @@ type signInForm struct {
 }
 
 func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok, err := d.session(r); err == nil && ok { // signed in already: go on
+		http.Redirect(w, r, localPath(r.FormValue("next")), http.StatusSeeOther)
+		return
+	}
 	d.render(w, r, nil, "signin", "Sign in", signInForm{Next: localPath(r.FormValue("next")), Google: d.accounts.Google != nil})
 }
 

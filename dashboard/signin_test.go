@@ -117,8 +117,8 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 	b := e.signIn("fay@example.com")
 	for _, path := range []string{"/workspaces", "/signout", "/signin", "/api-keys", "/actions/create_contact"} {
 		p := b.postFrom("https://evil.example", path, url.Values{"name": {"stolen"}, "email": {"x@example.com"}})
-		if p.Status != http.StatusForbidden {
-			t.Errorf("cross-origin POST %s: %d, want 403", path, p.Status)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "came from another site") {
+			t.Errorf("cross-origin POST %s: %d, want 403 and the page saying why:\n%s", path, p.Status, p.Body)
 		}
 	}
 	ws, err := e.Store.UserWorkspaces(t.Context(), userID(t, e, "fay@example.com"))
