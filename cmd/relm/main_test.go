@@ -65,6 +65,11 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if !strings.HasPrefix(stdout.String(), `Created workspace "default"`) {
 		t.Fatalf("first start should name the workspace it creates, got:\n%s", stdout.String())
 	}
+	// Nobody owns it yet: the start prints a one-time link to claim it in the dashboard.
+	firstClaim := regexp.MustCompile(`/claim\?token=[A-Z2-7]{26}`).FindString(stdout.String())
+	if firstClaim == "" {
+		t.Fatalf("first start should print a claim link for the dashboard, got:\n%s", stdout.String())
+	}
 	base := listenURL(t, logs)
 	if got := documentServer(t, base); got != base {
 		t.Errorf("the OpenAPI document names server %q, want the listen address %q", got, base)
@@ -144,8 +149,12 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 		t.Fatalf("a restart must not print keys again:\n%s", stdout.String())
 	}
 	if want := "To make a new key: relm keys create --workspace default --mode test --data-dir " + dataDir + "\n"; !strings.Contains(stdout.String(), "were issued") ||
-		!strings.Contains(stdout.String(), "(workspaces: default, ops)") || !strings.HasSuffix(stdout.String(), want) {
+		!strings.Contains(stdout.String(), "(workspaces: default, ops)") || !strings.Contains(stdout.String(), want) {
 		t.Fatalf("a restart should say that keys were issued and how to make one (%q), got:\n%s", want, stdout.String())
+	}
+	// Still unclaimed: a new link replaces the first.
+	if again := regexp.MustCompile(`/claim\?token=[A-Z2-7]{26}`).FindString(stdout.String()); again == "" || again == firstClaim {
+		t.Fatalf("a restart of an unclaimed server should print a new claim link (first %s), got:\n%s", firstClaim, stdout.String())
 	}
 	req, _ = http.NewRequest("GET", listenURL(t, logs)+"/v1/contacts?email=durable@example.com", nil)
 	req.Header.Set("Authorization", "Bearer "+keys[0][2])
