@@ -108,6 +108,7 @@ var paths = []string{"/docs", "/llms.txt", "/llms-full.txt", "/changelog", "/cha
 // Register serves the pages on mux, without authentication. A page that cannot be
 // rendered (a bug the package's tests catch) answers 500.
 func (s *Site) Register(mux *http.ServeMux) {
+	registerToolIcons(mux)
 	for _, path := range paths {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
 			pages, err := s.pages()

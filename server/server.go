@@ -147,7 +147,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		d.Register(mux)
 	}
-	mcpOptions := tools.MCPOptions{Version: cfg.Version, IconURL: publicURL + docsite.IconPath, Complete: completeArguments(reg, cfg.Logger)}
+	mcpOptions := tools.MCPOptions{Version: cfg.Version, IconURL: publicURL + docsite.IconPath, Complete: completeArguments(reg, cfg.Logger),
+		ToolIcon: func(toolset string) string { return publicURL + docsite.ToolIconPath(toolset) }}
 	buildMCP := func(sel tools.Selection) *mcp.Server {
 		s := tools.NewMCPServer(reg, sel, mcpOptions)
 		s.AddReceivingMiddleware(resources.ListRecent(reg)) // innermost: it answers resources/list itself

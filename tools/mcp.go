@@ -22,6 +22,7 @@ A failed call returns {"error":{"code","message",...}}; the message says how to 
 type MCPOptions struct {
 	Version  string                                                                   // the server's version, in its info
 	IconURL  string                                                                   // an SVG icon of the server, in its info (protocol 2025-11-25)
+	ToolIcon func(toolset string) string                                              // the URL of a toolset's SVG icon, shown beside its tools; nil: none
 	Complete func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error) // answers completion/complete, if set
 }
 
@@ -41,7 +42,11 @@ func NewMCPServer(r *Registry, sel Selection, opt MCPOptions) *mcp.Server {
 	})
 	for _, e := range r.Entries() {
 		if sel.includes(e) {
-			s.AddTool(e.MCPTool(), e.mcpHandler)
+			t := e.MCPTool()
+			if opt.ToolIcon != nil {
+				t.Icons = []mcp.Icon{{Source: opt.ToolIcon(e.Toolset), MIMEType: "image/svg+xml"}}
+			}
+			s.AddTool(t, e.mcpHandler)
 		}
 	}
 	return s
