@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/relmcrm/relm/accounts"
+	"github.com/relmcrm/relm/oauth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	// host, for development) decides the session cookie's name and Secure flag.
 	PublicURL string
 	Version   string
+	// OAuth is the OAuth server whose authorization endpoint's pages (consent) and
+	// "Connected apps" the dashboard serves; nil serves neither.
+	OAuth *oauth.Server
 }
 
 // Dashboard serves the pages.
@@ -51,6 +55,7 @@ type Dashboard struct {
 	origin   *http.CrossOriginProtection
 	limits   *limiter
 	version  string
+	oauth    *oauth.Server
 }
 
 // New parses the templates and checks the public URL.
@@ -60,7 +65,7 @@ func New(o Options) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: public URL %q: want http(s)://host", o.PublicURL)
 	}
 	d := &Dashboard{reg: o.Registry, store: o.Store, accounts: o.Accounts, log: o.Logger, version: o.Version,
-		origin: http.NewCrossOriginProtection(), limits: newLimiter()}
+		origin: http.NewCrossOriginProtection(), limits: newLimiter(), oauth: o.OAuth}
 	d.secure = u.Scheme == "https"
 	if !d.secure && !loopback(u.Hostname()) {
 		o.Logger.Warn("the dashboard's public URL is http on a non-loopback host: browsers will not keep its Secure session "+
@@ -119,6 +124,9 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	d.routeWorkspaces(mux)
 	d.routeKeys(mux)
 	d.routeActions(mux)
+	if d.oauth != nil {
+		d.routeOAuth(mux)
+	}
 	for _, route := range pageRoutes {
 		mux.Handle(route.pattern, d.member(route.handle))
 	}
