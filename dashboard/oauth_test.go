@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
@@ -42,6 +41,9 @@ func consent(t *testing.T, b *browser, authorizeURL string, choices url.Values) 
 	form := url.Values{}
 	for _, m := range consentHiddenRE.FindAllStringSubmatch(p.Body, -1) {
 		form.Add(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range regexp.MustCompile(`<input type="radio" name="([^"]+)" value="([^"]+)" checked>`).FindAllStringSubmatch(p.Body, -1) {
+		form.Set(m[1], m[2])
 	}
 	if sel := regexp.MustCompile(`<option value="(ws_[^"]+)" selected>`).FindStringSubmatch(p.Body); sel != nil {
 		form.Set("workspace_id", sel[1])
@@ -231,5 +233,3 @@ func decode(t *testing.T, res *http.Response, v any) int {
 	}
 	return res.StatusCode
 }
-
-var _ = time.Second
