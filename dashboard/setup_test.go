@@ -44,6 +44,17 @@ func setup(t testing.TB) *env {
 // setupWith is setup with the sign-in service adjusted by configure (which may be nil).
 func setupWith(t testing.TB, configure func(*accounts.Service)) *env {
 	t.Helper()
+	return setupAll(t, configure, nil)
+}
+
+// setupWithServer is setup with the server's configuration adjusted by configure.
+func setupWithServer(t testing.TB, configure func(*server.Config)) *env {
+	t.Helper()
+	return setupAll(t, nil, configure)
+}
+
+func setupAll(t testing.TB, configure func(*accounts.Service), configureServer func(*server.Config)) *env {
+	t.Helper()
 	s, admin, dbURL := pgtest.Open(t)
 	hs := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + hs.Listener.Addr().String()
@@ -58,8 +69,12 @@ func setupWith(t testing.TB, configure func(*accounts.Service)) *env {
 	if configure != nil {
 		configure(svc)
 	}
-	srv, err := server.New(server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc,
-		Email: &tools.EmailServices{Box: box, Resend: email.NewClient("http://127.0.0.1:1", "relm-test", nil)}})
+	cfg := server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc,
+		Email: &tools.EmailServices{Box: box, Resend: email.NewClient("http://127.0.0.1:1", "relm-test", nil)}}
+	if configureServer != nil {
+		configureServer(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
