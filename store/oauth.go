@@ -252,3 +252,13 @@ func (s *Store) RevokeTenantOAuthGrant(ctx context.Context, t auth.Caller, id st
 	s.keys.invalidate(s.keys.isListening())
 	return grant, err
 }
+
+// PurgeOAuth deletes OAuth codes and tokens a day after they expired; it returns how many
+// tokens went.
+func (s *Store) PurgeOAuth(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT relm_oauth_purge()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: purge oauth: %w", err)
+	}
+	return n, nil
+}

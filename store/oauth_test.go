@@ -179,6 +179,17 @@ func TestOAuthGrantLifecycle(t *testing.T) {
 	if _, err := s.Authenticate(ctx, access); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("access token after Connected apps revoked it: %v", err)
 	}
+
+	// The purge removes tokens a day after they expired, and nothing younger.
+	if n, err := s.PurgeOAuth(ctx); err != nil || n != 0 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if _, err := f.owner.Exec(ctx, `UPDATE oauth_tokens SET expires_at = now() - interval '2 days' WHERE token_hash = $1`, auth.HashKey(access)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeOAuth(ctx); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v, want 1", n, err)
+	}
 }
 
 // TestOAuthCodeNeedsMembership: a code is only made for a workspace the user belongs to,

@@ -257,6 +257,22 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT EXISTS (SELECT 1 FROM revoked)
 $$;
 
+-- The server removes codes and tokens a day after they expired (a used refresh token is
+-- kept until then, for reuse detection).
+-- +goose StatementBegin
+CREATE FUNCTION relm_oauth_purge() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM public.oauth_tokens WHERE expires_at < clock_timestamp() - interval '1 day';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM public.oauth_codes WHERE expires_at < clock_timestamp() - interval '1 day';
+    RETURN n;
+END
+$$;
+-- +goose StatementEnd
+
 -- Removing a member now also revokes the grants they made in the workspace.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION relm_remove_person(uid text, ws text, person text) RETURNS boolean
@@ -294,13 +310,15 @@ REVOKE ALL ON FUNCTION relm_authenticate(bytea),
     relm_oauth_issue(text, text, bytea, interval, bytea, interval),
     relm_oauth_exchange_code(bytea, text, text, text, text, text, bytea, bytea, interval, bytea, interval),
     relm_oauth_refresh(bytea, text, bytea, interval, bytea, interval, interval), relm_oauth_authenticate(bytea),
-    relm_oauth_revoke_token(bytea, text), relm_oauth_user_grants(text), relm_oauth_revoke_user_grant(text, text, text) FROM PUBLIC;
+    relm_oauth_revoke_token(bytea, text), relm_oauth_user_grants(text), relm_oauth_revoke_user_grant(text, text, text),
+    relm_oauth_purge() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION relm_authenticate(bytea),
     relm_oauth_register_client(text, bytea, text, text, text[], jsonb, boolean), relm_oauth_client(text),
     relm_oauth_new_code(bytea, text, text, text, relm_mode, text, text, text, text, interval),
     relm_oauth_exchange_code(bytea, text, text, text, text, text, bytea, bytea, interval, bytea, interval),
     relm_oauth_refresh(bytea, text, bytea, interval, bytea, interval, interval), relm_oauth_authenticate(bytea),
-    relm_oauth_revoke_token(bytea, text), relm_oauth_user_grants(text), relm_oauth_revoke_user_grant(text, text, text) TO relm_app;
+    relm_oauth_revoke_token(bytea, text), relm_oauth_user_grants(text), relm_oauth_revoke_user_grant(text, text, text),
+    relm_oauth_purge() TO relm_app;
 
 -- +goose Down
 -- +goose StatementBegin
@@ -334,7 +352,7 @@ DROP FUNCTION relm_oauth_register_client(text, bytea, text, text, text[], jsonb,
     relm_oauth_exchange_code(bytea, text, text, text, text, text, bytea, bytea, interval, bytea, interval),
     relm_oauth_refresh(bytea, text, bytea, interval, bytea, interval, interval), relm_oauth_issue(text, text, bytea, interval, bytea, interval),
     relm_oauth_authenticate(bytea), relm_oauth_revoke_token(bytea, text), relm_oauth_user_grants(text),
-    relm_oauth_revoke_user_grant(text, text, text);
+    relm_oauth_revoke_user_grant(text, text, text), relm_oauth_purge();
 DROP FUNCTION relm_authenticate(bytea);
 CREATE FUNCTION relm_authenticate(hash bytea)
 RETURNS TABLE (key_id text, key_workspace_id text, key_mode relm_mode, key_parent_id text, key_expires_at timestamptz, key_scopes text)
