@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relmcrm/relm/server"
 	"github.com/relmcrm/relm/webhooks"
@@ -156,6 +157,26 @@ func TestOAuthRevocation(t *testing.T) {
 		t.Fatalf("list grants: %d %v", res, list.Data)
 	}
 	id := list.Data[0]["id"].(string)
+	// The grant's requests are metered and logged under its id, as a key's are.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var logs struct {
+			Data []map[string]any `json:"data"`
+		}
+		e.restJSON(http.MethodGet, "/v1/request_logs", key, &logs)
+		e.restJSON(http.MethodGet, "/v1/oauth_grants", key, &list)
+		logged := false
+		for _, l := range logs.Data {
+			logged = logged || l["key_id"] == id
+		}
+		if logged && list.Data[0]["last_used_at"] != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the grant's request is not logged (%v) or its last use not recorded (%v)", logs.Data, list.Data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	var keys struct {
 		Data []map[string]any `json:"data"`
 	}
