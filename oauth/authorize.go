@@ -57,7 +57,11 @@ func (s *Server) CheckAuthorization(ctx context.Context, q url.Values) (*Authori
 	}
 	c, err := s.client(ctx, id)
 	if errors.Is(err, errNoClient) {
-		return nil, &AuthorizationError{Code: "invalid_client", Description: "This application is not registered with this Relm server (" + err.Error() + "). Connect it again from the application."}
+		desc := "This application is not registered with this Relm server. Connect it again from the application."
+		if reason := strings.TrimPrefix(strings.TrimPrefix(err.Error(), errNoClient.Error()), ": "); reason != "" {
+			desc = "This application is not registered with this Relm server: its metadata document could not be used (" + reason + ")."
+		}
+		return nil, &AuthorizationError{Code: "invalid_client", Description: desc}
 	}
 	if err != nil {
 		return nil, err

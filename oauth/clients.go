@@ -31,6 +31,9 @@ func (s *Server) client(ctx context.Context, id string) (store.OAuthClient, erro
 	if !IsDocumentURL(id) {
 		return c, errNoClient
 	}
+	if u, _ := url.Parse(id); !s.fetches.allowKey(u.Host, DocumentFetchesPerHour) {
+		return c, fmt.Errorf("%w: too many metadata documents were fetched from %s lately; try again in an hour", errNoClient, u.Host)
+	}
 	fetched, ferr := s.fetchDocument(ctx, id)
 	if ferr != nil {
 		return c, fmt.Errorf("%w: %w", errNoClient, ferr)
@@ -42,10 +45,11 @@ func (s *Server) client(ctx context.Context, id string) (store.OAuthClient, erro
 }
 
 // IsDocumentURL reports whether a client_id names a Client ID Metadata Document: an https
-// URL with a path, and no fragment, credentials or dot segments.
+// URL with a path, and no query, fragment, credentials or dot segments.
 func IsDocumentURL(id string) bool {
 	u, err := url.Parse(id)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(id, "#") {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(id, "#") ||
+		u.RawQuery != "" || u.ForceQuery {
 		return false
 	}
 	if u.Path == "" || u.Path == "/" {

@@ -31,6 +31,10 @@ const (
 	RefreshGrace = 30 * time.Second
 	// DocumentTTL is how long a fetched Client ID Metadata Document is trusted.
 	DocumentTTL = time.Hour
+	// DocumentFetchesPerHour caps fetches of metadata documents per host, so that the
+	// authorization endpoint, which anyone may call, cannot make Relm fetch a host's pages
+	// without end.
+	DocumentFetchesPerHour = 60
 )
 
 // Scopes a grant can have, as the discovery documents advertise them.
@@ -59,12 +63,14 @@ type Server struct {
 	fetch     *webhooks.Client
 	registers *limiter
 	perHour   int
+	fetches   *limiter // metadata document fetches per host
 }
 
 // New returns the OAuth server for o.
 func New(o Options) *Server {
 	s := &Server{store: o.Store, issuer: o.PublicURL, resource: o.PublicURL + "/mcp", log: o.Logger, fetch: o.Fetch,
-		registers: &limiter{windows: map[string]*window{}}, perHour: o.RegistrationsPerHour}
+		registers: &limiter{windows: map[string]*window{}}, perHour: o.RegistrationsPerHour,
+		fetches: &limiter{windows: map[string]*window{}}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -153,6 +159,11 @@ func (l *limiter) allow(r *http.Request, max int) bool {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	return l.allowKey(host, max)
+}
+
+// allowKey counts one event for key and reports whether it is within max an hour.
+func (l *limiter) allowKey(host string, max int) bool {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

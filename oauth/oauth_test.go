@@ -46,6 +46,7 @@ func TestIsDocumentURL(t *testing.T) {
 		"http://app.example.com/client.json":        false,
 		"https://app.example.com/a/../client.json":  false,
 		"https://app.example.com/client.json#x":     false,
+		"https://app.example.com/client.json?v=1":   false,
 		"https://u@app.example.com/client.json":     false,
 		"rc_abc":                                    false,
 	} {

@@ -162,4 +162,5 @@ func clip(s string) string {
 	return s
 }
 
-var errNoClient = errors.New("oauth: no such client")
+// errNoClient means a client_id names no registered client and no usable metadata document.
+var errNoClient = errors.New("unknown client")
