@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -337,4 +338,53 @@ func text(res *mcp.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+// TestOAuthMemberGrant: a member's read-write grant has a member's scopes, never an owner's:
+// it changes records but may not manage keys; removing the member cuts it off at once.
+func TestOAuthMemberGrant(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner := e.owner("olga@example.com", "Olga Inc")
+	must(t, owner.post("/members/invite", url.Values{"email": {"max@example.com"}, "role": {"member"}}), http.StatusOK, "Invitation sent")
+	link, _ := url.Parse(linkIn(t, e, e.mailTo("max@example.com")))
+	max := e.signIn("max@example.com")
+	must(t, max.post("/invitations/accept", url.Values{"token": {link.Query().Get("token")}}), http.StatusOK, "You joined the workspace.")
+
+	m := newManual(t, e, max, "none")
+	status, tok := m.exchange(t, m.code(t, url.Values{"access": {"write"}}))
+	if status != http.StatusOK || tok["scope"] == "read write" || !strings.Contains(tok["scope"].(string), "contacts:write") {
+		t.Fatalf("member's read-write grant: %d %v", status, tok)
+	}
+	access := tok["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/v1/contacts", strings.NewReader(`{"email":"m@example.com"}`))
+	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := decode(t, res, nil); s != http.StatusCreated {
+		t.Fatalf("member's grant creates a contact: %d", s)
+	}
+	req, _ = http.NewRequest(http.MethodPost, e.URL+"/v1/api_keys", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Content-Type", "application/json")
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if s := decode(t, res, nil); s != http.StatusForbidden {
+		t.Fatalf("member's grant creates an API key: %d", s)
+	}
+
+	// Removing the member revokes their grant at once.
+	row := regexp.MustCompile(`name="id" value="(usr_[a-z2-7]+)"><button type="submit" aria-label="Remove max@example.com"`).
+		FindStringSubmatch(owner.get("/members").Body)
+	if row == nil {
+		t.Fatal("no Remove button for the member")
+	}
+	must(t, owner.post("/members/remove", url.Values{"id": {row[1]}}), http.StatusOK, "Removed.")
+	if s, _ := e.bearer(http.MethodGet, "/v1/contacts", access); s != http.StatusUnauthorized {
+		t.Fatalf("a removed member's grant: %d", s)
+	}
 }
