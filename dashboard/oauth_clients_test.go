@@ -94,9 +94,13 @@ func TestOAuthRegistration(t *testing.T) {
 	}
 	for _, uri := range []string{"https://claude.ai/api/mcp/auth_callback", "https://chatgpt.com/connector_platform_oauth_redirect",
 		"http://localhost:6274/oauth/callback", "http://[::1]:3000/cb"} {
-		s, body := e.register(map[string]any{"redirect_uris": []string{uri}, "token_endpoint_auth_method": "none", "client_name": "Claude"})
+		s, body := e.register(map[string]any{"redirect_uris": []string{uri}, "token_endpoint_auth_method": "none", "client_name": "Claude",
+			"logo_uri": "https://claude.ai/logo.png"})
+		// The answer is the registered metadata (as sent, defaults filled in) and the client's id.
 		if s != http.StatusCreated || !strings.HasPrefix(fmt.Sprint(body["client_id"]), "rc_") || body["client_secret"] != nil ||
-			body["client_secret_expires_at"] != float64(0) || body["client_id_issued_at"] == nil {
+			body["client_secret_expires_at"] != float64(0) || body["client_id_issued_at"] == nil ||
+			body["logo_uri"] != "https://claude.ai/logo.png" || fmt.Sprint(body["grant_types"]) != "[authorization_code]" ||
+			fmt.Sprint(body["redirect_uris"]) != "["+uri+"]" {
 			t.Errorf("%s: %d %v", uri, s, body)
 		}
 	}

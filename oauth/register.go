@@ -30,9 +30,9 @@ type clientMetadata struct {
 	Scope                   string   `json:"scope,omitempty"`
 }
 
-// registration is the answer to a registration (RFC 7591 §3.2.1).
+// registration is what the answer to a registration (RFC 7591 §3.2.1) adds to the client's
+// metadata.
 type registration struct {
-	clientMetadata
 	ClientSecret          string `json:"client_secret,omitempty"`
 	ClientIDIssuedAt      int64  `json:"client_id_issued_at"`
 	ClientSecretExpiresAt int64  `json:"client_secret_expires_at"`
@@ -68,10 +68,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, code, desc)
 		return
 	}
-	delete(raw, "client_id")
+	meta.ClientID = "rc_" + strings.ToLower(rand.Text())
 	delete(raw, "client_secret")
-	stored, _ := json.Marshal(raw)
-	c := store.OAuthClient{ID: "rc_" + strings.ToLower(rand.Text()), AuthMethod: meta.TokenEndpointAuthMethod, Name: meta.ClientName,
+	stored := merged(raw, meta) // as sent, with the defaults filled in
+	c := store.OAuthClient{ID: meta.ClientID, AuthMethod: meta.TokenEndpointAuthMethod, Name: meta.ClientName,
 		RedirectURIs: meta.RedirectURIs, Metadata: stored}
 	var secret string
 	if c.AuthMethod != "none" {
@@ -83,9 +83,26 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "server_error", "Could not register the client right now. Retry shortly.")
 		return
 	}
-	meta.ClientID = c.ID
+	var answer map[string]json.RawMessage
+	_ = json.Unmarshal(stored, &answer)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, registration{clientMetadata: meta, ClientSecret: secret, ClientIDIssuedAt: time.Now().Unix()})
+	writeJSON(w, http.StatusCreated, merged(answer, registration{ClientSecret: secret, ClientIDIssuedAt: time.Now().Unix()}))
+}
+
+// merged is the JSON object raw with the fields of v (a struct) set over it.
+func merged(raw map[string]json.RawMessage, v any) json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for k, x := range raw {
+		out[k] = x
+	}
+	b, _ := json.Marshal(v)
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(b, &fields)
+	for k, x := range fields {
+		out[k] = x
+	}
+	b, _ = json.Marshal(out)
+	return b
 }
 
 // checkMetadata checks client metadata, filling in defaults; it returns an error code and
