@@ -14,6 +14,9 @@ import (
 	"github.com/relmcrm/relm/store"
 )
 
+// errNoClient means a client_id names no registered client and no usable metadata document.
+var errNoClient = errors.New("unknown client")
+
 // maxDocumentBytes bounds a Client ID Metadata Document.
 const maxDocumentBytes = 5 << 10
 

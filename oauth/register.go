@@ -3,7 +3,6 @@ package oauth
 import (
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -178,6 +177,3 @@ func clip(s string) string {
 	}
 	return s
 }
-
-// errNoClient means a client_id names no registered client and no usable metadata document.
-var errNoClient = errors.New("unknown client")
