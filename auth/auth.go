@@ -1,5 +1,6 @@
-// Package auth defines who is calling (workspace, mode, key) and Relm's API key format:
-// `sk_live_…` / `sk_test_…` secrets with 190 bits of randomness, stored only as a hash.
+// Package auth defines who is calling (workspace, mode, key), Relm's API key format
+// (`sk_live_…` / `sk_test_…` secrets with 190 bits of randomness, stored only as a hash) and
+// its OAuth tokens' (tokens.go).
 package auth
 
 import (
@@ -87,13 +88,17 @@ func HashKey(secret string) []byte {
 	return h[:]
 }
 
-// ParseBearer extracts a well-formed Relm key from an Authorization header value.
+// ParseBearer extracts a well-formed Relm API key or OAuth access token from an
+// Authorization header value.
 func ParseBearer(header string) (string, bool) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
 	token = strings.TrimSpace(token)
+	if IsAccessToken(token) {
+		return token, true
+	}
 	rest, ok := strings.CutPrefix(token, "sk_live_")
 	if !ok {
 		rest, ok = strings.CutPrefix(token, "sk_test_")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/relmcrm/relm/accounts"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/oauth"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
 )
@@ -41,6 +42,9 @@ type Options struct {
 	Version   string
 	// Allowance reads a caller's usage without counting a request, for get_usage; nil: none.
 	Allowance func(context.Context, auth.Caller) (tools.Allowance, error)
+	// OAuth is the OAuth server whose authorization endpoint's pages (consent) and
+	// "Connected apps" the dashboard serves; nil serves neither.
+	OAuth *oauth.Server
 }
 
 // Dashboard serves the pages.
@@ -56,6 +60,7 @@ type Dashboard struct {
 	limits   *limiter
 	version  string
 	allow    func(context.Context, auth.Caller) (tools.Allowance, error)
+	oauth    *oauth.Server
 }
 
 // New parses the templates and checks the public URL.
@@ -65,7 +70,7 @@ func New(o Options) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: public URL %q: want http(s)://host", o.PublicURL)
 	}
 	d := &Dashboard{reg: o.Registry, store: o.Store, accounts: o.Accounts, log: o.Logger, version: o.Version, allow: o.Allowance,
-		origin: http.NewCrossOriginProtection(), limits: newLimiter()}
+		origin: http.NewCrossOriginProtection(), limits: newLimiter(), oauth: o.OAuth}
 	d.secure = u.Scheme == "https"
 	if !d.secure && !loopback(u.Hostname()) {
 		o.Logger.Warn("the dashboard's public URL is http on a non-loopback host: browsers will not keep its Secure session "+
@@ -128,6 +133,9 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	d.routeWorkspaces(mux)
 	d.routeKeys(mux)
 	d.routeActions(mux)
+	if d.oauth != nil {
+		d.routeOAuth(mux)
+	}
 	for _, route := range pageRoutes {
 		mux.Handle(route.pattern, d.member(route.handle))
 	}

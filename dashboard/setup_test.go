@@ -48,6 +48,7 @@ type options struct {
 	accounts  func(*accounts.Service) // adjusts the sign-in service (Google sign-in)
 	resendURL string                  // Resend's API; empty: a closed port, refusing at once
 	work      bool                    // also deliver webhooks, run automations and send email, as relm serve does
+	server    func(*server.Config)    // adjusts the server's configuration
 }
 
 // setupWith is setup with the server adjusted by o.
@@ -68,7 +69,11 @@ func setupWith(t testing.TB, o options) *env {
 		o.accounts(svc)
 	}
 	mail := &tools.EmailServices{Box: box, Resend: email.NewClient(cmp.Or(o.resendURL, "http://127.0.0.1:1"), "relm-test", nil)}
-	srv, err := server.New(server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc, Email: mail})
+	cfg := server.Config{Store: s, Logger: log, SecretKey: secret, PublicURL: publicURL, Accounts: svc, Email: mail}
+	if o.server != nil {
+		o.server(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,14 @@ import "strings"
 // gets the realm alone, as §3.1 asks; one whose bearer key is malformed, unknown or
 // revoked gets error="invalid_token" and an error_description saying how to authenticate,
 // which clients such as mcp-remote show.
-func bearerChallenge(header string, refused *keyRefusal) string {
-	const realm = `Bearer realm="relm"`
+//
+// With the OAuth server on, every challenge also names the protected resource's metadata
+// (resourceMetadata, RFC 9728 §5.1), from which MCP clients discover how to sign in.
+func bearerChallenge(header string, refused *keyRefusal, resourceMetadata string) string {
+	realm := `Bearer realm="relm"`
+	if resourceMetadata != "" {
+		realm += `, resource_metadata="` + challengeText(resourceMetadata) + `"`
+	}
 	scheme, _, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if header == "" || !strings.EqualFold(scheme, "Bearer") {
 		return realm

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
 )
 
 // isolationSamples gives every capability arguments that aim at workspace A's records;
@@ -62,6 +63,8 @@ var isolationSamples = map[string]string{
 	"list_api_keys":            `{}`,
 	"create_api_key":           `{}`,
 	"revoke_api_key":           `{"id":"{apikey}"}`,
+	"list_oauth_grants":        `{}`,
+	"revoke_oauth_grant":       `{"id":"{grant}"}`,
 	"create_webhook":           `{"url":"https://mallory.example.com/hook","events":["*"]}`,
 	"list_webhooks":            `{}`,
 	"get_webhook":              `{"id":"{webhook}"}`,
@@ -98,7 +101,7 @@ var isolationSamples = map[string]string{
 // tenant to find.
 var outsideIDs = map[string]bool{"get_email_domain": true, "verify_email_domain": true}
 
-var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|whep|whdl|eml|auto|arun|sbx)_[a-z2-7]{26}`)
+var recordID = regexp.MustCompile(`(con|cmp|deal|act|asc|evt|fld|key|oag|whep|whdl|eml|auto|arun|sbx)_[a-z2-7]{26}`)
 
 // TestEveryCapabilityIsIsolated walks every MCP tool and every REST route with another
 // workspace's key, the other mode's key and a key of its own sandbox, aimed at one
@@ -161,7 +164,15 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	if owner.mode == "live" {
 		sandbox, _ = e.sandbox(owner.key, nil)
 	}
-	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
+	// An OAuth grant of the owner's ({grant}): a connector a member allowed (docs/oauth.md).
+	grant := store.NewID("oag_")
+	e.exec(`INSERT INTO users (id, email) VALUES ('usr_isolation', 'isolation@example.com') ON CONFLICT DO NOTHING;
+		INSERT INTO oauth_clients (id, auth_method, name, redirect_uris) VALUES ('rc_isolation', 'none', 'Isolation', '{https://claude.ai/api/mcp/auth_callback}') ON CONFLICT DO NOTHING`)
+	e.exec(`INSERT INTO api_keys (id, workspace_id, mode, secret_hash, prefix, last4, kind) VALUES ($1, $2, $3, $4, 'oauth', '', 'oauth')`,
+		grant, owner.workspace, owner.mode, auth.HashKey(grant))
+	e.exec(`INSERT INTO oauth_grants (workspace_id, mode, key_id, user_id, client_id, client_name, resource)
+		VALUES ($1, $2, $3, 'usr_isolation', 'rc_isolation', 'Isolation', 'http://127.0.0.1/mcp')`, owner.workspace, owner.mode, grant)
+	ownIDs := map[string]string{"{grant}": grant, "{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
 		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox}
 	// Pipelines are keyed, not id'd: the owner's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
@@ -174,7 +185,7 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 		var b strings.Builder
 		for _, p := range []string{"/v1/contacts/" + contact, "/v1/companies/" + company, "/v1/deals/" + deal, "/v1/activities/" + activity, "/v1/events/" + event, "/v1/schema/fields", "/v1/pipelines", "/v1/associations?from_id=" + contact,
 			"/v1/webhooks/" + webhook, "/v1/webhooks/" + webhook + "/deliveries", "/v1/emails/" + email, "/v1/integrations/email",
-			"/v1/automations/" + automation, "/v1/automations/" + automation + "/runs", "/v1/sandboxes"} {
+			"/v1/automations/" + automation, "/v1/automations/" + automation + "/runs", "/v1/sandboxes", "/v1/oauth_grants"} {
 			b.Write(e.call("GET", p, owner.key, nil).must(t, 200).Raw)
 		}
 		return b.String()

@@ -101,7 +101,9 @@ func limitBody(next http.Handler) http.Handler {
 // authenticate requires a valid, unrevoked API key on /v1 and /mcp and puts its caller in
 // the request context. An address that keeps failing is throttled before its keys are
 // looked up, and refusals are logged at a sampled rate.
-func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler) http.Handler {
+// resourceMetadata, when not "", is the OAuth protected resource metadata URL every
+// challenge names.
+func authenticate(log *slog.Logger, s *store.Store, l Limits, resourceMetadata string, next http.Handler) http.Handler {
 	throttle := newAuthThrottle(l.AuthFailures)
 	refusals := &sampledLog{log: log, interval: time.Second}
 	var lookups singleflight.Group
@@ -141,7 +143,7 @@ func authenticate(log *slog.Logger, s *store.Store, l Limits, next http.Handler)
 		}
 		if refused != nil {
 			refusals.Warn("authentication refused", "client", addr.String(), "reason", refused.reason, "path", r.URL.Path)
-			w.Header().Set("WWW-Authenticate", bearerChallenge(r.Header.Get("Authorization"), refused))
+			w.Header().Set("WWW-Authenticate", bearerChallenge(r.Header.Get("Authorization"), refused, resourceMetadata))
 			writeErr(r.Context(), w, tools.NewError(tools.CodeUnauthorized, "%s", refused.message))
 			return
 		}
@@ -182,6 +184,9 @@ func lookUpKey(ctx context.Context, s *store.Store, header string) (auth.Caller,
 		return auth.Caller{}, &keyRefusal{"malformed", "Malformed API key. Send Authorization: Bearer followed by a key that starts with sk_live_ or sk_test_."}, nil
 	}
 	c, err := s.Authenticate(ctx, secret)
+	if errors.Is(err, store.ErrNotFound) && auth.IsAccessToken(secret) {
+		return c, &keyRefusal{"unknown, expired or revoked access token", "Unknown, expired or revoked access token. Refresh it, or connect the application again."}, nil
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return c, &keyRefusal{"unknown or revoked", "Unknown or revoked API key. Create a new key with `relm keys create`."}, nil
 	}

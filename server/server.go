@@ -20,12 +20,14 @@ import (
 	"github.com/relmcrm/relm/docsite"
 	"github.com/relmcrm/relm/email"
 	"github.com/relmcrm/relm/metering"
+	"github.com/relmcrm/relm/oauth"
 	"github.com/relmcrm/relm/prompts"
 	"github.com/relmcrm/relm/resources"
 	"github.com/relmcrm/relm/rest"
 	"github.com/relmcrm/relm/secrets"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/tools"
+	"github.com/relmcrm/relm/webhooks"
 )
 
 // Config is what a server needs.
@@ -58,8 +60,12 @@ type Config struct {
 	// the database) from which keys are derived, such as the one authenticating cursors.
 	// Required with a Store.
 	SecretKey []byte
-	// Accounts signs people in to the dashboard; nil serves no dashboard.
+	// Accounts signs people in to the dashboard; nil serves no dashboard. With it, Relm is
+	// also an OAuth authorization server for MCP connectors (package oauth).
 	Accounts *accounts.Service
+	// OAuthFetch fetches OAuth Client ID Metadata Documents; nil means the webhooks'
+	// SSRF-guarded client for public addresses. For tests.
+	OAuthFetch *webhooks.Client
 }
 
 // MCPPlugin builds MCP middleware for the registry the server serves, and the function
@@ -139,9 +145,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	site.Register(mux)
+	var resourceMetadata string // with the OAuth server on, named by every 401's challenge
 	if cfg.Accounts != nil && cfg.Store != nil {
+		oa := oauth.New(oauth.Options{Store: cfg.Store, PublicURL: publicURL, Logger: cfg.Logger, Fetch: cfg.OAuthFetch})
+		oa.Register(mux)
+		resourceMetadata = oa.ResourceMetadataURL()
 		d, err := dashboard.New(dashboard.Options{Registry: reg, Store: cfg.Store, Accounts: cfg.Accounts, Logger: cfg.Logger,
-			PublicURL: publicURL, Version: cfg.Version, Allowance: metered.peekAllowance})
+			PublicURL: publicURL, Version: cfg.Version, Allowance: metered.peekAllowance, OAuth: oa})
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +216,7 @@ func New(cfg Config) (*Server, error) {
 	var h http.Handler = metered // after authenticate: it counts and logs per key
 	h = checkMCPEnvelope(h)      // refuses malformed JSON-RPC and batches before anything is counted
 	h = limitInFlight(limits, h) // refuses before anything is read or counted
-	h = authenticate(cfg.Logger, cfg.Store, limits, h)
+	h = authenticate(cfg.Logger, cfg.Store, limits, resourceMetadata, h)
 	h = guard(h) // /mcp's browser and transport checks come before the key is looked up
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)

@@ -267,8 +267,11 @@ func (s *Store) AcceptInvitation(ctx context.Context, user string, token []byte)
 
 // RemovePerson removes a member or withdraws an invitation (person is its id) of ws, as
 // user; ErrRefused when user may not, or person is the last owner or unknown.
+// Removing a member revokes the OAuth grants they made in ws, at once in this process.
 func (s *Store) RemovePerson(ctx context.Context, user, ws, person string) error {
-	return s.allowed(ctx, "remove member", `SELECT relm_remove_person($1, $2, $3)`, user, ws, person)
+	err := s.allowed(ctx, "remove member", `SELECT relm_remove_person($1, $2, $3)`, user, ws, person)
+	s.keys.invalidate(s.keys.isListening())
+	return err
 }
 
 // ClaimWorkspace makes user the owner of the first-start workspace with the claim link's

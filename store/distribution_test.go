@@ -92,8 +92,8 @@ func TestKeysIncludeWorkspace(t *testing.T) {
 
 // referenceTables are the tables that are not tenant data and would be replicated to every
 // node (Citus reference tables), which a distributed table's foreign keys may reference:
-// the users who sign in to the dashboard (migration 00018).
-var referenceTables = map[string]bool{"users": true}
+// the users who sign in to the dashboard (migration 00018) and OAuth clients (00019).
+var referenceTables = map[string]bool{"users": true, "oauth_clients": true}
 
 // distributionProblem says why key k does not include the workspace, or "" if it does.
 func distributionProblem(k tenantKey, tenant map[string]bool) string {

@@ -56,7 +56,7 @@ func (s *Store) CreateTenantAPIKey(ctx context.Context, t auth.Caller, maxActive
 			t.WorkspaceID, string(t.Mode))
 		var active int
 		if err == nil {
-			err = tx.tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE workspace_id = $1 AND mode = $2 AND revoked_at IS NULL`,
+			err = tx.tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE workspace_id = $1 AND mode = $2 AND revoked_at IS NULL AND kind = 'secret'`,
 				t.WorkspaceID, t.Mode).Scan(&active)
 		}
 		if err != nil {
@@ -81,9 +81,10 @@ func (s *Store) CachedKey(secret string) (c auth.Caller, ok bool) {
 	return c, ok
 }
 
-// Authenticate finds the caller behind a key secret. Unknown and revoked keys are
-// ErrNotFound; a database outage is ErrUnavailable. No tenant is known yet, so it goes
-// through the definer function relm_authenticate, which can only look a key up by its hash.
+// Authenticate finds the caller behind a key secret or OAuth access token. Unknown and
+// revoked keys (and expired tokens) are ErrNotFound; a database outage is ErrUnavailable.
+// No tenant is known yet, so it goes through a definer function (relm_authenticate,
+// relm_oauth_authenticate), which can only look a key or token up by its hash.
 func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, error) {
 	hash := [32]byte(auth.HashKey(secret))
 	now := time.Now()
@@ -94,7 +95,11 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (auth.Caller, e
 	}
 	var parent, scopes *string
 	var expires *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode, key_parent_id, key_expires_at, key_scopes FROM relm_authenticate($1)`,
+	fn := "relm_authenticate" // an API key
+	if auth.IsAccessToken(secret) {
+		fn = "relm_oauth_authenticate" // an OAuth access token: cached until it expires
+	}
+	err := s.pool.QueryRow(ctx, `SELECT key_id, key_workspace_id, key_mode, key_parent_id, key_expires_at, key_scopes FROM `+fn+`($1)`,
 		hash[:]).Scan(&c.KeyID, &c.WorkspaceID, &c.Mode, &parent, &expires, &scopes)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
@@ -133,10 +138,11 @@ type APIKey struct {
 const apiKeyColumns = `id, mode, prefix, last4, created_at, revoked_at, scopes,
 	(SELECT r.window_start FROM rate_windows r WHERE r.workspace_id = api_keys.workspace_id AND r.key_id = api_keys.id) AS last_used_at`
 
-// listAPIKeys returns the keys of a workspace, newest first; mode "" means both modes.
+// listAPIKeys returns the secret keys of a workspace (not OAuth grants' keys), newest
+// first; mode "" means both modes.
 func listAPIKeys(ctx context.Context, q querier, workspaceID string, mode auth.Mode) ([]APIKey, error) {
 	rows, err := q.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE workspace_id = $1 AND ($2 = '' OR mode::text = $2) ORDER BY created_at DESC, id DESC`, workspaceID, string(mode))
+		WHERE workspace_id = $1 AND ($2 = '' OR mode::text = $2) AND kind = 'secret' ORDER BY created_at DESC, id DESC`, workspaceID, string(mode))
 	if err != nil {
 		return nil, fmt.Errorf("store: list api keys: %w", err)
 	}
@@ -160,7 +166,7 @@ func (s *Store) ListTenantAPIKeys(ctx context.Context, t auth.Caller) (keys []AP
 func (s *Store) RevokeTenantAPIKey(ctx context.Context, t auth.Caller, id string) (key APIKey, err error) {
 	err = s.InTx(ctx, t, func(tx *Tx) error {
 		rows, err := tx.tx.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-			WHERE id = $1 AND workspace_id = $2 AND mode = $3
+			WHERE id = $1 AND workspace_id = $2 AND mode = $3 AND kind = 'secret'
 			RETURNING `+apiKeyColumns, id, t.WorkspaceID, t.Mode)
 		if err != nil {
 			return fmt.Errorf("store: revoke api key: %w", err)

@@ -174,6 +174,7 @@ var kindNames = map[string]kindName{
 	"request_log":      {"request log", "request logs"},
 	"custom_field":     {"custom field", "custom fields"},
 	"api_key":          {"API key", "API keys"},
+	"oauth_grant":      {"OAuth grant", "OAuth grants"},
 	"webhook_endpoint": {"webhook endpoint", "webhook endpoints"},
 	"webhook_delivery": {"webhook delivery", "webhook deliveries (list_webhook_deliveries)"},
 	"email":            {"email", "emails"},

@@ -27,6 +27,7 @@ var idKinds = []idKind{
 	{store.RequestLogs.Kind, store.RequestLogs.Prefix},
 	{"custom_field", "fld_"},
 	{"api_key", "key_"},
+	{"oauth_grant", "oag_"},
 	{store.WebhookEndpoints.Kind, store.WebhookEndpoints.Prefix},
 	{store.WebhookDeliveries.Kind, store.WebhookDeliveries.Prefix},
 	{store.Emails.Kind, store.Emails.Prefix},
@@ -85,6 +86,7 @@ type (
 	EventID           string
 	CustomFieldID     string
 	APIKeyID          string
+	OAuthGrantID      string
 	WebhookEndpointID string
 	WebhookDeliveryID string
 	EmailID           string
@@ -102,6 +104,7 @@ func (AssociationID) Schema(huma.Registry) *huma.Schema     { return idSchema("a
 func (EventID) Schema(huma.Registry) *huma.Schema           { return idSchema("event") }
 func (CustomFieldID) Schema(huma.Registry) *huma.Schema     { return idSchema("custom_field") }
 func (APIKeyID) Schema(huma.Registry) *huma.Schema          { return idSchema("api_key") }
+func (OAuthGrantID) Schema(huma.Registry) *huma.Schema      { return idSchema("oauth_grant") }
 func (WebhookEndpointID) Schema(huma.Registry) *huma.Schema { return idSchema("webhook_endpoint") }
 func (WebhookDeliveryID) Schema(huma.Registry) *huma.Schema { return idSchema("webhook_delivery") }
 func (EmailID) Schema(huma.Registry) *huma.Schema           { return idSchema("email") }

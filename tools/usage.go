@@ -42,7 +42,7 @@ type RequestLog struct {
 	Status    int       `json:"status" doc:"HTTP status; for an MCP tool call, the status the same REST call answers (an isError not_found is 404)."`
 	ErrorCode *string   `json:"error_code" doc:"error.code of a failed request; null on success."`
 	LatencyMS int64     `json:"latency_ms" doc:"Time spent serving the request, in milliseconds."`
-	KeyID     string    `json:"key_id" doc:"Id of the API key used (key_…), never the secret."`
+	KeyID     string    `json:"key_id" doc:"Id of the API key used (key_…, or oag_… for an application connected with OAuth), never the secret."`
 	Mode      string    `json:"mode" enum:"live,test"`
 	CreatedAt time.Time `json:"created_at" doc:"When the request arrived."`
 }

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,8 @@ type ClientOptions struct {
 	// Resolve, when set, replaces DNS for host names: for tests, such as a public-looking
 	// name resolving to 127.0.0.1.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// RootCAs, when set, are the certificates trusted instead of the system's: for tests.
+	RootCAs *x509.CertPool
 }
 
 // Client sends delivery attempts. It connects only to addresses that its rule allows,
@@ -70,7 +73,7 @@ func NewClient(opts ClientOptions) *Client {
 		Proxy:                  nil, // never a proxy from the environment: it would dial for us, unchecked
 		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
 		TLSHandshakeTimeout:    timeout,
 		MaxResponseHeaderBytes: 64 << 10,
 		MaxIdleConns:           100,
@@ -122,6 +125,10 @@ func resolvingDial(dialer *net.Dialer, resolve func(context.Context, string) ([]
 		return nil, errs[0]
 	}
 }
+
+// Do sends req through the guarded transport and returns the response as it is, for
+// callers other than deliveries (the OAuth server fetching a Client ID Metadata Document).
+func (c *Client) Do(req *http.Request) (*http.Response, error) { return c.http.Do(req) }
 
 // Send makes one delivery attempt with req (from NewRequest) and reports its outcome. It
 // never returns an error: a failure to connect or a timeout is an Attempt with no status,

@@ -19,14 +19,15 @@ type purgeJob struct {
 }
 
 // retention lists what serve purges: idempotency keys after 24 hours and request logs
-// after store.RequestLogRetention (30 days), expired sandboxes, and dashboard sessions a week
-// after they ended.
+// after store.RequestLogRetention (30 days), expired sandboxes, dashboard sessions a week
+// after they ended, and OAuth codes and tokens a day after they expired.
 func retention(s *store.Store) []purgeJob {
 	return []purgeJob{
 		{"expired idempotency keys", s.PurgeIdempotencyKeys},
 		{"old request logs", s.PurgeRequestLogs},
 		{"expired sandboxes", s.PurgeSandboxes},
 		{"ended dashboard sessions", s.PurgeSessions},
+		{"expired OAuth codes and tokens", s.PurgeOAuth},
 	}
 }
 

@@ -24,6 +24,7 @@ import { readFile, readdir, stat, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 
 const env = (name) => {
   const v = process.env[name];
@@ -48,6 +49,7 @@ const STEPS = [
   { name: "webhook-delivery-and-replay", run: webhookDelivery, needs: ["RELM_WEBHOOK_URL"] },
   { name: "custom-field", run: customField },
   { name: "every-page", run: everyPage },
+  { name: "oauth-consent", run: oauthConsent },
   { name: "sign-out", run: signOut },
   { name: "google-sign-in", run: googleSignIn, needs: ["RELM_GOOGLE_EMAIL"] },
 ];
@@ -119,6 +121,58 @@ async function apiKeyAndREST(ctx) {
   await page.goto(BASE + "/api-keys");
   const row = page.getByRole("row").filter({ hasText: state.secret.slice(-4) });
   assert.notEqual((await row.textContent()).includes("never"), true, "the key's last use is shown");
+}
+
+// Connect an OAuth client as Claude would (docs/oauth.md): register it, open the
+// authorization URL, click Allow on the real consent page and follow Chromium back to the
+// client's redirect URI (which the consent page's CSP form-action must let it reach), then
+// exchange the code and use the token; Connected apps lists the client and revokes it.
+async function oauthConsent(ctx) {
+  const { page, state } = ctx;
+  const callback = "http://127.0.0.1:8976/callback"; // nothing listens: page.route answers
+  const reg = await fetch(BASE + "/oauth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ redirect_uris: [callback], token_endpoint_auth_method: "none", client_name: "E2E Connector" }) });
+  assert.equal(reg.status, 201, `register: ${reg.status}`);
+  const { client_id: clientID } = await reg.json();
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const authorize = new URL(BASE + "/oauth/authorize");
+  for (const [k, v] of Object.entries({ response_type: "code", client_id: clientID, redirect_uri: callback, state: "e2e-state",
+    code_challenge: challenge, code_challenge_method: "S256", resource: BASE + "/mcp", scope: "read write" })) {
+    authorize.searchParams.set(k, v);
+  }
+  let back;
+  await page.route(callback + "**", (route) => {
+    back = new URL(route.request().url());
+    return route.fulfill({ status: 200, contentType: "text/plain", body: "back at the client" });
+  });
+  await page.goto(authorize.href);
+  await expectPath(page, "/oauth/authorize");
+  await page.getByTestId("unverified").waitFor();
+  assert.equal((await page.getByTestId("client-name").textContent()).trim(), "E2E Connector");
+  assert.equal((await page.getByTestId("redirect-host").textContent()).trim(), "127.0.0.1:8976");
+  await ctx.visited("consent");
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL((u) => u.href.startsWith(callback));
+  await page.unroute(callback + "**");
+  assert.ok(back, "Chromium did not go back to the client");
+  assert.equal(back.searchParams.get("state"), "e2e-state");
+  assert.equal(back.searchParams.get("iss"), BASE);
+
+  const tok = await fetch(BASE + "/oauth/token", { method: "POST", body: new URLSearchParams({ grant_type: "authorization_code",
+    code: back.searchParams.get("code"), redirect_uri: callback, code_verifier: verifier, client_id: clientID, resource: BASE + "/mcp" }) });
+  const tokens = await tok.json();
+  assert.equal(tok.status, 200, `token: ${tok.status} ${JSON.stringify(tokens)}`);
+  assert.equal((await rest("GET", "/v1/contacts", tokens.access_token)).status, 200, "REST with the access token");
+
+  await page.goto(BASE + "/apps");
+  const row = page.getByRole("row").filter({ hasText: "E2E Connector" });
+  await row.waitFor();
+  await ctx.visited("connected-apps");
+  await row.getByRole("button", { name: /Revoke E2E Connector/ }).click();
+  await page.getByText("Disconnected").waitFor();
+  assert.equal((await rest("GET", "/v1/contacts", tokens.access_token)).status, 401, "REST after the app was revoked");
+  state.oauthClient = clientID;
 }
 
 // Sign out from the header; the workspace's pages then ask to sign in again.
