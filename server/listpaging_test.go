@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/relmcrm/relm/auth"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,7 @@ var pagingSamples = map[string]string{
 	"list_sandboxes":          `{}`,
 	"list_request_logs":       `{"filter":{"tool":"create_company"}}`,
 	"list_email_domains":      `{}`,
+	"list_oauth_grants":       `{}`,
 }
 
 // TestEveryListPages walks every list capability (every output that is an object "list")
@@ -78,6 +80,7 @@ func TestEveryListPages(t *testing.T) {
 	}
 	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "paging", "label": "Paging"}).must(t, http.StatusCreated)
 	e.create("api_keys", e.Live, map[string]any{})
+	e.oauthGrants("acme", auth.Live, 2)
 	e.sandbox(e.Live, nil)
 	e.sandbox(e.Live, nil)
 	e.call("PUT", "/v1/integrations/email", e.Live, map[string]any{"api_key": fullKey, "from_email": "ada@mail.example.com"}).must(t, 200)
@@ -200,4 +203,21 @@ func mcpPage(t *testing.T, cs *mcp.ClientSession, name string, args map[string]a
 		t.Fatalf("%s %v: %s", name, args, text(t, res))
 	}
 	return decode(t, text(t, res))
+}
+
+// oauthGrants gives workspace's mode n OAuth grants, written as the table owner (making
+// them through the OAuth flow is dashboard/oauth_test.go's work).
+func (e *env) oauthGrants(workspace string, mode auth.Mode, n int) {
+	e.t.Helper()
+	c := e.caller(workspace, mode)
+	e.exec(`INSERT INTO users (id, email) VALUES ('usr_paging', 'paging@example.com') ON CONFLICT DO NOTHING`)
+	e.exec(`INSERT INTO oauth_clients (id, auth_method, name, redirect_uris) VALUES ('rc_paging', 'none', 'Paging', '{https://example.com/cb}')
+		ON CONFLICT DO NOTHING`)
+	for i := range n {
+		id := "oag_" + strings.Repeat("a", 25) + string(rune('b'+i))
+		e.exec(`INSERT INTO api_keys (id, workspace_id, mode, secret_hash, prefix, last4, kind) VALUES ($1, $2, $3, sha256(convert_to(random()::text, 'UTF8')), 'oauth', '', 'oauth')`,
+			id, c.WorkspaceID, c.Mode)
+		e.exec(`INSERT INTO oauth_grants (workspace_id, mode, key_id, user_id, client_id, client_name, resource)
+			VALUES ($1, $2, $3, 'usr_paging', 'rc_paging', 'Paging', 'https://example.com/mcp')`, c.WorkspaceID, c.Mode, id)
+	}
 }

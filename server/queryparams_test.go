@@ -68,6 +68,7 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		"/v1/webhooks/{id}/deliveries/{delivery_id}": "/v1/webhooks/" + webhook + "/deliveries/" + delivery,
 		"/v1/webhooks/{id}/replay/{delivery_id}":     "/v1/webhooks/" + webhook + "/replay/" + delivery,
 		"/v1/emails/{id}":                            "/v1/emails/eml_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"/v1/oauth_grants/{id}":                      "/v1/oauth_grants/oag_aaaaaaaaaaaaaaaaaaaaaaaaaa",
 		"/v1/automations/{id}":                       "/v1/automations/" + automation,
 		"/v1/automations/{id}/runs":                  "/v1/automations/" + automation + "/runs",
 		"/v1/email/domains/{id}":                     "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
