@@ -57,6 +57,11 @@ var isolationSamples = map[string]string{
 	"search":                   `{"q":"isolation"}`,
 	"list_events":              `{}`,
 	"get_event":                `{"id":"{event}"}`,
+	"undo_change":              `{"id":"{event}"}`,
+	"undo_request":             `{"request_id":"{request}"}`,
+	"find_duplicates":          `{"object_type":"contact"}`,
+	"merge_contacts":           `{"into":"{contact}","from":["con_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
+	"merge_companies":          `{"into":"{company}","from":["cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
 	"get_usage":                `{}`,
 	"list_request_logs":        `{}`,
 	"list_api_keys":            `{}`,
@@ -145,7 +150,8 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	contact := e.create("contacts", owner.key, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
 	deal := e.create("deals", owner.key, map[string]any{"title": "Isolation deal", "company_id": company})
 	activity := e.create("activities", owner.key, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
-	event := e.lastEvent(owner.key, "activity.created")["id"].(string)
+	created := e.lastEvent(owner.key, "activity.created")
+	event, request := created["id"].(string), created["request_id"].(string)
 	association := e.create("associations", owner.key, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
 	keys, err := e.Admin.ListAPIKeys(t.Context(), owner.workspace, owner.mode)
 	if err != nil || len(keys) == 0 {
@@ -162,7 +168,7 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 		sandbox, _ = e.sandbox(owner.key, nil)
 	}
 	ownIDs := map[string]string{"{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
-		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox}
+		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox, "{request}": request}
 	// Pipelines are keyed, not id'd: the owner's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
 	e.call("POST", "/v1/pipelines", owner.key, map[string]any{"key": "iso_pipeline", "label": "Isolation",
@@ -262,6 +268,9 @@ func checkIsolated(t *testing.T, what string, args map[string]any, body []byte, 
 		code, _ = e["code"].(string)
 	}
 	_, byID := args["id"]
+	if _, byInto := args["into"]; byInto {
+		byID = true // a merge names the record it changes as into
+	}
 	if _, byKey := args["pipeline"]; byKey {
 		byID = true // a pipeline key is how pipelines and stages are named
 	}
