@@ -60,6 +60,7 @@ var isolationSamples = map[string]string{
 	"undo_change":              `{"id":"{event}"}`,
 	"undo_request":             `{"request_id":"{request}"}`,
 	"find_duplicates":          `{"object_type":"contact"}`,
+	"preview_change":           `{"tool":"update_contact","arguments":{"id":"{contact}","first_name":"Mallory"}}`,
 	"merge_contacts":           `{"into":"{contact}","from":["con_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
 	"merge_companies":          `{"into":"{company}","from":["cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
 	"get_usage":                `{}`,
@@ -270,6 +271,9 @@ func checkIsolated(t *testing.T, what string, args map[string]any, body []byte, 
 	_, byID := args["id"]
 	if _, byInto := args["into"]; byInto {
 		byID = true // a merge names the record it changes as into
+	}
+	if inner, ok := args["arguments"].(map[string]any); ok && inner["id"] != nil {
+		byID = true // a preview of a change by id
 	}
 	if _, byKey := args["pipeline"]; byKey {
 		byID = true // a pipeline key is how pipelines and stages are named

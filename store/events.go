@@ -61,6 +61,33 @@ func EventsOfRequest(ctx context.Context, tx *Tx, requestID string, limit int) (
 	return got, wrap("events of request", err)
 }
 
+// TriggeredBy lists the tenant's webhook endpoints that have a delivery of one of the
+// events ids, and the automations that have a pending run of one: what those events set
+// off (RecordEvents made both).
+func TriggeredBy(ctx context.Context, tx *Tx, ids []string) (endpoints, automations []string, err error) {
+	endpoints, automations = []string{}, []string{}
+	rows, err := tx.tx.Query(ctx, `
+		SELECT 'endpoint', endpoint_id FROM (SELECT DISTINCT endpoint_id FROM webhook_deliveries
+			WHERE workspace_id = $1 AND mode = $2 AND event_id = ANY ($3)) d
+		UNION ALL
+		SELECT 'automation', automation_id FROM (SELECT DISTINCT automation_id FROM automation_runs
+			WHERE workspace_id = $1 AND mode = $2 AND event_id = ANY ($3) AND status = 'pending') r
+		ORDER BY 1, 2`, tx.t.WorkspaceID, tx.t.Mode, ids)
+	if err != nil {
+		return nil, nil, wrap("triggered by", err)
+	}
+	var kind, id string
+	_, err = pgx.ForEachRow(rows, []any{&kind, &id}, func() error {
+		if kind == "endpoint" {
+			endpoints = append(endpoints, id)
+		} else {
+			automations = append(automations, id)
+		}
+		return nil
+	})
+	return endpoints, automations, wrap("triggered by", err)
+}
+
 // NewEvent is an event to record.
 type NewEvent struct {
 	ID   string // chosen by the caller when it must know it before recording; new when empty
