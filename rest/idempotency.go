@@ -48,8 +48,12 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 		return true
 	}
 	if !rt.entry.AcceptsIdempotencyKey() {
-		e := tools.NewError(tools.CodeBadRequest, "%s %s does not take an %s: its response holds a secret that is never stored, "+
-			"so it cannot be replayed. Send the request without the header.", rt.binding.Method, rt.binding.Path, IdempotencyKeyHeader)
+		why := "its response holds a secret that is never stored, so it cannot be replayed"
+		if rt.entry.Transient {
+			why = "it keeps nothing, so there is nothing to protect from being done twice"
+		}
+		e := tools.NewError(tools.CodeBadRequest, "%s %s does not take an %s: %s. Send the request without the header.",
+			rt.binding.Method, rt.binding.Path, IdempotencyKeyHeader, why)
 		e.Param = IdempotencyKeyHeader
 		return fail(e)
 	}

@@ -44,6 +44,10 @@ func TestHostileInputToEveryWriteRoute(t *testing.T) {
 		// An email domain lives at Resend: no integration is set up, so its id is any.
 		"/v1/email/domains/{id}", "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
 		"{pipeline}", "hostile", "{stage}", "target", "{delivery_id}", delivery,
+		"/v1/events/{id}", "/v1/events/"+e.lastEvent(e.Live, "contact.created")["id"].(string),
+		"/v1/request_logs/{request_id}", "/v1/request_logs/"+e.lastEvent(e.Live, "contact.created")["request_id"].(string),
+		"/v1/contacts/{into}", "/v1/contacts/"+contact,
+		"/v1/companies/{into}", "/v1/companies/"+e.create("companies", e.Live, map[string]any{"name": "Into Co"}),
 	)
 	written := func() string {
 		b := e.written(e.Live)
@@ -73,7 +77,8 @@ func TestHostileInputToEveryWriteRoute(t *testing.T) {
 		{name: "empty key names", body: `{"":1}`, status: 422, code: invalid},
 	}
 	// Routes where no body is a valid request: no changes, or an action without arguments.
-	bodyOptional := map[string]bool{"create_api_key": true, "create_sandbox": true, "rotate_webhook_secret": true, "replay_webhook_delivery": true, "verify_email_domain": true}
+	bodyOptional := map[string]bool{"create_api_key": true, "create_sandbox": true, "rotate_webhook_secret": true, "replay_webhook_delivery": true, "verify_email_domain": true,
+		"undo_change": true, "undo_request": true}
 	for _, entry := range e.Srv.Registry.Entries() {
 		r := entry.REST
 		if r.Method == http.MethodGet || r.Method == http.MethodDelete {

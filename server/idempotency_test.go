@@ -444,7 +444,7 @@ func TestIdempotencyMCP(t *testing.T) {
 		props, _ := tl.InputSchema.(map[string]any)["properties"].(map[string]any)
 		_, has := props["idempotency_key"]
 		entry, _ := e.Srv.Registry.Lookup(tl.Name)
-		want := entry.REST != nil && entry.REST.Method == http.MethodPost && !entry.SecretOutput
+		want := entry.REST != nil && entry.REST.Method == http.MethodPost && !entry.SecretOutput && !entry.Transient
 		if has != want {
 			t.Errorf("%s: idempotency_key published %v, want %v", tl.Name, has, want)
 		}

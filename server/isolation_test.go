@@ -58,6 +58,12 @@ var isolationSamples = map[string]string{
 	"search":                   `{"q":"isolation"}`,
 	"list_events":              `{}`,
 	"get_event":                `{"id":"{event}"}`,
+	"undo_change":              `{"id":"{event}"}`,
+	"undo_request":             `{"request_id":"{request}"}`,
+	"find_duplicates":          `{"object_type":"contact"}`,
+	"preview_change":           `{"tool":"update_contact","arguments":{"id":"{contact}","first_name":"Mallory"}}`,
+	"merge_contacts":           `{"into":"{contact}","from":["con_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
+	"merge_companies":          `{"into":"{company}","from":["cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}`,
 	"get_usage":                `{}`,
 	"list_request_logs":        `{}`,
 	"list_api_keys":            `{}`,
@@ -148,7 +154,8 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	contact := e.create("contacts", owner.key, map[string]any{"first_name": "Isolation", "email": "isolation@example.com", "company_id": company})
 	deal := e.create("deals", owner.key, map[string]any{"title": "Isolation deal", "company_id": company})
 	activity := e.create("activities", owner.key, map[string]any{"type": "note", "subject": "Isolation note", "deal_id": deal})
-	event := e.lastEvent(owner.key, "activity.created")["id"].(string)
+	created := e.lastEvent(owner.key, "activity.created")
+	event, request := created["id"].(string), created["request_id"].(string)
 	association := e.create("associations", owner.key, map[string]any{"from_type": "contact", "from_id": contact, "to_type": "deal", "to_id": deal})
 	keys, err := e.Admin.ListAPIKeys(t.Context(), owner.workspace, owner.mode)
 	if err != nil || len(keys) == 0 {
@@ -173,7 +180,7 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	e.exec(`INSERT INTO oauth_grants (workspace_id, mode, key_id, user_id, client_id, client_name, resource)
 		VALUES ($1, $2, $3, 'usr_isolation', 'rc_isolation', 'Isolation', 'http://127.0.0.1/mcp')`, owner.workspace, owner.mode, grant)
 	ownIDs := map[string]string{"{grant}": grant, "{contact}": contact, "{company}": company, "{deal}": deal, "{activity}": activity, "{event}": event, "{email}": email, "{automation}": automation,
-		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox}
+		"{apikey}": keys[0].ID, "{association}": association, "{webhook}": webhook, "{delivery}": deliveries[0].(map[string]any)["id"].(string), "{sandbox}": sandbox, "{request}": request}
 	// Pipelines are keyed, not id'd: the owner's own pipeline, with a key no other tenant has,
 	// stands for them ({pipeline}, {stage}); naming it is like naming an id.
 	e.call("POST", "/v1/pipelines", owner.key, map[string]any{"key": "iso_pipeline", "label": "Isolation",
@@ -273,6 +280,12 @@ func checkIsolated(t *testing.T, what string, args map[string]any, body []byte, 
 		code, _ = e["code"].(string)
 	}
 	_, byID := args["id"]
+	if _, byInto := args["into"]; byInto {
+		byID = true // a merge names the record it changes as into
+	}
+	if inner, ok := args["arguments"].(map[string]any); ok && inner["id"] != nil {
+		byID = true // a preview of a change by id
+	}
 	if _, byKey := args["pipeline"]; byKey {
 		byID = true // a pipeline key is how pipelines and stages are named
 	}

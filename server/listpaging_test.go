@@ -41,6 +41,7 @@ var pagingSamples = map[string]string{
 	"list_request_logs":       `{"filter":{"tool":"create_company"}}`,
 	"list_email_domains":      `{}`,
 	"list_oauth_grants":       `{}`,
+	"find_duplicates":         `{"object_type":"contact"}`,
 }
 
 // TestEveryListPages walks every list capability (every output that is an object "list")
@@ -78,6 +79,7 @@ func TestEveryListPages(t *testing.T) {
 			VALUES ($1, $2, 'live', 'ada@example.com', '{bob@example.com}', 'Paging', 'x', 'sent', $1)`,
 			fmt.Sprintf("eml_paging%020d", i), e.workspaceID("acme"))
 	}
+	e.create("contacts", e.Live, map[string]any{"first_name": "Paging"}) // a third namesake: three duplicate pairs
 	e.call("POST", "/v1/pipelines", e.Live, map[string]any{"key": "paging", "label": "Paging"}).must(t, http.StatusCreated)
 	e.create("api_keys", e.Live, map[string]any{})
 	e.oauthGrants("acme", auth.Live, 2)
@@ -164,6 +166,9 @@ func itemKeys(t *testing.T, body map[string]any) []string {
 		k, _ := m["id"].(string)
 		if k == "" {
 			k, _ = m["key"].(string)
+		}
+		if ids, ok := m["ids"].([]any); ok && k == "" { // a duplicate pair
+			k = fmt.Sprint(ids...)
 		}
 		if slices.Contains(keys, k) || k == "" {
 			t.Fatalf("item without a key, or twice: %v", body)

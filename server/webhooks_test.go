@@ -417,6 +417,11 @@ func TestEventTypesAreSubscribable(t *testing.T) {
 		e.call("DELETE", p, e.Live, nil).must(t, 200)
 	}
 	e.call("POST", "/v1/emails", e.Test, map[string]any{"to": []string{"a@example.com"}, "subject": "Hi", "text": "x", "from": "b@example.com"}).must(t, 201)
+	for _, kind := range []string{"contacts", "companies"} {
+		field := map[string]string{"contacts": "first_name", "companies": "name"}[kind]
+		into, from := e.create(kind, e.Live, map[string]any{field: "Merge"}), e.create(kind, e.Live, map[string]any{field: "Merged"})
+		e.call("POST", "/v1/"+kind+"/"+into+"/merge", e.Live, map[string]any{"from": []string{from}}).must(t, 200)
+	}
 	seen := map[string]bool{}
 	for _, key := range []string{e.Live, e.Test} {
 		cursor := ""

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -48,6 +49,7 @@ var Associations = newTable[Association]("associations", "association", "asc_", 
 
 // NewAssociation is an edge to create.
 type NewAssociation struct {
+	ID               string // the id of an edge being restored; new when empty
 	FromType, FromID string
 	ToType, ToID     string
 	Label            *string
@@ -91,13 +93,13 @@ func CreateAssociation(ctx context.Context, tx *Tx, a NewAssociation) (Associati
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT ON CONSTRAINT associations_edge DO NOTHING
 		RETURNING `+Associations.cols,
-		NewID(Associations.Prefix), tx.t.WorkspaceID, tx.t.Mode, a.FromType, a.FromID, a.ToType, a.ToID, a.Label)
+		cmp.Or(a.ID, NewID(Associations.Prefix)), tx.t.WorkspaceID, tx.t.Mode, a.FromType, a.FromID, a.ToType, a.ToID, a.Label)
 	if err != nil {
-		return Association{}, wrap("insert association", err)
+		return Association{}, wrap("insert association", classify(err))
 	}
 	got, err := Associations.scan(rows)
 	if err != nil {
-		return Association{}, wrap("insert association", err)
+		return Association{}, wrap("insert association", classify(err))
 	}
 	if len(got) == 1 {
 		return got[0], nil

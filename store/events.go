@@ -17,8 +17,9 @@ type Event struct {
 	Mode      auth.Mode       `db:"mode"`
 	Type      string          `db:"type"`
 	Data      json.RawMessage `db:"data"`
-	Depth     int             `db:"depth"`     // 0 through the API; n+1 when made by an automation acting on an event of depth n
-	CausedBy  json.RawMessage `db:"caused_by"` // {automation_id, run_id} when an automation made the change; null otherwise
+	Depth     int             `db:"depth"`      // 0 through the API; n+1 when made by an automation acting on an event of depth n
+	CausedBy  json.RawMessage `db:"caused_by"`  // {automation_id, run_id} when an automation made the change; null otherwise
+	RequestID *string         `db:"request_id"` // the request that made the change (WithRequestID); null for automations' changes
 	CreatedAt time.Time       `db:"created_at"`
 }
 
@@ -29,11 +30,67 @@ func (e Event) Position() Cursor { return Cursor{CreatedAt: e.CreatedAt, ID: e.I
 var Events = newTable[Event]("events", "event", "evt_", filter.Spec{Fields: []filter.Field{
 	idField,
 	{Name: "type", Column: "type", Kind: filter.Text},
+	{Name: "request_id", Column: "request_id", Kind: filter.Text},
 	{Name: "created_at", Column: "created_at", Kind: filter.Timestamp},
 }})
 
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the id of the request it serves: the events recorded
+// under it name that request, so that undo_request can find them.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id of the request ctx serves, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// EventsOfRequest returns the events the tenant's request requestID recorded, newest first
+// (at most limit of them).
+func EventsOfRequest(ctx context.Context, tx *Tx, requestID string, limit int) ([]Event, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+Events.cols+` FROM events
+		WHERE workspace_id = $1 AND mode = $2 AND request_id = $3
+		ORDER BY created_at DESC, id DESC LIMIT $4`, tx.t.WorkspaceID, tx.t.Mode, requestID, limit)
+	if err != nil {
+		return nil, wrap("events of request", err)
+	}
+	got, err := Events.scan(rows)
+	return got, wrap("events of request", err)
+}
+
+// TriggeredBy lists the tenant's webhook endpoints that have a delivery of one of the
+// events ids, and the automations that have a pending run of one: what those events set
+// off (RecordEvents made both).
+func TriggeredBy(ctx context.Context, tx *Tx, ids []string) (endpoints, automations []string, err error) {
+	endpoints, automations = []string{}, []string{}
+	rows, err := tx.tx.Query(ctx, `
+		SELECT 'endpoint', endpoint_id FROM (SELECT DISTINCT endpoint_id FROM webhook_deliveries
+			WHERE workspace_id = $1 AND mode = $2 AND event_id = ANY ($3)) d
+		UNION ALL
+		SELECT 'automation', automation_id FROM (SELECT DISTINCT automation_id FROM automation_runs
+			WHERE workspace_id = $1 AND mode = $2 AND event_id = ANY ($3) AND status = 'pending') r
+		ORDER BY 1, 2`, tx.t.WorkspaceID, tx.t.Mode, ids)
+	if err != nil {
+		return nil, nil, wrap("triggered by", err)
+	}
+	var kind, id string
+	_, err = pgx.ForEachRow(rows, []any{&kind, &id}, func() error {
+		if kind == "endpoint" {
+			endpoints = append(endpoints, id)
+		} else {
+			automations = append(automations, id)
+		}
+		return nil
+	})
+	return endpoints, automations, wrap("triggered by", err)
+}
+
 // NewEvent is an event to record.
 type NewEvent struct {
+	ID   string // chosen by the caller when it must know it before recording; new when empty
 	Type string
 	Data json.RawMessage
 }
@@ -56,19 +113,25 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	}
 	ids, types, data := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
 	for i, e := range evs {
-		ids[i], types[i], data[i] = NewID(Events.Prefix), e.Type, string(e.Data)
+		ids[i], types[i], data[i] = e.ID, e.Type, string(e.Data)
+		if e.ID == "" {
+			ids[i] = NewID(Events.Prefix)
+		}
 	}
 	actor, automated := ActorFrom(ctx)
 	depth := 0
-	var causedBy any
+	var causedBy, requestID any
+	if id := RequestID(ctx); id != "" {
+		requestID = id
+	}
 	if automated {
 		depth = actor.Depth
 		causedBy = map[string]string{"automation_id": actor.AutomationID, "run_id": actor.RunID}
 	}
 	rows, err := tx.tx.Query(ctx, `
 		WITH ev AS (
-			INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by)
-			SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7
+			INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by, request_id)
+			SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7, $10
 			FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
 			ORDER BY e.n
 			RETURNING id, type, created_at
@@ -91,7 +154,7 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 			RETURNING id, status
 		)
 		SELECT 'delivery', id FROM dl UNION ALL SELECT 'run', id FROM ar WHERE status = 'pending'`,
-		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason, MaxDepth)
+		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason, MaxDepth, requestID)
 	if err != nil {
 		return wrap("record events", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/riverqueue/river"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -115,6 +116,9 @@ type InvalidReferenceError struct{ Field string }
 
 func (e *InvalidReferenceError) Error() string { return "store: invalid reference in " + e.Field }
 
+// ErrIDTaken means a record with the id being inserted exists (a restore racing another).
+var ErrIDTaken = errors.New("store: id already taken")
+
 // referenceFields maps foreign-key constraint names to the field they check.
 var referenceFields = map[string]string{
 	"contacts_company_id_fkey":                        "company_id",
@@ -136,6 +140,9 @@ func classify(err error) error {
 	if pgErr.Code == "23505" && pgErr.ConstraintName == "contacts_email" {
 		return ErrEmailTaken
 	}
+	if pgErr.Code == "23505" && strings.HasSuffix(pgErr.ConstraintName, "_pkey") {
+		return ErrIDTaken
+	}
 	if pgErr.Code == "23503" { // foreign_key_violation
 		if field, ok := referenceFields[pgErr.ConstraintName]; ok {
 			return &InvalidReferenceError{Field: field}
@@ -147,7 +154,7 @@ func classify(err error) error {
 // wrap names the operation in an unexpected error, keeping named errors as they are.
 func wrap(op string, err error) error {
 	var ref *InvalidReferenceError
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrEmailTaken) || errors.As(err, &ref) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrEmailTaken) || errors.Is(err, ErrIDTaken) || errors.As(err, &ref) {
 		return err
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

@@ -226,7 +226,7 @@ func LoadDeliveryWork(ctx context.Context, tx *Tx, id string) (DeliveryWork, err
 		SELECT d.id, d.mode, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at,
 			w.id, w.mode, w.url, w.events, w.description, w.enabled, w.disabled_reason, w.secret, w.previous_secret,
 			w.previous_secret_expires_at, w.created_at, w.updated_at,
-			e.id, e.mode, e.type, e.data, e.depth, e.caused_by, e.created_at
+			e.id, e.mode, e.type, e.data, e.depth, e.caused_by, e.request_id, e.created_at
 		FROM webhook_deliveries d
 		JOIN webhook_endpoints w ON w.workspace_id = d.workspace_id AND w.mode = d.mode AND w.id = d.endpoint_id
 		JOIN events e ON e.workspace_id = d.workspace_id AND e.mode = d.mode AND e.id = d.event_id
@@ -234,7 +234,7 @@ func LoadDeliveryWork(ctx context.Context, tx *Tx, id string) (DeliveryWork, err
 		&d.ID, &d.Mode, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.AttemptCount, &d.NextAttemptAt, &d.CreatedAt, &d.UpdatedAt,
 		&ep.ID, &ep.Mode, &ep.URL, &ep.Events, &ep.Description, &ep.Enabled, &ep.DisabledReason, &ep.Secret, &ep.PreviousSecret,
 		&ep.PreviousSecretExpiresAt, &ep.CreatedAt, &ep.UpdatedAt,
-		&ev.ID, &ev.Mode, &ev.Type, &ev.Data, &ev.Depth, &ev.CausedBy, &ev.CreatedAt)
+		&ev.ID, &ev.Mode, &ev.Type, &ev.Data, &ev.Depth, &ev.CausedBy, &ev.RequestID, &ev.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return w, ErrNotFound
 	}

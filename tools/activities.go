@@ -86,8 +86,19 @@ type activityHandlers struct {
 	records[store.Activity, Activity]
 }
 
+// activityRecords is the activity table as the tools write it.
+func activityRecords(s *store.Store) records[store.Activity, Activity] {
+	return records[store.Activity, Activity]{s: s, table: store.Activities, out: activityOut, values: activityValues}
+}
+
+// activityValues are the columns of a's data, as a restore writes them back.
+func activityValues(a Activity) store.Values {
+	return store.Values{"type": a.Type, "subject": a.Subject, "body": a.Body, "contact_id": a.ContactID,
+		"deal_id": a.DealID, "company_id": a.CompanyID, "occurred_at": a.OccurredAt, "metadata": orEmpty(a.Metadata)}
+}
+
 func activityTools(s *store.Store) []Tool {
-	h := activityHandlers{records[store.Activity, Activity]{s: s, table: store.Activities, out: activityOut}}
+	h := activityHandlers{activityRecords(s)}
 	return []Tool{
 		&Capability[LogActivityInput, Activity]{Info: Info{
 			Name: "log_activity", Title: "Log activity", Toolset: "activities",

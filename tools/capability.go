@@ -45,6 +45,9 @@ type Info struct {
 	// SecretOutput marks results holding a secret that must never be stored, such as a new
 	// API key: such calls take no idempotency key, since replaying needs the stored result.
 	SecretOutput bool
+	// Transient marks capabilities that keep nothing (preview_change): a replay would have
+	// to run them again, so calls take no idempotency key either.
+	Transient bool
 }
 
 // Capability is one typed operation.

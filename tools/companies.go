@@ -68,9 +68,20 @@ type companyHandlers struct {
 	records[store.Company, Company]
 }
 
-func companyTools(s *store.Store) []Tool {
-	h := companyHandlers{records[store.Company, Company]{s: s, table: store.Companies, out: companyOut}}
+// companyRecords is the company table as the tools write it.
+func companyRecords(s *store.Store) records[store.Company, Company] {
+	h := companyHandlers{records[store.Company, Company]{s: s, table: store.Companies, out: companyOut, values: companyValues}}
 	h.onDelete = h.unlinkCompany
+	return h.records
+}
+
+// companyValues are the columns of c's data, as a restore writes them back.
+func companyValues(c Company) store.Values {
+	return store.Values{"name": c.Name, "domain": c.Domain, "metadata": orEmpty(c.Metadata)}
+}
+
+func companyTools(s *store.Store) []Tool {
+	h := companyHandlers{companyRecords(s)}
 	return []Tool{
 		&Capability[CreateCompanyInput, Company]{Info: Info{
 			Name: "create_company", Title: "Create company", Toolset: "companies",

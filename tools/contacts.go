@@ -86,9 +86,15 @@ type contactHandlers struct {
 	records[store.Contact, Contact]
 }
 
-func contactTools(s *store.Store) []Tool {
-	h := contactHandlers{records[store.Contact, Contact]{s: s, table: store.Contacts, out: contactOut}}
+// contactRecords is the contact table as the tools write it.
+func contactRecords(s *store.Store) records[store.Contact, Contact] {
+	h := contactHandlers{records[store.Contact, Contact]{s: s, table: store.Contacts, out: contactOut, values: contactValues}}
 	h.onDelete = h.unlinkContact
+	return h.records
+}
+
+func contactTools(s *store.Store) []Tool {
+	h := contactHandlers{contactRecords(s)}
 	return []Tool{
 		&Capability[CreateContactInput, Contact]{Info: Info{
 			Name: "create_contact", Title: "Create contact", Toolset: "contacts",
@@ -137,6 +143,12 @@ func contactOut(c store.Contact) Contact {
 	return Contact{ID: c.ID, Object: "contact", Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
 		Phone: c.Phone, CompanyID: c.CompanyID, Metadata: c.Metadata, Mode: string(c.Mode),
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version}
+}
+
+// contactValues are the columns of c's data, as a restore writes them back.
+func contactValues(c Contact) store.Values {
+	return store.Values{"email": c.Email, "first_name": c.FirstName, "last_name": c.LastName, "phone": c.Phone,
+		"company_id": c.CompanyID, "metadata": orEmpty(c.Metadata)}
 }
 
 func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Contact, error) {

@@ -97,9 +97,10 @@ type dealHandlers struct {
 	records[store.Deal, Deal]
 }
 
-func dealTools(s *store.Store) []Tool {
-	h := dealHandlers{records[store.Deal, Deal]{s: s, table: store.Deals, out: dealOut, onUpdate: dealMoved}}
-	h.onDelete = func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
+// dealRecords is the deal table as the tools write it.
+func dealRecords(s *store.Store) records[store.Deal, Deal] {
+	r := records[store.Deal, Deal]{s: s, table: store.Deals, out: dealOut, onUpdate: dealMoved, values: dealValues}
+	r.onDelete = func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
 		evs, err := deleteOrphanActivities(ctx, tx, "deal_id", id)
 		if err != nil {
 			return nil, err
@@ -107,6 +108,24 @@ func dealTools(s *store.Store) []Tool {
 		more, err := unlink(ctx, tx, store.Activities, activityOut, "deal_id", id)
 		return append(evs, more...), err
 	}
+	return r
+}
+
+// dealValues are the columns of d's data, as a restore writes them back.
+func dealValues(d Deal) store.Values {
+	var closeDate *time.Time
+	if d.CloseDate != nil {
+		if t, err := time.Parse(time.DateOnly, *d.CloseDate); err == nil {
+			closeDate = &t
+		}
+	}
+	return store.Values{"title": d.Title, "value_cents": d.ValueCents, "currency": d.Currency, "pipeline": d.Pipeline,
+		"stage": d.Stage, "close_date": closeDate, "company_id": d.CompanyID, "primary_contact_id": d.PrimaryContactID,
+		"metadata": orEmpty(d.Metadata)}
+}
+
+func dealTools(s *store.Store) []Tool {
+	h := dealHandlers{dealRecords(s)}
 	return []Tool{
 		&Capability[CreateDealInput, Deal]{Info: Info{
 			Name: "create_deal", Title: "Create deal", Toolset: "deals",

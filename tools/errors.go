@@ -40,6 +40,7 @@ const (
 	CodePlanRequired       Code = "plan_required"       // the feature needs a higher plan than the workspace's
 	CodeInsufficientScope  Code = "insufficient_scope"  // the API key's scopes do not allow the call
 	CodePreconditionFailed Code = "precondition_failed" // the record is no longer at the expected version (If-Match, expected_version)
+	CodeConflict           Code = "conflict"            // the record changed since the change being reverted: pass force to revert anyway
 )
 
 // CodeSecretKeyRequired means the server cannot store a credential (a webhook signing
@@ -88,6 +89,7 @@ var Codes = map[Code]int{
 	CodePlanRequired:        http.StatusForbidden,
 	CodeInsufficientScope:   http.StatusForbidden,
 	CodePreconditionFailed:  http.StatusPreconditionFailed,
+	CodeConflict:            http.StatusConflict,
 
 	CodeIdempotencyConflict:   http.StatusConflict,
 	CodeIdempotencyInProgress: http.StatusConflict,
@@ -110,9 +112,19 @@ type Error struct {
 	Suggestion     string               `json:"suggestion,omitempty" doc:"The valid option closest to what was sent, when one is close (a likely typo)."`
 	CurrentVersion int64                `json:"current_version,omitempty" doc:"For precondition_failed: the record's version now."`
 	ChangedFields  []string             `json:"changed_fields,omitempty" doc:"For precondition_failed: the fields changed since the expected version (metadata counts as one field); absent for a version the record never had."`
+	Differences    []Difference         `json:"differences,omitempty" doc:"For conflict: each field whose current value differs from the value the reverted change left, with both values."`
 	Retryable      bool                 `json:"retryable" doc:"Whether the same request may succeed if sent again unchanged, after retry_after seconds where given: true for rate_limited, concurrency_limited and quota_exceeded (429), service_unavailable (503) and idempotency_in_progress; false when the request itself must change."`
 	RetryAfter     int                  `json:"retry_after,omitempty" doc:"Seconds to wait before retrying the same request, for the 429 refusals, service_unavailable and idempotency_in_progress (on REST also the Retry-After header)."`
 	RequestID      string               `json:"request_id,omitempty" doc:"Id of this request (also in the Request-Id header); quote it when asking for support."`
+}
+
+// Difference is a field of a record whose current value is not the one a change left.
+type Difference struct {
+	Object  string `json:"object" doc:"Kind of the record (contact, company, deal, activity, association)."`
+	ID      string `json:"id" doc:"Id of the record."`
+	Field   string `json:"field" doc:"The field; \"record\" when the whole record is gone or back."`
+	Current any    `json:"current" doc:"Its value now (null when the record does not exist)."`
+	Event   any    `json:"event" doc:"Its value after the change being reverted."`
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -172,6 +184,7 @@ var kindNames = map[string]kindName{
 	"association":      {"association", "associations"},
 	"event":            {"event", "events"},
 	"request_log":      {"request log", "request logs"},
+	"request":          {"request", "request logs"},
 	"custom_field":     {"custom field", "custom fields"},
 	"api_key":          {"API key", "API keys"},
 	"oauth_grant":      {"OAuth grant", "OAuth grants"},
@@ -232,15 +245,12 @@ func (e *Error) Body(ctx context.Context) ErrorBody {
 	return ErrorBody{Error: &cp}
 }
 
-type requestIDKey struct{}
-
 // WithRequestID returns ctx carrying the request id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return store.WithRequestID(ctx, id)
 }
 
 // RequestID returns the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	return store.RequestID(ctx)
 }

@@ -20,6 +20,7 @@ type Event struct {
 	Data      map[string]any `json:"data" doc:"object: the record after the change (before it, for deletions); previous_attributes: for updates, the changed fields' old values."`
 	Mode      string         `json:"mode" enum:"live,test"`
 	CausedBy  *CausedBy      `json:"caused_by" doc:"The automation run that made the change; null for a change made through the API."`
+	RequestID *string        `json:"request_id" doc:"The request that made the change (its Request-Id, req_…): undo_request reverts every change of it. Null for changes made by automations."`
 	Depth     int            `json:"depth" doc:"0 for a change made through the API; n+1 for one made by an automation acting on an event of depth n. Events of depth 2 trigger no automation."`
 	CreatedAt time.Time      `json:"created_at"`
 }
@@ -69,7 +70,7 @@ func eventTools(s *store.Store) []Tool {
 }
 
 func eventOut(e store.Event) Event {
-	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), Depth: e.Depth, CreatedAt: e.CreatedAt.UTC()}
+	out := Event{ID: e.ID, Object: "event", Type: e.Type, Mode: string(e.Mode), RequestID: e.RequestID, Depth: e.Depth, CreatedAt: e.CreatedAt.UTC()}
 	if len(e.CausedBy) > 0 && string(e.CausedBy) != "null" {
 		var c CausedBy
 		if json.Unmarshal(e.CausedBy, &c) == nil {

@@ -16,7 +16,7 @@ var EventTypes = func() []string {
 		types = append(types, kind+".created", kind+".updated", kind+".deleted")
 	}
 	return append(types, "deal.stage_changed", "deal.pipeline_changed", "custom_field.created", "custom_field.deleted",
-		"association.created", "association.deleted", "email.sent")
+		"association.created", "association.deleted", "email.sent", "contact.merged", "company.merged")
 }()
 
 // EventType is an argument naming one event type; its schema enumerates EventTypes, so an

@@ -46,9 +46,10 @@ func (r Response) OK() bool { return r.Status < 400 }
 func (r *Registry) EnableIdempotency(s *store.Store) { r.idempotency = s }
 
 // AcceptsIdempotencyKey reports whether calls of the capability may carry an idempotency
-// key: those whose REST route is a POST, unless their result holds a secret.
+// key: those whose REST route is a POST, unless their result holds a secret or they keep
+// nothing (Transient).
 func (e *Entry) AcceptsIdempotencyKey() bool {
-	return e.REST.Method == http.MethodPost && !e.SecretOutput
+	return e.REST.Method == http.MethodPost && !e.SecretOutput && !e.Transient
 }
 
 // CheckIdempotencyKey says what is wrong with key, or returns "" when it is usable.

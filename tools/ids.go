@@ -33,6 +33,7 @@ var idKinds = []idKind{
 	{store.Emails.Kind, store.Emails.Prefix},
 	{store.Automations.Kind, store.Automations.Prefix},
 	{"sandbox", store.SandboxPrefix},
+	{"request", "req_"}, // the Request-Id the server gives every request
 }
 
 // idBody is the pattern of what follows an id's prefix (see store.NewID).

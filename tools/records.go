@@ -26,6 +26,9 @@ type records[R storeRow, Out any] struct {
 	onUpdate func(before, after Out, prev map[string]any) []store.NewEvent
 	// onDelete clears references to the record before it is deleted, returning their events.
 	onDelete func(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error)
+	// values are the columns of a record's data as its result holds them: what undo writes
+	// back (nil for kinds undo does not revert).
+	values func(Out) store.Values
 }
 
 func (r records[R, Out]) kind() string { return r.table.Kind }
@@ -164,30 +167,40 @@ func (r records[R, Out]) delete(ctx context.Context, id string, p Precondition) 
 		if err := checkPrecondition(r.kind(), cur, p); err != nil {
 			return err
 		}
-		var evs []store.NewEvent
-		if _, linkable := store.AssociationTypes[r.kind()]; linkable {
-			var err error
-			if evs, err = dropAssociations(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if r.onDelete != nil {
-			more, err := r.onDelete(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			evs = append(evs, more...)
-		}
-		row, err := store.Delete(ctx, tx, r.table, id)
+		evs, err := r.deleteLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		return tx.RecordEvents(ctx, append(evs, event(r.kind()+".deleted", r.out(row), nil))...)
+		return tx.RecordEvents(ctx, evs...)
 	})
 	if err != nil {
 		return Deleted{}, r.fail(id, err)
 	}
 	return Deleted{ID: id, Object: r.kind(), Deleted: true}, nil
+}
+
+// deleteLocked deletes the record id, which tx has locked, with the references to it, and
+// returns the events to record: the references' changes, then <kind>.deleted.
+func (r records[R, Out]) deleteLocked(ctx context.Context, tx *store.Tx, id string) ([]store.NewEvent, error) {
+	var evs []store.NewEvent
+	if _, linkable := store.AssociationTypes[r.kind()]; linkable {
+		var err error
+		if evs, err = dropAssociations(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	if r.onDelete != nil {
+		more, err := r.onDelete(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
+	}
+	row, err := store.Delete(ctx, tx, r.table, id)
+	if err != nil {
+		return nil, err
+	}
+	return append(evs, event(r.kind()+".deleted", r.out(row), nil)), nil
 }
 
 // unlink clears column of table wherever it names id, returning <kind>.updated events.

@@ -118,6 +118,7 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if e.paged {
 		ctx, herr = e.reg.withCursorScope(ctx, e.Name, args)
 	}
+	ctx = context.WithValue(ctx, registryKey{}, e.reg)
 	if e.Toolset == "email" || e.Toolset == "webhooks" {
 		ctx = context.WithValue(ctx, emailServicesKey{}, e.reg.email)
 	}
