@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -239,6 +240,48 @@ func TestUndoRacesUpdate(t *testing.T) {
 			}
 		default:
 			t.Fatalf("revert: %s", rev.Raw)
+		}
+	}
+}
+
+// undo_request racing an update of one of the request's records: all or nothing. Either
+// the whole request is reverted and the update lands after, or the update lands first and
+// the revert is a conflict that changes nothing, the other record included.
+func TestUndoRequestRacesUpdate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for i := range 8 {
+		a, b := fmt.Sprintf("ra%d@x.com", i), fmt.Sprintf("rb%d@x.com", i)
+		idA := e.create("contacts", e.Live, map[string]any{"email": a, "first_name": "A"})
+		idB := e.create("contacts", e.Live, map[string]any{"email": b, "first_name": "B"})
+		e.call("POST", "/v1/contacts/batch", e.Live, map[string]any{"dedup_on": []string{"email"}, "contacts": []any{
+			map[string]any{"email": a, "first_name": "A2"}, map[string]any{"email": b, "first_name": "B2"}}}).must(t, 200)
+		req := e.lastEvent(e.Live, "contact.updated")["request_id"].(string)
+		var wg sync.WaitGroup
+		var rev resp
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			rev = e.call("POST", "/v1/request_logs/"+req+"/revert", e.Live, map[string]any{})
+		}()
+		go func() {
+			defer wg.Done()
+			e.call("PATCH", "/v1/contacts/"+idA, e.Live, map[string]any{"first_name": "Other"}).must(t, 200)
+		}()
+		wg.Wait()
+		gotA := e.call("GET", "/v1/contacts/"+idA, e.Live, nil).Body["first_name"]
+		gotB := e.call("GET", "/v1/contacts/"+idB, e.Live, nil).Body["first_name"]
+		switch rev.Status {
+		case 200: // reverted first; the update came after
+			if gotA != "Other" || gotB != "B" {
+				t.Fatalf("round %d: revert won, then the update: a=%v b=%v", i, gotA, gotB)
+			}
+		case http.StatusConflict: // the update came first; nothing reverted
+			if gotA != "Other" || gotB != "B2" {
+				t.Fatalf("round %d: update won and the revert was refused, yet a=%v b=%v", i, gotA, gotB)
+			}
+		default:
+			t.Fatalf("round %d: revert: %s", i, rev.Raw)
 		}
 	}
 }
