@@ -52,7 +52,7 @@ document.querySelectorAll("[data-stage]").forEach((col) => {
   });
 });
 
-// Forms with data-confirm ask before they submit (deleting a record).
+// Forms with data-confirm ask before they submit (deleting something).
 document.addEventListener("submit", (e) => {
   const msg = e.target.dataset && e.target.dataset.confirm;
   if (msg && !confirm(msg)) e.preventDefault();
