@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/relmcrm/relm/metering"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -57,7 +58,7 @@ type Dashboard struct {
 	cookie   string // the session cookie's name
 	secure   bool   // cookies are Secure
 	origin   *http.CrossOriginProtection
-	limits   *limiter
+	limits   *metering.Windows // sign-in attempts per client address
 	version  string
 	allow    func(context.Context, auth.Caller) (tools.Allowance, error)
 	oauth    *oauth.Server
@@ -70,7 +71,7 @@ func New(o Options) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: public URL %q: want http(s)://host", o.PublicURL)
 	}
 	d := &Dashboard{reg: o.Registry, store: o.Store, accounts: o.Accounts, log: o.Logger, version: o.Version, allow: o.Allowance,
-		origin: http.NewCrossOriginProtection(), limits: newLimiter(), oauth: o.OAuth}
+		origin: http.NewCrossOriginProtection(), limits: metering.NewWindows(limitWindow), oauth: o.OAuth}
 	d.secure = u.Scheme == "https"
 	if !d.secure && !loopback(u.Hostname()) {
 		o.Logger.Warn("the dashboard's public URL is http on a non-loopback host: browsers will not keep its Secure session "+

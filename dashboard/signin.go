@@ -3,9 +3,11 @@ package dashboard
 import (
 	"crypto/subtle"
 	"errors"
+	"github.com/relmcrm/relm/metering"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/relmcrm/relm/accounts"
 	"github.com/relmcrm/relm/store"
@@ -56,7 +58,7 @@ func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
 // sendCode mails a code and shows the form to enter it.
 func (d *Dashboard) sendCode(w http.ResponseWriter, r *http.Request) {
 	f := signInForm{Email: strings.TrimSpace(r.FormValue("email")), Next: localPath(r.FormValue("next")), Google: d.accounts.Google != nil}
-	if !d.limits.allow(r, "code", codesPerClient) {
+	if !d.limits.Allow("code "+metering.ClientHost(r), codesPerClient) {
 		f.Error = "Too many sign-in codes were asked for from your network. Wait 15 minutes, then try again."
 		d.renderStatus(w, r, nil, http.StatusTooManyRequests, "signin", "Sign in", f)
 		return
@@ -81,7 +83,7 @@ func (d *Dashboard) sendCode(w http.ResponseWriter, r *http.Request) {
 // checkCode signs in with the mailed code.
 func (d *Dashboard) checkCode(w http.ResponseWriter, r *http.Request) {
 	f := signInForm{Email: strings.TrimSpace(r.FormValue("email")), Next: localPath(r.FormValue("next"))}
-	if !d.limits.allow(r, "try", triesPerClient) {
+	if !d.limits.Allow("try "+metering.ClientHost(r), triesPerClient) {
 		f.Error = "Too many sign-in attempts from your network. Wait 15 minutes, then ask for a new code."
 		d.renderStatus(w, r, nil, http.StatusTooManyRequests, "code", "Enter your code", f)
 		return
@@ -107,6 +109,14 @@ func (d *Dashboard) checkCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // linkGone is what a used or expired sign-in link shows.
+// The sign-in limits per client address, counted in process (each address also has its
+// per-email limits in the database, shared by every process).
+const (
+	limitWindow    = 15 * time.Minute
+	codesPerClient = 20 // codes asked for
+	triesPerClient = 50 // codes and links checked
+)
+
 const linkGone = "This sign-in link was used already or has expired (links last 15 minutes). Ask for a new code at /signin."
 
 // linkPage asks to confirm a sign-in link: opening it signs nobody in, so mail scanners that
@@ -126,7 +136,7 @@ func (d *Dashboard) linkPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) useLink(w http.ResponseWriter, r *http.Request) {
-	if !d.limits.allow(r, "try", triesPerClient) {
+	if !d.limits.Allow("try "+metering.ClientHost(r), triesPerClient) {
 		d.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait 15 minutes.")
 		return
 	}

@@ -34,7 +34,7 @@ func (s *Server) client(ctx context.Context, id string) (store.OAuthClient, erro
 	if !IsDocumentURL(id) {
 		return c, errNoClient
 	}
-	if u, _ := url.Parse(id); !s.fetches.allowKey(u.Host, DocumentFetchesPerHour) {
+	if u, _ := url.Parse(id); !s.fetches.Allow(u.Host, DocumentFetchesPerHour) {
 		return c, fmt.Errorf("%w: too many metadata documents were fetched from %s lately; try again in an hour", errNoClient, u.Host)
 	}
 	fetched, ferr := s.fetchDocument(ctx, id)

@@ -10,11 +10,10 @@ package oauth
 
 import (
 	"encoding/json"
+	"github.com/relmcrm/relm/metering"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/relmcrm/relm/store"
@@ -61,16 +60,16 @@ type Server struct {
 	resource  string
 	log       *slog.Logger
 	fetch     *webhooks.Client
-	registers *limiter
+	registers *metering.Windows // client registrations per client address
 	perHour   int
-	fetches   *limiter // metadata document fetches per host
+	fetches   *metering.Windows // metadata document fetches per host
 }
 
 // New returns the OAuth server for o.
 func New(o Options) *Server {
 	s := &Server{store: o.Store, issuer: o.PublicURL, resource: o.PublicURL + "/mcp", log: o.Logger, fetch: o.Fetch,
-		registers: &limiter{windows: map[string]*window{}}, perHour: o.RegistrationsPerHour,
-		fetches: &limiter{windows: map[string]*window{}}}
+		registers: metering.NewWindows(time.Hour), perHour: o.RegistrationsPerHour,
+		fetches: metering.NewWindows(time.Hour)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -140,47 +139,6 @@ func fail(w http.ResponseWriter, status int, code, description string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, status, protocolError{code, description})
-}
-
-// limiter counts requests per client address in fixed one-hour windows, in process.
-type limiter struct {
-	mu      sync.Mutex
-	windows map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-// allow counts one request from r's address and reports whether it is within max an hour.
-func (l *limiter) allow(r *http.Request, max int) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return l.allowKey(host, max)
-}
-
-// allowKey counts one event for key and reports whether it is within max an hour.
-func (l *limiter) allowKey(host string, max int) bool {
-	now := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.windows) > 100_000 {
-		for k, w := range l.windows {
-			if now.Sub(w.start) > time.Hour {
-				delete(l.windows, k)
-			}
-		}
-	}
-	w := l.windows[host]
-	if w == nil || now.Sub(w.start) > time.Hour {
-		w = &window{start: now}
-		l.windows[host] = w
-	}
-	w.n++
-	return w.n <= max
 }
 
 // scopeText is a grant's scopes as the token response's scope: "read write" for full access.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/relmcrm/relm/metering"
 	"io"
 	"net"
 	"net/http"
@@ -44,7 +45,7 @@ const maxRegistrationBytes = 16 << 10
 // (client_secret_post or client_secret_basic, the default), each with https redirect URIs
 // or http ones on a loopback host.
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	if !s.registers.allow(r, s.perHour) {
+	if !s.registers.Allow(metering.ClientHost(r), s.perHour) {
 		w.Header().Set("Retry-After", "3600")
 		fail(w, http.StatusTooManyRequests, "slow_down", fmt.Sprintf("Too many clients were registered from your address (at most %d an hour). Reuse a registered client, or wait an hour.", s.perHour))
 		return
