@@ -306,7 +306,5 @@ func (m merger[R, Out]) revertMerge(ctx context.Context, tx *store.Tx, u undo, r
 		}
 		evs = append(evs, more...)
 	}
-	rv.done[evID] = true
-	rv.reverted = append(rv.reverted, evID)
 	return u.record(ctx, tx, rv, evID, evs)
 }

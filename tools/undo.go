@@ -224,8 +224,6 @@ func (u undo) revert(ctx context.Context, tx *store.Tx, rv *reverting, ev store.
 	if err != nil {
 		return err
 	}
-	rv.done[ev.ID] = true
-	rv.reverted = append(rv.reverted, ev.ID)
 	if err := u.record(ctx, tx, rv, ev.ID, evs); err != nil {
 		return err
 	}
@@ -235,8 +233,10 @@ func (u undo) revert(ctx context.Context, tx *store.Tx, rv *reverting, ev store.
 	return nil
 }
 
-// record records evs, each marked as reverting the event reverted.
+// record marks the event reverted as done and records evs, each marked as reverting it.
 func (u undo) record(ctx context.Context, tx *store.Tx, rv *reverting, reverted string, evs []store.NewEvent) error {
+	rv.done[reverted] = true
+	rv.reverted = append(rv.reverted, reverted)
 	for i := range evs {
 		var data map[string]json.RawMessage
 		if err := json.Unmarshal(evs[i].Data, &data); err != nil {
@@ -308,8 +308,6 @@ func (u undo) restoreLinks(ctx context.Context, tx *store.Tx, rv *reverting, del
 		if err != nil {
 			return err
 		}
-		rv.done[ev.ID] = true
-		rv.reverted = append(rv.reverted, ev.ID)
 		if err := u.record(ctx, tx, rv, ev.ID, evs); err != nil {
 			return err
 		}
