@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/relmcrm/relm/store"
@@ -80,7 +79,6 @@ var funcs = template.FuncMap{
 		b, _ := json.MarshalIndent(v, "", "  ")
 		return string(b)
 	},
-	"join": strings.Join,
 	"eq2":  func(a, b any) bool { return str(a) == str(b) },
 	"field": func(m map[string]any, key string) any {
 		if m == nil {
