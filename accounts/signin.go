@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/relmcrm/relm/auth"
 	"math/big"
 	"net/mail"
 	"strings"
@@ -74,7 +75,7 @@ func (s *Service) SendCode(ctx context.Context, address string) error {
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	link := rand.Text()
-	err = s.Store.NewSignInCode(ctx, address, s.codeHash(address, code), Hash(link), CodeTTL, CodesPerAddress, CodeWindow)
+	err = s.Store.NewSignInCode(ctx, address, s.codeHash(address, code), auth.HashKey(link), CodeTTL, CodesPerAddress, CodeWindow)
 	if errors.Is(err, store.ErrRefused) {
 		return ErrTooManyCodes
 	}
@@ -110,19 +111,19 @@ func (s *Service) CheckCode(ctx context.Context, address, code string) (string, 
 
 // LinkAddress is the address a sign-in link signs in; store.ErrNotFound when it is used or expired.
 func (s *Service) LinkAddress(ctx context.Context, token string) (string, error) {
-	return s.Store.SignInLinkAddress(ctx, Hash(token))
+	return s.Store.SignInLinkAddress(ctx, auth.HashKey(token))
 }
 
 // UseLink signs in with a sign-in link and returns the user; store.ErrNotFound when it is
 // used or expired.
 func (s *Service) UseLink(ctx context.Context, token string) (string, error) {
-	return s.Store.UseSignInLink(ctx, Hash(token))
+	return s.Store.UseSignInLink(ctx, auth.HashKey(token))
 }
 
 // NewSession opens a session for user and returns its token, the cookie's value.
 func (s *Service) NewSession(ctx context.Context, user, agent string) (string, error) {
 	token := rand.Text() + rand.Text()
-	return token, s.Store.NewSession(ctx, Hash(token), user, agent, SessionTTL)
+	return token, s.Store.NewSession(ctx, auth.HashKey(token), user, agent, SessionTTL)
 }
 
 // codeHash is how a code for address is stored.
@@ -130,13 +131,6 @@ func (s *Service) codeHash(address, code string) []byte {
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write([]byte(strings.ToLower(address) + "\x00" + code))
 	return mac.Sum(nil)
-}
-
-// Hash is how tokens (links, sessions, invitations, claims) are stored: they carry 128 or
-// more random bits, so a plain SHA-256 suffices.
-func Hash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
 }
 
 // NewToken is a random token for a link.

@@ -82,7 +82,9 @@ func GenerateKey(mode Mode) NewKey {
 	return NewKey{Secret: secret, Hash: HashKey(secret), Prefix: prefix, Last4: secret[len(secret)-4:]}
 }
 
-// HashKey is how a key secret is stored and looked up.
+// HashKey is how a secret is stored and looked up: API keys, OAuth tokens and the
+// dashboard's links, sessions, invitations and claims. Each carries 128 or more random
+// bits, so a plain SHA-256 suffices.
 func HashKey(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]

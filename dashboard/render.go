@@ -79,7 +79,7 @@ var funcs = template.FuncMap{
 		b, _ := json.MarshalIndent(v, "", "  ")
 		return string(b)
 	},
-	"eq2":  func(a, b any) bool { return str(a) == str(b) },
+	"eq2": func(a, b any) bool { return str(a) == str(b) },
 	"field": func(m map[string]any, key string) any {
 		if m == nil {
 			return nil

@@ -55,7 +55,7 @@ func (d *Dashboard) session(r *http.Request) (*visit, bool, error) {
 	if err != nil || c.Value == "" {
 		return nil, false, nil
 	}
-	s, err := d.store.SessionByToken(r.Context(), accounts.Hash(c.Value))
+	s, err := d.store.SessionByToken(r.Context(), auth.HashKey(c.Value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}

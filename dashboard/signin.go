@@ -3,6 +3,7 @@ package dashboard
 import (
 	"crypto/subtle"
 	"errors"
+	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/metering"
 	"net/http"
 	"net/url"
@@ -225,7 +226,7 @@ func (d *Dashboard) googleCallback(w http.ResponseWriter, r *http.Request) {
 // signOut ends this session, or with everywhere=1 every session of the user.
 func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, v *visit) {
 	everywhere := r.FormValue("everywhere") != ""
-	if _, err := d.store.EndSessions(r.Context(), accounts.Hash(v.token), everywhere); err != nil {
+	if _, err := d.store.EndSessions(r.Context(), auth.HashKey(v.token), everywhere); err != nil {
 		d.fail(w, r, err)
 		return
 	}

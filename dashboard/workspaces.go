@@ -42,7 +42,7 @@ func (d *Dashboard) createWorkspace(w http.ResponseWriter, r *http.Request, v *v
 		return
 	}
 	if err == nil {
-		err = d.store.SwitchSession(r.Context(), accounts.Hash(v.token), id, auth.Test)
+		err = d.store.SwitchSession(r.Context(), auth.HashKey(v.token), id, auth.Test)
 	}
 	if err != nil {
 		d.fail(w, r, err)
@@ -61,7 +61,7 @@ func (d *Dashboard) switchWorkspace(w http.ResponseWriter, r *http.Request, v *v
 	if ws == "" {
 		ws = v.WorkspaceID
 	}
-	err := d.store.SwitchSession(r.Context(), accounts.Hash(v.token), ws, mode)
+	err := d.store.SwitchSession(r.Context(), auth.HashKey(v.token), ws, mode)
 	if errors.Is(err, store.ErrRefused) {
 		d.redirect(w, r, "/workspaces", flash{Error: true, Text: "You are not a member of that workspace."})
 		return
@@ -96,7 +96,7 @@ func (d *Dashboard) invite(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	token := accounts.NewToken()
-	err = d.store.Invite(r.Context(), v.UserID, v.WorkspaceID, address, role, accounts.Hash(token), accounts.InvitationTTL)
+	err = d.store.Invite(r.Context(), v.UserID, v.WorkspaceID, address, role, auth.HashKey(token), accounts.InvitationTTL)
 	if errors.Is(err, store.ErrRefused) {
 		d.redirect(w, r, "/members", flash{Error: true, Text: "Only owners invite admins, and only owners and admins invite members."})
 		return
@@ -147,7 +147,7 @@ func (d *Dashboard) setPlan(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (d *Dashboard) invitationPage(w http.ResponseWriter, r *http.Request, v *visit) {
 	token := r.FormValue("token")
-	inv, err := d.store.InvitationByToken(r.Context(), accounts.Hash(token))
+	inv, err := d.store.InvitationByToken(r.Context(), auth.HashKey(token))
 	if errors.Is(err, store.ErrNotFound) {
 		d.errorPage(w, r, http.StatusNotFound, "This invitation was used, withdrawn or has expired. Ask whoever invited you for a new one.")
 		return
@@ -161,7 +161,7 @@ func (d *Dashboard) invitationPage(w http.ResponseWriter, r *http.Request, v *vi
 }
 
 func (d *Dashboard) acceptInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
-	ws, err := d.store.AcceptInvitation(r.Context(), v.UserID, accounts.Hash(r.FormValue("token")))
+	ws, err := d.store.AcceptInvitation(r.Context(), v.UserID, auth.HashKey(r.FormValue("token")))
 	if errors.Is(err, store.ErrRefused) {
 		d.errorPage(w, r, http.StatusForbidden, "This invitation is for another address, or was used, withdrawn or has expired. "+
 			"Sign in with the invited address, or ask for a new invitation.")
@@ -173,7 +173,7 @@ func (d *Dashboard) acceptInvitation(w http.ResponseWriter, r *http.Request, v *
 // switchTo shows workspace ws (joined or claimed, err saying how that went) in test mode.
 func (d *Dashboard) switchTo(w http.ResponseWriter, r *http.Request, v *visit, ws string, err error, done string) {
 	if err == nil {
-		err = d.store.SwitchSession(r.Context(), accounts.Hash(v.token), ws, auth.Test)
+		err = d.store.SwitchSession(r.Context(), auth.HashKey(v.token), ws, auth.Test)
 	}
 	if err != nil {
 		d.fail(w, r, err)
@@ -187,7 +187,7 @@ func (d *Dashboard) claimPage(w http.ResponseWriter, r *http.Request, v *visit) 
 }
 
 func (d *Dashboard) claim(w http.ResponseWriter, r *http.Request, v *visit) {
-	ws, err := d.store.ClaimWorkspace(r.Context(), v.UserID, accounts.Hash(r.FormValue("token")))
+	ws, err := d.store.ClaimWorkspace(r.Context(), v.UserID, auth.HashKey(r.FormValue("token")))
 	if errors.Is(err, store.ErrRefused) {
 		d.errorPage(w, r, http.StatusNotFound, "This claim link was used already, or replaced by a newer one printed when the server last started.")
 		return

@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"github.com/relmcrm/relm/auth"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -127,14 +128,14 @@ func TestFirstWorkspaceClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := accounts.NewToken()
-	if claimed, err := e.Admin.OfferWorkspace(t.Context(), ws.ID, "", accounts.Hash(token)); err != nil || claimed {
+	if claimed, err := e.Admin.OfferWorkspace(t.Context(), ws.ID, "", auth.HashKey(token)); err != nil || claimed {
 		t.Fatalf("offer: %v %v", claimed, err)
 	}
 	b := e.signIn("first@example.com")
 	must(t, b.get("/claim?token="+token), http.StatusOK, "Claim the workspace")
 	must(t, b.post("/claim", url.Values{"token": {token}}), http.StatusOK, "The workspace is yours", "default", "owner")
 	must(t, e.signIn("late@example.com").post("/claim", url.Values{"token": {token}}), http.StatusNotFound, "used already")
-	if claimed, err := e.Admin.OfferWorkspace(t.Context(), ws.ID, "", accounts.Hash(accounts.NewToken())); err != nil || !claimed {
+	if claimed, err := e.Admin.OfferWorkspace(t.Context(), ws.ID, "", auth.HashKey(accounts.NewToken())); err != nil || !claimed {
 		t.Fatalf("a claimed workspace was offered again: %v %v", claimed, err)
 	}
 
@@ -142,7 +143,7 @@ func TestFirstWorkspaceClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Admin.OfferWorkspace(t.Context(), other.ID, "Boss@Example.com", accounts.Hash(accounts.NewToken())); err != nil {
+	if _, err := e.Admin.OfferWorkspace(t.Context(), other.ID, "Boss@Example.com", auth.HashKey(accounts.NewToken())); err != nil {
 		t.Fatal(err)
 	}
 	must(t, e.signIn("boss@example.com").get("/contacts"), http.StatusOK, "second", "owner")

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/relmcrm/relm/accounts"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 )
@@ -128,7 +127,7 @@ type Consent struct {
 // member of the workspace.
 func (s *Server) Approve(ctx context.Context, a *Authorization, c Consent) (string, error) {
 	code := "relm_ac_" + rand.Text() + rand.Text()
-	err := s.store.NewOAuthCode(ctx, store.OAuthCode{CodeHash: accounts.Hash(code), ClientID: a.Client.ID, UserID: c.UserID,
+	err := s.store.NewOAuthCode(ctx, store.OAuthCode{CodeHash: auth.HashKey(code), ClientID: a.Client.ID, UserID: c.UserID,
 		WorkspaceID: c.WorkspaceID, Mode: c.Mode, Scopes: c.Scopes, Resource: a.Resource, RedirectURI: a.RedirectURI,
 		Challenge: a.Challenge, TTL: CodeTTL})
 	if err != nil {

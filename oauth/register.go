@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/metering"
 	"io"
 	"net"
@@ -76,7 +77,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	var secret string
 	if c.AuthMethod != "none" {
 		secret = "rcs_" + accounts.NewToken()
-		c.SecretHash = accounts.Hash(secret)
+		c.SecretHash = auth.HashKey(secret)
 	}
 	if err := s.store.RegisterOAuthClient(r.Context(), c); err != nil {
 		s.log.ErrorContext(r.Context(), "oauth register", "err", err)

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/relmcrm/relm/accounts"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 )
@@ -54,7 +53,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, "invalid_target", "This server's only resource is "+s.resource+".")
 			return
 		}
-		outcome, scopes, err = s.store.ExchangeOAuthCode(r.Context(), store.OAuthExchange{CodeHash: accounts.Hash(code), ClientID: c.ID,
+		outcome, scopes, err = s.store.ExchangeOAuthCode(r.Context(), store.OAuthExchange{CodeHash: auth.HashKey(code), ClientID: c.ID,
 			RedirectURI: redirect, Resource: resource, Challenge: challengeOf(verifier)}, tokens)
 	case "refresh_token":
 		rt := r.PostForm.Get("refresh_token")
@@ -166,7 +165,7 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request) (c s
 	if c.AuthMethod == "none" {
 		return c, true
 	}
-	if secret == "" || subtle.ConstantTimeCompare(accounts.Hash(secret), c.SecretHash) != 1 {
+	if secret == "" || subtle.ConstantTimeCompare(auth.HashKey(secret), c.SecretHash) != 1 {
 		s.refuseClient(w, basic, "The client secret is missing or wrong.")
 		return c, false
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/relmcrm/relm/auth"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -94,7 +95,7 @@ func (f *accountFlags) offerFirstWorkspace(ctx context.Context, db *database) (s
 		return "", err
 	}
 	token := accounts.NewToken()
-	claimed, err := db.Admin.OfferWorkspace(ctx, ws.ID, f.ownerEmail, accounts.Hash(token))
+	claimed, err := db.Admin.OfferWorkspace(ctx, ws.ID, f.ownerEmail, auth.HashKey(token))
 	if err != nil || claimed {
 		return "", err
 	}
