@@ -73,7 +73,7 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	b.rep.printf("| VmRSS idle, after start on the seeded database | %.0f | < 100 |\n", idle)
 	b.rep.printf("| VmRSS after the load runs | %.0f | |\n", rss)
 	b.rep.printf("| VmHWM, the peak, over the load runs | %.0f | < 300 |\n\n", peak)
-	return nil
+	return b.toolListSizes(ctx, c, b.reg.Toolsets())
 }
 
 // measureCell runs op on surface s in a closed loop of conns connections. The raw pool

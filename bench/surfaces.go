@@ -85,7 +85,7 @@ func (c *client) mcp(op operation) call {
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/mcp", bytes.NewReader(raw))
+		req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/mcp?toolsets=all", bytes.NewReader(raw))
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,9 @@ type report struct {
 	rssPeakMiB  float64
 	batchVsCopy float64
 	searchP95   float64 // ms, the slowest search query's p95
-	measured    map[string]bool
+	// the default tool set: what tools/list gives a client that names no toolsets
+	defaultTools, defaultTokens int
+	measured                    map[string]bool
 }
 
 // ratioAt is a ratio and where it was found.
@@ -63,6 +65,9 @@ func (r *report) targets(contacts int) []target {
 			value: fmt.Sprintf("%.0f MiB", r.rssPeakMiB), pass: r.rssPeakMiB < 300},
 		{name: "batch import against raw COPY (rows/s)", goal: "≥ 0.5×", measured: r.measured["import"],
 			value: fmt.Sprintf("%.2f×", r.batchVsCopy), pass: r.batchVsCopy >= 0.5},
+		{name: "MCP default tool set (tools/list without ?toolsets=)", goal: fmt.Sprintf("≤ %d tools, ≤ %d tokens", defaultToolsBudget, defaultTokensBudget),
+			measured: r.measured["tools"], value: fmt.Sprintf("%d tools, %d tokens", r.defaultTools, r.defaultTokens),
+			pass: r.defaultTools <= defaultToolsBudget && r.defaultTokens <= defaultTokensBudget},
 		{name: searchTarget(contacts), goal: "< 50 ms",
 			measured: r.measured["latency"], value: fmt.Sprintf("%.1f ms (slowest search query)", r.searchP95), pass: r.searchP95 < 50},
 	}

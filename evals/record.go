@@ -118,6 +118,9 @@ func CatalogOf(reg *tools.Registry) Catalog {
 	for _, e := range reg.Entries() {
 		cat.ReadOnly[e.Name] = e.Annotations.ReadOnly
 		cat.Toolsets[e.Name] = e.Toolset
+		if tools.DefaultSelection.Includes(e) {
+			cat.Core = append(cat.Core, e.Name)
+		}
 		props, _ := e.InputSchema["properties"].(map[string]any)
 		names := make([]string, 0, len(props))
 		for k := range props {
@@ -230,7 +233,7 @@ func (r *Recorder) begin(group, mode, plan string, sel tools.Selection) (*record
 }
 
 func sameSelection(a, b tools.Selection) bool {
-	return a.ReadOnly == b.ReadOnly && slices.Equal(a.Toolsets, b.Toolsets)
+	return a.ReadOnly == b.ReadOnly && slices.Equal(a.Names(), b.Names())
 }
 
 func (r *Recorder) newRecording(now time.Time, mode, plan, client string, sel tools.Selection) *recording {
@@ -240,7 +243,7 @@ func (r *Recorder) newRecording(now time.Time, mode, plan, client string, sel to
 	name := "recorded-" + stamp + "-" + hex.EncodeToString(b)
 	return &recording{
 		header: journalHeader{Name: name, Mode: mode, Plan: plan, Client: client, Started: now.UTC(),
-			Toolsets: slices.Clone(sel.Toolsets), ReadOnly: sel.ReadOnly},
+			Toolsets: sel.Names(), ReadOnly: sel.ReadOnly},
 		journal: filepath.Join(r.dir, name+journalExt), selection: sel,
 	}
 }

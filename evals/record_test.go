@@ -60,7 +60,7 @@ func newRecordingServer(t *testing.T) *recordingServer {
 // session connects an MCP client, adding header (name, value pairs) to every request.
 func (rs *recordingServer) session(header ...string) *mcp.ClientSession {
 	rs.t.Helper()
-	return rs.sessionAt("/mcp", header...)
+	return rs.sessionAt("/mcp?toolsets=all", header...)
 }
 
 // sessionAt connects an MCP client to path (/mcp with a query), adding header (name, value

@@ -47,9 +47,10 @@ func TestTranscriptEndpoint(t *testing.T) {
 		base string
 		want string
 	}{
-		{evals.Transcript{}, "http://127.0.0.1:8080/mcp", "http://127.0.0.1:8080/mcp"},
+		{evals.Transcript{}, "http://127.0.0.1:8080/mcp", "http://127.0.0.1:8080/mcp?toolsets=all"},
+		{evals.Transcript{Toolsets: []string{"core", "webhooks"}}, "http://h/mcp", "http://h/mcp?toolsets=core,webhooks"},
 		{evals.Transcript{Toolsets: []string{"contacts", "deals"}}, "http://h/mcp", "http://h/mcp?toolsets=contacts,deals"},
-		{evals.Transcript{ReadOnly: true}, "https://h/relm/mcp", "https://h/relm/mcp?read_only=true"},
+		{evals.Transcript{ReadOnly: true}, "https://h/relm/mcp", "https://h/relm/mcp?read_only=true&toolsets=all"},
 		{evals.Transcript{Toolsets: []string{"deals"}, ReadOnly: true}, "http://h/mcp", "http://h/mcp?read_only=true&toolsets=deals"},
 	} {
 		if got := c.tr.Endpoint(c.base); got != c.want {

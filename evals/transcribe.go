@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/relmcrm/relm/tools"
 )
 
 // Call is one recorded MCP tool call: what the client sent and what it got back.
@@ -23,17 +25,20 @@ type Call struct {
 
 // Catalog is what transcription needs to know about the tools: which only read, the
 // arguments each takes (to rebuild records that existed before a session as setup calls),
-// and the toolset of each (to tell which a tool selection hides).
+// the toolset of each and the core tools (to tell which a tool selection hides).
 type Catalog struct {
 	ReadOnly map[string]bool
 	Inputs   map[string][]string
 	Toolsets map[string]string
+	Core     []string
 }
 
 // hides reports whether a session connected with toolsets and readOnly (a transcript's
-// selection) cannot call tool.
+// selection, nil for every toolset) cannot call tool.
 func (c Catalog) hides(toolsets []string, readOnly bool, tool string) bool {
-	return (len(toolsets) > 0 && !slices.Contains(toolsets, c.Toolsets[tool])) || (readOnly && !c.ReadOnly[tool])
+	chosen := len(toolsets) == 0 || slices.Contains(toolsets, c.Toolsets[tool]) ||
+		(slices.Contains(toolsets, tools.CoreToolset) && slices.Contains(c.Core, tool))
+	return !chosen || (readOnly && !c.ReadOnly[tool])
 }
 
 // Transcribe turns the calls of one session into a transcript that replays against a

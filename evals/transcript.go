@@ -2,6 +2,7 @@ package evals
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/relmcrm/relm/tools"
 )
 
 // Transcript is one agent session: ordered MCP tool calls with what each must return, and
@@ -34,7 +37,7 @@ type Transcript struct {
 	// Toolsets and ReadOnly are the tool selection the transcript connects with
 	// (/mcp?toolsets=contacts,deals&read_only=true): the tools its session sees. Unset, it
 	// sees every tool.
-	Toolsets   []string `json:"toolsets,omitempty" jsonschema:"minItems=1,uniqueItems=true,pattern=^[a-z][a-z_]*$" jsonschema_description:"The toolsets the transcript's session sees, as a client connecting to /mcp?toolsets=contacts,deals (default: every toolset). The server rejects an unknown toolset when the replay connects."`
+	Toolsets   []string `json:"toolsets,omitempty" jsonschema:"minItems=1,uniqueItems=true,pattern=^[a-z][a-z_]*$" jsonschema_description:"The toolsets the transcript's session sees, as a client connecting to /mcp?toolsets=contacts,deals (core is the default set; unset: every toolset). The server rejects an unknown toolset when the replay connects."`
 	ReadOnly   bool     `json:"read_only,omitempty" jsonschema_description:"When true, the session sees only the tools that change nothing, as a client connecting to /mcp?read_only=true."`
 	Setup      []Step   `json:"setup,omitempty" jsonschema_description:"Calls that prepare the workspace before the steps."`
 	Steps      []Step   `json:"steps" jsonschema:"minItems=1" jsonschema_description:"The agent's tool calls, in order."`
@@ -106,13 +109,11 @@ func (t *Transcript) KeyMode() string {
 // selection as its query.
 func (t *Transcript) Endpoint(base string) string {
 	u, err := url.Parse(base)
-	if err != nil || (len(t.Toolsets) == 0 && !t.ReadOnly) {
+	if err != nil {
 		return base // an unparsable URL fails when dialled, with a clearer error
 	}
 	q := u.Query()
-	if len(t.Toolsets) > 0 {
-		q.Set("toolsets", strings.Join(t.Toolsets, ","))
-	}
+	q.Set("toolsets", cmp.Or(strings.Join(t.Toolsets, ","), tools.AllToolsets))
 	if t.ReadOnly {
 		q.Set("read_only", "true")
 	}

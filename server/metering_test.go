@@ -93,13 +93,13 @@ func (rt *recorder) last(t *testing.T, method string) exchange {
 // recordedSession opens an MCP session whose HTTP exchanges rt records.
 func (e *env) recordedSession(rt *recorder) *mcp.ClientSession {
 	e.t.Helper()
-	return testkit.DialMCP(e.t, e.URL+"/mcp", rt, "2025-06-18")
+	return testkit.DialMCP(e.t, e.URL+"/mcp?toolsets=all", rt, "2025-06-18")
 }
 
 // rpc posts one raw JSON-RPC message to /mcp with key.
 func (e *env) rpc(key, body string) resp {
 	e.t.Helper()
-	return e.do("POST", "/mcp", key, []byte(body), "Accept", "application/json, text/event-stream")
+	return e.do("POST", "/mcp?toolsets=all", key, []byte(body), "Accept", "application/json, text/event-stream")
 }
 
 func toolCall(name, args string) string {

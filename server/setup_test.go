@@ -199,7 +199,7 @@ func (r resp) must(t testing.TB, status int) resp {
 // mcpSession opens a real MCP client session over streamable HTTP with key.
 func (e *env) mcpSession(key, protocol string) *mcp.ClientSession {
 	e.t.Helper()
-	return testkit.DialMCP(e.t, e.URL+"/mcp", testkit.Bearer{Key: key}, protocol)
+	return testkit.DialMCP(e.t, e.URL+"/mcp?toolsets=all", testkit.Bearer{Key: key}, protocol)
 }
 
 // tool calls an MCP tool and returns the result.

@@ -23,9 +23,9 @@ var ErrKeyRefused = errors.New("server: the API key is unknown, revoked or expir
 const CodeUnauthorizedRPC = -32001
 
 // ServeMCP serves MCP over t (stdio, for `relm mcp`) as the caller of key until the client
-// disconnects or ctx ends: the tools, validation, metering and request logs of /mcp. Each
-// request is authenticated anew, so a revoked key stops working at once.
-func (s *Server) ServeMCP(ctx context.Context, key string, t mcp.Transport) error {
+// disconnects or ctx ends: the tools of sel, with the validation, metering and request logs
+// of /mcp. Each request is authenticated anew, so a revoked key stops working at once.
+func (s *Server) ServeMCP(ctx context.Context, key string, sel tools.Selection, t mcp.Transport) error {
 	if s.store == nil {
 		return errors.New("server: MCP needs a store")
 	}
@@ -34,7 +34,7 @@ func (s *Server) ServeMCP(ctx context.Context, key string, t mcp.Transport) erro
 	} else if err != nil {
 		return err
 	}
-	srv := s.buildMCP(tools.Selection{})
+	srv := s.buildMCP(sel)
 	srv.AddReceivingMiddleware(s.asCaller(key)) // outermost: what HTTP's middleware does for /mcp
 	session, err := srv.Connect(ctx, t, nil)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
 )
 
 // stdioSession serves MCP over an in-memory transport as `relm mcp` serves it over stdio,
@@ -17,7 +18,7 @@ func (e *env) stdioSession(key string) *mcp.ClientSession {
 	serverSide, clientSide := mcp.NewInMemoryTransports()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Srv.ServeMCP(ctx, key, serverSide) }()
+	go func() { done <- e.Srv.ServeMCP(ctx, key, tools.Selection{}, serverSide) }()
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil).Connect(ctx, clientSide, nil)
 	if err != nil {
 		e.t.Fatal(err)
@@ -35,7 +36,7 @@ func (e *env) stdioSession(key string) *mcp.ClientSession {
 func TestMCPOverStdio(t *testing.T) {
 	t.Parallel()
 	e := setupWith(t, limits(server.Limits{RateLimit: 8, RateWindow: longWindow}))
-	if err := e.Srv.ServeMCP(t.Context(), "sk_test_"+strings.Repeat("x", 32), nil); !errors.Is(err, server.ErrKeyRefused) {
+	if err := e.Srv.ServeMCP(t.Context(), "sk_test_"+strings.Repeat("x", 32), tools.DefaultSelection, nil); !errors.Is(err, server.ErrKeyRefused) {
 		t.Fatalf("an unknown key: %v", err)
 	}
 	key, reader := e.key("acme", "test"), e.key("acme", "test")

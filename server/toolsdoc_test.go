@@ -27,24 +27,37 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 	var b bytes.Buffer
 	b.WriteString("# MCP tools, resources and prompts\n\n" +
 		"<!-- Generated from the registry by `go test ./server -run Golden -update`; do not edit. -->\n\n" +
-		"Every tool below is served at `/mcp`; those with a REST route are also under `/v1` with the\n" +
-		"same input and output (see the OpenAPI document at `/openapi.yaml`). Narrow the list with\n" +
-		"`/mcp?toolsets=contacts,deals` and `read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
+		"Every tool below is an MCP tool at `/mcp`; those with a REST route are also under `/v1` with the\n" +
+		"same input and output (see the OpenAPI document at `/openapi.yaml`). `/mcp` serves the core\n" +
+		"tools; choose others with `/mcp?toolsets=core,webhooks` (`all` for every tool) and\n" +
+		"`read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
 		"description and schemas are in its [`tools/list` snapshot](../server/testdata/tools/), one file per tool.\n")
-	b.WriteString("\n## Size\n\nWhat each toolset adds to `tools/list`, in tokens estimated as bytes/4 of the tools' JSON as\n" +
-		"listed (names, descriptions, input and output schemas):\n\n| toolset | tools | tokens |\n| --- | --- | --- |\n")
-	var totalTools, totalBytes int
-	for _, ts := range reg.Toolsets() {
-		n, size := 0, 0
-		for _, e := range reg.Entries() {
-			if e.Toolset == ts {
-				n, size = n+1, size+len(tools.Encode(e.MCPTool()))
-			}
+	b.WriteString("\n## Size\n\nWhat `tools/list` lists under each selection, in tokens estimated as bytes/4 of the tools' JSON\n" +
+		"(names, descriptions, annotations, input and output schemas; without icons, which add about 20\n" +
+		"tokens per tool, and before a workspace's custom fields and pipeline keys are added to the\n" +
+		"schemas). A client that names no toolsets gets the default: the core tools, without output\n" +
+		"schemas, within a budget of 25 tools and 8,000 tokens that `TestDefaultToolBudget` holds on the\n" +
+		"exact `tools/list` the server sends. Output schemas are listed whenever `?toolsets=` is given,\n" +
+		"`core` included.\n\n| selection | tools | tokens |\n| --- | --- | --- |\n")
+	size := func(sel tools.Selection) (int, int) {
+		listed := tools.ListedTools(reg, sel, tools.MCPOptions{})
+		n := 0
+		for _, t := range listed {
+			n += len(tools.Encode(t))
 		}
-		totalTools, totalBytes = totalTools+n, totalBytes+size
-		fmt.Fprintf(&b, "| `%s` | %d | %d |\n", ts, n, size/4)
+		return len(listed), n / 4
 	}
-	fmt.Fprintf(&b, "| all | %d | %d |\n", totalTools, totalBytes/4)
+	n, tokens := size(tools.DefaultSelection)
+	fmt.Fprintf(&b, "| default (`/mcp`) | %d | %d |\n", n, tokens)
+	n, tokens = size(tools.Selection{Core: true})
+	fmt.Fprintf(&b, "| `core` | %d | %d |\n", n, tokens)
+	for _, ts := range reg.Toolsets() {
+		n, tokens = size(tools.Selection{Toolsets: []string{ts}})
+		fmt.Fprintf(&b, "| `%s` | %d | %d |\n", ts, n, tokens)
+	}
+	n, tokens = size(tools.Selection{})
+	fmt.Fprintf(&b, "| `all` | %d | %d |\n", n, tokens)
+	b.WriteString("\nThe core tools: " + strings.Join(backquoted(tools.CoreTools), ", ") + ".\n")
 	for _, ts := range reg.Toolsets() {
 		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n", ts)
 		for _, e := range reg.Entries() {
@@ -115,3 +128,12 @@ func firstSentence(s string) string {
 
 // cell escapes text for a Markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// backquoted returns names, each in backquotes.
+func backquoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "`" + n + "`"
+	}
+	return out
+}

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/tools"
 )
 
 func TestToolsetsAndReadOnly(t *testing.T) {
@@ -40,4 +43,133 @@ func TestToolsetsAndReadOnly(t *testing.T) {
 		t.Fatalf("unknown toolset: %s", r.Raw)
 	}
 	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(initBody), "Accept", "application/json, text/event-stream"), 400, "bad_request", "read_only")
+}
+
+// The budget of the default tool set (issue 22): what /mcp lists to a client that names no
+// toolsets must stay within 25 tools and 8,000 tokens, estimated as bytes/4 of the exact
+// tools/list result the server sends (icons included) to a workspace without custom fields.
+const (
+	defaultToolsBudget  = 25
+	defaultTokensBudget = 8000
+)
+
+// listedTools posts tools/list to path and returns the result's tools, each as the JSON
+// the server sent, and the size of the whole result.
+func listedTools(e *env, path string) (list []json.RawMessage, size int) {
+	e.t.Helper()
+	r := e.do("POST", path, e.Live, []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`),
+		"Accept", "application/json, text/event-stream", "Mcp-Protocol-Version", "2025-11-25")
+	data, ok := strings.CutPrefix(string(r.Raw), "event: message\ndata: ")
+	if r.Status != 200 || !ok {
+		e.t.Fatalf("tools/list at %s: %d %s", path, r.Status, r.Raw)
+	}
+	var reply struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(data), &reply); err != nil {
+		e.t.Fatal(err)
+	}
+	var result struct {
+		Tools []json.RawMessage `json:"tools"`
+	}
+	if err := json.Unmarshal(reply.Result, &result); err != nil {
+		e.t.Fatal(err)
+	}
+	return result.Tools, len(reply.Result)
+}
+
+func TestDefaultToolBudget(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	listed, size := listedTools(e, "/mcp")
+	var names []string
+	for _, raw := range listed {
+		var tool struct {
+			Name         string          `json:"name"`
+			OutputSchema json.RawMessage `json:"outputSchema"`
+		}
+		if err := json.Unmarshal(raw, &tool); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, tool.Name)
+		if tool.OutputSchema != nil {
+			t.Errorf("%s lists an output schema in the default set", tool.Name)
+		}
+	}
+	t.Logf("default: %d tools, %d bytes, about %d tokens: %v", len(listed), size, size/4, names)
+	if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(tools.CoreTools))) {
+		t.Errorf("the default lists %v, want the core tools %v", names, tools.CoreTools)
+	}
+	if len(listed) > defaultToolsBudget {
+		t.Errorf("the default set has %d tools, over the budget of %d", len(listed), defaultToolsBudget)
+	}
+	if size/4 > defaultTokensBudget {
+		t.Errorf("the default set's tools/list is %d bytes, about %d tokens, over the budget of %d", size, size/4, defaultTokensBudget)
+	}
+}
+
+// TestToolSelections: the default is the core tools without output schemas; core and all
+// name selections of their own, combined with toolsets; the instructions name the toolsets a
+// selection leaves out.
+func TestToolSelections(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	names := func(path string) (names []string, withOutput int) {
+		listed, _ := listedTools(e, path)
+		for _, raw := range listed {
+			var tool struct {
+				Name         string          `json:"name"`
+				OutputSchema json.RawMessage `json:"outputSchema"`
+			}
+			if err := json.Unmarshal(raw, &tool); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, tool.Name)
+			if tool.OutputSchema != nil {
+				withOutput++
+			}
+		}
+		return slices.Sorted(slices.Values(names)), withOutput
+	}
+	core := slices.Sorted(slices.Values(tools.CoreTools))
+	if got, out := names("/mcp"); !slices.Equal(got, core) || out != 0 {
+		t.Errorf("/mcp lists %v, %d with output schemas; want the core tools without", got, out)
+	}
+	if got, out := names("/mcp?toolsets=core"); !slices.Equal(got, core) || out != len(core) {
+		t.Errorf("?toolsets=core lists %v, %d with output schemas; want the core tools with", got, out)
+	}
+	withHooks, _ := names("/mcp?toolsets=webhooks,core")
+	if len(withHooks) != len(core)+9 || !slices.Contains(withHooks, "create_webhook") || !slices.Contains(withHooks, "get_contact") {
+		t.Errorf("?toolsets=webhooks,core lists %v", withHooks)
+	}
+	all, _ := names("/mcp?toolsets=all")
+	if len(all) != len(e.Srv.Registry.Entries()) {
+		t.Errorf("?toolsets=all lists %d tools, want %d", len(all), len(e.Srv.Registry.Entries()))
+	}
+	if got, _ := names("/mcp?toolsets=all,webhooks"); !slices.Equal(got, all) {
+		t.Errorf("all with another toolset lists %d tools, want every one", len(got))
+	}
+	if got, _ := names("/mcp?read_only=true"); slices.Contains(got, "create_contact") || !slices.Contains(got, "get_contact") {
+		t.Errorf("read-only default lists %v", got)
+	}
+
+	instructions := func(path string) string {
+		cs := testkit.DialMCP(t, e.URL+path, testkit.Bearer{Key: e.Live}, "")
+		return cs.InitializeResult().Instructions
+	}
+	def := instructions("/mcp")
+	for _, ts := range e.Srv.Registry.Toolsets() {
+		if !strings.Contains(def, ts+" (") {
+			t.Errorf("the default's instructions do not offer the %s toolset: %s", ts, def)
+		}
+	}
+	if !strings.Contains(def, "?toolsets=") || !strings.Contains(def, "all") {
+		t.Errorf("the instructions do not say how to ask for toolsets: %s", def)
+	}
+	if got := instructions("/mcp?toolsets=all"); strings.Contains(got, "?toolsets=") {
+		t.Errorf("?toolsets=all's instructions offer more toolsets: %s", got)
+	}
+	if got := instructions("/mcp?toolsets=core,webhooks"); strings.Contains(got, "webhooks (") || !strings.Contains(got, "email (") {
+		t.Errorf("?toolsets=core,webhooks's instructions: %s", got)
+	}
 }

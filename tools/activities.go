@@ -40,7 +40,7 @@ type LogActivityInput struct {
 	DealID     *DealID        `json:"deal_id,omitempty" doc:"Deal it concerns (deal_…)."`
 	CompanyID  *CompanyID     `json:"company_id,omitempty" doc:"Company it concerns (cmp_…)."`
 	OccurredAt *time.Time     `json:"occurred_at,omitempty" doc:"When it happened (RFC 3339); defaults to now."`
-	Metadata   map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
+	Metadata   map[string]any `json:"metadata,omitempty" doc:"Key/value data; keys defined as custom fields (get_schema) must hold a value of their type."`
 }
 
 // UpdateActivityInput changes only the fields present; null clears one.

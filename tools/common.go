@@ -50,8 +50,8 @@ type Deleted struct {
 
 // Page describes pagination arguments shared by every list.
 type Page struct {
-	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
-	Cursor string `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, to continue a list; the other arguments must be the same as for that page (limit may change)."`
+	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size: default 50, at most 200 (larger counts as 200)."`
+	Cursor string `json:"cursor,omitempty" doc:"The previous page's next_cursor, to continue the list with the same other arguments (limit may change)."`
 }
 
 // after opens the cursor of the list call of ctx: nil for the first page.

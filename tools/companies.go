@@ -30,7 +30,7 @@ func (c Company) CurrentVersion() int64 { return c.Version }
 type CreateCompanyInput struct {
 	Name     string         `json:"name" minLength:"1" maxLength:"200" doc:"Company name."`
 	Domain   *string        `json:"domain,omitempty" format:"hostname" maxLength:"253" doc:"Web domain without scheme or path, such as example.com."`
-	Metadata map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
+	Metadata map[string]any `json:"metadata,omitempty" doc:"Key/value data; keys defined as custom fields (get_schema) must hold a value of their type."`
 }
 
 // UpdateCompanyInput changes only the fields present; null clears one.

@@ -44,7 +44,7 @@ type CreateContactInput struct {
 	LastName  *string        `json:"last_name,omitempty" maxLength:"200" doc:"Family name."`
 	Phone     *string        `json:"phone,omitempty" maxLength:"64" doc:"Phone number, ideally in E.164 form (+14155550100)."`
 	CompanyID *CompanyID     `json:"company_id,omitempty" doc:"Id of the person's company (cmp_…)."`
-	Metadata  map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
+	Metadata  map[string]any `json:"metadata,omitempty" doc:"Key/value data; keys defined as custom fields (get_schema) must hold a value of their type."`
 }
 
 // UpdateContactInput changes only the fields present; null clears one.

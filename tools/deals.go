@@ -43,7 +43,7 @@ type CreateDealInput struct {
 	CloseDate        *string        `json:"close_date,omitempty" format:"date" doc:"Expected close date, YYYY-MM-DD."`
 	CompanyID        *CompanyID     `json:"company_id,omitempty" doc:"Company buying (cmp_…)."`
 	PrimaryContactID *ContactID     `json:"primary_contact_id,omitempty" doc:"Main contact (con_…)."`
-	Metadata         map[string]any `json:"metadata,omitempty" doc:"Key/value data. Keys defined as custom fields (see get_schema) must hold a value of their type; other keys are free-form."`
+	Metadata         map[string]any `json:"metadata,omitempty" doc:"Key/value data; keys defined as custom fields (get_schema) must hold a value of their type."`
 }
 
 // UpdateDealInput changes only the fields present; null clears one.

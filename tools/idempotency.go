@@ -305,9 +305,8 @@ func (e *Entry) MCPInputSchema() map[string]any {
 		"type":      "string",
 		"minLength": 1,
 		"maxLength": IdempotencyKeyMaxLen,
-		"description": "Optional. A unique value, such as a UUID, that makes retrying this call safe: repeating it with the same key " +
-			"and the same arguments within 24 hours returns the first call's result without doing anything again. " +
-			"Use a new key for each new request; reusing one with different arguments fails with idempotency_conflict.",
+		"description": "Optional unique value (a UUID) that makes retrying safe: the same key and arguments within 24 hours " +
+			"return the first result without acting again. Use a new key per new request.",
 	}
 	s["properties"] = props
 	return s

@@ -4,19 +4,58 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Instructions tell a model how to use the server, in a few lines.
-const Instructions = `Relm is a CRM. Records (contacts, companies, deals, activities) belong to the workspace and mode (live or test) of the API key you connected with; you never see other workspaces.
-Create records with create_* tools, fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
+// instructions tell a model how to use the server, in a few lines, and which toolsets it
+// can ask for beyond those sel serves.
+func instructions(r *Registry, sel Selection) string {
+	var b strings.Builder
+	b.WriteString(`Relm is a CRM. Records (contacts, companies, deals, activities) belong to the workspace and mode (live or test) of the API key you connected with; you never see other workspaces.
+Create records with create_* tools (log_activity for activities), fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
 Before creating a contact, look it up with list_contacts by email: emails are unique and a duplicate create fails with already_exists and the existing id.
-To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage; list_pipelines shows the valid stages.
-To be told of changes instead of polling list_events, subscribe a URL with create_webhook; list_webhook_deliveries shows what was sent and replay_webhook_delivery sends one again.
-To make the CRM act on its own when something happens (move a deal, log a task, send an email), create a rule with create_automation; list_automation_runs shows what it did.
-Email goes through the workspace's own Resend account (set_email_integration); in test mode send_email is simulated.
-A failed call returns {"error":{"code","message",...}}; the message says how to fix the input.`
+To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage.
+A failed call returns {"error":{"code","message",...}}; the message says how to fix the input, and retryable says whether the same call may succeed later.
+`)
+	var more []string
+	for _, name := range r.Toolsets() {
+		if sel.Toolsets == nil && !sel.Core {
+			break // every tool is served
+		}
+		if summary, ok := toolsetSummaries[name]; ok && !slices.Contains(sel.Toolsets, name) {
+			more = append(more, name+" ("+summary+")")
+		}
+	}
+	if len(more) > 0 {
+		b.WriteString("This connection serves only some tools. More come in toolsets, which the user names in this server's URL, " +
+			"such as ?toolsets=core,webhooks: core is the default set, all is every tool, and the others are ")
+		b.WriteString(strings.Join(more, "; "))
+		b.WriteString(". When a task needs one of them, tell the user which toolset to add.\n")
+	}
+	return b.String()
+}
+
+// toolsetSummaries say in a few words what each toolset adds, for the instructions.
+var toolsetSummaries = map[string]string{
+	"contacts":     "delete, merge and batch-import contacts",
+	"companies":    "delete and merge companies",
+	"deals":        "delete deals",
+	"pipelines":    "list, create and change pipelines and their stages",
+	"activities":   "delete activities",
+	"schema":       "define custom fields",
+	"associations": "link any two records, such as a contact as champion of a deal",
+	"search":       "find duplicate contacts or companies",
+	"events":       "the change log; undo a change or a request; preview a change",
+	"webhooks":     "send events to a URL, see and replay deliveries",
+	"email":        "send email through the workspace's Resend account",
+	"automations":  "rules that act when something happens",
+	"api_keys":     "create, list and revoke API keys and OAuth grants",
+	"sandboxes":    "test-mode sandboxes",
+	"usage":        "usage and request logs",
+}
 
 // MCPOptions are what an MCP server has beyond the registry's capabilities.
 type MCPOptions struct {
@@ -36,20 +75,36 @@ func NewMCPServer(r *Registry, sel Selection, opt MCPOptions) *mcp.Server {
 		info.Icons = []mcp.Icon{{Source: opt.IconURL, MIMEType: "image/svg+xml"}}
 	}
 	s := mcp.NewServer(info, &mcp.ServerOptions{
-		Instructions:      Instructions,
+		Instructions:      instructions(r, sel),
 		Capabilities:      &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
 		CompletionHandler: opt.Complete,
 	})
-	for _, e := range r.Entries() {
-		if sel.includes(e) {
-			t := e.MCPTool()
-			if opt.ToolIcon != nil {
-				t.Icons = []mcp.Icon{{Source: opt.ToolIcon(e.Toolset), MIMEType: "image/svg+xml"}}
-			}
-			s.AddTool(t, e.mcpHandler)
-		}
+	for _, t := range ListedTools(r, sel, opt) {
+		e, _ := r.Lookup(t.Name)
+		s.AddTool(t, e.mcpHandler)
 	}
 	return s
+}
+
+// ListedTools are the tools of r that sel includes, as a server built with opt lists them in
+// tools/list before the workspace's schemas (TenantToolSchemas) and the key's scopes
+// (ScopedToolList) adjust the list.
+func ListedTools(r *Registry, sel Selection, opt MCPOptions) []*mcp.Tool {
+	var list []*mcp.Tool
+	for _, e := range r.Entries() {
+		if !sel.includes(e) {
+			continue
+		}
+		t := e.MCPTool()
+		if sel.Lean {
+			t.OutputSchema = nil
+		}
+		if opt.ToolIcon != nil {
+			t.Icons = []mcp.Icon{{Source: opt.ToolIcon(e.Toolset), MIMEType: "image/svg+xml"}}
+		}
+		list = append(list, t)
+	}
+	return list
 }
 
 // MCPTool is the tool definition published in tools/list.

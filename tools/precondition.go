@@ -10,7 +10,7 @@ import (
 // Precondition makes a change of a record conditional on its version (optimistic
 // concurrency): the update and delete tools embed it.
 type Precondition struct {
-	ExpectedVersion *int64 `json:"expected_version,omitempty" minimum:"1" doc:"The record's version as you last read it. When given, the change is made only if the record is still at that version; otherwise nothing changes and the call fails with precondition_failed, naming current_version and changed_fields: re-read the record and retry. On REST, the If-Match header (the ETag, such as \"3\") does the same."`
+	ExpectedVersion *int64 `json:"expected_version,omitempty" minimum:"1" doc:"Optional: the record's version as you last read it. If it has changed since, nothing changes and the call fails with precondition_failed: re-read and retry. REST: If-Match."`
 }
 
 // ExpectedVersionArg is the argument of Precondition; REST's If-Match header fills it.
@@ -18,8 +18,7 @@ const ExpectedVersionArg = "expected_version"
 
 // preconditionHint tells a model, in a write tool's description, how to avoid overwriting
 // a change it has not seen.
-const preconditionHint = " Pass expected_version (the version you read) to make the change only if nobody changed the record since; " +
-	"otherwise it fails with precondition_failed: re-read and retry."
+const preconditionHint = " Pass expected_version to act only if the record is unchanged since you read it."
 
 // Versioned is a record result: its version is the REST ETag.
 type Versioned interface{ CurrentVersion() int64 }

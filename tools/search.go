@@ -13,7 +13,7 @@ import (
 type SearchInput struct {
 	Q      string       `json:"q" minLength:"1" maxLength:"200" doc:"Words to look for. Every word must match the start of a word in the record (\"ada lov\" finds Ada Lovelace); three or more characters also match anywhere in emails and domains."`
 	Types  []RecordKind `json:"types,omitempty" maxItems:"4" doc:"Only these kinds of record (default: all). On REST, comma-separated."`
-	Limit  int          `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 50; larger values are treated as 200)."`
+	Limit  int          `json:"limit,omitempty" minimum:"1" doc:"Page size: default 50, at most 200 (larger counts as 200)."`
 	Cursor string       `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, with the same q and types (limit may change)."`
 }
 

@@ -11,22 +11,61 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Selection narrows the tools an MCP client sees, from its URL:
-// /mcp?toolsets=contacts,deals&read_only=true.
-type Selection struct {
-	Toolsets []string // nil means every toolset
-	ReadOnly bool     // only tools that change nothing
+// CoreTools are the tools /mcp serves when the client names no toolsets: the daily work of
+// a CRM (find, read, create and update contacts, companies, deals and activities, move a
+// deal, search, read the data model) within the budget of docs/tools.md ("Size"), which
+// TestDefaultToolBudget holds. Every other tool is one ?toolsets= away.
+var CoreTools = []string{
+	"search", "get_schema",
+	"list_contacts", "get_contact", "create_contact", "update_contact",
+	"list_companies", "get_company", "create_company", "update_company",
+	"list_deals", "get_deal", "create_deal", "update_deal", "move_deal_stage",
+	"list_activities", "get_activity", "log_activity", "update_activity",
 }
+
+// The names a selection may give besides toolsets: core (CoreTools, whatever their toolset)
+// and all (every toolset).
+const (
+	CoreToolset = "core"
+	AllToolsets = "all"
+)
+
+// Selection narrows the tools an MCP client sees, from its URL: /mcp serves the core tools
+// (DefaultSelection), /mcp?toolsets=all every tool, and
+// /mcp?toolsets=core,webhooks&read_only=true the core tools, the webhooks toolset, and of
+// those only the ones that change nothing. The zero Selection is every tool.
+type Selection struct {
+	Toolsets []string // toolsets served; nil, with Core false, means every toolset
+	Core     bool     // CoreTools are served too
+	// Lean lists the tools without their output schemas, to fit the default budget: the
+	// results are the same, described by get_schema and the OpenAPI document.
+	Lean     bool
+	ReadOnly bool // only tools that change nothing
+}
+
+// DefaultSelection is what /mcp serves to a client that names no toolsets.
+var DefaultSelection = Selection{Core: true, Lean: true}
 
 // Includes reports whether the selection serves e.
 func (sel Selection) Includes(e *Entry) bool { return sel.includes(e) }
 
 func (sel Selection) includes(e *Entry) bool {
-	return (sel.Toolsets == nil || slices.Contains(sel.Toolsets, e.Toolset)) && (!sel.ReadOnly || e.Annotations.ReadOnly)
+	all := sel.Toolsets == nil && !sel.Core
+	chosen := all || slices.Contains(sel.Toolsets, e.Toolset) || (sel.Core && slices.Contains(CoreTools, e.Name))
+	return chosen && (!sel.ReadOnly || e.Annotations.ReadOnly)
+}
+
+// Names are the toolsets of sel as a client names them in ?toolsets= (core among them when
+// it serves the core tools); nil for every toolset.
+func (sel Selection) Names() []string {
+	if !sel.Core {
+		return slices.Clone(sel.Toolsets)
+	}
+	return slices.Sorted(slices.Values(append([]string{CoreToolset}, sel.Toolsets...)))
 }
 
 func (sel Selection) key() string {
-	return strings.Join(sel.Toolsets, ",") + "|" + strconv.FormatBool(sel.ReadOnly)
+	return strings.Join(sel.Names(), ",") + "|" + strconv.FormatBool(sel.Lean) + "|" + strconv.FormatBool(sel.ReadOnly)
 }
 
 type selectionKey struct{}
@@ -58,27 +97,42 @@ func (r *Registry) Toolsets() []string {
 // ParseSelection reads toolsets and read_only from an MCP URL's query.
 func (r *Registry) ParseSelection(req *http.Request) (Selection, *Error) {
 	q := req.URL.Query()
-	var sel Selection
-	if raw := q.Get("toolsets"); raw != "" {
-		valid := r.Toolsets()
-		for _, name := range strings.Split(raw, ",") {
+	return r.SelectionOf(q.Get("toolsets"), q.Get("read_only"))
+}
+
+// SelectionOf reads a selection as the query parameters toolsets (comma-separated; empty
+// for DefaultSelection) and read_only ("true", "false" or empty) give it.
+func (r *Registry) SelectionOf(toolsets, readOnly string) (Selection, *Error) {
+	sel := DefaultSelection
+	if toolsets != "" {
+		sel = Selection{}
+		valid := append(r.Toolsets(), CoreToolset, AllToolsets)
+		all := false
+		for _, name := range strings.Split(toolsets, ",") {
 			name = strings.TrimSpace(name)
-			if !slices.Contains(valid, name) {
-				e := NewError(CodeBadRequest, "%q is not a toolset. Connect with ?toolsets= set to some of the valid options, comma-separated.", name)
+			switch {
+			case !slices.Contains(valid, name):
+				e := NewError(CodeBadRequest, "%q is not a toolset. Connect with ?toolsets= set to some of the valid options, comma-separated (all for every tool).", name)
 				e.Param, e.ValidOptions = "toolsets", valid
 				e.Suggestion = closest(name, valid)
 				return sel, e
-			}
-			if !slices.Contains(sel.Toolsets, name) {
+			case name == AllToolsets:
+				all = true
+			case name == CoreToolset:
+				sel.Core = true
+			case !slices.Contains(sel.Toolsets, name):
 				sel.Toolsets = append(sel.Toolsets, name)
 			}
 		}
 		slices.Sort(sel.Toolsets)
+		if all {
+			sel = Selection{}
+		}
 	}
-	if raw := q.Get("read_only"); raw != "" {
-		ro, err := strconv.ParseBool(raw)
+	if readOnly != "" {
+		ro, err := strconv.ParseBool(readOnly)
 		if err != nil {
-			e := NewError(CodeBadRequest, "read_only must be true or false, not %q.", raw)
+			e := NewError(CodeBadRequest, "read_only must be true or false, not %q.", readOnly)
 			e.Param, e.ValidOptions = "read_only", []string{"true", "false"}
 			return sel, e
 		}

@@ -7,7 +7,7 @@ import "context"
 // limit and cursor as every list, so one paginating client works on all of them.
 type WholeListPage struct {
 	Limit  int    `json:"limit,omitempty" minimum:"1" doc:"Page size, 1 to 200 (default 200, which holds the whole list unless it is very long; larger values are treated as 200)."`
-	Cursor string `json:"cursor,omitempty" doc:"The next_cursor of the previous page, unchanged, to continue a list; the other arguments must be the same as for that page (limit may change)."`
+	Cursor string `json:"cursor,omitempty" doc:"The previous page's next_cursor, to continue the list with the same other arguments (limit may change)."`
 }
 
 // wholeListMax is the default and largest page of a whole list.

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/relmcrm/relm/server"
+	"github.com/relmcrm/relm/tools"
 )
 
 // mcpCmd serves Relm's MCP server over stdio, for desktop clients (Claude Desktop, Cursor)
@@ -22,6 +27,9 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	sf.register(fs)
 	dbf := dbFlags{share: true}
 	dbf.register(fs)
+	toolsets := fs.String("toolsets", env("RELM_TOOLSETS", ""),
+		"the toolsets to serve, comma-separated, as /mcp?toolsets= takes them: core (the default), all, contacts, webhooks, … (RELM_TOOLSETS)")
+	readOnly := fs.Bool("read-only", false, "serve only the tools that change nothing, as /mcp?read_only=true")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,8 +62,12 @@ func mcpCmd(ctx context.Context, args []string, _ io.Writer, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	log.Info("relm mcp serving MCP over stdio")
-	err = srv.ServeMCP(ctx, key, &mcp.StdioTransport{})
+	sel, serr := srv.Registry.SelectionOf(*toolsets, strconv.FormatBool(*readOnly))
+	if serr != nil {
+		return fmt.Errorf("--toolsets: %s", serr.Message)
+	}
+	log.Info("relm mcp serving MCP over stdio", "toolsets", cmp.Or(strings.Join(sel.Names(), ","), tools.AllToolsets), "read_only", sel.ReadOnly)
+	err = srv.ServeMCP(ctx, key, sel, &mcp.StdioTransport{})
 	if errors.Is(err, server.ErrKeyRefused) {
 		err = errors.New("RELM_API_KEY is unknown, revoked or expired: make a new key with relm keys create")
 	} else if errors.Is(err, context.Canceled) || ctx.Err() != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/relmcrm/relm/internal/testkit"
 	"github.com/relmcrm/relm/store"
 	"github.com/relmcrm/relm/store/pgtest"
+	"github.com/relmcrm/relm/tools"
 )
 
 // TestMCPCommandOverStdio runs `relm mcp` as a desktop client does, as a child process
@@ -54,8 +55,8 @@ func TestMCPCommandOverStdio(t *testing.T) {
 		t.Fatalf("connect: %v\n%s", err, logs.String())
 	}
 	listed, err := cs.ListTools(t.Context(), nil)
-	if err != nil || len(listed.Tools) < 50 {
-		t.Fatalf("tools: %v %v", listed, err)
+	if err != nil || len(listed.Tools) != len(tools.CoreTools) {
+		t.Fatalf("tools: %v %v; want the %d core tools, as /mcp serves them", listed, err, len(tools.CoreTools))
 	}
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "create_contact", Arguments: map[string]any{"email": "desk@example.com"}})
 	if err != nil || res.IsError {

@@ -1,59 +1,92 @@
 package filter
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Schema describes the structured filter of s as a JSON Schema object, for the MCP tool and
 // OpenAPI documents. It stays permissive (any property, any value) because Compile, not the
-// schema validator, reports unknown fields and ops, with the valid options.
+// schema validator, reports unknown fields and ops, with the valid options. Each field says
+// what it holds; the ops of each kind of field are listed once, in the filter's description.
 func (s Spec) Schema() map[string]any {
 	props := map[string]any{}
 	for _, f := range s.Fields {
-		props[f.Name] = map[string]any{"description": describe(f)}
+		props[f.Name] = map[string]any{"description": kindLabel(f)}
 	}
 	schema := map[string]any{
 		"type": "object",
-		"description": `Conditions that must all hold. Give a field a value to match it exactly, ` +
-			`or an object of op to value, e.g. {"field": {"gte": 1, "lt": 5}}. ` +
-			`"in" takes an array; "ilike" takes a case-insensitive pattern with % wildcards. At most 20 conditions.`,
+		"description": `Conditions that must all hold, at most 20: {"field": value} matches exactly, ` +
+			`{"field": {"gte": 1, "lt": 5}} by op; "in" takes an array, "ilike" a case-insensitive pattern with % wildcards. ` +
+			"Ops: " + s.opsByKind() + ".",
 		"properties":           props,
 		"additionalProperties": true,
 	}
 	if s.MetadataColumn != "" {
 		schema["patternProperties"] = map[string]any{
-			"^" + metadataPrefix: map[string]any{"description": `A key of the record's metadata, as metadata->>KEY. ` +
-				`Ops: eq, neq, in, ilike, and gt, gte, lt, lte for numbers. The string "3" also matches the number 3, "true" the boolean. ` +
-				`A key defined as a custom field (list_custom_fields) compares by its type: numbers and dates (YYYY-MM-DD) with gt, gte, lt, lte; a select only with its options.`},
+			"^" + metadataPrefix: map[string]any{"description": `metadata->>KEY: a metadata key. Ops: eq, neq, in, ilike; gt, gte, lt, lte ` +
+				`for numbers, and dates of custom fields, which compare by their type (get_schema).`},
 		}
 	}
 	return schema
 }
 
-// describe says what a field holds and which ops it takes.
-func describe(f Field) string {
-	return kindLabel(f) + " Ops: " + strings.Join(opStrings(f.Kind.Ops()), ", ") + "."
+// opsByKind lists the ops of the kinds of s's fields, kinds with the same ops together:
+// "text eq, neq, ilike, in; id eq, neq, in".
+func (s Spec) opsByKind() string {
+	var groups []string
+	labels := map[string][]string{} // ops -> kinds
+	for _, f := range s.Fields {
+		ops := strings.Join(opStrings(f.Kind.Ops()), ", ")
+		kind := kindName(f.Kind)
+		if _, seen := labels[ops]; !seen {
+			groups = append(groups, ops)
+		}
+		if !slices.Contains(labels[ops], kind) {
+			labels[ops] = append(labels[ops], kind)
+		}
+	}
+	parts := make([]string, len(groups))
+	for i, ops := range groups {
+		parts[i] = strings.Join(labels[ops], ", ") + " " + ops
+	}
+	return strings.Join(parts, "; ")
 }
 
-// kindLabel names the values a field holds.
+// kindName is the word for a kind that kindLabel starts with.
+func kindName(k Kind) string {
+	switch k {
+	case Text, CIText:
+		return "text"
+	case ID:
+		return "id"
+	case Integer:
+		return "integer"
+	case Date:
+		return "date"
+	case Timestamp:
+		return "timestamp"
+	case Enum:
+		return "one of"
+	case Bool:
+		return "boolean"
+	case Number:
+		return "number"
+	}
+	return "other"
+}
+
+// kindLabel says what a field holds, starting with its kind's name.
 func kindLabel(f Field) string {
 	switch f.Kind {
-	case Text:
-		return "Text."
 	case CIText:
-		return "Text, compared case-insensitively."
-	case ID:
-		return "Id."
-	case Integer:
-		return "Integer."
+		return "text, compared case-insensitively"
 	case Date:
-		return "Date, YYYY-MM-DD."
+		return "date, YYYY-MM-DD"
 	case Timestamp:
-		return "Timestamp, RFC 3339 or YYYY-MM-DD (midnight UTC)."
+		return "timestamp, RFC 3339 or YYYY-MM-DD"
 	case Enum:
-		return "One of: " + strings.Join(f.Values, ", ") + "."
-	case Bool:
-		return "Boolean, true or false."
-	case Number:
-		return "Number."
+		return "one of: " + strings.Join(f.Values, ", ")
 	}
-	return "Not filterable."
+	return kindName(f.Kind)
 }

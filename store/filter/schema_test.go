@@ -2,6 +2,7 @@ package filter
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,10 +20,15 @@ func TestSchema(t *testing.T) {
 	if len(props) != len(deals.Fields) {
 		t.Errorf("got %d properties, want %d", len(props), len(deals.Fields))
 	}
+	ops, _ := s["description"].(string)
 	for _, f := range deals.Fields {
 		desc, _ := props[f.Name].(map[string]any)["description"].(string)
-		if !strings.Contains(desc, "Ops: "+strings.Join(opStrings(f.Kind.Ops()), ", ")) {
-			t.Errorf("%s: description %q does not list its ops", f.Name, desc)
+		kind := kindName(f.Kind)
+		if !strings.HasPrefix(desc, kind) {
+			t.Errorf("%s: description %q does not start with its kind %q", f.Name, desc, kind)
+		}
+		if !regexp.MustCompile(`[:;] [a-z ,]*\b` + kind + `\b[a-z ,]* ` + strings.Join(opStrings(f.Kind.Ops()), ", ") + `[;.]`).MatchString(ops) {
+			t.Errorf("%s: the filter's description %q does not list the ops of %s", f.Name, ops, kind)
 		}
 	}
 	if !strings.Contains(props["status"].(map[string]any)["description"].(string), "open, won, lost") {

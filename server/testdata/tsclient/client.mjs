@@ -4,7 +4,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-const url = new URL(process.env.RELM_URL + "/mcp");
+// Every tool, with its output schema: the default set (/mcp alone) lists none.
+const url = new URL(process.env.RELM_URL + "/mcp?toolsets=all");
 const transport = new StreamableHTTPClientTransport(url, {
   requestInit: { headers: { Authorization: `Bearer ${process.env.RELM_KEY}` } },
 });
