@@ -28,7 +28,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatGoogleGenerativeAI } from '@langchain/google-genai';
 import { MCPServerStreamableHttp, getAllMcpTools } from '@openai/agents-core';
-import { checkIssue, checkOpenAI, checkAnthropic, checkGemini } from './providerrules.mjs';
+import { checkIssue, checkOpenAI, checkAnthropic, checkGemini, selfCheck } from './providerrules.mjs';
 
 const url = process.env.RELM_MCP_URL;
 const headers = { Authorization: `Bearer ${process.env.RELM_KEY}` };
@@ -71,6 +71,8 @@ async function attempt(library, provider, tool, fn) {
     record(library, provider, tool, [`conversion failed: ${err?.message ?? err}`]);
   }
 }
+
+for (const reason of selfCheck()) failures.push({ tool: '', library: 'providerrules', provider: '', reason });
 
 // --- The tools as published: the issue's own rules. ---
 const mcp = new Client({ name: 'relm-agentsdks', version: '1.0.0' });

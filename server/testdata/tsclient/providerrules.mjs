@@ -134,3 +134,38 @@ function strictProblems(s, at) {
   for (const [name, sub] of Object.entries(s.$defs ?? {})) problems.push(...strictProblems(sub, `${at}.$defs.${name}`));
   return problems;
 }
+
+// selfCheck runs each check on declarations it must accept and on ones it must reject, so a
+// check that has stopped rejecting anything fails too. It returns what went wrong.
+export function selfCheck() {
+  const obj = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+  const cases = [
+    ['issue', checkIssue, { name: 'get_contact', inputSchema: obj }, true],
+    ['issue', checkIssue, { name: 'x'.repeat(61), inputSchema: obj }, false],
+    ['issue', checkIssue, { name: 'f', inputSchema: { ...obj, anyOf: [obj] } }, false],
+    ['openai', checkOpenAI, { name: 'get_contact', parameters: obj }, true],
+    ['openai', checkOpenAI, { name: 'relm.get_contact', parameters: obj }, false],
+    ['openai', checkOpenAI, { name: 'f', parameters: { type: 'string' } }, false],
+    ['openai', checkOpenAI, { name: 'f', parameters: { ...obj, not: {} } }, false],
+    ['openai', checkOpenAI, { name: 'f', parameters: obj, strict: true }, false],
+    ['openai', checkOpenAI, { name: 'f', parameters: { ...obj, additionalProperties: false }, strict: true }, true],
+    ['anthropic', checkAnthropic, { name: 'get_contact', input_schema: obj }, true],
+    ['anthropic', checkAnthropic, { name: 'x'.repeat(65), input_schema: obj }, false],
+    ['anthropic', checkAnthropic, { name: 'f', input_schema: { ...obj, oneOf: [obj] } }, false],
+    ['gemini', checkGemini, { name: 'get_contact', parameters: { ...obj, properties: { id: { type: 'string', nullable: true, format: 'email' } } } }, true],
+    ['gemini', checkGemini, { name: '1f', parameters: obj }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, additionalProperties: false } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: ['string', 'null'] } } } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'array' } } } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'integer', enum: [1, 2] } } } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, required: ['nope'] } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'string', properties: {} } } } }, false],
+  ];
+  const wrong = [];
+  cases.forEach(([provider, check, decl, ok], i) => {
+    const problems = check(decl);
+    if (ok && problems.length) wrong.push(`${provider} case ${i} was rejected: ${problems.join('; ')}`);
+    if (!ok && !problems.length) wrong.push(`${provider} case ${i} was accepted`);
+  });
+  return wrong;
+}
