@@ -31,6 +31,8 @@ import { MCPServerStreamableHttp, getAllMcpTools } from '@openai/agents-core';
 import { checkIssue, checkOpenAI, checkAnthropic, checkGemini, selfCheck } from './providerrules.mjs';
 
 const url = process.env.RELM_MCP_URL;
+// LangSmith tracing, if the environment turns it on, would post through the fake fetch too.
+process.env.LANGSMITH_TRACING = process.env.LANGCHAIN_TRACING_V2 = 'false';
 const headers = { Authorization: `Bearer ${process.env.RELM_KEY}` };
 
 const failures = [];
@@ -43,12 +45,11 @@ function record(library, provider, tool, problems) {
 
 // captured runs send (which makes one provider request) with fetch replaced by a fake that
 // keeps the request body and then fails; it returns the parsed body.
-class Captured extends Error {}
 async function captured(send) {
   let body;
   const fake = async (_url, init) => {
     body = JSON.parse(init.body);
-    throw new Captured('captured');
+    throw new Error('request captured, not sent');
   };
   const real = globalThis.fetch;
   globalThis.fetch = fake; // @google/generative-ai (under ChatGoogleGenerativeAI) takes no fetch option
