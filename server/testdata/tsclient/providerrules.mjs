@@ -56,7 +56,10 @@ export function checkAnthropic(tool) {
 // \"additionalProperties\" … Cannot find field."), as do a type that is not one Type value
 // (a JSON Schema type array such as ["string","null"]), enum values that are not strings,
 // properties or required on a schema that is not an OBJECT ("only allowed for OBJECT type"), a
-// required name missing from properties, and an ARRAY without items ("items: missing field").
+// required name missing from properties, an ARRAY without items ("items: missing field"), a
+// schema with no type and no anyOf ("type: must be specified when not using one_of, any_of or
+// all_of fields") and an enum on a type other than STRING without format "enum" ("function
+// declaration enum only allowed for STRING type").
 const geminiFields = new Set([
   'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties',
   'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf',
@@ -99,6 +102,8 @@ function geminiSchemaProblems(s, at) {
     if (!(s.properties && name in s.properties)) problems.push(`${at}.required: ${name} is not in properties`);
   }
   if (type === 'array' && s.items === undefined) problems.push(`${at}.items: missing field`);
+  if (s.type === undefined && s.anyOf === undefined) problems.push(`${at}.type: must be specified when not using any_of`);
+  if (s.enum !== undefined && type !== 'string' && s.format !== 'enum') problems.push(`${at}.enum: only allowed for STRING type`);
   for (const [name, sub] of Object.entries(s.properties ?? {})) {
     problems.push(...geminiSchemaProblems(sub, `${at}.properties.${name}`));
   }
@@ -160,6 +165,9 @@ export function selfCheck() {
     ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'integer', enum: [1, 2] } } } }, false],
     ['gemini', checkGemini, { name: 'f', parameters: { ...obj, required: ['nope'] } }, false],
     ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'string', properties: {} } } } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { description: 'no type' } } } }, false],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { anyOf: [{ type: 'string' }, { type: 'integer' }] } } } }, true],
+    ['gemini', checkGemini, { name: 'f', parameters: { ...obj, properties: { id: { type: 'integer', format: 'enum', enum: ['1'] } } } }, true],
   ];
   const wrong = [];
   cases.forEach(([provider, check, decl, ok], i) => {
