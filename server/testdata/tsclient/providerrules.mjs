@@ -60,6 +60,10 @@ export function checkAnthropic(tool) {
 // schema with no type and no anyOf ("type: must be specified when not using one_of, any_of or
 // all_of fields") and an enum on a type other than STRING without format "enum" ("function
 // declaration enum only allowed for STRING type").
+// What reaches Gemini depends on the framework: @ai-sdk/google converts JSON Schema to this
+// subset, keeping type (a type array becomes one type and nullable, or anyOf), description,
+// required, format, enum (as strings), properties, items, anyOf, allOf, oneOf and minLength;
+// @langchain/google-genai sends JSON Schema as is, less additionalProperties and $schema.
 const geminiFields = new Set([
   'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties',
   'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf',
