@@ -124,8 +124,13 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 				continue
 			}
 			rt.queryTypes[name] = p.Type
-			op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Description: p.Description,
-				Required: slices.Contains(rest.Required, name), Schema: p})
+			param := &huma.Param{Name: name, In: "query", Description: p.Description,
+				Required: slices.Contains(rest.Required, name), Schema: p}
+			if p.Type == huma.TypeArray { // comma-separated, as queryValue reads it
+				explode := false
+				param.Style, param.Explode = "form", &explode
+			}
+			op.Parameters = append(op.Parameters, param)
 		}
 	default:
 		rt.hasBody = true
