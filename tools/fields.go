@@ -33,7 +33,7 @@ func (Fields[T]) Schema(huma.Registry) *huma.Schema {
 	}
 	one := 1
 	return &huma.Schema{Type: huma.TypeArray, MinItems: &one, UniqueItems: true,
-		Description: "Return only these fields (id and object always); default all. On REST: ?fields=a,b.",
+		Description: "Return only these fields (id and object always); default: all.",
 		Items:       &huma.Schema{Type: huma.TypeString, Enum: enum}}
 }
 
