@@ -55,7 +55,8 @@ func checkOutputSchema(t *testing.T, cs *mcp.ClientSession, name string, res *mc
 }
 
 // TestFieldsSelectOnGetAndList: fields (MCP) and ?fields= (REST) keep only the fields asked
-// for, plus id and object, on every get and list of the record kinds; a list keeps has_more
+// for, plus id and object, on every get and list of the record kinds, events and
+// associations; a list keeps has_more
 // and next_cursor; get_contact returns recent_activities and associations only when asked
 // or when nothing is selected; selected results still match the tools' output schemas and
 // a selected record keeps its ETag.
@@ -123,12 +124,36 @@ func TestFieldsSelectOnGetAndList(t *testing.T) {
 		checkOutputSchema(t, cs, k.list, res)
 	}
 
+	// The event log and associations select the same way.
+	evt := e.lastEvent(e.Live, "contact.created")["id"].(string)
+	for _, path := range []string{"/v1/events/" + evt + "?fields=type", "/v1/events?type=contact.created&fields=type"} {
+		r := e.call("GET", path, e.Live, nil).must(t, http.StatusOK).Body
+		if data, isList := r["data"].([]any); isList {
+			r = data[0].(map[string]any)
+		}
+		if got := fieldNames(r); !slices.Equal(got, []string{"id", "object", "type"}) || r["type"] != "contact.created" {
+			t.Fatalf("%s: %v", path, r)
+		}
+	}
+	res := tool(t, cs, "list_associations", map[string]any{"fields": []string{"to_id"}})
+	if item := decode(t, text(t, res))["data"].([]any)[0]; !slices.Equal(fieldNames(item), []string{"id", "object", "to_id"}) {
+		t.Fatalf("list_associations fields=to_id: %v", item)
+	}
+	checkOutputSchema(t, cs, "list_associations", res)
+
+	// Selected values are the values as stored: exact numbers, no HTML escaping.
+	md := e.create("contacts", e.Live, map[string]any{"first_name": "Num", "metadata": map[string]any{"n": json.Number("9007199254740993"), "s": "<a&b>"}})
+	raw := string(e.call("GET", "/v1/contacts/"+md+"?fields=metadata", e.Live, nil).must(t, http.StatusOK).Raw)
+	if !strings.Contains(raw, `"n":9007199254740993`) || !strings.Contains(raw, `"s":"<a&b>"`) {
+		t.Fatalf("fields=metadata: %s", raw)
+	}
+
 	// get_contact: the contact's fields only, or its activities and associations too.
 	only := e.call("GET", "/v1/contacts/"+contact+"?fields=email", e.Live, nil).must(t, http.StatusOK).Body
 	if got := fieldNames(only); !slices.Equal(got, []string{"email", "id", "object"}) {
 		t.Fatalf("fields=email: %v", got)
 	}
-	res := tool(t, cs, "get_contact", map[string]any{"id": contact, "fields": []string{"recent_activities", "associations"}})
+	res = tool(t, cs, "get_contact", map[string]any{"id": contact, "fields": []string{"recent_activities", "associations"}})
 	withRecent := decode(t, text(t, res))
 	if got := fieldNames(withRecent); !slices.Equal(got, []string{"associations", "id", "object", "recent_activities"}) {
 		t.Fatalf("fields=recent_activities,associations: %v", got)
