@@ -159,8 +159,8 @@ func (s selectedVersioned) MarshalJSON() ([]byte, error) { return s.selected.Mar
 // against it. Other properties keep their schemas; the derived schemas are named Partial….
 func (r *Registry) partialOutput(out *huma.Schema) *huma.Schema {
 	s := r.Schemas.Resolve(out)
-	data, isList := s.Properties["data"]
-	if !isList || data.Items == nil {
+	data := s.Properties["data"]
+	if _, isList := s.Properties["has_more"]; !isList || data == nil || data.Items == nil {
 		return r.partial(out)
 	}
 	arr := *data
