@@ -74,6 +74,7 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 	for _, name := range []string{"default", "all"} {
 		path := selections[name]
 		t.Run(name, func(t *testing.T) {
+			e := e.with(t)
 			cmd := exec.CommandContext(t.Context(), node, "agentsdks.mjs")
 			var stderr bytes.Buffer
 			cmd.Dir, cmd.Stderr = dir, &stderr
