@@ -68,10 +68,7 @@ func TestSuiteCoversEveryTool(t *testing.T) {
 			}
 		}
 	}
-	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := newRegistry(t)
 	var uncalled, unmistaken []string
 	for _, e := range reg.Entries() {
 		if !called[e.Name] {
@@ -86,6 +83,48 @@ func TestSuiteCoversEveryTool(t *testing.T) {
 	if len(unmistaken) > 0 {
 		t.Errorf("no transcript in evals/suite shows a mistake with %s: add a step that expects its likeliest error", strings.Join(unmistaken, ", "))
 	}
+}
+
+// TestSuiteCoversEveryToolset fails when a toolset of the registry, or core, has no
+// transcript narrowed to it (toolsets set, naming it) whose steps call one of its tools: the
+// suite shows every selection an agent may connect with at work.
+func TestSuiteCoversEveryToolset(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t)
+	toolsetOf := map[string]string{}
+	for _, e := range reg.Entries() {
+		toolsetOf[e.Name] = e.Toolset
+	}
+	serves := func(set, tool string) bool {
+		if set == tools.CoreToolset {
+			return slices.Contains(tools.CoreTools, tool)
+		}
+		return toolsetOf[tool] == set
+	}
+	suite := loadSuite(t)
+	var missing []string
+	for _, set := range append(reg.Toolsets(), tools.CoreToolset) {
+		shown := slices.ContainsFunc(suite, func(tr *evals.Transcript) bool {
+			narrowed := slices.Contains(tr.Toolsets, set) && !slices.Contains(tr.Toolsets, tools.AllToolsets)
+			return narrowed && slices.ContainsFunc(tr.Steps, func(s evals.Step) bool { return serves(set, s.Tool) })
+		})
+		if !shown {
+			missing = append(missing, set)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("no transcript in evals/suite connects with a selection naming %s and calls one of its tools in its steps: set \"toolsets\" on a transcript whose every call the selection serves, or add one", strings.Join(missing, ", "))
+	}
+}
+
+// newRegistry is the registry of every tool, as the server builds it.
+func newRegistry(t *testing.T) *tools.Registry {
+	t.Helper()
+	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 // TestSuiteCoversPromptsAndResources fails when a prompt has no transcript getting it or
