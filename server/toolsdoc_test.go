@@ -38,7 +38,8 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 		"schemas). A client that names no toolsets gets the default: the core tools, without output\n" +
 		"schemas, within a budget of 25 tools and 8,000 tokens that `TestDefaultToolBudget` holds on the\n" +
 		"exact `tools/list` the server sends. Output schemas are listed whenever `?toolsets=` is given,\n" +
-		"`core` included.\n\n| selection | tools | tokens |\n| --- | --- | --- |\n")
+		"`core` included. Each tool's row below gives its tokens as `?toolsets=` lists it and how many\n" +
+		"of those its output schema takes, which the default leaves out.\n\n| selection | tools | tokens |\n| --- | --- | --- |\n")
 	size := func(sel tools.Selection) (int, int) {
 		listed := tools.ListedTools(reg, sel, tools.MCPOptions{})
 		n := 0
@@ -59,7 +60,7 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 	fmt.Fprintf(&b, "| `all` | %d | %d |\n", n, tokens)
 	b.WriteString("\nThe core tools: " + strings.Join(backquoted(tools.CoreTools), ", ") + ".\n")
 	for _, ts := range reg.Toolsets() {
-		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n", ts)
+		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | tokens | of which output schema | what it does |\n| --- | --- | --- | --- | --- | --- |\n", ts)
 		for _, e := range reg.Entries() {
 			if e.Toolset != ts {
 				continue
@@ -72,7 +73,10 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 			if e.Annotations.ReadOnly {
 				ro = "yes"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", e.Name, route, ro, cell(firstSentence(e.Description)))
+			tool := e.MCPTool()
+			size := len(tools.Encode(tool)) / 4
+			tool.OutputSchema = nil
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %d | %s |\n", e.Name, route, ro, size, size-len(tools.Encode(tool))/4, cell(firstSentence(e.Description)))
 		}
 	}
 
