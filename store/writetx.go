@@ -193,13 +193,14 @@ func (w *writeTx) Commit(ctx context.Context) error {
 	return nil
 }
 
-// Rollback rolls back; a failure closes the connection, whose state is then unknown.
+// Rollback rolls back; a failure closes the connection, whose state is then unknown. A
+// BEGIN that never reached the server (a cancelled context) leaves nothing to roll back.
 func (w *writeTx) Rollback(ctx context.Context) error {
 	if w.closed {
 		return pgx.ErrTxClosed
 	}
 	w.closed = true
-	if !w.begun {
+	if !w.begun || !w.conn.PgConn().IsBusy() && w.conn.PgConn().TxStatus() == 'I' {
 		return nil
 	}
 	if _, err := w.conn.Exec(ctx, "rollback"); err != nil {

@@ -51,6 +51,16 @@ func TestInTxBeginsWithTheFirstStatement(t *testing.T) {
 	if err := owner.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE email = 'after-failure@example.com'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("written after a failure: %d (%v)", n, err)
 	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	err = s.InTx(ctx, a, func(tx *store.Tx) error {
+		_, err := tx.Raw().Exec(cancelled, `INSERT INTO contacts (id, workspace_id, mode, email) VALUES ($1, $2, $3, $4)`,
+			store.NewID("con_"), a.WorkspaceID, a.Mode, "after-failure@example.com")
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a first statement under a cancelled context: %v", err)
+	}
 	if err := s.InTx(ctx, a, func(*store.Tx) error { return nil }); err != nil {
 		t.Fatalf("empty transaction: %v", err)
 	}
