@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -282,7 +281,7 @@ type rpcErrorWriter struct {
 }
 
 func (w *rpcErrorWriter) WriteHeader(status int) {
-	if mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type")); status >= 400 && mt == "text/plain" {
+	if status >= 400 && mediaType(w.Header().Get("Content-Type")) == "text/plain" {
 		w.status = status
 		return
 	}
