@@ -59,18 +59,29 @@ func TestSuite(t *testing.T) {
 // or none showing its likeliest mistake (a step that expects an error from it).
 func TestSuiteCoversEveryTool(t *testing.T) {
 	t.Parallel()
-	called, mistaken := map[string]bool{}, map[string]bool{}
-	for _, tr := range loadSuite(t) {
-		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
-			called[s.Tool] = true
-			if s.Expect != nil && s.Expect.Error != nil {
-				mistaken[s.Tool] = true
-			}
-		}
-	}
 	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	called, mistaken := map[string]bool{}, map[string]bool{}
+	for _, tr := range loadSuite(t) {
+		sel := tools.Selection{} // a transcript without toolsets connects with all
+		if len(tr.Toolsets) > 0 {
+			var serr *tools.Error
+			if sel, serr = reg.SelectionOf(strings.Join(tr.Toolsets, ","), ""); serr != nil {
+				t.Fatalf("%s: %s", tr.Path, serr.Message)
+			}
+		}
+		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
+			name := s.Tool // as the transcript's connection calls it: search may be chatgpt_search
+			if e, ok := reg.LookupTool(sel, s.Tool); ok {
+				name = e.Name
+			}
+			called[name] = true
+			if s.Expect != nil && s.Expect.Error != nil {
+				mistaken[name] = true
+			}
+		}
 	}
 	var uncalled, unmistaken []string
 	for _, e := range reg.Entries() {
