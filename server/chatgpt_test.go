@@ -211,6 +211,24 @@ func TestChatGPTToolsetSelection(t *testing.T) {
 	if !strings.Contains(string(r.Raw), "unknown tool") {
 		t.Errorf("fetch at ?toolsets=all: %s", r.Raw)
 	}
+
+	// A plain tools/call (answered without the SDK's session) finds the tools by the names
+	// the connection serves, and the request log names them as the registry does.
+	chatgpt := func(body string) resp {
+		return e.do("POST", "/mcp?toolsets=chatgpt", e.Live, []byte(body), "Accept", "application/json, text/event-stream")
+	}
+	if r := chatgpt(toolCall("search", `{"query":"nobody"}`)); !strings.Contains(string(r.Raw), `"structuredContent":{"results":[]}`) {
+		t.Errorf("tools/call search at ?toolsets=chatgpt: %s", r.Raw)
+	}
+	if r := chatgpt(toolCall("fetch", `{"id":"cmp_`+strings.Repeat("a", 26)+`"}`)); !strings.Contains(string(r.Raw), `not_found`) {
+		t.Errorf("tools/call fetch at ?toolsets=chatgpt: %s", r.Raw)
+	}
+	for tool, status := range map[string]float64{"chatgpt_search": 200, "chatgpt_fetch": 404} {
+		logs := e.logs(e.Live, "surface=mcp&tool="+tool)
+		if len(logs) != 1 || logs[0]["status"] != status {
+			t.Errorf("request logs of %s: %v", tool, logs)
+		}
+	}
 }
 
 // listed are the names of the tools path lists.
