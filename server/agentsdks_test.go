@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/tools"
 )
 
 // agentSDKGaps are the provider rejections TestAgentSDKsLoadEveryTool expects, each matched
@@ -74,9 +75,16 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 	}
 	e := setup(t)
 	hits := make([][]string, len(agentSDKGaps))
-	// The default selection, and every toolset named, whatever the default is.
-	selections := map[string]string{"default": "/mcp", "all": "/mcp?toolsets=" + strings.Join(e.Srv.Registry.Toolsets(), ",")}
-	for _, name := range []string{"default", "all"} {
+	// The default selection, every toolset named, whatever the default is, but the opt-in
+	// ones (chatgpt's search would clash with search), and each of those alone.
+	selections := map[string]string{"default": "/mcp", "all": "/mcp?toolsets=" + strings.Join(slices.DeleteFunc(e.Srv.Registry.Toolsets(),
+		func(s string) bool { return slices.Contains(tools.OptInToolsets, s) }), ",")}
+	names := []string{"default", "all"}
+	for _, set := range tools.OptInToolsets {
+		selections[set] = "/mcp?toolsets=" + set
+		names = append(names, set)
+	}
+	for _, name := range names {
 		path := selections[name]
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), node, "agentsdks.mjs")
