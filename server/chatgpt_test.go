@@ -114,6 +114,19 @@ func TestChatGPTTools(t *testing.T) {
 	if got, _ := chatgptCall(t, cs, "search", map[string]any{"query": "nobody"}); toJSON(got) != `{"results":[]}` {
 		t.Errorf("search nobody: %v", got)
 	}
+	// A question, as deep research asks: no record has every word, so any word that says
+	// something matches, best first; a question of nothing but such words finds nothing.
+	got, _ = chatgptCall(t, cs, "search", map[string]any{"query": "Who is Ada Lovelace?"})
+	if results := got["results"].([]any); len(results) == 0 || results[0].(map[string]any)["id"] != contact {
+		t.Errorf("search for a question: %v", got)
+	}
+	got, _ = chatgptCall(t, cs, "search", map[string]any{"query": "what is the rollout about"})
+	if results := got["results"].([]any); len(results) != 1 || results[0].(map[string]any)["id"] != deal {
+		t.Errorf("search for a question about the deal: %v", got)
+	}
+	if got, _ := chatgptCall(t, cs, "search", map[string]any{"query": "who are you?"}); toJSON(got) != `{"results":[]}` {
+		t.Errorf("search for a question of no words: %v", got)
+	}
 
 	for _, c := range []struct {
 		id, kind, page, title string

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/relmcrm/relm/store"
 )
@@ -21,7 +22,7 @@ import (
 
 // ChatGPTSearchInput is what ChatGPT's search sends.
 type ChatGPTSearchInput struct {
-	Query string `json:"query" minLength:"1" maxLength:"200" doc:"A few words of a name, email, phone, company name or domain, deal title or activity subject; every word must match the start of a word (\"ada lov\" finds Ada Lovelace)."`
+	Query string `json:"query" minLength:"1" maxLength:"200" doc:"Words of a name, email, phone, company name or domain, deal title or activity subject. Records matching every word come first (\"ada lov\" finds Ada Lovelace); when none does, those matching any word of three or more letters (\"who is ada lovelace?\")."`
 }
 
 // ChatGPTSearchResults are the matches of a ChatGPT search, best first.
@@ -65,8 +66,8 @@ func chatgptTools(s *store.Store) []Tool {
 		&Capability[ChatGPTSearchInput, ChatGPTSearchResults]{Info: Info{
 			Name: "chatgpt_search", MCPName: "search", Title: "Search the CRM", Toolset: "chatgpt",
 			Description: "Find contacts, companies, deals and activities of the CRM by the words of query, each matching the start of a " +
-				"word of a name, email, phone, domain, title or subject. Returns {results: [{id, title, url}]}, at most 20, best " +
-				"first; read one with fetch.",
+				"word of a name, email, phone, domain, title or subject (when no record matches them all, any of them). Returns " +
+				"{results: [{id, title, url}]}, at most 20, best first; read one with fetch.",
 			Annotations: Annotations{ReadOnly: true, Idempotent: true},
 			REST:        &Route{Method: http.MethodGet, Path: "/v1/chatgpt/search", Status: http.StatusOK},
 		}, Handle: func(ctx context.Context, in ChatGPTSearchInput) (ChatGPTSearchResults, error) {
@@ -87,7 +88,12 @@ func chatgptTools(s *store.Store) []Tool {
 func chatgptSearch(ctx context.Context, s *store.Store, in ChatGPTSearchInput) (ChatGPTSearchResults, error) {
 	out := ChatGPTSearchResults{Results: []ChatGPTResult{}}
 	err := read(ctx, s, func(tx *store.Tx) error {
-		hits, _, err := store.Search(ctx, tx, store.SearchParams{Query: in.Query, Limit: chatgptSearchLimit})
+		p := store.SearchParams{Query: in.Query, Limit: chatgptSearchLimit}
+		hits, _, err := store.Search(ctx, tx, p)
+		if err == nil && len(hits) == 0 && strings.ContainsFunc(strings.TrimSpace(in.Query), unicode.IsSpace) {
+			p.AnyWord = true // a question, such as deep research asks: any word that says something
+			hits, _, err = store.Search(ctx, tx, p)
+		}
 		for _, h := range hits {
 			out.Results = append(out.Results, ChatGPTResult{ID: h.ID, Title: h.Title, URL: recordPage(ctx, h.Kind, h.ID)})
 		}

@@ -43,8 +43,8 @@ A failed call returns {"error":{"code","message",...}}; the message says how to 
 
 // chatgptInstructions are the instructions of a connection serving only the chatgpt toolset.
 const chatgptInstructions = `Relm is a CRM. Its records (contacts, companies, deals, activities) belong to the workspace and mode of the account you connected with. ` +
-	`search finds records by words of their names, emails, domains, titles and subjects (every word must match, so search with a few keywords, ` +
-	`not a sentence) and returns their ids; fetch reads one record by id as text, with a link to its page.
+	`search finds records by words of their names, emails, domains, titles and subjects (keywords work best: records matching every word come first) ` +
+	`and returns their ids; fetch reads one record by id as text, with a link to its page.
 `
 
 // toolsetSummaries say in a few words what each toolset adds, for the instructions.
