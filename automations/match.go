@@ -40,22 +40,22 @@ func Matches(conds []tools.Condition, data map[string]any) (bool, string) {
 		ok := false
 		switch c.Op {
 		case "eq":
-			ok = present && same(got, c.Value)
+			ok = present && same(got, c.Value.V)
 		case "neq":
-			ok = !present || !same(got, c.Value)
+			ok = !present || !same(got, c.Value.V)
 		case "contains":
-			ok = present && contains(got, c.Value)
+			ok = present && contains(got, c.Value.V)
 		case "exists":
-			want, _ := c.Value.(bool)
-			ok = present == (c.Value == nil || want)
+			want, _ := c.Value.V.(bool)
+			ok = present == (c.Value.V == nil || want)
 		case "in":
-			list, _ := c.Value.([]any)
+			list, _ := c.Value.V.([]any)
 			for _, v := range list {
 				ok = ok || (present && same(got, v))
 			}
 		}
 		if !ok {
-			return false, fmt.Sprintf("condition %d (%s %s %s) does not hold", i, c.Field, c.Op, tools.Encode(c.Value))
+			return false, fmt.Sprintf("condition %d (%s %s %s) does not hold", i, c.Field, c.Op, tools.Encode(c.Value.V))
 		}
 	}
 	return true, ""

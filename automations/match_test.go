@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/relmcrm/relm/schemas"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -18,21 +19,21 @@ func TestLookupAndMatches(t *testing.T) {
 		cond tools.Condition
 		want bool
 	}{
-		{tools.Condition{Field: "stage", Op: "eq", Value: "won"}, true},
-		{tools.Condition{Field: "new_stage", Op: "eq", Value: "won"}, true},
-		{tools.Condition{Field: "previous_attributes.stage", Op: "eq", Value: "proposal"}, true},
-		{tools.Condition{Field: "value_cents", Op: "eq", Value: json.Number("1200.0")}, true},
-		{tools.Condition{Field: "value_cents", Op: "eq", Value: "1200"}, false},
-		{tools.Condition{Field: "stage", Op: "neq", Value: "lost"}, true},
-		{tools.Condition{Field: "missing", Op: "neq", Value: "x"}, true},
-		{tools.Condition{Field: "metadata.source", Op: "contains", Value: "web"}, true},
-		{tools.Condition{Field: "metadata.tags", Op: "contains", Value: "vip"}, true},
-		{tools.Condition{Field: "metadata.tags", Op: "contains", Value: "us"}, false},
+		{tools.Condition{Field: "stage", Op: "eq", Value: schemas.JSONValue{V: "won"}}, true},
+		{tools.Condition{Field: "new_stage", Op: "eq", Value: schemas.JSONValue{V: "won"}}, true},
+		{tools.Condition{Field: "previous_attributes.stage", Op: "eq", Value: schemas.JSONValue{V: "proposal"}}, true},
+		{tools.Condition{Field: "value_cents", Op: "eq", Value: schemas.JSONValue{V: json.Number("1200.0")}}, true},
+		{tools.Condition{Field: "value_cents", Op: "eq", Value: schemas.JSONValue{V: "1200"}}, false},
+		{tools.Condition{Field: "stage", Op: "neq", Value: schemas.JSONValue{V: "lost"}}, true},
+		{tools.Condition{Field: "missing", Op: "neq", Value: schemas.JSONValue{V: "x"}}, true},
+		{tools.Condition{Field: "metadata.source", Op: "contains", Value: schemas.JSONValue{V: "web"}}, true},
+		{tools.Condition{Field: "metadata.tags", Op: "contains", Value: schemas.JSONValue{V: "vip"}}, true},
+		{tools.Condition{Field: "metadata.tags", Op: "contains", Value: schemas.JSONValue{V: "us"}}, false},
 		{tools.Condition{Field: "metadata.source", Op: "exists"}, true},
-		{tools.Condition{Field: "metadata.nope", Op: "exists", Value: false}, true},
+		{tools.Condition{Field: "metadata.nope", Op: "exists", Value: schemas.JSONValue{V: false}}, true},
 		{tools.Condition{Field: "metadata.nope", Op: "exists"}, false},
-		{tools.Condition{Field: "stage", Op: "in", Value: []any{"won", "lost"}}, true},
-		{tools.Condition{Field: "stage", Op: "in", Value: []any{"lead"}}, false},
+		{tools.Condition{Field: "stage", Op: "in", Value: schemas.JSONValue{V: []any{"won", "lost"}}}, true},
+		{tools.Condition{Field: "stage", Op: "in", Value: schemas.JSONValue{V: []any{"lead"}}}, false},
 		{tools.Condition{Field: "metadata.source.deeper", Op: "exists"}, false},
 	} {
 		if got, why := Matches([]tools.Condition{c.cond}, data); got != c.want {

@@ -142,7 +142,7 @@ func (r *Runner) act(ctx context.Context, a tools.Action, evType string, data ma
 		if refs[target] == "" {
 			return tools.ActionResult{}, fmt.Errorf("set_metadata: the event has no %s in its context", orRecord(target))
 		}
-		tool, args["id"], args["metadata"] = "update_"+target, refs[target], map[string]any{a.Key: a.Value}
+		tool, args["id"], args["metadata"] = "update_"+target, refs[target], map[string]any{a.Key: a.Value.V}
 	case "send_email":
 		tool, args["to"], args["subject"] = "send_email", []string(a.To), a.Subject
 		for k, v := range map[string]string{"html": a.HTML, "text": a.Text, "from": a.From} {

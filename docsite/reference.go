@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/relmcrm/relm/store/filter"
 	"github.com/relmcrm/relm/tools"
 )
 
@@ -103,9 +104,8 @@ func describe(e *tools.Entry, doc *huma.OpenAPI) (*capability, error) {
 	}
 	if spec, ok := e.FilterSpec(); ok {
 		c.Metadata = spec.Metadata
-		about := filterAbout(e.InputSchema)
 		for _, f := range spec.Fields {
-			ff := filterField{Name: f.Name, About: about[f.Name]}
+			ff := filterField{Name: f.Name, About: filter.Label(filter.Field{Kind: f.Kind, Values: f.Values})}
 			for _, op := range f.Kind.Ops() {
 				ff.Ops = append(ff.Ops, string(op))
 			}
@@ -157,23 +157,6 @@ func argLocation(name, method string, params []string) string {
 		return "query"
 	}
 	return "body"
-}
-
-// filterAbout is what the filter's schema says each field holds and takes.
-func filterAbout(in map[string]any) map[string]string {
-	props, _ := in["properties"].(map[string]any)
-	filter, _ := props["filter"].(map[string]any)
-	fields, _ := filter["properties"].(map[string]any)
-	about := map[string]string{}
-	for name, f := range fields {
-		s, _ := f.(map[string]any)
-		text := str(s["description"])
-		if i := strings.Index(text, " Ops: "); i >= 0 { // the ops are listed apart
-			text = text[:i]
-		}
-		about[name] = text
-	}
-	return about
 }
 
 // routeErrors lists the error statuses the OpenAPI document gives r. Which code of a

@@ -59,24 +59,11 @@ func TestSuite(t *testing.T) {
 // or none showing its likeliest mistake (a step that expects an error from it).
 func TestSuiteCoversEveryTool(t *testing.T) {
 	t.Parallel()
-	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := newRegistry(t)
 	called, mistaken := map[string]bool{}, map[string]bool{}
 	for _, tr := range loadSuite(t) {
-		sel := tools.Selection{} // a transcript without toolsets connects with all
-		if len(tr.Toolsets) > 0 {
-			var serr *tools.Error
-			if sel, serr = reg.SelectionOf(strings.Join(tr.Toolsets, ","), ""); serr != nil {
-				t.Fatalf("%s: %s", tr.Path, serr.Message)
-			}
-		}
 		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
-			name := s.Tool // as the transcript's connection calls it: search may be chatgpt_search
-			if e, ok := reg.LookupTool(sel, s.Tool); ok {
-				name = e.Name
-			}
+			name := registryName(t, reg, tr, s.Tool)
 			called[name] = true
 			if s.Expect != nil && s.Expect.Error != nil {
 				mistaken[name] = true
@@ -97,6 +84,66 @@ func TestSuiteCoversEveryTool(t *testing.T) {
 	if len(unmistaken) > 0 {
 		t.Errorf("no transcript in evals/suite shows a mistake with %s: add a step that expects its likeliest error", strings.Join(unmistaken, ", "))
 	}
+}
+
+// TestSuiteCoversEveryToolset fails when a toolset of the registry, or core, has no
+// transcript narrowed to it (toolsets set, naming it) whose steps call one of its tools: the
+// suite shows every selection an agent may connect with at work.
+func TestSuiteCoversEveryToolset(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t)
+	toolsetOf := map[string]string{}
+	for _, e := range reg.Entries() {
+		toolsetOf[e.Name] = e.Toolset
+	}
+	serves := func(set, tool string) bool {
+		if set == tools.CoreToolset {
+			return slices.Contains(tools.CoreTools, tool)
+		}
+		return toolsetOf[tool] == set
+	}
+	suite := loadSuite(t)
+	var missing []string
+	for _, set := range append(reg.Toolsets(), tools.CoreToolset) {
+		shown := slices.ContainsFunc(suite, func(tr *evals.Transcript) bool {
+			narrowed := slices.Contains(tr.Toolsets, set) && !slices.Contains(tr.Toolsets, tools.AllToolsets)
+			return narrowed && slices.ContainsFunc(tr.Steps, func(s evals.Step) bool { return serves(set, registryName(t, reg, tr, s.Tool)) })
+		})
+		if !shown {
+			missing = append(missing, set)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("no transcript in evals/suite connects with a selection naming %s and calls one of its tools in its steps: set \"toolsets\" on a transcript whose every call the selection serves, or add one", strings.Join(missing, ", "))
+	}
+}
+
+// registryName is the registry's name of the tool a step of tr calls, as tr's connection
+// serves it: search is chatgpt_search under ?toolsets=chatgpt. A name the connection does
+// not serve stays as it is.
+func registryName(t *testing.T, reg *tools.Registry, tr *evals.Transcript, tool string) string {
+	t.Helper()
+	sel := tools.Selection{} // a transcript without toolsets connects with all
+	if len(tr.Toolsets) > 0 {
+		var err *tools.Error
+		if sel, err = reg.SelectionOf(strings.Join(tr.Toolsets, ","), ""); err != nil {
+			t.Fatalf("%s: %s", tr.Path, err.Message)
+		}
+	}
+	if e, ok := reg.LookupTool(sel, tool); ok {
+		return e.Name
+	}
+	return tool
+}
+
+// newRegistry is the registry of every tool, as the server builds it.
+func newRegistry(t *testing.T) *tools.Registry {
+	t.Helper()
+	reg, err := tools.NewRegistry(slog.New(slog.DiscardHandler), tools.All(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 // TestSuiteCoversPromptsAndResources fails when a prompt has no transcript getting it or

@@ -116,16 +116,21 @@ func register(api huma.API, reg *tools.Registry, e *tools.Entry, b *tools.Route,
 		for _, name := range slices.Sorted(maps.Keys(rest.Properties)) {
 			p := rest.Properties[name]
 			if name == "filter" {
-				rt.filterFields = filterFields(p)
 				spec, _ := e.FilterSpec()
+				rt.filterFields = filterFields(spec)
 				taken := slices.Concat(slices.Sorted(maps.Keys(rest.Properties)), rt.pathParams, rt.hidden)
 				op.Parameters = append(op.Parameters, filterParams(reg, spec, taken)...)
 				op.Description += filterDescription(spec)
 				continue
 			}
 			rt.queryTypes[name] = p.Type
-			op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Description: p.Description,
-				Required: slices.Contains(rest.Required, name), Schema: p})
+			param := &huma.Param{Name: name, In: "query", Description: p.Description,
+				Required: slices.Contains(rest.Required, name), Schema: p}
+			if p.Type == huma.TypeArray { // comma-separated, as queryValue reads it
+				explode := false
+				param.Style, param.Explode = "form", &explode
+			}
+			op.Parameters = append(op.Parameters, param)
 		}
 	default:
 		rt.hasBody = true
@@ -314,12 +319,11 @@ func (rt *route) filter(query url.Values, args map[string]any) (url.Values, *too
 	return rest, nil
 }
 
-// filterFields lists the fields a filter schema documents.
-func filterFields(s *huma.Schema) map[string]bool {
+// filterFields lists the fields a filter takes.
+func filterFields(spec tools.FilterSpec) map[string]bool {
 	fields := map[string]bool{}
-	props, _ := s.Extensions["properties"].(map[string]any)
-	for name := range props {
-		fields[name] = true
+	for _, f := range spec.Fields {
+		fields[f.Name] = true
 	}
 	return fields
 }

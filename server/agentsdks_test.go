@@ -17,28 +17,23 @@ import (
 
 // agentSDKGaps are the provider rejections TestAgentSDKsLoadEveryTool expects, each matched
 // by library, provider and reason; one that no longer occurs must come off the list, and any
-// other failure fails the test. All are Gemini's, whose parameters take one Schema message
-// (providerrules.mjs) rather than JSON Schema.
+// other failure fails the test. All are LangChain's conversions for Gemini, whose parameters
+// take one Schema message (providerrules.mjs) rather than JSON Schema.
 var agentSDKGaps = []struct {
 	libraries []string
 	provider  string
 	reason    *regexp.Regexp
 }{
-	// Relm's own, through every framework: Gemini wants a type on every schema, and these
-	// have none because they take any value. A filter field takes a value or an object of ops
-	// (store/filter/schema.go); an automation's condition or set_metadata value, anything.
-	{[]string{"ai-sdk", "langchain"}, "google", regexp.MustCompile(`\.filter\.properties\.[^.]+\.type: must be specified`)},
-	{[]string{"ai-sdk", "langchain"}, "google", regexp.MustCompile(`\.(actions|conditions)\.items\.properties\.value\.type: must be specified`)},
 	// LangChain's: @langchain/google-genai drops only additionalProperties and $schema before
-	// sending JSON Schema to Gemini, whose Schema has no uniqueItems or patternProperties field
-	// (400 "Unknown name") and takes one type, not ["string","null"] (nullable fields of
-	// update_*); and @langchain/mcp-adapters drops the non-object branches of an anyOf, which
-	// leaves send_email's and the send_email action's to and reply_to (an address or a list)
-	// without a type.
+	// sending JSON Schema to Gemini, whose Schema has no uniqueItems field (400 "Unknown name")
+	// and takes one type, not ["string","null"] (nullable fields of update_*); and
+	// @langchain/mcp-adapters drops the non-object branches of an anyOf, which leaves
+	// send_email's to and reply_to (an address or a list) and an automation's condition and
+	// set_metadata value (a scalar, a list or null) without a type. The Vercel AI SDK converts
+	// all of these to Gemini's form.
 	{[]string{"langchain"}, "google", regexp.MustCompile(`unknown field "uniqueItems"$`)},
-	{[]string{"langchain"}, "google", regexp.MustCompile(`\.filter: unknown field "patternProperties"$`)},
 	{[]string{"langchain"}, "google", regexp.MustCompile(`\.type: \["(string|integer|object)","null"\] is not one Gemini Type$`)},
-	{[]string{"langchain"}, "google", regexp.MustCompile(`\.(to|reply_to)\.type: must be specified`)},
+	{[]string{"langchain"}, "google", regexp.MustCompile(`\.(to|reply_to|value)\.type: must be specified`)},
 }
 
 // agentSDKRun is what testdata/tsclient/agentsdks.mjs prints.
@@ -75,10 +70,9 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 	}
 	e := setup(t)
 	hits := make([][]string, len(agentSDKGaps))
-	// The default selection, every toolset named, whatever the default is, but the opt-in
-	// ones (chatgpt's search would clash with search), and each of those alone.
-	selections := map[string]string{"default": "/mcp", "all": "/mcp?toolsets=" + strings.Join(slices.DeleteFunc(e.Srv.Registry.Toolsets(),
-		func(s string) bool { return slices.Contains(tools.OptInToolsets, s) }), ",")}
+	// The default selection, every tool (all), and each opt-in toolset alone (all leaves
+	// them out: chatgpt's search would clash with search).
+	selections := map[string]string{"default": "/mcp", "all": "/mcp?toolsets=all"}
 	names := []string{"default", "all"}
 	for _, set := range tools.OptInToolsets {
 		selections[set] = "/mcp?toolsets=" + set
@@ -87,6 +81,7 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 	for _, name := range names {
 		path := selections[name]
 		t.Run(name, func(t *testing.T) {
+			e := e.with(t)
 			cmd := exec.CommandContext(t.Context(), node, "agentsdks.mjs")
 			var stderr bytes.Buffer
 			cmd.Dir, cmd.Stderr = dir, &stderr
@@ -111,7 +106,7 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 			for _, f := range run.Failures {
 				for i, gap := range agentSDKGaps {
 					if slices.Contains(gap.libraries, f.Library) && f.Provider == gap.provider && gap.reason.MatchString(f.Reason) {
-						hits[i] = append(hits[i], f.Tool)
+						hits[i] = append(hits[i], f.Tool+" ("+f.Library+")")
 						continue failures
 					}
 				}

@@ -38,7 +38,8 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 		"schemas). A client that names no toolsets gets the default: the core tools, without output\n" +
 		"schemas, within a budget of 25 tools and 8,000 tokens that `TestDefaultToolBudget` holds on the\n" +
 		"exact `tools/list` the server sends. Output schemas are listed whenever `?toolsets=` is given,\n" +
-		"`core` included.\n\n| selection | tools | tokens |\n| --- | --- | --- |\n")
+		"`core` included. Each tool's row below gives its tokens as `?toolsets=` lists it and how many\n" +
+		"of those its output schema takes, which the default leaves out.\n\n| selection | tools | tokens |\n| --- | --- | --- |\n")
 	size := func(sel tools.Selection) (int, int) {
 		listed := tools.ListedTools(reg, sel, tools.MCPOptions{})
 		n := 0
@@ -63,7 +64,7 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 		if slices.Contains(tools.OptInToolsets, ts) {
 			fmt.Fprintf(&b, "Opt-in: served only when `?toolsets=` names `%s`, under the MCP names in parentheses.\n\n", ts)
 		}
-		b.WriteString("| tool | REST | read-only | what it does |\n| --- | --- | --- | --- |\n")
+		b.WriteString("| tool | REST | read-only | tokens | of which output schema | what it does |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, e := range reg.Entries() {
 			if e.Toolset != ts {
 				continue
@@ -80,7 +81,10 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 			if e.MCPName != "" {
 				name += " (`" + e.MCPName + "`)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, route, ro, cell(firstSentence(e.Description)))
+			tool := e.MCPTool()
+			size := len(tools.Encode(tool)) / 4
+			tool.OutputSchema = nil
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s |\n", name, route, ro, size, size-len(tools.Encode(tool))/4, cell(firstSentence(e.Description)))
 		}
 	}
 

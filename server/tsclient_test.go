@@ -35,7 +35,7 @@ func TestTypeScriptSDKClient(t *testing.T) {
 		OK    bool `json:"ok"`
 		Calls int  `json:"calls"`
 	}
-	if err := json.Unmarshal(out, &summary); err != nil || !summary.OK || summary.Calls < 12 {
+	if err := json.Unmarshal(out, &summary); err != nil || !summary.OK || summary.Calls < 14 {
 		t.Fatalf("unexpected client output: %s", out)
 	}
 }

@@ -59,7 +59,8 @@ type UpdateActivityInput struct {
 
 // ActivityIDInput names one activity.
 type ActivityIDInput struct {
-	ID ActivityID `json:"id" doc:"Id of the activity (act_…)."`
+	ID     ActivityID       `json:"id" doc:"Id of the activity (act_…)."`
+	Fields Fields[Activity] `json:"fields,omitempty"`
 }
 
 // DeleteActivityInput names the activity to delete.
@@ -79,6 +80,7 @@ type ListActivitiesInput struct {
 	CompanyID CompanyID              `json:"company_id,omitempty" doc:"Only activities about this company."`
 	Type      string                 `json:"type,omitempty" enum:"note,email,call,meeting,task" doc:"Only activities of this kind."`
 	Filter    Filter[activityFilter] `json:"filter,omitempty"`
+	Fields    Fields[Activity]       `json:"fields,omitempty"`
 	Page
 }
 

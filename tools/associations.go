@@ -46,6 +46,7 @@ type ListAssociationsInput struct {
 	ToID     RecordID                  `json:"to_id,omitempty" doc:"Only edges ending at this record."`
 	Label    string                    `json:"label,omitempty" maxLength:"100" doc:"Only edges with this label."`
 	Filter   Filter[associationFilter] `json:"filter,omitempty"`
+	Fields   Fields[Association]       `json:"fields,omitempty"`
 	Page
 }
 

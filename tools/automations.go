@@ -25,26 +25,26 @@ var (
 
 // Condition is one test of an event; a rule's conditions are ANDed.
 type Condition struct {
-	Field string `json:"field" minLength:"1" maxLength:"200" doc:"A dot-path into the event's record (type, stage, metadata.source) or its data (new_stage, previous_attributes.stage)."`
-	Op    string `json:"op" doc:"eq, neq, contains (text or list), exists, in (value is a list)."`
-	Value any    `json:"value,omitempty" doc:"What to compare with; for in, a list; for exists, optional (false tests absence)."`
+	Field string            `json:"field" minLength:"1" maxLength:"200" doc:"A dot-path into the event's record (type, stage, metadata.source) or its data (new_stage, previous_attributes.stage)."`
+	Op    string            `json:"op" doc:"eq, neq, contains (text or list), exists, in (value is a list)."`
+	Value schemas.JSONValue `json:"value,omitzero" doc:"What to compare with; for in, a list; for exists, optional (false tests absence)."`
 }
 
 // Action is one step a rule takes, in order. Which fields apply depends on type.
 type Action struct {
-	Type         string    `json:"type" doc:"move_deal_stage, create_activity, set_metadata or send_email."`
-	Stage        string    `json:"stage,omitempty" maxLength:"64" doc:"move_deal_stage: the stage to move the deal in context to."`
-	Pipeline     string    `json:"pipeline,omitempty" maxLength:"64" doc:"move_deal_stage: the pipeline, to move it across pipelines (default: its own)."`
-	ActivityType string    `json:"activity_type,omitempty" doc:"create_activity: note, email, call, meeting or task."`
-	Subject      string    `json:"subject,omitempty" maxLength:"998" doc:"create_activity, send_email: the subject."`
-	Body         string    `json:"body,omitempty" maxLength:"65536" doc:"create_activity: the text."`
-	Target       string    `json:"target,omitempty" doc:"set_metadata: auto (the event's record; default), contact, deal or company in the event's context."`
-	Key          string    `json:"key,omitempty" maxLength:"100" doc:"set_metadata: the metadata key."`
-	Value        any       `json:"value,omitempty" doc:"set_metadata: the value (null removes the key)."`
-	To           Addresses `json:"to,omitempty" doc:"send_email: one address or a list."`
-	HTML         string    `json:"html,omitempty" maxLength:"1000000" doc:"send_email: the HTML body."`
-	Text         string    `json:"text,omitempty" maxLength:"1000000" doc:"send_email: the text body."`
-	From         string    `json:"from,omitempty" maxLength:"254" doc:"send_email: the sender (default: the integration's from_email)."`
+	Type         string            `json:"type" doc:"move_deal_stage, create_activity, set_metadata or send_email."`
+	Stage        string            `json:"stage,omitempty" maxLength:"64" doc:"move_deal_stage: the stage to move the deal in context to."`
+	Pipeline     string            `json:"pipeline,omitempty" maxLength:"64" doc:"move_deal_stage: the pipeline, to move it across pipelines (default: its own)."`
+	ActivityType string            `json:"activity_type,omitempty" doc:"create_activity: note, email, call, meeting or task."`
+	Subject      string            `json:"subject,omitempty" maxLength:"998" doc:"create_activity, send_email: the subject."`
+	Body         string            `json:"body,omitempty" maxLength:"65536" doc:"create_activity: the text."`
+	Target       string            `json:"target,omitempty" doc:"set_metadata: auto (the event's record; default), contact, deal or company in the event's context."`
+	Key          string            `json:"key,omitempty" maxLength:"100" doc:"set_metadata: the metadata key."`
+	Value        schemas.JSONValue `json:"value,omitzero" doc:"set_metadata: the value (null removes the key)."`
+	To           Addresses         `json:"to,omitempty" doc:"send_email: one address or a list."`
+	HTML         string            `json:"html,omitempty" maxLength:"1000000" doc:"send_email: the HTML body."`
+	Text         string            `json:"text,omitempty" maxLength:"1000000" doc:"send_email: the text body."`
+	From         string            `json:"from,omitempty" maxLength:"254" doc:"send_email: the sender (default: the integration's from_email)."`
 }
 
 // Automation is a rule: when an event of trigger_event fires and its conditions hold, run
@@ -243,10 +243,10 @@ func (h automationHandlers) checkRule(ctx context.Context, trigger string, conds
 		if root == "previous_attributes" && sub == "" {
 			return invalid(p+".field", "name the field: previous_attributes.<field>.", nil, "")
 		}
-		if _, isList := c.Value.([]any); c.Op == "in" && !isList {
+		if _, isList := c.Value.V.([]any); c.Op == "in" && !isList {
 			return invalid(p+".value", "in needs a list of values, such as [\"won\", \"lost\"].", nil, "")
 		}
-		if c.Op != "exists" && c.Value == nil {
+		if c.Op != "exists" && c.Value.V == nil {
 			return invalid(p+".value", "%s needs a value to compare with.", nil, "", c.Op)
 		}
 	}

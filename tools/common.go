@@ -73,7 +73,7 @@ func listOf[S storeRow, T any](ctx context.Context, p store.Page[S], conv func(S
 	for i, s := range p.Items {
 		out.Data[i] = conv(s)
 	}
-	if n := fitPage(ctx, out.Data); n < len(out.Data) {
+	if n := fitSelected(ctx, out.Data, selectionOf(ctx)); n < len(out.Data) {
 		out.Data, out.HasMore = out.Data[:n], true
 		next := p.Items[n-1].Position()
 		p.Next = &next
@@ -114,12 +114,21 @@ func pageBytes(ctx context.Context) int {
 // a contact's recent activities): the list stops before the record that would take it past
 // the bound, and has_more tells the caller to go on.
 func fitPage[T any](ctx context.Context, items []T) int {
+	return fitSelected(ctx, items, nil)
+}
+
+// fitSelected is fitPage for items of which only the fields keep are sent (all when nil).
+func fitSelected[T any](ctx context.Context, items []T, keep []string) int {
 	limit := pageBytes(ctx)
 	var w countingWriter
 	enc := json.NewEncoder(&w)
 	enc.SetEscapeHTML(false)
 	for i, item := range items {
-		if err := enc.Encode(item); err != nil {
+		var v any = item
+		if keep != nil {
+			v = selectRecord(item, keep)
+		}
+		if err := enc.Encode(v); err != nil {
 			panic("tools: encode result: " + err.Error())
 		}
 		if i > 0 && w.n > limit {

@@ -44,7 +44,8 @@ type UpdateCompanyInput struct {
 
 // CompanyIDInput names one company.
 type CompanyIDInput struct {
-	ID CompanyID `json:"id" doc:"Id of the company (cmp_…)."`
+	ID     CompanyID       `json:"id" doc:"Id of the company (cmp_…)."`
+	Fields Fields[Company] `json:"fields,omitempty"`
 }
 
 // DeleteCompanyInput names the company to delete.
@@ -61,6 +62,7 @@ func (companyFilter) spec() filter.Spec { return store.Companies.Filters }
 type ListCompaniesInput struct {
 	Domain string                `json:"domain,omitempty" maxLength:"253" doc:"Only companies with this domain (case-insensitive)."`
 	Filter Filter[companyFilter] `json:"filter,omitempty"`
+	Fields Fields[Company]       `json:"fields,omitempty"`
 	Page
 }
 

@@ -61,7 +61,8 @@ type UpdateContactInput struct {
 
 // ContactIDInput names one contact.
 type ContactIDInput struct {
-	ID ContactID `json:"id" doc:"Id of the contact (con_…)."`
+	ID     ContactID             `json:"id" doc:"Id of the contact (con_…)."`
+	Fields Fields[ContactDetail] `json:"fields,omitempty"`
 }
 
 // DeleteContactInput names the contact to delete.
@@ -79,6 +80,7 @@ type ListContactsInput struct {
 	Email     string                `json:"email,omitempty" maxLength:"320" doc:"Only the contact with this email address (case-insensitive)."`
 	CompanyID CompanyID             `json:"company_id,omitempty" doc:"Only contacts of this company (cmp_…)."`
 	Filter    Filter[contactFilter] `json:"filter,omitempty"`
+	Fields    Fields[Contact]       `json:"fields,omitempty"`
 	Page
 }
 
@@ -161,6 +163,10 @@ func (h contactHandlers) create(ctx context.Context, in CreateContactInput) (Con
 }
 
 func (h contactHandlers) get(ctx context.Context, in ContactIDInput) (ContactDetail, error) {
+	if !in.Fields.Has("recent_activities") && !in.Fields.Has("associations") {
+		c, err := h.records.get(ctx, string(in.ID))
+		return ContactDetail{Contact: c}, err
+	}
 	var out ContactDetail
 	err := read(ctx, h.s, func(tx *store.Tx) error {
 		c, acts, edges, err := store.ContactWithRecent(ctx, tx, string(in.ID), 10)

@@ -75,7 +75,7 @@ type cursorScope struct {
 type cursorScopeKey struct{}
 
 // withCursorScope binds the cursors made and accepted under ctx to the caller's workspace
-// and mode, the list capability and its arguments other than cursor and limit (in
+// and mode, the list capability and its arguments other than cursor, limit and fields (in
 // canonical JSON: the same filter spelled alike on REST and MCP gives the same digest).
 // Without a caller or enabled cursors it binds nothing, and the list fails.
 func (r *Registry) withCursorScope(ctx context.Context, list string, args map[string]any) (context.Context, error) {
@@ -86,6 +86,7 @@ func (r *Registry) withCursorScope(ctx context.Context, list string, args map[st
 	rest := maps.Clone(args)
 	delete(rest, "cursor")
 	delete(rest, "limit")
+	delete(rest, FieldsArg)
 	canon, err := canonicalJSON(rest)
 	if err != nil {
 		return ctx, err
@@ -175,7 +176,7 @@ func validCursorID(id string) bool {
 // invalidCursor is the error for any cursor the list call did not issue.
 func invalidCursor() *Error {
 	e := NewError(CodeInvalidCursor, "The cursor is not valid for this list. Pass the next_cursor of the previous page unchanged, "+
-		"with the same filters and other arguments as that request (only limit may change), or omit cursor to start from the first page.")
+		"with the same filters and other arguments as that request (only limit and fields may change), or omit cursor to start from the first page.")
 	e.Param = "cursor"
 	return e
 }

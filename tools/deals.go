@@ -71,7 +71,8 @@ type MoveDealStageInput struct {
 
 // DealIDInput names one deal.
 type DealIDInput struct {
-	ID DealID `json:"id" doc:"Id of the deal (deal_…)."`
+	ID     DealID       `json:"id" doc:"Id of the deal (deal_…)."`
+	Fields Fields[Deal] `json:"fields,omitempty"`
 }
 
 // DeleteDealInput names the deal to delete.
@@ -90,6 +91,7 @@ type ListDealsInput struct {
 	Pipeline  string             `json:"pipeline,omitempty" maxLength:"100" doc:"Only deals in this pipeline."`
 	CompanyID CompanyID          `json:"company_id,omitempty" doc:"Only deals of this company."`
 	Filter    Filter[dealFilter] `json:"filter,omitempty"`
+	Fields    Fields[Deal]       `json:"fields,omitempty"`
 	Page
 }
 

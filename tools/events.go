@@ -33,7 +33,8 @@ type CausedBy struct {
 
 // EventIDInput names one event.
 type EventIDInput struct {
-	ID EventID `json:"id" doc:"Id of the event (evt_…)."`
+	ID     EventID       `json:"id" doc:"Id of the event (evt_…)."`
+	Fields Fields[Event] `json:"fields,omitempty"`
 }
 
 type eventFilter struct{}
@@ -44,6 +45,7 @@ func (eventFilter) spec() filter.Spec { return store.Events.Filters }
 type ListEventsInput struct {
 	Type   EventType           `json:"type,omitempty" doc:"Only events of this type, such as deal.stage_changed (one of the event types; for patterns, filter on type with ilike)."`
 	Filter Filter[eventFilter] `json:"filter,omitempty"`
+	Fields Fields[Event]       `json:"fields,omitempty"`
 	Page
 }
 

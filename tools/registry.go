@@ -41,6 +41,7 @@ type Entry struct {
 	tool         Tool
 	reg          *Registry
 	paged        bool                 // takes a cursor: its calls get a cursor scope
+	selects      bool                 // takes fields: its results hold only the fields selected
 	pathParams   map[string]pathParam // by name, for PathNotFound
 }
 
@@ -61,6 +62,11 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 		if e.InputSchema, err = r.Schemas.Inline(e.In); err != nil {
 			return nil, fmt.Errorf("tools: %s input: %w", info.Name, err)
 		}
+		props, _ := e.InputSchema["properties"].(map[string]any)
+		_, e.paged = props["cursor"]
+		if _, e.selects = props[FieldsArg]; e.selects {
+			e.Out = r.partialOutput(e.Out)
+		}
 		if e.OutputSchema, err = r.Schemas.Inline(e.Out); err != nil {
 			return nil, fmt.Errorf("tools: %s output: %w", info.Name, err)
 		}
@@ -70,8 +76,6 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 		if err := e.compilePathParams(); err != nil {
 			return nil, err
 		}
-		props, _ := e.InputSchema["properties"].(map[string]any)
-		_, e.paged = props["cursor"]
 		r.entries = append(r.entries, e)
 		r.byName[info.Name] = e
 		if info.MCPName != "" {
@@ -145,6 +149,12 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if e.paged {
 		ctx, herr = e.reg.withCursorScope(ctx, e.Name, args)
 	}
+	var keep []string
+	if e.selects {
+		if keep = selectionArg(args); keep != nil {
+			ctx = context.WithValue(ctx, fieldsKey{}, keep)
+		}
+	}
 	ctx = context.WithValue(ctx, registryKey{}, e.reg)
 	if e.Toolset == "email" || e.Toolset == "webhooks" {
 		ctx = context.WithValue(ctx, emailServicesKey{}, e.reg.email)
@@ -160,6 +170,9 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 		}
 		e.reg.log.ErrorContext(ctx, "capability failed", "tool", e.Name, "request_id", RequestID(ctx), "err", herr)
 		return nil, Unexpected(herr, internalMessage)
+	}
+	if keep != nil {
+		res = selectFields(res, keep)
 	}
 	return res, nil
 }

@@ -1,54 +1,39 @@
 package filter
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Schema describes the structured filter of s as a JSON Schema object, for the MCP tool and
 // OpenAPI documents. It stays permissive (any property, any value) because Compile, not the
-// schema validator, reports unknown fields and ops, with the valid options. Each field says
-// what it holds; the ops of each kind of field are listed once, in the filter's description.
+// schema validator, reports unknown fields and ops, with the valid options. The fields, what
+// each holds and the ops it takes are in the description rather than in properties: a field
+// takes a value or an object of ops, which a property could only say as a union of types,
+// and function-calling schemas such as Gemini's need one type on every property.
 func (s Spec) Schema() map[string]any {
-	props := map[string]any{}
-	for _, f := range s.Fields {
-		props[f.Name] = map[string]any{"description": kindLabel(f)}
-	}
-	schema := map[string]any{
-		"type": "object",
-		"description": `Conditions that must all hold, at most 20: {"field": value} matches exactly, ` +
-			`{"field": {"gte": 1, "lt": 5}} by op; "in" takes an array, "ilike" a case-insensitive pattern with % wildcards. ` +
-			"Ops: " + s.opsByKind() + ".",
-		"properties":           props,
-		"additionalProperties": true,
-	}
+	desc := `Conditions that must all hold, at most 20: {"field": value} matches exactly, ` +
+		`{"field": {"gte": 1, "lt": 5}} by op; "in" takes an array, "ilike" a case-insensitive pattern with % wildcards. ` +
+		"Fields: " + s.fieldsByKind() + "."
 	if s.MetadataColumn != "" {
-		schema["patternProperties"] = map[string]any{
-			"^" + metadataPrefix: map[string]any{"description": `metadata->>KEY: a metadata key. Ops: eq, neq, in, ilike; gt, gte, lt, lte ` +
-				`for numbers, and dates of custom fields, which compare by their type (get_schema).`},
-		}
+		desc += ` And metadata->>KEY for a metadata key (eq, neq, in, ilike; gt, gte, lt, lte for numbers, ` +
+			`and dates of custom fields, which compare by their type: get_schema).`
 	}
-	return schema
+	return map[string]any{"type": "object", "description": desc, "additionalProperties": true}
 }
 
-// opsByKind lists the ops of the kinds of s's fields, kinds with the same ops together:
-// "text eq, neq, ilike, in; id eq, neq, in".
-func (s Spec) opsByKind() string {
+// fieldsByKind lists the fields of s with what they hold and the ops they take, fields of
+// the same kind together: "id, company_id (id: eq, neq, in); title (text: eq, neq, ilike, in)".
+func (s Spec) fieldsByKind() string {
 	var groups []string
-	labels := map[string][]string{} // ops -> kinds
+	names := map[string][]string{} // "label: ops" -> fields
 	for _, f := range s.Fields {
-		ops := strings.Join(opStrings(f.Kind.Ops()), ", ")
-		kind := kindName(f.Kind)
-		if _, seen := labels[ops]; !seen {
-			groups = append(groups, ops)
+		g := Label(f) + ": " + strings.Join(opStrings(f.Kind.Ops()), ", ")
+		if _, seen := names[g]; !seen {
+			groups = append(groups, g)
 		}
-		if !slices.Contains(labels[ops], kind) {
-			labels[ops] = append(labels[ops], kind)
-		}
+		names[g] = append(names[g], f.Name)
 	}
 	parts := make([]string, len(groups))
-	for i, ops := range groups {
-		parts[i] = strings.Join(labels[ops], ", ") + " " + ops
+	for i, g := range groups {
+		parts[i] = strings.Join(names[g], ", ") + " (" + g + ")"
 	}
 	return strings.Join(parts, "; ")
 }
@@ -76,8 +61,8 @@ func kindName(k Kind) string {
 	return "other"
 }
 
-// kindLabel says what a field holds, starting with its kind's name.
-func kindLabel(f Field) string {
+// Label says what a field holds, starting with its kind's name: "text", "one of: open, won".
+func Label(f Field) string {
 	switch f.Kind {
 	case CIText:
 		return "text, compared case-insensitively"

@@ -39,6 +39,11 @@ await call("move_deal_stage", { id: deal.id, stage: "won" });
 await call("list_deals", { stage: "won", filter: { value_cents: { gte: 1000 } } });
 await call("log_activity", { type: "call", subject: "Kickoff", contact_id: contact.id, deal_id: deal.id });
 await call("list_activities", { contact_id: contact.id });
+// Field selection: selected results still match the tools' outputSchemas.
+const picked = await call("get_contact", { id: contact.id, fields: ["email", "recent_activities"] });
+if (Object.keys(picked).sort().join() !== "email,id,object,recent_activities") throw new Error(`get_contact fields: ${JSON.stringify(picked)}`);
+const names2 = await call("list_contacts", { fields: ["first_name"] });
+if (Object.keys(names2.data[0]).sort().join() !== "first_name,id,object") throw new Error(`list_contacts fields: ${JSON.stringify(names2)}`);
 await call("search", { q: "tess" });
 await call("list_events", { type: "deal.stage_changed" });
 for (const optional of ["get_usage", "list_pipelines", "get_schema", "list_custom_fields", "list_request_logs", "list_api_keys"]) {
