@@ -189,7 +189,7 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 			return nil, BodyReadError(err)
 		}
 		if len(bytes.TrimSpace(raw)) > 0 {
-			if ct := hctx.Header("Content-Type"); ct != "" {
+			if ct := hctx.Header("Content-Type"); ct != "" && ct != "application/json" {
 				if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 					return nil, tools.NewError(tools.CodeUnsupportedMedia, "Send the body as JSON with Content-Type: application/json (got %q).", ct)
 				}

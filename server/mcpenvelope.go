@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/relmcrm/relm/rest"
@@ -87,9 +88,8 @@ func checkMCPEnvelope(next http.Handler) http.Handler {
 func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 	var none jsonrpc.ID
 	trimmed := bytes.TrimSpace(body)
-	notJSON := &jsonrpc.Error{Code: jsonrpc.CodeParseError, Message: "The body is not valid JSON. Send one JSON-RPC 2.0 message as a JSON object."}
 	if len(trimmed) == 0 || trimmed[0] != '{' && !json.Valid(trimmed) { // an object is checked as it is decoded
-		return mcpMessage{}, none, notJSON
+		return mcpMessage{}, none, notJSON()
 	}
 	if trimmed[0] == '[' {
 		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
@@ -99,9 +99,23 @@ func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
 			Message: "The body must be one JSON-RPC 2.0 message, a JSON object."}
 	}
+	if msg, id, ok := parsePlainRequest(trimmed); ok {
+		return msg, id, nil
+	}
+	return parseMCPMessageSDK(trimmed)
+}
+
+// notJSON is the error for a body that is not JSON.
+func notJSON() *jsonrpc.Error {
+	return &jsonrpc.Error{Code: jsonrpc.CodeParseError, Message: "The body is not valid JSON. Send one JSON-RPC 2.0 message as a JSON object."}
+}
+
+// parseMCPMessageSDK is parseMCPMessage of a JSON object through the SDK's decoder.
+func parseMCPMessageSDK(trimmed []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
+	var none jsonrpc.ID
 	decoded, err := jsonrpc.DecodeMessage(trimmed)
 	if err != nil && !json.Valid(trimmed) {
-		return mcpMessage{}, none, notJSON
+		return mcpMessage{}, none, notJSON()
 	}
 	if err != nil {
 		return mcpMessage{}, none, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
@@ -125,6 +139,122 @@ func parseMCPMessage(body []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error) {
 		msg.ID, msg.Arguments = req.ID, params["arguments"]
 	}
 	return msg, req.ID, nil
+}
+
+// parsePlainRequest reads the common message, a request of only jsonrpc "2.0", a plain
+// method, an integer or plain string id (or none) and object params, without the SDK's
+// decoder (which allocates tens of kilobytes per message); ok is false for anything else,
+// which jsonrpc.DecodeMessage then reads. What it accepts, it reads as DecodeMessage does
+// (TestParsePlainRequestAgreesWithSDK).
+func parsePlainRequest(body []byte) (msg mcpMessage, id jsonrpc.ID, ok bool) {
+	if !utf8.Valid(body) || nestedDeeper(body, maxMessageDepth) {
+		return mcpMessage{}, id, false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || string(fields["jsonrpc"]) != `"2.0"` {
+		return mcpMessage{}, id, false
+	}
+	var params map[string]json.RawMessage
+	for k, v := range fields {
+		switch k {
+		case "jsonrpc":
+		case "method":
+			if len(v) < 3 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+				return mcpMessage{}, id, false
+			}
+			msg.Method = string(v[1 : len(v)-1])
+		case "id":
+			var idOK bool
+			if id, idOK = plainID(v); !idOK {
+				return mcpMessage{}, id, false
+			}
+		case "params":
+			if v[0] != '{' || json.Unmarshal(v, &params) != nil {
+				return mcpMessage{}, id, false
+			}
+		default: // result, error, or a key the SDK ignores: its decoder decides
+			return mcpMessage{}, id, false
+		}
+	}
+	if msg.Method == "" {
+		return mcpMessage{}, id, false
+	}
+	msg.Call = id.IsValid()
+	if msg.Call && msg.Method == "tools/call" {
+		_ = json.Unmarshal(params["name"], &msg.Tool) // a malformed name is logged as given; the SDK rejects it
+		_, hasName := params["name"]
+		_, hasArgs := params["arguments"]
+		msg.Plain = hasName && len(params) == 1 || hasName && hasArgs && len(params) == 2
+		msg.ID, msg.Arguments = id, params["arguments"]
+	}
+	return msg, id, true
+}
+
+// plainID reads a request id that is null, an integer of at most 15 digits (which the
+// SDK's float64 holds exactly) or a string without escapes.
+func plainID(v json.RawMessage) (jsonrpc.ID, bool) {
+	switch {
+	case string(v) == "null":
+		return jsonrpc.ID{}, true
+	case len(v) >= 2 && v[0] == '"':
+		if bytes.IndexByte(v, '\\') >= 0 {
+			return jsonrpc.ID{}, false
+		}
+		id, err := jsonrpc.MakeID(string(v[1 : len(v)-1]))
+		return id, err == nil
+	}
+	digits := v
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 || len(digits) > 1 && digits[0] == '0' {
+		return jsonrpc.ID{}, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return jsonrpc.ID{}, false
+		}
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return jsonrpc.ID{}, false
+	}
+	id, err := jsonrpc.MakeID(float64(n))
+	return id, err == nil
+}
+
+// maxMessageDepth is the nesting the SDK's decoder accepts in a message.
+const maxMessageDepth = 1000
+
+// nestedDeeper reports whether the objects and arrays of JSON data nest deeper than max.
+func nestedDeeper(data []byte, max int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, b := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > max {
+				return true
+			}
+		case '}', ']':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return false
 }
 
 // writeRPCError answers with a JSON-RPC 2.0 error response.
@@ -151,7 +281,7 @@ type rpcErrorWriter struct {
 }
 
 func (w *rpcErrorWriter) WriteHeader(status int) {
-	if mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type")); status >= 400 && mt == "text/plain" {
+	if status >= 400 && mediaType(w.Header().Get("Content-Type")) == "text/plain" {
 		w.status = status
 		return
 	}

@@ -47,7 +47,7 @@ func guardMCP(allowedHosts, allowedOrigins []string) (func(http.Handler) http.Ha
 				fail(tools.CodeMethodNotAllowed, "/mcp takes POST requests (streamable HTTP, stateless); %s is not supported.", r.Method)
 				return
 			}
-			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" && mediaType(ct) != "application/json" {
 				fail(tools.CodeUnsupportedMedia, "Send JSON-RPC messages with Content-Type: application/json.")
 				return
 			}
@@ -65,6 +65,13 @@ func guardMCP(allowedHosts, allowedOrigins []string) (func(http.Handler) http.Ha
 			next.ServeHTTP(w, r)
 		})
 	}, nil
+}
+
+// mediaType is the media type of a Content-Type value, lower-cased without parameters, or
+// "" when it does not parse.
+func mediaType(ct string) string {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt
 }
 
 // hostAllowed applies the DNS-rebinding rule: with allowed hosts configured the Host must

@@ -291,8 +291,12 @@ func (m *meterHTTP) restLog(r *http.Request, rec *statusRecorder, outcome *tools
 		l.ErrorCode = statusCode(status)
 	}
 	// Only a capability's route pattern: for a path it would redirect, the mux returns the
-	// cleaned raw path, which may hold ids or an email.
-	_, pattern := m.mux.Handler(r)
+	// cleaned raw path, which may hold ids or an email. The mux has set r.Pattern when it
+	// served the request; it is looked up again only for a request it never saw (refused).
+	pattern := r.Pattern
+	if pattern == "" {
+		_, pattern = m.mux.Handler(r)
+	}
 	if tool, ok := m.routeTools[pattern]; ok {
 		_, path, _ := strings.Cut(pattern, " ")
 		l.Path, l.Tool = &path, &tool

@@ -167,7 +167,7 @@ func (r batchRow) Scan(dest ...any) error {
 type failedBatch struct{ err error }
 
 func (f failedBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, f.err }
-func (f failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
+func (f failedBatch) Query() (pgx.Rows, error)         { return errRows{f.err}, f.err }
 func (f failedBatch) QueryRow() pgx.Row                { return batchRow{err: f.err} }
 func (f failedBatch) Close() error                     { return f.err }
 func (f failedBatch) Tx() pgx.Tx                       { return nil }

@@ -233,8 +233,8 @@ func TestNoTenantSeesNothing(t *testing.T) {
 	}
 }
 
-// TestInTxRefusesMalformedTenant: the tenant is spelled into BEGIN, so anything but a plain
-// id and a mode is refused before reaching the database.
+// TestInTxRefusesMalformedTenant: anything but a plain id and a mode as the tenant is
+// refused before reaching the database.
 func TestInTxRefusesMalformedTenant(t *testing.T) {
 	t.Parallel()
 	s, _, callers := tenants(t)

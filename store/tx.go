@@ -22,8 +22,9 @@ type Tx struct {
 
 // InTx runs fn in a transaction for tenant t, committing when fn returns nil. With
 // tenantBatch, it is where the tenant is named to the row-level security policies: the
-// settings are local to the transaction, sent with its BEGIN (no extra round trip), and
-// gone when it ends.
+// settings are local to the transaction, sent with its BEGIN, and gone when it ends; BEGIN
+// and the settings go out pipelined with the transaction's first statement (writeTx), so
+// they cost no round trip of their own.
 //
 // A database outage comes back as ErrUnavailable.
 //
@@ -36,11 +37,10 @@ func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 			return fn(&Tx{tx: sp, t: t, jobs: s.jobs})
 		}))
 	}
-	begin, err := beginTenant(t)
-	if err != nil {
+	if err := checkTenant(t); err != nil {
 		return err
 	}
-	return outage(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
+	return outage(s.inWriteTx(ctx, t, func(tx pgx.Tx) error {
 		return fn(&Tx{tx: tx, t: t, jobs: s.jobs})
 	}))
 }
@@ -65,7 +65,7 @@ func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, re
 		return err
 	}
 	all := &pgx.Batch{}
-	all.Queue(`SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true)`, t.WorkspaceID, string(t.Mode))
+	all.Queue(tenantSettingsSQL, t.WorkspaceID, string(t.Mode))
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	br := s.pool.SendBatch(ctx, all)
 	if _, err := br.Exec(); err != nil {
@@ -77,17 +77,6 @@ func (s *Store) tenantBatch(ctx context.Context, t auth.Caller, b *pgx.Batch, re
 		return err
 	}
 	return br.Close()
-}
-
-// beginTenant is the statement starting a transaction for t. BEGIN runs on the simple
-// protocol, which takes no parameters, so the values are spelled out; they come from our
-// own ids and are checked to be plain words first.
-func beginTenant(t auth.Caller) (string, error) {
-	if err := checkTenant(t); err != nil {
-		return "", err
-	}
-	return "BEGIN; SELECT set_config('relm.workspace', '" + t.WorkspaceID + "', true), set_config('relm.mode', '" +
-		string(t.Mode) + "', true)", nil
 }
 
 // checkTenant refuses a caller whose workspace is not a plain id or whose mode is unknown.

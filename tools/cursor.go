@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -66,10 +67,15 @@ func (r *Registry) EnableCursors(secret []byte) error {
 	return err
 }
 
-// cursorScope is what the cursors of one list call are bound to.
+// cursorScope is what the cursors of one list call are bound to. Its digest is computed
+// when a cursor is first made or opened: most list calls do neither.
 type cursorScope struct {
 	cursors *Cursors
+	prefix  string         // workspace, mode and list, NUL-terminated
+	args    map[string]any // the arguments other than cursor, limit and fields
+	once    sync.Once
 	digest  [sha256.Size]byte
+	err     error
 }
 
 type cursorScopeKey struct{}
@@ -78,26 +84,18 @@ type cursorScopeKey struct{}
 // and mode, the list capability and its arguments other than cursor, limit and fields (in
 // canonical JSON: the same filter spelled alike on REST and MCP gives the same digest).
 // Without a caller or enabled cursors it binds nothing, and the list fails.
-func (r *Registry) withCursorScope(ctx context.Context, list string, args map[string]any) (context.Context, error) {
+func (r *Registry) withCursorScope(ctx context.Context, list string, args map[string]any) context.Context {
 	c, ok := auth.CallerFrom(ctx)
 	if !ok || r.cursors == nil {
-		return ctx, nil
+		return ctx
 	}
 	rest := maps.Clone(args)
 	delete(rest, "cursor")
 	delete(rest, "limit")
 	delete(rest, FieldsArg)
-	canon, err := canonicalJSON(rest)
-	if err != nil {
-		return ctx, err
-	}
-	h := sha256.New()
 	// Workspace ids, modes and tool names never contain NUL, so the fields cannot run together.
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", c.WorkspaceID, c.Mode, list)
-	h.Write(canon)
-	s := &cursorScope{cursors: r.cursors}
-	h.Sum(s.digest[:0])
-	return context.WithValue(ctx, cursorScopeKey{}, s), nil
+	s := &cursorScope{cursors: r.cursors, prefix: c.WorkspaceID + "\x00" + string(c.Mode) + "\x00" + list + "\x00", args: rest}
+	return context.WithValue(ctx, cursorScopeKey{}, s)
 }
 
 func scopeOf(ctx context.Context) (*cursorScope, error) {
@@ -105,7 +103,18 @@ func scopeOf(ctx context.Context) (*cursorScope, error) {
 	if !ok {
 		return nil, errors.New("tools: a list ran without a cursor scope (no caller, or cursors not enabled)")
 	}
-	return s, nil
+	s.once.Do(func() {
+		canon, err := canonicalJSON(s.args)
+		if err != nil {
+			s.err = err
+			return
+		}
+		h := sha256.New()
+		h.Write([]byte(s.prefix))
+		h.Write(canon)
+		h.Sum(s.digest[:0])
+	})
+	return s, s.err
 }
 
 // tag authenticates the version and position of a cursor of this scope.

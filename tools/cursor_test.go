@@ -26,11 +26,7 @@ func scoped(t testing.TB, secret []byte, c auth.Caller, list string, args map[st
 	if err := reg.EnableCursors(secret); err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := reg.withCursorScope(auth.WithCaller(context.Background(), c), list, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ctx
+	return reg.withCursorScope(auth.WithCaller(context.Background(), c), list, args)
 }
 
 var acmeLive = auth.Caller{WorkspaceID: "ws_acme", Mode: auth.Live}

@@ -145,9 +145,8 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if merr != nil {
 		return nil, NewError(CodeBadRequest, "The input cannot be encoded: %v.", merr)
 	}
-	var herr error
 	if e.paged {
-		ctx, herr = e.reg.withCursorScope(ctx, e.Name, args)
+		ctx = e.reg.withCursorScope(ctx, e.Name, args)
 	}
 	var keep []string
 	if e.selects {
@@ -159,10 +158,7 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if e.Toolset == "email" || e.Toolset == "webhooks" {
 		ctx = context.WithValue(ctx, emailServicesKey{}, e.reg.email)
 	}
-	var res any
-	if herr == nil {
-		res, herr = e.tool.call(ctx, raw)
-	}
+	res, herr := e.tool.call(ctx, raw)
 	if herr != nil {
 		var te *Error
 		if errors.As(herr, &te) {
