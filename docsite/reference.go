@@ -23,7 +23,9 @@ type toolset struct {
 
 // capability is what the pages say of one registry entry: its MCP tool and REST routes.
 type capability struct {
-	Name        string // the MCP tool name, also its anchor
+	Name        string // the tool name, also its anchor
+	MCPName     string // the name MCP clients call it by, when not Name (tools.Info.MCPName)
+	Toolset     string
 	Title       string
 	Description []string // paragraphs
 	Routes      []route  // the canonical route first, then aliases
@@ -76,7 +78,7 @@ func buildReference(reg *tools.Registry, doc *huma.OpenAPI) ([]toolset, error) {
 
 // describe reads one entry.
 func describe(e *tools.Entry, doc *huma.OpenAPI) (*capability, error) {
-	c := &capability{Name: e.Name, Title: e.Title, Idempotency: e.AcceptsIdempotencyKey()}
+	c := &capability{Name: e.Name, MCPName: e.MCPName, Toolset: e.Toolset, Title: e.Title, Idempotency: e.AcceptsIdempotencyKey()}
 	for _, p := range strings.Split(e.Description, "\n\n") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.Description = append(c.Description, p)

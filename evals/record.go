@@ -116,10 +116,17 @@ func RecordPlugin(dir string, log *slog.Logger) func(*tools.Registry) (mcp.Middl
 func CatalogOf(reg *tools.Registry) Catalog {
 	cat := Catalog{ReadOnly: map[string]bool{}, Inputs: map[string][]string{}, Toolsets: map[string]string{}}
 	for _, e := range reg.Entries() {
-		cat.ReadOnly[e.Name] = e.Annotations.ReadOnly
-		cat.Toolsets[e.Name] = e.Toolset
+		// Calls are recorded by the names MCP clients call them by; where two tools share one
+		// (search, and chatgpt's search), the catalog describes the first, which is
+		// read-only like the other and takes no part in setup.
+		name := e.ToolName()
+		if _, taken := cat.Toolsets[name]; taken {
+			continue
+		}
+		cat.ReadOnly[name] = e.Annotations.ReadOnly
+		cat.Toolsets[name] = e.Toolset
 		if tools.DefaultSelection.Includes(e) {
-			cat.Core = append(cat.Core, e.Name)
+			cat.Core = append(cat.Core, name)
 		}
 		props, _ := e.InputSchema["properties"].(map[string]any)
 		names := make([]string, 0, len(props))
@@ -127,7 +134,7 @@ func CatalogOf(reg *tools.Registry) Catalog {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		cat.Inputs[e.Name] = names
+		cat.Inputs[name] = names
 	}
 	return cat
 }

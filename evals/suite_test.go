@@ -59,16 +59,17 @@ func TestSuite(t *testing.T) {
 // or none showing its likeliest mistake (a step that expects an error from it).
 func TestSuiteCoversEveryTool(t *testing.T) {
 	t.Parallel()
+	reg := newRegistry(t)
 	called, mistaken := map[string]bool{}, map[string]bool{}
 	for _, tr := range loadSuite(t) {
 		for _, s := range slices.Concat(tr.Setup, tr.Steps, tr.FinalState) {
-			called[s.Tool] = true
+			name := registryName(t, reg, tr, s.Tool)
+			called[name] = true
 			if s.Expect != nil && s.Expect.Error != nil {
-				mistaken[s.Tool] = true
+				mistaken[name] = true
 			}
 		}
 	}
-	reg := newRegistry(t)
 	var uncalled, unmistaken []string
 	for _, e := range reg.Entries() {
 		if !called[e.Name] {
@@ -106,7 +107,7 @@ func TestSuiteCoversEveryToolset(t *testing.T) {
 	for _, set := range append(reg.Toolsets(), tools.CoreToolset) {
 		shown := slices.ContainsFunc(suite, func(tr *evals.Transcript) bool {
 			narrowed := slices.Contains(tr.Toolsets, set) && !slices.Contains(tr.Toolsets, tools.AllToolsets)
-			return narrowed && slices.ContainsFunc(tr.Steps, func(s evals.Step) bool { return serves(set, s.Tool) })
+			return narrowed && slices.ContainsFunc(tr.Steps, func(s evals.Step) bool { return serves(set, registryName(t, reg, tr, s.Tool)) })
 		})
 		if !shown {
 			missing = append(missing, set)
@@ -115,6 +116,24 @@ func TestSuiteCoversEveryToolset(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("no transcript in evals/suite connects with a selection naming %s and calls one of its tools in its steps: set \"toolsets\" on a transcript whose every call the selection serves, or add one", strings.Join(missing, ", "))
 	}
+}
+
+// registryName is the registry's name of the tool a step of tr calls, as tr's connection
+// serves it: search is chatgpt_search under ?toolsets=chatgpt. A name the connection does
+// not serve stays as it is.
+func registryName(t *testing.T, reg *tools.Registry, tr *evals.Transcript, tool string) string {
+	t.Helper()
+	sel := tools.Selection{} // a transcript without toolsets connects with all
+	if len(tr.Toolsets) > 0 {
+		var err *tools.Error
+		if sel, err = reg.SelectionOf(strings.Join(tr.Toolsets, ","), ""); err != nil {
+			t.Fatalf("%s: %s", tr.Path, err.Message)
+		}
+	}
+	if e, ok := reg.LookupTool(sel, tool); ok {
+		return e.Name
+	}
+	return tool
 }
 
 // newRegistry is the registry of every tool, as the server builds it.

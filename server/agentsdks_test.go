@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/relmcrm/relm/internal/testkit"
+	"github.com/relmcrm/relm/tools"
 )
 
 // agentSDKGaps are the provider rejections TestAgentSDKsLoadEveryTool expects, each matched
@@ -69,9 +70,15 @@ func TestAgentSDKsLoadEveryTool(t *testing.T) {
 	}
 	e := setup(t)
 	hits := make([][]string, len(agentSDKGaps))
-	// The default selection, and every toolset named, whatever the default is.
+	// The default selection, every tool (all), and each opt-in toolset alone (all leaves
+	// them out: chatgpt's search would clash with search).
 	selections := map[string]string{"default": "/mcp", "all": "/mcp?toolsets=all"}
-	for _, name := range []string{"default", "all"} {
+	names := []string{"default", "all"}
+	for _, set := range tools.OptInToolsets {
+		selections[set] = "/mcp?toolsets=" + set
+		names = append(names, set)
+	}
+	for _, name := range names {
 		path := selections[name]
 		t.Run(name, func(t *testing.T) {
 			e := e.with(t)

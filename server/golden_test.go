@@ -44,7 +44,13 @@ func docServer(t *testing.T) *server.Server {
 // serves srv's registry with when no toolset is selected.
 func docSession(t *testing.T, srv *server.Server, protocol string) *mcp.ClientSession {
 	t.Helper()
-	s := tools.NewMCPServer(srv.Registry, tools.Selection{}, tools.MCPOptions{Version: "dev"})
+	return docSessionOf(t, srv, tools.Selection{}, protocol)
+}
+
+// docSessionOf is docSession serving the tools of sel.
+func docSessionOf(t *testing.T, srv *server.Server, sel tools.Selection, protocol string) *mcp.ClientSession {
+	t.Helper()
+	s := tools.NewMCPServer(srv.Registry, sel, tools.MCPOptions{Version: "dev"})
 	if err := resources.Register(s, srv.Registry); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +74,24 @@ func docSession(t *testing.T, srv *server.Server, protocol string) *mcp.ClientSe
 // TestGoldenTools pins each tool as tools/list gives it to a client, one snapshot per tool
 // in testdata/tools/<name>.json, so a contract change shows as a small diff. A tool without
 // a snapshot, or a snapshot without a tool, fails; -update rewrites them and deletes stale ones.
+// The tools of opt-in toolsets are listed as a client of that toolset sees them, and named by
+// their registry name (chatgpt_search.json lists the tool search).
 func TestGoldenTools(t *testing.T) {
 	t.Parallel()
-	res, err := docSession(t, docServer(t), "2025-06-18").ListTools(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
+	srv := docServer(t)
+	listed := map[string]*mcp.Tool{}
+	for _, sel := range append([]tools.Selection{{}}, optInSelections()...) {
+		res, err := docSessionOf(t, srv, sel, "2025-06-18").ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range res.Tools {
+			e, ok := srv.Registry.LookupTool(sel, tl.Name)
+			if !ok {
+				t.Fatalf("%s is listed but not found", tl.Name)
+			}
+			listed[e.Name] = tl
+		}
 	}
 	dir := filepath.Join("testdata", "tools")
 	if *update {
@@ -81,13 +100,13 @@ func TestGoldenTools(t *testing.T) {
 		}
 	}
 	names := map[string]bool{}
-	for _, tl := range res.Tools {
-		names[tl.Name+".json"] = true
+	for name, tl := range listed {
+		names[name+".json"] = true
 		out, err := json.MarshalIndent(tl, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, filepath.Join(dir, tl.Name+".json"), append(out, '\n'))
+		golden(t, filepath.Join(dir, name+".json"), append(out, '\n'))
 	}
 	files, err := os.ReadDir(dir)
 	if err != nil {
@@ -117,4 +136,13 @@ func TestGoldenOpenAPI(t *testing.T) {
 		t.Fatalf("GET /openapi.yaml: %d %s", rec.Code, rec.Body)
 	}
 	golden(t, filepath.Join("testdata", "openapi.golden.yaml"), rec.Body.Bytes())
+}
+
+// optInSelections are the selections of each opt-in toolset alone.
+func optInSelections() []tools.Selection {
+	var sels []tools.Selection
+	for _, set := range tools.OptInToolsets {
+		sels = append(sels, tools.Selection{Toolsets: []string{set}})
+	}
+	return sels
 }

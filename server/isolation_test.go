@@ -56,6 +56,8 @@ var isolationSamples = map[string]string{
 	"delete_custom_field":      `{"id":"{field}"}`,
 	"get_schema":               `{}`,
 	"search":                   `{"q":"isolation"}`,
+	"chatgpt_search":           `{"query":"isolation"}`,
+	"chatgpt_fetch":            `{"id":"{contact}"}`,
 	"list_events":              `{}`,
 	"get_event":                `{"id":"{event}"}`,
 	"undo_change":              `{"id":"{event}"}`,
@@ -200,7 +202,8 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 	before := snapshot()
 
 	for _, key := range attackers {
-		cs := e.mcpSession(key, "2025-06-18")
+		sessions := e.entrySessions(key, "2025-06-18")
+		cs, _ := sessions.of(e.Srv.Registry.Entries()[0])
 		for _, entry := range e.Srv.Registry.Entries() {
 			sample, ok := isolationSamples[entry.Name]
 			if !ok {
@@ -214,7 +217,8 @@ func walkIsolation(t *testing.T, e *env, owner tenant, attackers ...string) {
 			if err := json.Unmarshal([]byte(sample), &args); err != nil {
 				t.Fatal(err)
 			}
-			mcpRes := tool(t, cs, entry.Name, args)
+			entryCS, name := sessions.of(entry)
+			mcpRes := tool(t, entryCS, name, args)
 			mcpBody := []byte(text(t, mcpRes))
 			r := e.restCall(entry.REST.Method, entry.REST.Path, key, args)
 			for surface, body := range map[string][]byte{"MCP": mcpBody, "REST": r.Raw} {

@@ -38,8 +38,8 @@ func (d *directToolCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sel, serr := d.reg.ParseSelection(r)
-	e, known := d.reg.Lookup(msg.Tool)
-	if serr != nil || !known || !sel.Includes(e) {
+	e, known := d.reg.LookupTool(sel, msg.Tool)
+	if serr != nil || !known {
 		d.sdk.ServeHTTP(w, r) // its own error: a bad selection, an unknown tool
 		return
 	}

@@ -41,7 +41,11 @@ func (m *meterHTTP) meterMCP(next mcp.MethodHandler) mcp.MethodHandler {
 		if d.Refusal != metering.Allowed {
 			e := m.refusal(c.Mode, d)
 			if call, isCall := req.(*mcp.CallToolRequest); isCall {
-				tools.ReportOutcome(ctx, call.Params.Name, e.Status, e.Code)
+				name := call.Params.Name
+				if entry, ok := m.reg.LookupTool(tools.SelectionFrom(ctx), name); ok {
+					name = entry.Name // the request log names tools as the registry does
+				}
+				tools.ReportOutcome(ctx, name, e.Status, e.Code)
 				return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: string(tools.Encode(e.Body(ctx)))}}}, nil
 			}
 			return nil, &jsonrpc.Error{Code: CodeRateLimitedRPC, Message: e.Message}

@@ -94,13 +94,14 @@ type meterHTTP struct {
 	limits     Limits
 	log        *slog.Logger
 	mux        *http.ServeMux
+	reg        *tools.Registry
 	routeTools map[string]string // mux pattern ("GET /v1/contacts/{id}") -> tool name
 	next       http.Handler
 }
 
 // newMeterHTTP builds the metering middleware; its next handler is set before serving.
 func newMeterHTTP(l Limits, meter *metering.Meter, logs *metering.Logs, log *slog.Logger, reg *tools.Registry, mux *http.ServeMux) *meterHTTP {
-	m := &meterHTTP{meter: meter, logs: logs, limits: l, log: log, mux: mux, routeTools: map[string]string{}}
+	m := &meterHTTP{meter: meter, logs: logs, limits: l, log: log, mux: mux, reg: reg, routeTools: map[string]string{}}
 	for _, e := range reg.Entries() {
 		m.routeTools[e.REST.Method+" "+e.REST.Path] = e.Name
 		for _, a := range e.Aliases {

@@ -36,7 +36,7 @@ var restParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 func TestImpossiblePathIDsAreNotFound(t *testing.T) {
 	t.Parallel()
 	e := setupWith(t, limits(server.Limits{RateLimit: 10_000})) // several requests per route
-	cs := e.mcpSession(e.Live, "")
+	sessions := e.entrySessions(e.Live, "")
 	before := e.written(e.Live)
 	checked := 0
 	for _, entry := range e.Srv.Registry.Entries() {
@@ -96,7 +96,8 @@ func TestImpossiblePathIDsAreNotFound(t *testing.T) {
 				}
 				a[param] = bad
 				raw, _ := json.Marshal(a)
-				res := rawTool(t, cs, entry.Name, string(raw))
+				cs, name := sessions.of(entry)
+				res := rawTool(t, cs, name, string(raw))
 				got, _ := decode(t, text(t, res))["error"].(map[string]any)
 				if !res.IsError || got == nil || got["code"] != "validation_failed" || paramOf(got) != param {
 					t.Errorf("MCP %s %s: want validation_failed on %s, got %s", entry.Name, raw, param, text(t, res))

@@ -78,11 +78,12 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 		"/v1/email/domains/{id}":                     "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0",
 		"/v1/email/domains/{id}/verify":              "/v1/email/domains/4dd369bc-aa82-4ff3-97de-514ae3000ee0/verify",
 		"/v1/sandboxes/{id}":                         "/v1/sandboxes/" + sandbox,
+		"/v1/chatgpt/fetch/{id}":                     "/v1/chatgpt/fetch/" + contact,
 	}
 	// elsewhere names, for each path parameter, a record other than the sample's.
 	elsewhere := map[string]string{"id": other, "pipeline": "sales", "stage": "won", "delivery_id": "whdl_aaaaaaaaaaaaaaaaaaaaaaaaaa"}
 	before := e.written(e.Live)
-	cs := e.mcpSession(e.Live, "")
+	sessions := e.entrySessions(e.Live, "")
 	routes := 0
 	for _, entry := range e.Srv.Registry.Entries() {
 		for _, b := range append([]tools.Route{*entry.REST}, entry.Aliases...) {
@@ -111,7 +112,8 @@ func TestEveryRouteRefusesStrayQueryParameters(t *testing.T) {
 				expectErrorOf(t, b.Method+" "+b.Path+"?"+q, r, http.StatusBadRequest, "bad_request", m[1])
 			}
 		}
-		res := rawTool(t, cs, entry.Name, `{"zz_unknown":1}`)
+		cs, name := sessions.of(entry)
+		res := rawTool(t, cs, name, `{"zz_unknown":1}`)
 		got := decode(t, text(t, res))["error"].(map[string]any)
 		if !res.IsError || got["code"] != "validation_failed" || !strings.Contains(toJSON(got["details"]), `"field":"zz_unknown"`) {
 			t.Errorf("MCP %s with an unknown argument: %s", entry.Name, text(t, res))

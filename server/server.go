@@ -130,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.SetPublicURL(publicURL)
 	mux := http.NewServeMux()
 	api := rest.New(mux, reg, cfg.Version)
 	limits := cfg.Limits.withDefaults()

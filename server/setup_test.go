@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,6 +201,32 @@ func (r resp) must(t testing.TB, status int) resp {
 func (e *env) mcpSession(key, protocol string) *mcp.ClientSession {
 	e.t.Helper()
 	return testkit.DialMCP(e.t, e.URL+"/mcp?toolsets=all", testkit.Bearer{Key: key}, protocol)
+}
+
+// entrySessions dials, once each, the MCP sessions that serve the registry's capabilities
+// to one key: ?toolsets=all for most, and each opt-in toolset (chatgpt) alone.
+type entrySessions struct {
+	e             *env
+	key, protocol string
+	byToolset     map[string]*mcp.ClientSession
+}
+
+func (e *env) entrySessions(key, protocol string) *entrySessions {
+	return &entrySessions{e: e, key: key, protocol: protocol, byToolset: map[string]*mcp.ClientSession{}}
+}
+
+// of is a session serving entry and the name it calls entry by.
+func (s *entrySessions) of(entry *tools.Entry) (*mcp.ClientSession, string) {
+	set := tools.AllToolsets
+	if slices.Contains(tools.OptInToolsets, entry.Toolset) {
+		set = entry.Toolset
+	}
+	cs, ok := s.byToolset[set]
+	if !ok {
+		cs = testkit.DialMCP(s.e.t, s.e.URL+"/mcp?toolsets="+set, testkit.Bearer{Key: s.key}, s.protocol)
+		s.byToolset[set] = cs
+	}
+	return cs, entry.ToolName()
 }
 
 // tool calls an MCP tool and returns the result.

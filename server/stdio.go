@@ -35,7 +35,7 @@ func (s *Server) ServeMCP(ctx context.Context, key string, sel tools.Selection, 
 		return err
 	}
 	srv := s.buildMCP(sel)
-	srv.AddReceivingMiddleware(s.asCaller(key)) // outermost: what HTTP's middleware does for /mcp
+	srv.AddReceivingMiddleware(s.asCaller(key, sel)) // outermost: what HTTP's middleware does for /mcp
 	session, err := srv.Connect(ctx, t, nil)
 	if err != nil {
 		return fmt.Errorf("server: MCP over %T: %w", t, err)
@@ -45,8 +45,9 @@ func (s *Server) ServeMCP(ctx context.Context, key string, sel tools.Selection, 
 
 // asCaller is MCP middleware doing for a connection of one key what the HTTP middleware
 // does for each /mcp request: authenticate the key, give the request an id, a slot for its
-// outcome and one for its metering decision, and log a tool call once it is answered.
-func (s *Server) asCaller(key string) mcp.Middleware {
+// outcome and one for its metering decision, name its selection of tools (sel), and log a
+// tool call once it is answered.
+func (s *Server) asCaller(key string, sel tools.Selection) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			if strings.HasPrefix(method, "notifications/") {
@@ -61,7 +62,7 @@ func (s *Server) asCaller(key string) mcp.Middleware {
 			if err != nil {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "Could not check the API key right now. Retry shortly."}
 			}
-			ctx = tools.WithRequestID(auth.WithCaller(ctx, c), "req_"+strings.ToLower(rand.Text()))
+			ctx = tools.WithSelection(tools.WithRequestID(auth.WithCaller(ctx, c), "req_"+strings.ToLower(rand.Text())), sel)
 			ctx, outcome := tools.WithOutcome(ctx)
 			ctx = context.WithValue(ctx, decisionKey{}, &decisionSlot{})
 			res, err := next(ctx, method, req)

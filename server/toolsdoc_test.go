@@ -30,7 +30,7 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 		"Every tool below is an MCP tool at `/mcp`; those with a REST route are also under `/v1` with the\n" +
 		"same input and output (see the OpenAPI document at `/openapi.yaml`). `/mcp` serves the core\n" +
 		"tools; choose others with `/mcp?toolsets=core,webhooks` (`all` for every tool) and\n" +
-		"`read_only=true` (see docs/api.md, \"MCP\"). Each tool's full\n" +
+		"`read_only=true` (see docs/api.md, \"MCP\"); `chatgpt` is opt-in, never in `all` (docs/api.md, \"ChatGPT\"). Each tool's full\n" +
 		"description and schemas are in its [`tools/list` snapshot](../server/testdata/tools/), one file per tool.\n")
 	b.WriteString("\n## Size\n\nWhat `tools/list` lists under each selection, in tokens estimated as bytes/4 of the tools' JSON\n" +
 		"(names, descriptions, annotations, input and output schemas; without icons, which add about 20\n" +
@@ -60,7 +60,11 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 	fmt.Fprintf(&b, "| `all` | %d | %d |\n", n, tokens)
 	b.WriteString("\nThe core tools: " + strings.Join(backquoted(tools.CoreTools), ", ") + ".\n")
 	for _, ts := range reg.Toolsets() {
-		fmt.Fprintf(&b, "\n## `%s`\n\n| tool | REST | read-only | tokens | of which output schema | what it does |\n| --- | --- | --- | --- | --- | --- |\n", ts)
+		fmt.Fprintf(&b, "\n## `%s`\n\n", ts)
+		if slices.Contains(tools.OptInToolsets, ts) {
+			fmt.Fprintf(&b, "Opt-in: served only when `?toolsets=` names `%s`, under the MCP names in parentheses.\n\n", ts)
+		}
+		b.WriteString("| tool | REST | read-only | tokens | of which output schema | what it does |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, e := range reg.Entries() {
 			if e.Toolset != ts {
 				continue
@@ -73,10 +77,14 @@ func toolsDoc(t *testing.T, srv *server.Server) []byte {
 			if e.Annotations.ReadOnly {
 				ro = "yes"
 			}
+			name := "`" + e.Name + "`"
+			if e.MCPName != "" {
+				name += " (`" + e.MCPName + "`)"
+			}
 			tool := e.MCPTool()
 			size := len(tools.Encode(tool)) / 4
 			tool.OutputSchema = nil
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %d | %s |\n", e.Name, route, ro, size, size-len(tools.Encode(tool))/4, cell(firstSentence(e.Description)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s |\n", name, route, ro, size, size-len(tools.Encode(tool))/4, cell(firstSentence(e.Description)))
 		}
 	}
 

@@ -143,8 +143,14 @@ func TestToolSelections(t *testing.T) {
 		t.Errorf("?toolsets=webhooks,core lists %v", withHooks)
 	}
 	all, _ := names("/mcp?toolsets=all")
-	if len(all) != len(e.Srv.Registry.Entries()) {
-		t.Errorf("?toolsets=all lists %d tools, want %d", len(all), len(e.Srv.Registry.Entries()))
+	every := 0 // every tool but those of the opt-in toolsets (chatgpt)
+	for _, entry := range e.Srv.Registry.Entries() {
+		if !slices.Contains(tools.OptInToolsets, entry.Toolset) {
+			every++
+		}
+	}
+	if len(all) != every || slices.Contains(all, "fetch") {
+		t.Errorf("?toolsets=all lists %d tools, want %d", len(all), every)
 	}
 	if got, _ := names("/mcp?toolsets=all,webhooks"); !slices.Equal(got, all) {
 		t.Errorf("all with another toolset lists %d tools, want every one", len(got))
@@ -159,9 +165,16 @@ func TestToolSelections(t *testing.T) {
 	}
 	def := instructions("/mcp")
 	for _, ts := range e.Srv.Registry.Toolsets() {
-		if !strings.Contains(def, ts+" (") {
+		// An opt-in toolset is for a client of its own (ChatGPT's connector), not one to add.
+		optIn, offered := slices.Contains(tools.OptInToolsets, ts), strings.Contains(def, ts+" (")
+		if optIn && offered {
+			t.Errorf("the default's instructions offer the opt-in %s toolset: %s", ts, def)
+		} else if !optIn && !offered {
 			t.Errorf("the default's instructions do not offer the %s toolset: %s", ts, def)
 		}
+	}
+	if got := instructions("/mcp?toolsets=chatgpt"); !strings.Contains(got, "fetch reads") || strings.Contains(got, "create_") {
+		t.Errorf("?toolsets=chatgpt's instructions: %s", got)
 	}
 	if !strings.Contains(def, "?toolsets=") || !strings.Contains(def, "all") {
 		t.Errorf("the instructions do not say how to ask for toolsets: %s", def)

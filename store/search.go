@@ -25,6 +25,10 @@ type SearchParams struct {
 	Kinds []string // empty means all
 	Limit int
 	After *SearchCursor
+	// AnyWord matches records with any word of Query of three or more letters that is not
+	// a common English word (questionWords), for a question in natural language ("who is
+	// ada lovelace?"); records matching more of them rank higher.
+	AnyWord bool
 }
 
 // SearchCursor is a position in a ranked result list.
@@ -75,6 +79,9 @@ func (s searchSource) sql(withPattern bool) string {
 // Search ranks the tenant's records matching the query, best first.
 func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasMore bool, err error) {
 	tsq, pat := searchTerms(p.Query)
+	if p.AnyWord {
+		tsq, pat = anyWordTerms(p.Query), nil
+	}
 	if tsq == "" && pat == nil {
 		return []SearchHit{}, false, nil
 	}
@@ -117,6 +124,25 @@ func Search(ctx context.Context, tx *Tx, p SearchParams) (hits []SearchHit, hasM
 	}
 	return hits, false, nil
 }
+
+// anyWordTerms turns a question into a prefix tsquery matching any of its words that say
+// something ('ada':* | 'lovelace':*): of three or more characters, not in questionWords.
+func anyWordTerms(query string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(words) < 16 && len([]rune(w)) >= 3 && !slices.Contains(questionWords, w) && !slices.Contains(words, "'"+w+"':*") {
+			words = append(words, "'"+w+"':*")
+		}
+	}
+	return strings.Join(words, " | ")
+}
+
+// questionWords are the words of a question that say nothing about the records sought.
+var questionWords = []string{"the", "and", "for", "with", "about", "from", "into", "that", "this", "these", "those",
+	"who", "what", "which", "when", "where", "why", "how", "are", "was", "were", "has", "have", "had", "does", "did",
+	"any", "all", "our", "your", "their", "there", "can", "you", "tell", "show", "find", "list", "give", "get", "latest"}
 
 // searchTerms turns a query into a prefix tsquery ('ada':* & 'lov':*) whose words contain
 // only letters and digits, and, for a single word of three or more characters (emails and

@@ -31,7 +31,11 @@ type Route struct {
 
 // Info is what describes a capability, independent of its types.
 type Info struct {
-	Name        string // MCP tool name, as in the reference
+	Name string // tool name, as in the reference: unique, and the MCP name unless MCPName says otherwise
+	// MCPName is the name MCP clients call the tool by when it is not Name: the chatgpt
+	// toolset's search and fetch, named as ChatGPT expects. A selection never serves two
+	// tools of one MCP name (SelectionOf refuses it).
+	MCPName     string
 	Title       string
 	Description string // written for a model: what it is for, its arguments, what comes back
 	Toolset     string // group, such as "contacts"

@@ -10,7 +10,7 @@ import (
 
 // All returns every capability, in the order tools/list and the OpenAPI document show them.
 func All(s *store.Store) []Tool {
-	return concat(contactTools(s), companyTools(s), dealTools(s), pipelineTools(s), activityTools(s), customFieldTools(s), associationTools(s), searchTools(s), eventTools(s), undoTools(s), previewTools(s), duplicateTools(s), mergeTools(s), webhookTools(s), emailTools(s), automationTools(s), apiKeyTools(s), oauthGrantTools(s), sandboxTools(s), usageTools(s))
+	return concat(contactTools(s), companyTools(s), dealTools(s), pipelineTools(s), activityTools(s), customFieldTools(s), associationTools(s), searchTools(s), eventTools(s), undoTools(s), previewTools(s), duplicateTools(s), mergeTools(s), webhookTools(s), emailTools(s), automationTools(s), apiKeyTools(s), oauthGrantTools(s), sandboxTools(s), usageTools(s), chatgptTools(s))
 }
 
 func concat(lists ...[]Tool) []Tool {

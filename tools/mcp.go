@@ -13,6 +13,9 @@ import (
 // instructions tell a model how to use the server, in a few lines, and which toolsets it
 // can ask for beyond those sel serves.
 func instructions(r *Registry, sel Selection) string {
+	if !sel.Core && len(sel.Toolsets) == 1 && sel.Toolsets[0] == "chatgpt" {
+		return chatgptInstructions
+	}
 	var b strings.Builder
 	b.WriteString(`Relm is a CRM. Records (contacts, companies, deals, activities) belong to the workspace and mode (live or test) of the API key you connected with; you never see other workspaces.
 Create records with create_* tools (log_activity for activities), fetch them with get_* by id (ids look like con_…), change them with update_* (only the fields you pass change; null clears a field) and page through list_* results by passing next_cursor back as cursor.
@@ -37,6 +40,12 @@ A failed call returns {"error":{"code","message",...}}; the message says how to 
 	}
 	return b.String()
 }
+
+// chatgptInstructions are the instructions of a connection serving only the chatgpt toolset.
+const chatgptInstructions = `Relm is a CRM. Its records (contacts, companies, deals, activities) belong to the workspace and mode of the account you connected with. ` +
+	`search finds records by words of their names, emails, domains, titles and subjects (keywords work best: records matching every word come first) ` +
+	`and returns their ids; fetch reads one record by id as text, with a link to its page.
+`
 
 // toolsetSummaries say in a few words what each toolset adds, for the instructions.
 var toolsetSummaries = map[string]string{
@@ -79,9 +88,10 @@ func NewMCPServer(r *Registry, sel Selection, opt MCPOptions) *mcp.Server {
 		Capabilities:      &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
 		CompletionHandler: opt.Complete,
 	})
-	for _, t := range ListedTools(r, sel, opt) {
-		e, _ := r.Lookup(t.Name)
-		s.AddTool(t, e.mcpHandler)
+	for _, e := range r.Entries() {
+		if sel.includes(e) {
+			s.AddTool(listedTool(e, sel, opt), e.mcpHandler)
+		}
 	}
 	return s
 }
@@ -92,26 +102,30 @@ func NewMCPServer(r *Registry, sel Selection, opt MCPOptions) *mcp.Server {
 func ListedTools(r *Registry, sel Selection, opt MCPOptions) []*mcp.Tool {
 	var list []*mcp.Tool
 	for _, e := range r.Entries() {
-		if !sel.includes(e) {
-			continue
+		if sel.includes(e) {
+			list = append(list, listedTool(e, sel, opt))
 		}
-		t := e.MCPTool()
-		if sel.Lean {
-			t.OutputSchema = nil
-		}
-		if opt.ToolIcon != nil {
-			t.Icons = []mcp.Icon{{Source: opt.ToolIcon(e.Toolset), MIMEType: "image/svg+xml"}}
-		}
-		list = append(list, t)
 	}
 	return list
+}
+
+// listedTool is e as a server of sel built with opt lists it.
+func listedTool(e *Entry, sel Selection, opt MCPOptions) *mcp.Tool {
+	t := e.MCPTool()
+	if sel.Lean {
+		t.OutputSchema = nil
+	}
+	if opt.ToolIcon != nil {
+		t.Icons = []mcp.Icon{{Source: opt.ToolIcon(e.Toolset), MIMEType: "image/svg+xml"}}
+	}
+	return t
 }
 
 // MCPTool is the tool definition published in tools/list.
 func (e *Entry) MCPTool() *mcp.Tool {
 	a := e.Annotations
 	return &mcp.Tool{
-		Name:         e.Name,
+		Name:         e.ToolName(),
 		Title:        e.Title,
 		Description:  e.Description,
 		InputSchema:  e.MCPInputSchema(),

@@ -75,7 +75,7 @@ func (r *Registry) RecordOutcomes(next mcp.MethodHandler) mcp.MethodHandler {
 		if !isCall || method != "tools/call" {
 			return res, err
 		}
-		if _, known := r.Lookup(call.Params.Name); !known {
+		if _, known := r.LookupTool(SelectionFrom(ctx), call.Params.Name); !known {
 			ReportOutcome(ctx, call.Params.Name, Codes[CodeNotFound], CodeNotFound)
 		} else if _, reported := ReportedOutcome(ctx); !reported && (err != nil || res == nil) {
 			ReportOutcome(ctx, call.Params.Name, Codes[CodeBadRequest], CodeBadRequest)

@@ -19,6 +19,7 @@ type Registry struct {
 	Schemas *schemas.Set
 	entries []*Entry
 	byName  map[string]*Entry
+	renamed map[string][]*Entry // entries with an MCPName, by it
 	log     *slog.Logger
 	// idempotency remembers responses by idempotency key (EnableIdempotency).
 	idempotency *store.Store
@@ -26,6 +27,8 @@ type Registry struct {
 	cursors *Cursors
 	// email is what the email capabilities need (EnableEmail).
 	email *EmailServices
+	// publicURL is where people reach the server, for links in results (SetPublicURL).
+	publicURL string
 }
 
 // Entry is a registered capability with its generated schemas.
@@ -44,7 +47,7 @@ type Entry struct {
 
 // NewRegistry generates and compiles the schemas of every tool.
 func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
-	r := &Registry{Schemas: schemas.NewSet(), byName: map[string]*Entry{}, log: log}
+	r := &Registry{Schemas: schemas.NewSet(), byName: map[string]*Entry{}, renamed: map[string][]*Entry{}, log: log}
 	for _, t := range tools {
 		info := t.info()
 		if _, dup := r.byName[info.Name]; dup {
@@ -75,6 +78,9 @@ func NewRegistry(log *slog.Logger, tools ...Tool) (*Registry, error) {
 		}
 		r.entries = append(r.entries, e)
 		r.byName[info.Name] = e
+		if info.MCPName != "" {
+			r.renamed[info.MCPName] = append(r.renamed[info.MCPName], e)
+		}
 	}
 	return r, nil
 }
@@ -86,6 +92,27 @@ func (r *Registry) Entries() []*Entry { return r.entries }
 func (r *Registry) Lookup(name string) (*Entry, bool) {
 	e, ok := r.byName[name]
 	return e, ok
+}
+
+// LookupTool finds the capability sel serves as the MCP tool name (see Info.MCPName).
+func (r *Registry) LookupTool(sel Selection, name string) (*Entry, bool) {
+	if e, ok := r.byName[name]; ok && e.MCPName == "" && sel.includes(e) {
+		return e, true
+	}
+	for _, e := range r.renamed[name] {
+		if sel.includes(e) {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// ToolName is the name MCP clients call e by: its MCPName, or else its Name.
+func (e *Entry) ToolName() string {
+	if e.MCPName != "" {
+		return e.MCPName
+	}
+	return e.Name
 }
 
 // Call validates args against the capability's input schema and runs it. Any failure

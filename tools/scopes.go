@@ -44,7 +44,7 @@ func (r *Registry) ScopedToolList(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		out := *list
 		out.Tools = slices.DeleteFunc(slices.Clone(list.Tools), func(t *mcp.Tool) bool {
-			e, found := r.Lookup(t.Name)
+			e, found := r.LookupTool(SelectionFrom(ctx), t.Name)
 			return found && !c.Scopes.Allows(e.Toolset, !e.Annotations.ReadOnly)
 		})
 		return &out, nil

@@ -32,7 +32,7 @@ func (r *Registry) TenantToolSchemas(next mcp.MethodHandler) mcp.MethodHandler {
 		out := *list
 		out.Tools = make([]*mcp.Tool, len(list.Tools))
 		for i, tool := range list.Tools {
-			out.Tools[i] = ts.describe(r, tool)
+			out.Tools[i] = ts.describe(r, SelectionFrom(ctx), tool)
 		}
 		return &out, nil
 	}
@@ -108,8 +108,8 @@ func fieldValueSchema(f map[string]any) map[string]any {
 
 // describe is tool with its input schema described for the tenant; tool itself, shared by
 // every caller, is never changed.
-func (ts tenantSchema) describe(r *Registry, tool *mcp.Tool) *mcp.Tool {
-	e, ok := r.Lookup(tool.Name)
+func (ts tenantSchema) describe(r *Registry, sel Selection, tool *mcp.Tool) *mcp.Tool {
+	e, ok := r.LookupTool(sel, tool.Name)
 	if !ok {
 		return tool
 	}

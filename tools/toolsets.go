@@ -23,8 +23,12 @@ var CoreTools = []string{
 	"list_activities", "get_activity", "log_activity", "update_activity",
 }
 
+// OptInToolsets are served only to a client that names them: all, core and the default
+// leave them out. chatgpt serves ChatGPT's search and fetch (docs/api.md, "ChatGPT").
+var OptInToolsets = []string{"chatgpt"}
+
 // The names a selection may give besides toolsets: core (CoreTools, whatever their toolset)
-// and all (every toolset).
+// and all (every toolset but the opt-in ones).
 const (
 	CoreToolset = "core"
 	AllToolsets = "all"
@@ -33,9 +37,10 @@ const (
 // Selection narrows the tools an MCP client sees, from its URL: /mcp serves the core tools
 // (DefaultSelection), /mcp?toolsets=all every tool, and
 // /mcp?toolsets=core,webhooks&read_only=true the core tools, the webhooks toolset, and of
-// those only the ones that change nothing. The zero Selection is every tool.
+// those only the ones that change nothing. The zero Selection is every tool but those of
+// OptInToolsets.
 type Selection struct {
-	Toolsets []string // toolsets served; nil, with Core false, means every toolset
+	Toolsets []string // toolsets served; nil, with Core false, means every toolset but the opt-in ones
 	Core     bool     // CoreTools are served too
 	// Lean lists the tools without their output schemas, to fit the default budget: the
 	// results are the same, described by get_schema and the OpenAPI document.
@@ -50,7 +55,7 @@ var DefaultSelection = Selection{Core: true, Lean: true}
 func (sel Selection) Includes(e *Entry) bool { return sel.includes(e) }
 
 func (sel Selection) includes(e *Entry) bool {
-	all := sel.Toolsets == nil && !sel.Core
+	all := sel.Toolsets == nil && !sel.Core && !slices.Contains(OptInToolsets, e.Toolset)
 	chosen := all || slices.Contains(sel.Toolsets, e.Toolset) || (sel.Core && slices.Contains(CoreTools, e.Name))
 	return chosen && (!sel.ReadOnly || e.Annotations.ReadOnly)
 }
@@ -126,7 +131,10 @@ func (r *Registry) SelectionOf(toolsets, readOnly string) (Selection, *Error) {
 		}
 		slices.Sort(sel.Toolsets)
 		if all {
-			sel = Selection{}
+			sel = r.everyToolset(sel.Toolsets)
+		}
+		if err := r.checkClash(sel); err != nil {
+			return sel, err
 		}
 	}
 	if readOnly != "" {
@@ -139,6 +147,43 @@ func (r *Registry) SelectionOf(toolsets, readOnly string) (Selection, *Error) {
 		sel.ReadOnly = ro
 	}
 	return sel, nil
+}
+
+// everyToolset is the selection of all with the toolsets named beside it: the zero
+// Selection, unless an opt-in toolset is among them.
+func (r *Registry) everyToolset(named []string) Selection {
+	var optIn []string
+	for _, name := range named {
+		if slices.Contains(OptInToolsets, name) {
+			optIn = append(optIn, name)
+		}
+	}
+	if len(optIn) == 0 {
+		return Selection{}
+	}
+	sets := slices.DeleteFunc(r.Toolsets(), func(s string) bool { return slices.Contains(OptInToolsets, s) && !slices.Contains(optIn, s) })
+	slices.Sort(sets)
+	return Selection{Toolsets: sets}
+}
+
+// checkClash refuses a selection that would serve two tools of one MCP name, such as
+// chatgpt beside core, search or all, which serve Relm's own search.
+func (r *Registry) checkClash(sel Selection) *Error {
+	served := map[string]*Entry{}
+	for _, e := range r.entries {
+		if !sel.includes(e) {
+			continue
+		}
+		name := e.ToolName()
+		if other, dup := served[name]; dup {
+			err := NewError(CodeBadRequest, "These toolsets would serve two tools named %s: %s of the %s toolset and %s of the %s toolset (core and all include "+
+				"Relm's own search). Leave one of them out: ChatGPT connects with ?toolsets=chatgpt.", name, other.Name, other.Toolset, e.Name, e.Toolset)
+			err.Param = "toolsets"
+			return err
+		}
+		served[name] = e
+	}
+	return nil
 }
 
 // NewMCPHandler serves MCP over streamable HTTP, statelessly: any replica can answer any
