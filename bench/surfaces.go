@@ -105,8 +105,19 @@ func (c *client) mcp(op operation) call {
 		if res.StatusCode != http.StatusOK {
 			return fmt.Errorf("MCP %s: status %d: %.512s", op.tool, res.StatusCode, body)
 		}
+		if answered(body) {
+			return nil
+		}
 		return mcpOutcome(op.tool, body)
 	}
+}
+
+// answered reports, without decoding, that an MCP answer is a tool result that is not an
+// error, as REST's check reads only the status: a result, and no isError. Anything else,
+// or a record that happens to hold those words, is decoded by mcpOutcome, which names the
+// error or passes the result.
+func answered(body []byte) bool {
+	return bytes.Contains(body, []byte(`"result":{`)) && !bytes.Contains(body, []byte(`"isError":true`))
 }
 
 // mcpOutcome checks that an MCP answer, JSON or server-sent events, holds a tool result that
