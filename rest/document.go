@@ -16,6 +16,7 @@ import (
 // instead.
 func finishDocument(api huma.API, reg *tools.Registry) error {
 	doc := api.OpenAPI()
+	doc.Components.Headers = commonHeaders()
 	for _, ts := range reg.Toolsets() {
 		doc.Tags = append(doc.Tags, &huma.Tag{Name: ts,
 			Description: "The " + ts + " toolset: each operation is also an MCP tool, at /mcp?toolsets=" + ts + "."})

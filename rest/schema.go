@@ -69,16 +69,26 @@ func camel(name string) string {
 	return b.String()
 }
 
-// responseHeaders documents the headers every /v1 response carries (rate-limit headers
-// on every response to a valid key; Retry-After on 429s).
-func responseHeaders() map[string]*huma.Param {
+// commonHeaders are the headers every /v1 response carries (rate-limit headers on every
+// response to a valid key), published once as components that responses refer to.
+func commonHeaders() map[string]*huma.Header {
 	str := &huma.Schema{Type: "string"}
 	num := &huma.Schema{Type: "integer"}
-	return map[string]*huma.Param{
+	return map[string]*huma.Header{
 		"Request-Id":            {Description: "Id of this request; also in error bodies.", Schema: str},
 		"Relm-Version":          {Description: "The API version that answered.", Schema: str},
 		"X-RateLimit-Limit":     {Description: "Requests allowed per window for this key.", Schema: num},
 		"X-RateLimit-Remaining": {Description: "Requests left in the current window.", Schema: num},
 		"X-RateLimit-Reset":     {Description: "When the window resets, in unix seconds.", Schema: num},
 	}
+}
+
+// responseHeaders are a response's references to commonHeaders, to which a route adds its
+// own (ETag; Retry-After on 429s).
+func responseHeaders() map[string]*huma.Param {
+	out := map[string]*huma.Param{}
+	for name := range commonHeaders() {
+		out[name] = &huma.Param{Ref: "#/components/headers/" + name}
+	}
+	return out
 }
