@@ -249,12 +249,8 @@ func listed(e *env, path string) []string {
 	e.t.Helper()
 	list, _ := listedTools(e, path)
 	names := make([]string, len(list))
-	for i, raw := range list {
-		var tl struct{ Name string }
-		if err := json.Unmarshal(raw, &tl); err != nil {
-			e.t.Fatal(err)
-		}
-		names[i] = tl.Name
+	for i, tool := range list {
+		names[i] = tool.Name
 	}
 	return names
 }

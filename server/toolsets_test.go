@@ -53,9 +53,15 @@ const (
 	defaultTokensBudget = 8000
 )
 
-// listedTools posts tools/list to path and returns the result's tools, each as the JSON
-// the server sent, and the size of the whole result.
-func listedTools(e *env, path string) (list []json.RawMessage, size int) {
+// listedTool is what a test reads of a tool tools/list gives.
+type listedTool struct {
+	Name         string          `json:"name"`
+	OutputSchema json.RawMessage `json:"outputSchema"`
+}
+
+// listedTools posts tools/list to path and returns the result's tools and the size of the
+// whole result as the server sent it.
+func listedTools(e *env, path string) (list []listedTool, size int) {
 	e.t.Helper()
 	r := e.do("POST", path, e.Live, []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`),
 		"Accept", "application/json, text/event-stream", "Mcp-Protocol-Version", "2025-11-25")
@@ -70,7 +76,7 @@ func listedTools(e *env, path string) (list []json.RawMessage, size int) {
 		e.t.Fatal(err)
 	}
 	var result struct {
-		Tools []json.RawMessage `json:"tools"`
+		Tools []listedTool `json:"tools"`
 	}
 	if err := json.Unmarshal(reply.Result, &result); err != nil {
 		e.t.Fatal(err)
@@ -83,14 +89,7 @@ func TestDefaultToolBudget(t *testing.T) {
 	e := setup(t)
 	listed, size := listedTools(e, "/mcp")
 	var names []string
-	for _, raw := range listed {
-		var tool struct {
-			Name         string          `json:"name"`
-			OutputSchema json.RawMessage `json:"outputSchema"`
-		}
-		if err := json.Unmarshal(raw, &tool); err != nil {
-			t.Fatal(err)
-		}
+	for _, tool := range listed {
 		names = append(names, tool.Name)
 		if tool.OutputSchema != nil {
 			t.Errorf("%s lists an output schema in the default set", tool.Name)
@@ -116,14 +115,7 @@ func TestToolSelections(t *testing.T) {
 	e := setup(t)
 	names := func(path string) (names []string, withOutput int) {
 		listed, _ := listedTools(e, path)
-		for _, raw := range listed {
-			var tool struct {
-				Name         string          `json:"name"`
-				OutputSchema json.RawMessage `json:"outputSchema"`
-			}
-			if err := json.Unmarshal(raw, &tool); err != nil {
-				t.Fatal(err)
-			}
+		for _, tool := range listed {
 			names = append(names, tool.Name)
 			if tool.OutputSchema != nil {
 				withOutput++
