@@ -23,12 +23,10 @@ Before creating a contact, look it up with list_contacts by email: emails are un
 To learn the data model (fields, custom fields with their types and options, pipelines and stages), call get_schema or read the resource relm://schema. Custom field values go in metadata and must match their type. Deals sit in a pipeline stage: move them with move_deal_stage.
 A failed call returns {"error":{"code","message",...}}; the message says how to fix the input, and retryable says whether the same call may succeed later.
 `)
-	var more []string
+	var more []string // the toolsets left out; none when every tool is served
 	for _, name := range r.Toolsets() {
-		if sel.Toolsets == nil && !sel.Core {
-			break // every tool is served
-		}
-		if summary, ok := toolsetSummaries[name]; ok && !slices.Contains(sel.Toolsets, name) {
+		summary, ok := toolsetSummaries[name]
+		if ok && (sel.Toolsets != nil || sel.Core) && !slices.Contains(sel.Toolsets, name) {
 			more = append(more, name+" ("+summary+")")
 		}
 	}
