@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -167,21 +168,27 @@ func (r *Registry) everyToolset(named []string) Selection {
 }
 
 // checkClash refuses a selection that would serve two tools of one MCP name, such as
-// chatgpt beside core, search or all, which serve Relm's own search.
+// chatgpt beside core, search or all, which serve Relm's own search. Names are unique in
+// the registry, so only the MCP names of renamed entries can clash; the check looks at
+// those alone, as it runs for every request that names toolsets.
 func (r *Registry) checkClash(sel Selection) *Error {
-	served := map[string]*Entry{}
-	for _, e := range r.entries {
-		if !sel.includes(e) {
-			continue
+	for _, name := range slices.Sorted(maps.Keys(r.renamed)) {
+		var served []*Entry
+		if e, ok := r.byName[name]; ok && e.MCPName == "" && sel.includes(e) {
+			served = append(served, e)
 		}
-		name := e.ToolName()
-		if other, dup := served[name]; dup {
+		for _, e := range r.renamed[name] {
+			if sel.includes(e) {
+				served = append(served, e)
+			}
+		}
+		if len(served) > 1 {
+			a, b := served[0], served[1]
 			err := NewError(CodeBadRequest, "These toolsets would serve two tools named %s: %s of the %s toolset and %s of the %s toolset (core and all include "+
-				"Relm's own search). Leave one of them out: ChatGPT connects with ?toolsets=chatgpt.", name, other.Name, other.Toolset, e.Name, e.Toolset)
+				"Relm's own search). Leave one of them out: ChatGPT connects with ?toolsets=chatgpt.", name, a.Name, a.Toolset, b.Name, b.Toolset)
 			err.Param = "toolsets"
 			return err
 		}
-		served[name] = e
 	}
 	return nil
 }
