@@ -85,31 +85,38 @@ func (c *client) mcp(op operation) call {
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/mcp?toolsets=all", bytes.NewReader(raw))
+		status, body, err := c.postMCP(ctx, "/mcp?toolsets=all", "2025-06-18", raw)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+c.key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-		res, err := c.http.Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("MCP %s: status %d: %.512s", op.tool, res.StatusCode, body)
+		if status != http.StatusOK {
+			return fmt.Errorf("MCP %s: status %d: %.512s", op.tool, status, body)
 		}
 		if answered(body) {
 			return nil
 		}
 		return mcpOutcome(op.tool, body)
 	}
+}
+
+// postMCP posts one JSON-RPC message to path (/mcp and its query) in protocol version
+// protocol, and reads the whole answer.
+func (c *client) postMCP(ctx context.Context, path, protocol string, msg []byte) (status int, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base+path, bytes.NewReader(msg))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", protocol)
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err = io.ReadAll(res.Body)
+	return res.StatusCode, body, err
 }
 
 // answered reports, without decoding, that an MCP answer is a tool result that is not an

@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -18,6 +21,9 @@ func TestMCPOutcome(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":1}`, "no result"},
 		{"<html>", "unreadable"},
 	} {
+		if c.err != "" && answered([]byte(c.body)) {
+			t.Errorf("%q passes the byte check", c.body)
+		}
 		err := mcpOutcome("get_contact", []byte(c.body))
 		switch {
 		case c.err == "" && err != nil:
@@ -25,6 +31,28 @@ func TestMCPOutcome(t *testing.T) {
 		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 			t.Errorf("%q: got %v, want an error with %q", c.body, err, c.err)
 		}
+	}
+}
+
+// TestListTools: the tool list size is read from the answer to an authenticated tools/list
+// POST of the selection asked for; a refusal says what came.
+func TestListTools(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer sk_x" || r.URL.Query().Get("toolsets") == "nope" {
+			http.Error(w, `{"error":{"code":"bad_request"}}`, http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}\n\n")
+	}))
+	defer srv.Close()
+	c := newClient(srv.URL, "sk_x")
+	defer c.close()
+	n, size, err := c.listTools(t.Context(), "core")
+	if err != nil || n != 2 || size != len(`{"tools":[{"name":"a"},{"name":"b"}]}`) {
+		t.Errorf("listTools: %d tools, %d bytes, %v", n, size, err)
+	}
+	if _, _, err := c.listTools(t.Context(), "nope"); err == nil || !strings.Contains(err.Error(), "status 400") {
+		t.Errorf("a refusal: %v", err)
 	}
 }
 

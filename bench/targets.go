@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/relmcrm/relm/tools"
 )
 
 // report is the body of the report as the measurements write it, and the values the
@@ -65,9 +67,9 @@ func (r *report) targets(contacts int) []target {
 			value: fmt.Sprintf("%.0f MiB", r.rssPeakMiB), pass: r.rssPeakMiB < 300},
 		{name: "batch import against raw COPY (rows/s)", goal: "≥ 0.5×", measured: r.measured["import"],
 			value: fmt.Sprintf("%.2f×", r.batchVsCopy), pass: r.batchVsCopy >= 0.5},
-		{name: "MCP default tool set (tools/list without ?toolsets=)", goal: fmt.Sprintf("≤ %d tools, ≤ %d tokens", defaultToolsBudget, defaultTokensBudget),
+		{name: "MCP default tool set (tools/list without ?toolsets=)", goal: fmt.Sprintf("≤ %d tools, ≤ %d tokens", tools.DefaultToolsBudget, tools.DefaultTokensBudget),
 			measured: r.measured["tools"], value: fmt.Sprintf("%d tools, %d tokens", r.defaultTools, r.defaultTokens),
-			pass: r.defaultTools <= defaultToolsBudget && r.defaultTokens <= defaultTokensBudget},
+			pass: r.defaultTools <= tools.DefaultToolsBudget && r.defaultTokens <= tools.DefaultTokensBudget},
 		{name: searchTarget(contacts), goal: "< 50 ms",
 			measured: r.measured["latency"], value: fmt.Sprintf("%.1f ms (slowest search query)", r.searchP95), pass: r.searchP95 < 50},
 	}

@@ -5,16 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
-)
-
-// The budget of the default tool set (/mcp without ?toolsets=), as server/toolsets_test.go
-// holds it.
-const (
-	defaultToolsBudget  = 25
-	defaultTokensBudget = 8000
 )
 
 // toolListSizes asks the server for tools/list under the default selection, each toolset
@@ -42,42 +33,29 @@ func (b *bench) toolListSizes(ctx context.Context, c *client, toolsets []string)
 // listTools posts tools/list to /mcp with ?toolsets=sel (none when empty) and returns how
 // many tools the result lists and its size in bytes.
 func (c *client) listTools(ctx context.Context, sel string) (tools, size int, err error) {
-	url := c.base + "/mcp"
+	path := "/mcp"
 	if sel != "" {
-		url += "?toolsets=" + sel
+		path += "?toolsets=" + sel
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	res, err := c.http.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	status, body, err := c.postMCP(ctx, path, "2025-11-25", []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 	if err != nil {
 		return 0, 0, err
 	}
 	data, ok := bytes.CutPrefix(body, []byte("event: message\ndata: "))
-	if res.StatusCode != http.StatusOK || !ok {
-		return 0, 0, fmt.Errorf("tools/list at %s: status %d: %.512s", url, res.StatusCode, body)
+	if status != http.StatusOK || !ok {
+		return 0, 0, fmt.Errorf("tools/list at %s: status %d: %.512s", path, status, body)
 	}
 	var reply struct {
 		Result json.RawMessage `json:"result"`
 	}
 	if err := json.Unmarshal(data, &reply); err != nil {
-		return 0, 0, fmt.Errorf("tools/list at %s: %w", url, err)
+		return 0, 0, fmt.Errorf("tools/list at %s: %w", path, err)
 	}
 	var result struct {
 		Tools []json.RawMessage `json:"tools"`
 	}
 	if err := json.Unmarshal(reply.Result, &result); err != nil {
-		return 0, 0, fmt.Errorf("tools/list at %s: %w", url, err)
+		return 0, 0, fmt.Errorf("tools/list at %s: %w", path, err)
 	}
 	return len(result.Tools), len(reply.Result), nil
 }

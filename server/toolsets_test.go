@@ -45,14 +45,6 @@ func TestToolsetsAndReadOnly(t *testing.T) {
 	expectError(t, e.do("POST", "/mcp?read_only=maybe", e.Live, []byte(initBody), "Accept", "application/json, text/event-stream"), 400, "bad_request", "read_only")
 }
 
-// The budget of the default tool set (issue 22): what /mcp lists to a client that names no
-// toolsets must stay within 25 tools and 8,000 tokens, estimated as bytes/4 of the exact
-// tools/list result the server sends (icons included) to a workspace without custom fields.
-const (
-	defaultToolsBudget  = 25
-	defaultTokensBudget = 8000
-)
-
 // listedTool is what a test reads of a tool tools/list gives.
 type listedTool struct {
 	Name         string          `json:"name"`
@@ -84,6 +76,9 @@ func listedTools(e *env, path string) (list []listedTool, size int) {
 	return result.Tools, len(reply.Result)
 }
 
+// TestDefaultToolBudget: what /mcp lists to a client that names no toolsets stays within
+// the budget (tools.DefaultToolsBudget, tools.DefaultTokensBudget), measured on the exact
+// tools/list result the server sends (icons included) to a workspace without custom fields.
 func TestDefaultToolBudget(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -99,11 +94,11 @@ func TestDefaultToolBudget(t *testing.T) {
 	if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(tools.CoreTools))) {
 		t.Errorf("the default lists %v, want the core tools %v", names, tools.CoreTools)
 	}
-	if len(listed) > defaultToolsBudget {
-		t.Errorf("the default set has %d tools, over the budget of %d", len(listed), defaultToolsBudget)
+	if len(listed) > tools.DefaultToolsBudget {
+		t.Errorf("the default set has %d tools, over the budget of %d", len(listed), tools.DefaultToolsBudget)
 	}
-	if size/4 > defaultTokensBudget {
-		t.Errorf("the default set's tools/list is %d bytes, about %d tokens, over the budget of %d", size, size/4, defaultTokensBudget)
+	if size/4 > tools.DefaultTokensBudget {
+		t.Errorf("the default set's tools/list is %d bytes, about %d tokens, over the budget of %d", size, size/4, tools.DefaultTokensBudget)
 	}
 }
 

@@ -24,6 +24,14 @@ var CoreTools = []string{
 	"list_activities", "get_activity", "log_activity", "update_activity",
 }
 
+// The budget of the default set, CoreTools as DefaultSelection lists them: at most this many
+// tools, in at most this many tokens (bytes/4 of the tools/list result the server sends).
+// TestDefaultToolBudget holds it; relm bench reports it.
+const (
+	DefaultToolsBudget  = 25
+	DefaultTokensBudget = 8000
+)
+
 // OptInToolsets are served only to a client that names them: all, core and the default
 // leave them out. chatgpt serves ChatGPT's search and fetch (docs/api.md, "ChatGPT").
 var OptInToolsets = []string{"chatgpt"}
