@@ -46,10 +46,13 @@ func (b *browser) googleCallback(next string) string {
 	return callback.RequestURI()
 }
 
-// signedInAt is where b's session lands: /workspaces when it is signed in, /signin when not.
-func (b *browser) signedInAt() string {
+// expectSignedOut fails the test when b's session is signed in: a signed-out browser asking
+// for /workspaces lands on /signin. what says which step should have left it signed out.
+func (b *browser) expectSignedOut(what string) {
 	b.e.t.Helper()
-	return b.get("/workspaces").URL
+	if at := b.get("/workspaces").URL; at != "/signin" {
+		b.e.t.Errorf("%s: signed in, landing at %s", what, at)
+	}
 }
 
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
@@ -163,9 +166,7 @@ func TestGoogleLinksEmailUser(t *testing.T) {
 	idp.AddUser("google-dan", "dan.old@example.com", true) // so AutoUser finds only the impostor
 	c := e.browser()
 	must(t, c.get("/signin/google"), http.StatusForbidden, "tied to a different Google account")
-	if at := c.signedInAt(); at != "/signin" {
-		t.Fatalf("a refused sign-in has a session: %s", at)
-	}
+	c.expectSignedOut("a refused sign-in")
 }
 
 // TestGoogleUnverifiedRefused: an address Google has not verified signs nobody in.
@@ -176,9 +177,7 @@ func TestGoogleUnverifiedRefused(t *testing.T) {
 	idp.AutoUser = "eve@example.com"
 	b := e.browser()
 	must(t, b.get("/signin/google"), http.StatusForbidden, "email address is not verified")
-	if at := b.signedInAt(); at != "/signin" {
-		t.Fatalf("a refused sign-in has a session: %s", at)
-	}
+	b.expectSignedOut("a refused sign-in")
 	if n := countUsers(t, e, "eve@example.com"); n != 0 {
 		t.Fatalf("an unverified address made %d users", n)
 	}
@@ -197,18 +196,14 @@ func TestGoogleStateChecked(t *testing.T) {
 	callback := b.googleCallback("/")
 	other := e.browser()
 	must(t, other.get(callback), http.StatusBadRequest, "did not start here")
-	if at := other.signedInAt(); at != "/signin" {
-		t.Fatalf("a callback without the cookie signed in: %s", at)
-	}
+	other.expectSignedOut("a callback without the cookie")
 
 	// The right browser, the wrong state.
 	u, _ := url.Parse(callback)
 	q := u.Query()
 	q.Set("state", "forged")
 	must(t, b.get(u.Path+"?"+q.Encode()), http.StatusBadRequest, "did not start here")
-	if at := b.signedInAt(); at != "/signin" {
-		t.Fatalf("a forged state signed in: %s", at)
-	}
+	b.expectSignedOut("a forged state")
 	// The failed callback cleared the cookie: the genuine one no longer works either.
 	must(t, b.get(callback), http.StatusBadRequest, "did not start here")
 
@@ -224,9 +219,7 @@ func TestGoogleStateChecked(t *testing.T) {
 	u, _ = url.Parse(callback)
 	q = url.Values{"state": {u.Query().Get("state")}, "error": {"access_denied"}}
 	must(t, d.get(u.Path+"?"+q.Encode()), http.StatusBadRequest, "Google did not sign you in (access_denied)")
-	if at := d.signedInAt(); at != "/signin" {
-		t.Fatalf("a cancelled sign-in has a session: %s", at)
-	}
+	d.expectSignedOut("a cancelled sign-in")
 }
 
 // TestGoogleBadTokensRefused: an ID token with another nonce, audience or issuer, expired,
@@ -245,9 +238,7 @@ func TestGoogleBadTokensRefused(t *testing.T) {
 		if p.Status != http.StatusBadGateway || !strings.Contains(p.Body, "Google sign-in failed") {
 			t.Errorf("%s: %d %s", name, p.Status, p.Body)
 		}
-		if at := b.signedInAt(); at != "/signin" {
-			t.Errorf("%s: signed in: %s", name, at)
-		}
+		b.expectSignedOut(name)
 	}
 	if n := countUsers(t, e, "gus@example.com"); n != 0 {
 		t.Fatalf("refused tokens made %d users", n)
