@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,6 +44,11 @@ type Options struct {
 	DataDir      string // where that private cluster lives; empty: a temp dir, removed after
 	Reuse        bool   // reuse the workspace an earlier run seeded instead of seeding again
 	WebhooksOnly bool   // measure webhook delivery only (no seeding, no server)
+	// Only names the sections to measure after seeding (Sections); empty: all of them.
+	Only []string
+	// Ops names the operations measured over HTTP by their tools (get_contact,
+	// list_contacts, create_contact, search, batch_upsert_contacts); empty: all of them.
+	Ops []string
 
 	// Command is the command line shown in the report.
 	Command string
@@ -97,6 +103,7 @@ var notes string
 type bench struct {
 	opts  Options
 	url   string // the database, as its owner
+	pgPID int    // its postmaster, when this run started it (0 otherwise)
 	st    *store.Store
 	admin *store.Admin
 	conn  *pgx.Conn // the owner's connection: seeding, COPY, EXPLAIN, statistics
@@ -111,7 +118,7 @@ type bench struct {
 // Run measures as opts say and writes the Markdown report to out.
 func Run(ctx context.Context, opts Options, out io.Writer) error {
 	opts.defaults()
-	url, stop, err := database(ctx, opts)
+	url, pgPID, stop, err := database(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -119,7 +126,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 	if err := store.Migrate(ctx, url); err != nil {
 		return err
 	}
-	b := &bench{opts: opts, url: url, log: opts.Log, plans: &planRecorder{seen: map[string]bool{}}}
+	b := &bench{opts: opts, url: url, pgPID: pgPID, log: opts.Log, plans: &planRecorder{seen: map[string]bool{}}}
 	if b.st, err = store.Open(ctx, url, store.WithTracer(b.plans)); err != nil {
 		return err
 	}
@@ -161,15 +168,27 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 	return err
 }
 
-// measure runs every measurement in turn, each writing its section of the report.
+// Sections are the measurements a run makes after seeding, in order; Options.Only picks
+// some of them.
+var Sections = []string{"latency", "import", "http", "webhooks", "plans"}
+
+// measure runs every measurement in turn (those opts.Only names), each writing its section
+// of the report.
 func (b *bench) measure(ctx context.Context) error {
 	if b.opts.WebhooksOnly {
 		return b.webhookDelivery(ctx)
 	}
+	if err := b.seed(ctx); err != nil {
+		return err
+	}
 	// The in-process latencies first, on exactly the seeded data: the HTTP runs add contacts.
-	steps := []func(context.Context) error{b.seed, b.latencies, b.importComparison, b.overHTTP, b.webhookDelivery, b.planReport}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
+	steps := map[string]func(context.Context) error{"latency": b.latencies, "import": b.importComparison,
+		"http": b.overHTTP, "webhooks": b.webhookDelivery, "plans": b.planReport}
+	for _, name := range Sections {
+		if len(b.opts.Only) > 0 && !slices.Contains(b.opts.Only, name) {
+			continue
+		}
+		if err := steps[name](ctx); err != nil {
 			return err
 		}
 	}
@@ -177,26 +196,27 @@ func (b *bench) measure(ctx context.Context) error {
 }
 
 // database returns the URL of the database to measure on, as its owner: opts.DatabaseURL,
-// or a private cluster with fsync on, in opts.DataDir or a temp dir.
-func database(ctx context.Context, opts Options) (url string, stop func(), err error) {
+// or a private cluster with fsync on, in opts.DataDir or a temp dir, and then its
+// postmaster's process id.
+func database(ctx context.Context, opts Options) (url string, pgPID int, stop func(), err error) {
 	if opts.DatabaseURL != "" {
-		return opts.DatabaseURL, func() {}, nil
+		return opts.DatabaseURL, 0, func() {}, nil
 	}
 	dir, cleanup := opts.DataDir, func() {}
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "relm-bench-"); err != nil {
-			return "", nil, err
+			return "", 0, nil, err
 		}
 		cleanup = func() { os.RemoveAll(dir) }
 		if err := os.Chmod(dir, 0o711); err != nil { // reachable by the postgres user when root
 			cleanup()
-			return "", nil, err
+			return "", 0, nil, err
 		}
 	}
 	cluster, err := localpg.Start(ctx, localpg.Options{Dir: filepath.Join(dir, "postgres"), Fsync: true, Logger: opts.Log})
 	if err != nil {
 		cleanup()
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop = func() {
 		if err := cluster.Stop(context.Background()); err != nil {
@@ -206,9 +226,9 @@ func database(ctx context.Context, opts Options) (url string, stop func(), err e
 	}
 	if url, err = ensureDatabase(ctx, cluster, "relm_bench"); err != nil {
 		stop()
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	return url, stop, nil
+	return url, cluster.PID(), stop, nil
 }
 
 // ensureDatabase creates database name on the cluster when missing and returns its URL.

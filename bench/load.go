@@ -18,6 +18,16 @@ type result struct {
 	requests int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      cpuUse // over the measured time
+}
+
+// cpuPerRequest is what the measured time used of party's CPU per request, in µs, or ""
+// when it could not be read.
+func (r result) cpuPerRequest(party time.Duration) string {
+	if party < 0 || r.requests == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f", float64(party.Microseconds())/float64(r.requests))
 }
 
 func (r result) throughput() float64 {
@@ -32,20 +42,20 @@ func (r result) throughput() float64 {
 func warmup(d time.Duration) time.Duration { return min(d/5, time.Second) }
 
 // closedLoop runs conns workers, each sending its next request as soon as the last one is
-// answered: first for the warm-up, unmeasured, then for d. The first failing request stops
-// the run and is its error.
-func closedLoop(ctx context.Context, conns int, d time.Duration, seed uint64, fn call) (result, error) {
+// answered: first for the warm-up, unmeasured, then for d, reading the CPU time used
+// (probe) before and after. The first failing request stops the run and is its error.
+func closedLoop(ctx context.Context, conns int, d time.Duration, seed uint64, fn call, probe func() cpuUse) (result, error) {
 	if _, err := loop(ctx, conns, warmup(d), seed, fn); err != nil {
 		return result{}, err
 	}
-	start := time.Now()
+	cpu0, start := probe(), time.Now()
 	times, err := loop(ctx, conns, d, seed+1, fn)
 	if err != nil {
 		return result{}, err
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), probe().sub(cpu0)
 	slices.Sort(times)
-	return result{requests: len(times), elapsed: elapsed, p50: pct(times, 50), p99: pct(times, 99)}, nil
+	return result{requests: len(times), elapsed: elapsed, p50: pct(times, 50), p99: pct(times, 99), cpu: cpu}, nil
 }
 
 // loop runs the workers for d and returns every request's latency.

@@ -26,7 +26,15 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, b.admin.RevokeAPIKey(context.WithoutCancel(ctx), keyID)) }()
-	ops := b.operations()
+	var ops []operation
+	for _, op := range b.operations() {
+		if len(b.opts.Ops) == 0 || slices.Contains(b.opts.Ops, op.tool) {
+			ops = append(ops, op)
+		}
+	}
+	if len(ops) == 0 {
+		return fmt.Errorf("no operation is named by %q", b.opts.Ops)
+	}
 	if err := b.loadMatrix(ctx, key, ops); err != nil {
 		return err
 	}
@@ -52,12 +60,13 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	for _, conns := range b.opts.Conns {
 		for i, op := range ops {
 			for _, s := range []string{surfaceRaw, surfaceREST, surfaceMCP} {
-				res, err := b.measureCell(ctx, c, op, s, conns, uint64(i))
+				res, err := b.measureCell(ctx, srv, c, op, s, conns, uint64(i))
 				if err != nil {
 					return fmt.Errorf("%s over %s, %d connections: %w", op.name, s, conns, err)
 				}
 				results[cell{op.name, s, conns}] = res
-				b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99)
+				b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99,
+					"cpu µs/req", cpuCell(res, s != surfaceRaw))
 			}
 		}
 	}
@@ -66,8 +75,13 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 		return err
 	}
 	b.rep.rssIdleMiB, b.rep.rssPeakMiB = idle, peak
+	floors, err := b.measureFloors(ctx, srv, c)
+	if err != nil {
+		return err
+	}
 	b.rep.mark("http")
 	b.writeLoadTables(ops, results)
+	b.writeFloors(ops[0].name, floors, results)
 	b.rep.printf("## Memory of the server process\n\nFrom `/proc/PID/status` of the `relm serve` child process of the runs above.\n\n")
 	b.rep.printf("| measurement | MiB | target |\n| --- | --- | --- |\n")
 	b.rep.printf("| VmRSS idle, after start on the seeded database | %.0f | < 100 |\n", idle)
@@ -76,9 +90,10 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	return b.toolListSizes(ctx, c, b.reg.Toolsets())
 }
 
-// measureCell runs op on surface s in a closed loop of conns connections. The raw pool
-// is open only for its own cell, so that it takes no connections from the server.
-func (b *bench) measureCell(ctx context.Context, c *client, op operation, s string, conns int, seed uint64) (result, error) {
+// measureCell runs op on surface s in a closed loop of conns connections, with the CPU
+// time of this process, the server srv and PostgreSQL. The raw pool is open only for its
+// own cell, so that it takes no connections from the server.
+func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, op operation, s string, conns int, seed uint64) (result, error) {
 	var raw *pgxpool.Pool
 	if s == surfaceRaw {
 		var err error
@@ -87,7 +102,8 @@ func (b *bench) measureCell(ctx context.Context, c *client, op operation, s stri
 		}
 		defer raw.Close()
 	}
-	return closedLoop(ctx, conns, b.opts.Duration, seed, b.surfaceCall(c, raw, op, s))
+	probe := func() cpuUse { return readCPU(srv.pid, b.pgPID) }
+	return closedLoop(ctx, conns, b.opts.Duration, seed, b.surfaceCall(c, raw, op, s), probe)
 }
 
 // surfaceCall is op on surface s.
@@ -113,7 +129,7 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 	b.rep.restVsRaw = map[string]ratioAt{}
 	b.rep.mcpVsREST = ratioAt{}
 	for _, op := range ops {
-		b.rep.printf("### %s\n\n| conns | surface | req/s | p50 | p99 | × raw | MCP ÷ REST (p50) |\n| --- | --- | --- | --- | --- | --- | --- |\n", op.name)
+		b.rep.printf("### %s\n\n| conns | surface | req/s | p50 | p99 | × raw | MCP ÷ REST (p50) | CPU µs per request: load generator, server, PostgreSQL |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", op.name)
 		for _, conns := range b.opts.Conns {
 			raw, rest, mcp := results[cell{op.name, surfaceRaw, conns}], results[cell{op.name, surfaceREST, conns}], results[cell{op.name, surfaceMCP, conns}]
 			restRatio, mcpRatio := ratio(rest.throughput(), raw.throughput()), ratio(mcp.throughput(), raw.throughput())
@@ -125,15 +141,80 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 			if mcpVsREST > b.rep.mcpVsREST.value {
 				b.rep.mcpVsREST = ratioAt{mcpVsREST, op.name + ", " + where}
 			}
-			b.rep.printf("| %d | %s | %.0f | %s | %s | | |\n", conns, surfaceRaw, raw.throughput(), fmtMS(raw.p50), fmtMS(raw.p99))
-			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | |\n", conns, surfaceREST, rest.throughput(), fmtMS(rest.p50), fmtMS(rest.p99), restRatio)
-			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %.2f× |\n", conns, surfaceMCP, mcp.throughput(), fmtMS(mcp.p50), fmtMS(mcp.p99), mcpRatio, mcpVsREST)
+			b.rep.printf("| %d | %s | %.0f | %s | %s | | | %s |\n", conns, surfaceRaw, raw.throughput(), fmtMS(raw.p50), fmtMS(raw.p99), cpuCell(raw, false))
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | | %s |\n", conns, surfaceREST, rest.throughput(), fmtMS(rest.p50), fmtMS(rest.p99), restRatio, cpuCell(rest, true))
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %.2f× | %s |\n", conns, surfaceMCP, mcp.throughput(), fmtMS(mcp.p50), fmtMS(mcp.p99), mcpRatio, mcpVsREST, cpuCell(mcp, true))
 		}
 		if op.rows > 0 {
 			b.rep.printf("\nEach request writes %d contacts: rows/s is %d × req/s.\n", op.rows, op.rows)
 		}
 		b.rep.printf("\n")
 	}
+}
+
+// cpuCell is the CPU time a request of r used in each party, in µs: the load generator,
+// the server (— for raw SQL, which has none) and PostgreSQL.
+func cpuCell(r result, server bool) string {
+	srv := "—"
+	if server {
+		srv = r.cpuPerRequest(r.cpu.server)
+	}
+	return r.cpuPerRequest(r.cpu.gen) + " · " + srv + " · " + r.cpuPerRequest(r.cpu.pg)
+}
+
+// floorPaths are requests that do no work of their own: /healthz answers from the
+// middleware chain alone, /readyz adds one round trip to PostgreSQL through the server's
+// pool. No operation can cost less.
+var floorPaths = []string{"/healthz", "/readyz"}
+
+// floorCell is one floor path at one concurrency.
+type floorCell struct {
+	path  string
+	conns int
+}
+
+// measureFloors runs each floor path at each concurrency in a closed loop.
+func (b *bench) measureFloors(ctx context.Context, srv *serverProcess, c *client) (map[floorCell]result, error) {
+	out := map[floorCell]result{}
+	for _, conns := range b.opts.Conns {
+		for _, path := range floorPaths {
+			fn := func(ctx context.Context, _ *rand.Rand) error {
+				a, err := c.conns.do(ctx, "GET", path, "", nil, 200, false)
+				if err == nil && a.status != 200 {
+					err = fmt.Errorf("GET %s: status %d: %.512s", path, a.status, a.body)
+				}
+				return err
+			}
+			res, err := closedLoop(ctx, conns, b.opts.Duration, 7, fn, func() cpuUse { return readCPU(srv.pid, b.pgPID) })
+			if err != nil {
+				return nil, err
+			}
+			out[floorCell{path, conns}] = res
+			b.log.Info("measured", "path", path, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "cpu µs/req", cpuCell(res, true))
+		}
+	}
+	return out, nil
+}
+
+// writeFloors writes the floor table: what a request that does nothing costs over HTTP,
+// against the raw SQL of operation first (a point read) at the same concurrency.
+func (b *bench) writeFloors(first string, floors map[floorCell]result, results map[cell]result) {
+	b.rep.printf("### The floor: requests that do no work\n\n"+
+		"The same server and client, on `GET /healthz` (the middleware chain and HTTP alone) and `GET /readyz` "+
+		"(the same plus one empty round trip to PostgreSQL through the server's pool). No operation over HTTP "+
+		"can cost less than these; *× raw %s* compares each with the raw SQL of that operation at the same "+
+		"concurrency, so it bounds what *× raw* can reach on this machine.\n\n"+
+		"| conns | request | req/s | p50 | p99 | × raw %s | CPU µs per request: load generator, server, PostgreSQL |\n"+
+		"| --- | --- | --- | --- | --- | --- | --- |\n", first, first)
+	for _, conns := range b.opts.Conns {
+		raw := results[cell{first, surfaceRaw, conns}]
+		for _, path := range floorPaths {
+			r := floors[floorCell{path, conns}]
+			b.rep.printf("| %d | `GET %s` | %.0f | %s | %s | %.2f× | %s |\n", conns, path, r.throughput(), fmtMS(r.p50), fmtMS(r.p99),
+				ratio(r.throughput(), raw.throughput()), cpuCell(r, true))
+		}
+	}
+	b.rep.printf("\n")
 }
 
 // xactCount is the number of transactions the database has committed or rolled back, as

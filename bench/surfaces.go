@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
 // The surfaces an operation is measured on.
@@ -21,58 +18,43 @@ const (
 	surfaceRaw  = "raw SQL"
 )
 
-// client speaks REST and MCP to the server under test with one API key. Its transport
-// keeps up to 256 idle connections, so each worker of a closed loop keeps its own.
+// client speaks REST and MCP to the server under test with one API key, over keep-alive
+// connections (httpConns): each worker of a closed loop keeps its own.
 type client struct {
-	base, key string
-	http      *http.Client
-	ids       atomic.Int64 // JSON-RPC request ids
+	conns *httpConns
+	auth  string       // the Authorization header line
+	ids   atomic.Int64 // JSON-RPC request ids
 }
 
+// newClient is a client of the server at base (http://host:port) with API key key.
 func newClient(base, key string) *client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     time.Minute,
-	}
-	return &client{base: base, key: key, http: &http.Client{Transport: tr, Timeout: time.Minute}}
+	return &client{conns: newHTTPConns(strings.TrimPrefix(base, "http://")), auth: "Authorization: Bearer " + key + "\r\n"}
 }
 
-func (c *client) close() { c.http.CloseIdleConnections() }
+func (c *client) close() { c.conns.close() }
 
 // rest is op over its REST route: the request must answer with the route's status.
 func (c *client) rest(op operation) call {
 	return func(ctx context.Context, r *rand.Rand) error {
 		args := op.args(r)
 		method, path, status := op.rest(args)
-		var body io.Reader
+		headers := c.auth
+		var body []byte
 		if method == "POST" {
-			raw, err := json.Marshal(args)
-			if err != nil {
+			var err error
+			if body, err = json.Marshal(args); err != nil {
 				return err
 			}
-			body = bytes.NewReader(raw)
+			headers += "Content-Type: application/json\r\n"
 		}
-		req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+		a, err := c.conns.do(ctx, method, path, headers, body, status, false)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
-		req.Header.Set("Authorization", "Bearer "+c.key)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
+		if a.status != status {
+			return fmt.Errorf("%s %s: status %d, want %d: %.512s", method, path, a.status, status, a.body)
 		}
-		res, err := c.http.Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		if res.StatusCode != status {
-			raw, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-			return fmt.Errorf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, status, raw)
-		}
-		_, err = io.Copy(io.Discard, res.Body) // read to the end, so the connection is reused
-		return err
+		return nil
 	}
 }
 
@@ -102,21 +84,12 @@ func (c *client) mcp(op operation) call {
 // postMCP posts one JSON-RPC message to path (/mcp and its query) in protocol version
 // protocol, and reads the whole answer.
 func (c *client) postMCP(ctx context.Context, path, protocol string, msg []byte) (status int, body []byte, err error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", c.base+path, bytes.NewReader(msg))
+	headers := c.auth + "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: " + protocol + "\r\n"
+	a, err := c.conns.do(ctx, "POST", path, headers, msg, http.StatusOK, true)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("POST %s: %w", path, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", protocol)
-	res, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	body, err = io.ReadAll(res.Body)
-	return res.StatusCode, body, err
+	return a.status, a.body, nil
 }
 
 // answered reports, without decoding, that an MCP answer is a tool result that is not an

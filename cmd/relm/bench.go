@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,8 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	fs.StringVar(&opts.DataDir, "data-dir", "", "keep the private cluster in this directory, for --reuse (default: a temp dir, removed after)")
 	fs.BoolVar(&opts.Reuse, "reuse", false, "reuse the workspace an earlier run seeded in --database-url or --data-dir instead of seeding again")
 	fs.BoolVar(&opts.WebhooksOnly, "webhooks-only", false, "measure webhook delivery only (no seeding, no server)")
+	only := fs.String("only", "", "comma-separated sections to measure after seeding, of "+strings.Join(bench.Sections, ", ")+" (default: all)")
+	ops := fs.String("ops", "", "comma-separated operations to measure over HTTP, by tool: get_contact, list_contacts, create_contact, search, batch_upsert_contacts (default: all)")
 	out := fs.String("out", "", "write the report to this file (default: stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return opts, "", err
@@ -57,6 +60,19 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	}
 	if fs.NArg() > 0 {
 		return opts, "", fmt.Errorf("relm bench takes no arguments, got %q", fs.Args())
+	}
+	if *only != "" {
+		for _, s := range strings.Split(*only, ",") {
+			if s = strings.TrimSpace(s); !slices.Contains(bench.Sections, s) {
+				return opts, "", fmt.Errorf("--only %q: want sections of %s", s, strings.Join(bench.Sections, ", "))
+			}
+			opts.Only = append(opts.Only, s)
+		}
+	}
+	if *ops != "" {
+		for _, s := range strings.Split(*ops, ",") {
+			opts.Ops = append(opts.Ops, strings.TrimSpace(s))
+		}
 	}
 	for _, s := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

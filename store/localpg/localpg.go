@@ -58,6 +58,7 @@ type Cluster struct {
 	password string
 	tail     *logTail
 	shared   bool          // started by another process; Stop leaves it running
+	pid      int           // the postmaster's process id
 	done     chan struct{} // closed once postgres has exited
 	waitErr  error         // postgres's exit status; read only after done is closed
 }
@@ -121,7 +122,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("localpg: another server is using this data directory (pid %d); "+
 				"stop it or choose another --data-dir", pid)
 		}
-		c := &Cluster{dir: dir, port: port, password: password, shared: true, tail: &logTail{}}
+		c := &Cluster{dir: dir, port: port, password: password, shared: true, pid: pid, tail: &logTail{}}
 		return c, c.waitReady(ctx)
 	}
 
@@ -292,6 +293,7 @@ func launch(ctx context.Context, bin, dataDir, password string, fsync bool, port
 	if err := <-started; err != nil {
 		return nil, fmt.Errorf("localpg: start postgres: %w", err)
 	}
+	c.pid = cmd.Process.Pid
 	logger.Debug("localpg: postgres started", "pid", cmd.Process.Pid, "port", port, "data", dataDir)
 
 	if err := c.waitReady(ctx); err != nil {
@@ -362,6 +364,9 @@ func (c *Cluster) urlAs(user, password, dbname string) string {
 	}
 	return u.String()
 }
+
+// PID is the postmaster's process id.
+func (c *Cluster) PID() int { return c.pid }
 
 // Stop shuts the server down (fast shutdown: SIGINT) and waits for it to exit, killing it
 // if it takes longer than 10 seconds or ctx ends first.
