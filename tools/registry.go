@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/relmcrm/relm/schemas"
@@ -29,6 +31,9 @@ type Registry struct {
 	email *EmailServices
 	// publicURL is where people reach the server, for links in results (SetPublicURL).
 	publicURL string
+	// selections remembers SelectionOf's answers by query; remembered counts them.
+	selections sync.Map
+	remembered atomic.Int32
 }
 
 // Entry is a registered capability with its generated schemas.

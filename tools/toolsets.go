@@ -115,8 +115,37 @@ func (r *Registry) ParseSelection(req *http.Request) (Selection, *Error) {
 }
 
 // SelectionOf reads a selection as the query parameters toolsets (comma-separated; empty
-// for DefaultSelection) and read_only ("true", "false" or empty) give it.
+// for DefaultSelection) and read_only ("true", "false" or empty) give it. Every MCP request
+// names its selection again, so what it made of the first maxRememberedSelections distinct
+// queries is remembered; a selection's Toolsets are shared and never modified.
 func (r *Registry) SelectionOf(toolsets, readOnly string) (Selection, *Error) {
+	q := selectionQuery{toolsets, readOnly}
+	if got, ok := r.selections.Load(q); ok {
+		s := got.(parsedSelection)
+		return s.sel, s.err
+	}
+	sel, err := r.selectionOf(toolsets, readOnly)
+	if r.remembered.Load() < maxRememberedSelections {
+		if _, loaded := r.selections.LoadOrStore(q, parsedSelection{sel, err}); !loaded {
+			r.remembered.Add(1)
+		}
+	}
+	return sel, err
+}
+
+// maxRememberedSelections bounds the queries SelectionOf remembers: clients use a few,
+// and a client sending endless distinct ones must not grow the server's memory.
+const maxRememberedSelections = 256
+
+// selectionQuery is the query SelectionOf reads; parsedSelection what it made of it.
+type selectionQuery struct{ toolsets, readOnly string }
+
+type parsedSelection struct {
+	sel Selection
+	err *Error
+}
+
+func (r *Registry) selectionOf(toolsets, readOnly string) (Selection, *Error) {
 	sel := DefaultSelection
 	if toolsets != "" {
 		sel = Selection{}
