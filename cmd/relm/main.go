@@ -101,8 +101,13 @@ logs go to stderr. It stops when the client closes stdin.`,
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, logs := bufferedLogger(os.Stderr)
+	flushing, stopFlushing := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() { logs.run(flushing); close(flushed) }()
 	err := run(ctx, os.Args[1:], os.Stdout, log)
+	stopFlushing()
+	<-flushed // every line logged before the error below
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "relm:", err)
 	}

@@ -116,9 +116,20 @@ func (f *limitFlags) limits() (server.Limits, error) {
 // the system sooner.
 const defaultMemoryLimit = 1 << 30
 
+// defaultGCPercent is the garbage collector's target (GOGC) when GOGC is not set: a
+// collection starts once the heap has grown by 400% of what the last one kept, not Go's
+// 100%. A request's garbage is most of what the server allocates and little of it lives,
+// so collecting a quarter as often cuts the collector's share of a request's CPU (7% of a
+// point read at GOGC=100) while the heap stays far below the soft memory limit, which
+// makes the collector work harder as the heap nears it whatever GOGC says.
+const defaultGCPercent = 400
+
 // applyMemoryLimit sets the runtime's soft memory limit from --memory-limit, GOMEMLIMIT or
-// the default, and returns it.
+// the default, and returns it; and the collector's target from GOGC or defaultGCPercent.
 func (f *limitFlags) applyMemoryLimit() (int64, error) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if f.memoryLimit == "" {
 		if os.Getenv("GOMEMLIMIT") != "" {
 			return debug.SetMemoryLimit(-1), nil // the runtime read it at start
