@@ -147,17 +147,21 @@ func parseMCPMessageSDK(trimmed []byte) (mcpMessage, jsonrpc.ID, *jsonrpc.Error)
 // which jsonrpc.DecodeMessage then reads. What it accepts, it reads as DecodeMessage does
 // (TestParsePlainRequestAgreesWithSDK).
 func parsePlainRequest(body []byte) (msg mcpMessage, id jsonrpc.ID, ok bool) {
-	if !utf8.Valid(body) || nestedDeeper(body, maxMessageDepth) {
+	if !utf8.Valid(body) || nestedDeeper(body, maxMessageDepth) || !json.Valid(body) {
 		return mcpMessage{}, id, false
 	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil || string(fields["jsonrpc"]) != `"2.0"` {
+	var buf [8]member
+	fields, ok := members(body, buf[:0])
+	if !ok {
 		return mcpMessage{}, id, false
 	}
-	var params map[string]json.RawMessage
-	for k, v := range fields {
-		switch k {
+	var params []member
+	hasVersion := false
+	for _, f := range fields {
+		v := f.value
+		switch string(f.name) {
 		case "jsonrpc":
+			hasVersion = string(v) == `"2.0"`
 		case "method":
 			if len(v) < 3 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
 				return mcpMessage{}, id, false
@@ -169,25 +173,120 @@ func parsePlainRequest(body []byte) (msg mcpMessage, id jsonrpc.ID, ok bool) {
 				return mcpMessage{}, id, false
 			}
 		case "params":
-			if v[0] != '{' || json.Unmarshal(v, &params) != nil {
+			var pbuf [4]member
+			if params, ok = members(v, pbuf[:0]); !ok {
 				return mcpMessage{}, id, false
 			}
 		default: // result, error, or a key the SDK ignores: its decoder decides
 			return mcpMessage{}, id, false
 		}
 	}
-	if msg.Method == "" {
+	if !hasVersion || msg.Method == "" {
 		return mcpMessage{}, id, false
 	}
 	msg.Call = id.IsValid()
 	if msg.Call && msg.Method == "tools/call" {
-		_ = json.Unmarshal(params["name"], &msg.Tool) // a malformed name is logged as given; the SDK rejects it
-		_, hasName := params["name"]
-		_, hasArgs := params["arguments"]
-		msg.Plain = hasName && len(params) == 1 || hasName && hasArgs && len(params) == 2
-		msg.ID, msg.Arguments = id, params["arguments"]
+		var name, args []byte
+		for _, p := range params {
+			switch string(p.name) {
+			case "name":
+				name = p.value
+			case "arguments":
+				args = p.value
+			}
+		}
+		if len(name) >= 2 && name[0] == '"' && bytes.IndexByte(name, '\\') < 0 {
+			msg.Tool = string(name[1 : len(name)-1])
+		} else {
+			_ = json.Unmarshal(name, &msg.Tool) // a malformed name is logged as given; the SDK rejects it
+		}
+		msg.Plain = name != nil && len(params) == 1 || name != nil && args != nil && len(params) == 2
+		msg.ID, msg.Arguments = id, args
 	}
 	return msg, id, true
+}
+
+// member is one name and raw value of a JSON object.
+type member struct {
+	name, value []byte
+}
+
+// members appends the members of the JSON object data, which must be valid JSON
+// (json.Valid), to into, in order, without decoding their values; ok is false when data is
+// not an object or a name holds an escape or comes twice, which only a decoder reads as
+// the SDK does.
+func members(data []byte, into []member) (_ []member, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	if i = skipSpace(data, i+1); data[i] == '}' {
+		return into, true
+	}
+	for {
+		end := stringEnd(data, i)
+		name := data[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			return nil, false
+		}
+		for _, m := range into {
+			if bytes.Equal(m.name, name) {
+				return nil, false
+			}
+		}
+		i = skipSpace(data, skipSpace(data, end)+1) // past the colon
+		end = valueEnd(data, i)
+		into = append(into, member{name: name, value: data[i:end]})
+		if i = skipSpace(data, end); data[i] == '}' {
+			return into, true
+		}
+		i = skipSpace(data, i+1) // past the comma
+	}
+}
+
+// skipSpace is the index of the first byte at or after i that is not JSON whitespace.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd is the index just past the JSON string starting at data[i].
+func stringEnd(data []byte, i int) int {
+	for i++; data[i] != '"'; i++ {
+		if data[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// valueEnd is the index just past the JSON value starting at data[i].
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; ; j++ {
+			switch data[j] {
+			case '"':
+				j = stringEnd(data, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	}
+	j := i // a number, true, false or null
+	for j < len(data) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(data[j])) {
+		j++
+	}
+	return j
 }
 
 // plainID reads a request id that is null, an integer of at most 15 digits (which the
