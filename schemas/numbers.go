@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -23,15 +22,52 @@ const maxExponent = 1_000_000
 // interface value (such as metadata's map[string]any) is a json.Number holding its
 // literal, never a float64 rounded to 53 bits.
 func UnmarshalExact(data []byte, v any) error {
+	if emptyObject(data) && setEmpty(v) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if len(bytes.TrimLeft(data[dec.InputOffset():], jsonSpace)) != 0 {
 		return errors.New("schemas: data after the JSON value")
 	}
 	return nil
+}
+
+// jsonSpace is the white space JSON allows around values.
+const jsonSpace = " \t\r\n"
+
+// emptyObject reports whether data is the JSON empty object, white space aside: most
+// records' metadata and field versions.
+func emptyObject(data []byte) bool {
+	data = bytes.Trim(data, jsonSpace)
+	return len(data) >= 2 && data[0] == '{' && data[len(data)-1] == '}' && len(bytes.Trim(data[1:len(data)-1], jsonSpace)) == 0
+}
+
+// setEmpty does what json.Unmarshal does with an empty object for the destinations a
+// record's jsonb columns scan into, reporting false for any other: a nil map becomes an
+// empty one, a map keeps its entries, a nil interface holds an empty map[string]any.
+func setEmpty(v any) bool {
+	switch p := v.(type) {
+	case *map[string]any:
+		if *p == nil {
+			*p = map[string]any{}
+		}
+		return true
+	case *map[string]int64:
+		if *p == nil {
+			*p = map[string]int64{}
+		}
+		return true
+	case *any:
+		if *p == nil {
+			*p = map[string]any{}
+			return true
+		}
+	}
+	return false
 }
 
 // StorableNumber reports whether the JSON number literal lit is one Relm stores exactly:

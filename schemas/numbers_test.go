@@ -1,7 +1,11 @@
 package schemas
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,9 +42,70 @@ func TestUnmarshalExact(t *testing.T) {
 	if v.M["a"] != json.Number("12345678901234567890") || v.N.Value["b"] != json.Number("9007199254740993") {
 		t.Fatalf("numbers rounded: %#v", v)
 	}
-	if err := UnmarshalExact([]byte(`{} {}`), &v); err == nil {
-		t.Fatal("data after the value must fail")
+	var nested map[string]any
+	if err := UnmarshalExact([]byte(` {"a":{"b":[1,2.50,{"c":null}]},"s":"x","t":true} `+"\n"), &nested); err != nil {
+		t.Fatal(err)
 	}
+	want := map[string]any{"a": map[string]any{"b": []any{json.Number("1"), json.Number("2.50"), map[string]any{"c": nil}}}, "s": "x", "t": true}
+	if !reflect.DeepEqual(nested, want) {
+		t.Fatalf("nested: %#v", nested)
+	}
+	for _, data := range []string{`{} {}`, `{}x`, `{}}`, `1 2`, `"a""b"`, `{`, ``, ` `, `{"a":}`, `{"a":1,}`, `nul`} {
+		var m any
+		if err := UnmarshalExact([]byte(data), &m); err == nil {
+			t.Errorf("%q: no error", data)
+		}
+	}
+	if err := UnmarshalExact([]byte(`{} {}`), &v); err == nil || err.Error() != "schemas: data after the JSON value" {
+		t.Fatalf("data after the value: %v", err)
+	}
+}
+
+// TestUnmarshalExactEmptyObject: the empty object, which skips the decoder, lands as
+// json.Unmarshal would put it: a nil map becomes empty, a map keeps its entries.
+func TestUnmarshalExactEmptyObject(t *testing.T) {
+	for _, data := range []string{`{}`, ` { } `, "{\n\t}\r\n"} {
+		var m map[string]any
+		var versions map[string]int64
+		var a any
+		if UnmarshalExact([]byte(data), &m) != nil || m == nil || len(m) != 0 ||
+			UnmarshalExact([]byte(data), &versions) != nil || versions == nil || len(versions) != 0 ||
+			UnmarshalExact([]byte(data), &a) != nil || !reflect.DeepEqual(a, map[string]any{}) {
+			t.Errorf("%q: %#v %#v %#v", data, m, versions, a)
+		}
+		kept := map[string]any{"k": "v"}
+		if err := UnmarshalExact([]byte(data), &kept); err != nil || !reflect.DeepEqual(kept, map[string]any{"k": "v"}) {
+			t.Errorf("%q into a map: %#v, %v", data, kept, err)
+		}
+	}
+	var typed map[string]int64
+	var ute *json.UnmarshalTypeError
+	if err := UnmarshalExact([]byte(`{"a":"x"}`), &typed); !errors.As(err, &ute) {
+		t.Errorf("a string into map[string]int64: %v", err)
+	}
+}
+
+// FuzzUnmarshalExact: UnmarshalExact agrees with a json.Decoder using numbers that checks
+// for a second token, in its result and in whether it fails.
+func FuzzUnmarshalExact(f *testing.F) {
+	for _, s := range []string{`{}`, ` { } `, `{"a":1.50}`, `[1,2]`, `{} {}`, `{}x`, `1 2`, `12345678901234567890`, `"s"`, ``, `{`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want any
+		gotErr := UnmarshalExact(data, &got)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		wantErr := dec.Decode(&want)
+		if wantErr == nil {
+			if _, err := dec.Token(); err != io.EOF {
+				wantErr = errors.New("data after the value")
+			}
+		}
+		if (gotErr == nil) != (wantErr == nil) || gotErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: got %#v, %v; want %#v, %v", data, got, gotErr, want, wantErr)
+		}
+	})
 }
 
 func TestBlankStrings(t *testing.T) {
@@ -64,5 +129,25 @@ func TestBlankStrings(t *testing.T) {
 	}
 	if got := v.Validate(map[string]any{"name": "Ada", "note": ""}); got != nil {
 		t.Fatalf("valid input: %+v", got)
+	}
+}
+
+// BenchmarkUnmarshalExact decodes metadata as a record's jsonb column holds it: most often
+// empty, else a small object.
+func BenchmarkUnmarshalExact(b *testing.B) {
+	for _, c := range []struct{ name, data string }{
+		{"empty", `{}`},
+		{"small", `{"tier":"gold","score":42,"tags":["a","b"],"address":{"city":"Oslo","zip":"0150"}}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			data := []byte(c.data)
+			b.ReportAllocs()
+			for b.Loop() {
+				var m map[string]any
+				if err := UnmarshalExact(data, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -31,10 +31,14 @@ func (s *Store) Read(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 }
 
 // readSettingsSQL names the tenant for the row-level security policies and makes the
-// implicit transaction read-only, so a write sent through Read fails instead of committing;
-// $3 is the plan_cache_mode (preferCustomPlans).
+// implicit transaction read-only, so a write sent through Read fails instead of committing.
 const readSettingsSQL = `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true),
-	set_config('transaction_read_only', 'on', true), set_config('plan_cache_mode', $3, true)`
+	set_config('transaction_read_only', 'on', true)`
+
+// readCustomPlansSQL is readSettingsSQL for a Read that asked for plans made for each
+// statement's values (preferCustomPlans). Two constant texts keep both prepared.
+const readCustomPlansSQL = `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true),
+	set_config('transaction_read_only', 'on', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
 
 // errReadOnly refuses what a Read cannot do.
 var errReadOnly = errors.New("store: not available in a read (use InTx)")
@@ -49,11 +53,11 @@ type readTx struct {
 
 func (r *readTx) batch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
-	planMode := "auto"
+	settings := readSettingsSQL
 	if r.customPlans {
-		planMode = "force_custom_plan"
+		settings = readCustomPlansSQL
 	}
-	all.Queue(readSettingsSQL, r.t.WorkspaceID, string(r.t.Mode), planMode)
+	all.Queue(settings, r.t.WorkspaceID, string(r.t.Mode))
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	br := r.conn.SendBatch(ctx, all)
 	if _, err := br.Exec(); err != nil {

@@ -25,6 +25,7 @@ type Table[R row] struct {
 	Filters filter.Spec // fields a list may filter on
 	cols    string
 	known   map[string]bool // the columns of cols, the only names Insert and Update accept
+	plan    scanPlan        // how a row of cols scans into R
 }
 
 func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
@@ -33,7 +34,8 @@ func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
 	for _, c := range names {
 		known[c] = true
 	}
-	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: strings.Join(names, ", "), known: known}
+	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: strings.Join(names, ", "), known: known,
+		plan: newScanPlan(reflect.TypeFor[R](), names)}
 }
 
 // checkColumns refuses a column name that is not one of the table's, so that no caller's
@@ -74,8 +76,23 @@ type Changes struct {
 // Empty reports whether the update would change nothing.
 func (c Changes) Empty() bool { return len(c.Set) == 0 && !c.Metadata.Set }
 
+// scan collects rows into structs by `db` tags, like pgx.CollectRows with
+// pgx.RowToStructByName, matching a row of tb.cols to R's fields only once.
 func (tb *Table[R]) scan(rows pgx.Rows) ([]R, error) {
-	return pgx.CollectRows(rows, pgx.RowToStructByName[R])
+	defer rows.Close()
+	items := []R{}
+	sc := scanner[R]{plan: &tb.plan}
+	for rows.Next() {
+		var zero R
+		items = append(items, zero)
+		if err := sc.scanInto(rows, &items[len(items)-1]); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 func (tb *Table[R]) one(ctx context.Context, tx *Tx, op, sql string, args ...any) (R, error) {
@@ -239,7 +256,7 @@ func List[R row](ctx context.Context, tx *Tx, tb *Table[R], p ListParams) (Page[
 	if err != nil {
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
-	items, full, err := scanWithin[R](rows, PageBytes)
+	items, full, err := tb.scanWithin(rows, PageBytes)
 	if err != nil {
 		return Page[R]{}, wrap("list "+tb.Kind, err)
 	}
@@ -259,9 +276,10 @@ const PageBytes = 1 << 20
 // scanWithin scans rows into structs by `db` tags until the next row would take their raw
 // size past maxBytes, keeping at least one; full reports that it stopped there. The rows
 // left unread are discarded without being decoded.
-func scanWithin[R any](rows pgx.Rows, maxBytes int) (items []R, full bool, err error) {
+func (tb *Table[R]) scanWithin(rows pgx.Rows, maxBytes int) (items []R, full bool, err error) {
 	defer rows.Close()
 	size := 0
+	sc := scanner[R]{plan: &tb.plan}
 	for rows.Next() {
 		n := 0
 		for _, v := range rows.RawValues() {
@@ -271,11 +289,11 @@ func scanWithin[R any](rows pgx.Rows, maxBytes int) (items []R, full bool, err e
 			return items, true, nil
 		}
 		size += n
-		item, err := pgx.RowToStructByName[R](rows)
-		if err != nil {
+		var zero R
+		items = append(items, zero)
+		if err := sc.scanInto(rows, &items[len(items)-1]); err != nil {
 			return nil, false, err
 		}
-		items = append(items, item)
 	}
 	return items, false, rows.Err()
 }
