@@ -37,7 +37,7 @@ func readCPU(serverPID, pgPID int) cpuUse {
 		u.gen = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if serverPID > 0 {
-		if t, _, err := procCPU(serverPID); err == nil {
+		if t, _, _, err := procCPU(serverPID); err == nil {
 			u.server = t
 		}
 	}
@@ -50,47 +50,50 @@ func readCPU(serverPID, pgPID int) cpuUse {
 // clockTick is the unit of /proc/PID/stat's times: USER_HZ, 100 on every Linux ABI.
 const clockTick = 10 * time.Millisecond
 
-// procCPU is the user + system time of process pid, and its parent's pid.
-func procCPU(pid int) (time.Duration, int, error) {
+// procCPU is the user + system time of process pid, that of its children it has waited
+// for (which is where an exited backend's time goes), and its parent's pid.
+func procCPU(pid int) (self, reaped time.Duration, ppid int, err error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	// The command name, field 2, is in parentheses and may hold spaces: fields count from
-	// after its closing one. Then: 3 state, 4 ppid, …, 14 utime, 15 stime.
+	// after its closing one. Then: 3 state, 4 ppid, …, 14 utime, 15 stime, 16 cutime,
+	// 17 cstime.
 	s := string(raw)
 	end := strings.LastIndexByte(s, ')')
 	if end < 0 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+		return 0, 0, 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
 	f := strings.Fields(s[end+1:])
-	if len(f) < 13 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	if len(f) < 15 {
+		return 0, 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
-	ppid, err1 := strconv.Atoi(f[1])
-	utime, err2 := strconv.ParseInt(f[11], 10, 64)
-	stime, err3 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: unreadable", pid)
+	var n [5]int64
+	for i, field := range []string{f[1], f[11], f[12], f[13], f[14]} {
+		if n[i], err = strconv.ParseInt(field, 10, 64); err != nil {
+			return 0, 0, 0, fmt.Errorf("/proc/%d/stat: unreadable", pid)
+		}
 	}
-	return time.Duration(utime+stime) * clockTick, ppid, nil
+	return time.Duration(n[1]+n[2]) * clockTick, time.Duration(n[3]+n[4]) * clockTick, int(n[0]), nil
 }
 
 // clusterCPU is the CPU time of the postmaster pid and its children (backends and
-// background workers) that are alive now: a backend's time is lost when it exits, so a
-// reading must come before the connections it measures close.
+// background workers): those alive now, and those that exited, which the postmaster has
+// reaped.
 func clusterCPU(pid int) time.Duration {
-	total, _, err := procCPU(pid)
+	self, reaped, _, err := procCPU(pid)
 	if err != nil {
 		return -1
 	}
+	total := self + reaped
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		child, err := strconv.Atoi(filepath.Base(d))
 		if err != nil || child == pid {
 			continue
 		}
-		if t, ppid, err := procCPU(child); err == nil && ppid == pid {
+		if t, _, ppid, err := procCPU(child); err == nil && ppid == pid {
 			total += t
 		}
 	}
