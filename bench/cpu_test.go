@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -14,10 +15,11 @@ import (
 func TestClusterCPU(t *testing.T) {
 	// A parent that waits for a child counting to 200,000, then sleeps.
 	cmd := exec.Command("sh", "-c", `sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'; sleep 10`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that the sleep goes with it
 	if err := cmd.Start(); err != nil {
 		t.Skipf("no sh: %v", err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() }()
 	pid := cmd.Process.Pid
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
