@@ -18,7 +18,22 @@ type result struct {
 	requests int
 	elapsed  time.Duration
 	p50, p99 time.Duration
-	cpu      cpuUse // over the measured time
+	cpu      cpuUse          // over the measured time
+	times    []time.Duration // every request's latency, sorted
+}
+
+// merge is the results of two runs of the same cell as one.
+func merge(a, b result) result {
+	times := slices.Concat(a.times, b.times)
+	slices.Sort(times)
+	cpu := func(x, y time.Duration) time.Duration {
+		if x < 0 || y < 0 {
+			return -1
+		}
+		return x + y
+	}
+	return result{requests: a.requests + b.requests, elapsed: a.elapsed + b.elapsed, p50: pct(times, 50), p99: pct(times, 99),
+		cpu: cpuUse{gen: cpu(a.cpu.gen, b.cpu.gen), server: cpu(a.cpu.server, b.cpu.server), pg: cpu(a.cpu.pg, b.cpu.pg)}, times: times}
 }
 
 // cpuPerRequest is what the measured time used of party's CPU per request, in µs, or ""
@@ -55,7 +70,7 @@ func closedLoop(ctx context.Context, conns int, d time.Duration, seed uint64, fn
 	}
 	elapsed, cpu := time.Since(start), probe().sub(cpu0)
 	slices.Sort(times)
-	return result{requests: len(times), elapsed: elapsed, p50: pct(times, 50), p99: pct(times, 99), cpu: cpu}, nil
+	return result{requests: len(times), elapsed: elapsed, p50: pct(times, 50), p99: pct(times, 99), cpu: cpu, times: times}, nil
 }
 
 // loop runs the workers for d and returns every request's latency.
