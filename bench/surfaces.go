@@ -62,11 +62,11 @@ func (c *client) rest(op operation) call {
 // is stateless): the answer must be a result that is not an error.
 func (c *client) mcp(op operation) call {
 	return func(ctx context.Context, r *rand.Rand) error {
-		raw, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": c.ids.Add(1), "method": "tools/call",
-			"params": map[string]any{"name": op.tool, "arguments": op.args(r)}})
+		args, err := json.Marshal(op.args(r)) // as REST's POST encodes them; the envelope around them is fixed
 		if err != nil {
 			return err
 		}
+		raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q,"arguments":%s}}`, c.ids.Add(1), op.tool, args)
 		status, body, err := c.postMCP(ctx, "/mcp?toolsets=all", "2025-06-18", raw)
 		if err != nil {
 			return err
