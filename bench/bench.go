@@ -262,13 +262,18 @@ func (b *bench) as(ctx context.Context, name string) (context.Context, auth.Call
 
 // call runs a capability as REST and MCP would, from JSON arguments.
 func (b *bench) call(ctx context.Context, name string, args map[string]any) (any, error) {
-	e, ok := b.reg.Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("no capability %s", name)
-	}
 	raw, err := json.Marshal(args)
 	if err != nil {
 		return nil, err
+	}
+	return b.callJSON(ctx, name, raw)
+}
+
+// callJSON runs a capability on the arguments raw, as a request body brings them.
+func (b *bench) callJSON(ctx context.Context, name string, raw []byte) (any, error) {
+	e, ok := b.reg.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("no capability %s", name)
 	}
 	decoded, derr := tools.DecodeArgs(raw)
 	if derr != nil {
