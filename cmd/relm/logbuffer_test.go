@@ -1,35 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// lockedBuffer is a bytes.Buffer safe to read while the flusher writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestBufferedLogger: info lines wait for a flush, a warning writes everything before it at
 // once, a full buffer is written, and run writes the rest when its context ends.
 func TestBufferedLogger(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer
 	log, buf := bufferedLogger(&out)
 	log.Info("request", "path", "/v1/contacts")
 	if out.String() != "" {
