@@ -36,7 +36,7 @@ func merge(a, b result) result {
 		cpu: cpuUse{gen: cpu(a.cpu.gen, b.cpu.gen), server: cpu(a.cpu.server, b.cpu.server), pg: cpu(a.cpu.pg, b.cpu.pg)}, times: times}
 }
 
-// cpuPerRequest is what the measured time used of party's CPU per request, in µs, or ""
+// cpuPerRequest is what the measured time used of party's CPU per request, in µs, or "?"
 // when it could not be read.
 func (r result) cpuPerRequest(party time.Duration) string {
 	if party < 0 || r.requests == 0 {
