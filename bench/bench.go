@@ -46,8 +46,8 @@ type Options struct {
 	WebhooksOnly bool   // measure webhook delivery only (no seeding, no server)
 	// Only names the sections to measure after seeding (Sections); empty: all of them.
 	Only []string
-	// Ops names the operations measured over HTTP by their tools (get_contact,
-	// list_contacts, create_contact, search, batch_upsert_contacts); empty: all of them.
+	// Ops names the operations measured over HTTP by their tools (OperationTools); empty:
+	// all of them.
 	Ops []string
 
 	// Command is the command line shown in the report.

@@ -18,6 +18,10 @@ const (
 	opBatch  = "batch import, 100 rows per request"
 )
 
+// OperationTools are the tools of the operations measured over HTTP, in order; Options.Ops
+// picks some of them.
+var OperationTools = []string{"get_contact", "list_contacts", "create_contact", "search", "batch_upsert_contacts"}
+
 // batchRows is how many contacts one batch-import request carries (opBatch says it too).
 const batchRows = 100
 

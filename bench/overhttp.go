@@ -32,9 +32,6 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 			ops = append(ops, op)
 		}
 	}
-	if len(ops) == 0 {
-		return fmt.Errorf("no operation is named by %q", b.opts.Ops)
-	}
 	if err := b.loadMatrix(ctx, key, ops); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,16 @@ func TestMerge(t *testing.T) {
 	}
 	if m.cpu != (cpuUse{gen: 11, server: 22, pg: -1}) {
 		t.Errorf("merged CPU %+v: an unknown half makes the whole unknown", m.cpu)
+	}
+}
+
+// TestOperationTools: the tools --ops takes are the operations' tools, in order.
+func TestOperationTools(t *testing.T) {
+	var got []string
+	for _, op := range (&bench{}).operations() {
+		got = append(got, op.tool)
+	}
+	if !slices.Equal(got, OperationTools) {
+		t.Errorf("operations' tools %v, OperationTools %v", got, OperationTools)
 	}
 }

@@ -28,7 +28,7 @@ func ContactWithRecent(ctx context.Context, tx *Tx, id string, n int) (Contact, 
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+Contacts.cols+` FROM contacts WHERE workspace_id = $1 AND mode = $2 AND id = $3`,
 		tx.t.WorkspaceID, tx.t.Mode, id)
-	b.Queue(recentActivitiesSQL("contact_id"), tx.t.WorkspaceID, tx.t.Mode, id, n)
+	b.Queue(recentContactActivitiesSQL, tx.t.WorkspaceID, tx.t.Mode, id, n)
 	b.Queue(recentAssociationsSQL, tx.t.WorkspaceID, tx.t.Mode, id, n)
 	br := tx.tx.SendBatch(ctx, b)
 	defer br.Close()

@@ -68,15 +68,7 @@ func (r *readTx) batch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 }
 
 func (r *readTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := r.batch(ctx, b)
-	rows, err := br.Query()
-	if err != nil {
-		_ = br.Close()
-		return nil, err
-	}
-	return &batchRows{Rows: rows, br: br}, nil
+	return queryAlone(r.batch(ctx, batchOf(sql, args)))
 }
 
 func (r *readTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -85,9 +77,28 @@ func (r *readTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 func (r *readTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return execAlone(r.batch(ctx, batchOf(sql, args)))
+}
+
+// batchOf is a batch of the one statement sql.
+func batchOf(sql string, args []any) *pgx.Batch {
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
-	br := r.batch(ctx, b)
+	return b
+}
+
+// queryAlone is the rows of br's one statement; closing them closes br.
+func queryAlone(br pgx.BatchResults) (pgx.Rows, error) {
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return rows, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// execAlone runs br's one statement and closes br.
+func execAlone(br pgx.BatchResults) (pgconn.CommandTag, error) {
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr

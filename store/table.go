@@ -298,13 +298,11 @@ func (tb *Table[R]) scanWithin(rows pgx.Rows, maxBytes int) (items []R, full boo
 	return items, false, rows.Err()
 }
 
-// recentActivitiesSQL selects the $4 most recent activities of tenant ($1, $2) whose
-// column (one of the activity's reference columns) is $3.
-func recentActivitiesSQL(column string) string {
-	return `SELECT ` + Activities.cols + ` FROM activities
-		WHERE workspace_id = $1 AND mode = $2 AND ` + column + ` = $3
+// recentContactActivitiesSQL selects the $4 most recent activities of tenant ($1, $2) of
+// contact $3, built once: every contact read sends it.
+var recentContactActivitiesSQL = `SELECT ` + Activities.cols + ` FROM activities
+		WHERE workspace_id = $1 AND mode = $2 AND contact_id = $3
 		ORDER BY occurred_at DESC, id DESC LIMIT $4`
-}
 
 // GetMany returns the tenant's records among ids, in no particular order.
 func GetMany[R row](ctx context.Context, tx *Tx, tb *Table[R], ids []string) ([]R, error) {

@@ -100,15 +100,7 @@ func (w *writeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 	default:
 		return errRows{err}, err
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := w.batch(ctx, b)
-	rows, err := br.Query()
-	if err != nil {
-		_ = br.Close()
-		return rows, err
-	}
-	return &batchRows{Rows: rows, br: br}, nil
+	return queryAlone(w.batch(ctx, batchOf(sql, args)))
 }
 
 func (w *writeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -127,14 +119,7 @@ func (w *writeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 	default:
 		return pgconn.CommandTag{}, err
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := w.batch(ctx, b)
-	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return tag, err
+	return execAlone(w.batch(ctx, batchOf(sql, args)))
 }
 
 func (w *writeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
@@ -225,19 +210,19 @@ func (sp *savepointTx) Begin(ctx context.Context) (pgx.Tx, error) {
 }
 
 func (sp *savepointTx) Commit(ctx context.Context) error {
-	if sp.closed {
-		return pgx.ErrTxClosed
-	}
-	_, err := sp.Exec(ctx, "release savepoint sp_"+strconv.FormatInt(sp.n, 10))
-	sp.closed = true
-	return err
+	return sp.end(ctx, "release savepoint sp_")
 }
 
 func (sp *savepointTx) Rollback(ctx context.Context) error {
+	return sp.end(ctx, "rollback to savepoint sp_")
+}
+
+// end releases or rolls back to the savepoint (verb, then its number), once.
+func (sp *savepointTx) end(ctx context.Context, verb string) error {
 	if sp.closed {
 		return pgx.ErrTxClosed
 	}
-	_, err := sp.Exec(ctx, "rollback to savepoint sp_"+strconv.FormatInt(sp.n, 10))
+	_, err := sp.Exec(ctx, verb+strconv.FormatInt(sp.n, 10))
 	sp.closed = true
 	return err
 }

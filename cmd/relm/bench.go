@@ -50,7 +50,7 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	fs.BoolVar(&opts.Reuse, "reuse", false, "reuse the workspace an earlier run seeded in --database-url or --data-dir instead of seeding again")
 	fs.BoolVar(&opts.WebhooksOnly, "webhooks-only", false, "measure webhook delivery only (no seeding, no server)")
 	only := fs.String("only", "", "comma-separated sections to measure after seeding, of "+strings.Join(bench.Sections, ", ")+" (default: all)")
-	ops := fs.String("ops", "", "comma-separated operations to measure over HTTP, by tool: get_contact, list_contacts, create_contact, search, batch_upsert_contacts (default: all)")
+	ops := fs.String("ops", "", "comma-separated operations to measure over HTTP, by tool, of "+strings.Join(bench.OperationTools, ", ")+" (default: all)")
 	out := fs.String("out", "", "write the report to this file (default: stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return opts, "", err
@@ -71,7 +71,10 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	}
 	if *ops != "" {
 		for _, s := range strings.Split(*ops, ",") {
-			opts.Ops = append(opts.Ops, strings.TrimSpace(s))
+			if s = strings.TrimSpace(s); !slices.Contains(bench.OperationTools, s) {
+				return opts, "", fmt.Errorf("--ops %q: want operations of %s", s, strings.Join(bench.OperationTools, ", "))
+			}
+			opts.Ops = append(opts.Ops, s)
 		}
 	}
 	for _, s := range strings.Split(*conns, ",") {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,5 +59,26 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(doc)
+	}
+}
+
+// TestBenchFlagsRefuse: a section, an operation or a concurrency relm bench does not know
+// is refused before anything runs, naming the flag and what it takes.
+func TestBenchFlagsRefuse(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--only", "http,plan"}, `--only "plan": want sections of latency, import, http, webhooks, plans`},
+		{[]string{"--ops", "get_contact,get_contct"}, `--ops "get_contct": want operations of get_contact, list_contacts`},
+		{[]string{"--conns", "1,0"}, `--conns "1,0"`},
+	} {
+		if _, _, err := benchFlags(c.args); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("relm bench %v: %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+	opts, _, err := benchFlags([]string{"--only", "http", "--ops", "get_contact, search"})
+	if err != nil || !slices.Equal(opts.Only, []string{"http"}) || !slices.Equal(opts.Ops, []string{"get_contact", "search"}) {
+		t.Errorf("--only http --ops get_contact,search: %v %v %v", opts.Only, opts.Ops, err)
 	}
 }
