@@ -73,6 +73,58 @@ func TestRequestLogsOfADeletedWorkspace(t *testing.T) {
 	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, kept.WorkspaceID); n != 1 {
 		t.Fatalf("%d logs of the other workspace written", n)
 	}
+	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, gone.WorkspaceID); n != 0 {
+		t.Fatalf("%d logs of the deleted workspace written", n)
+	}
+}
+
+// TestRequestLogsGoWithTheirWorkspace: a workspace's request logs are deleted with it (by
+// a trigger: request_logs has no foreign key), including those of a batch that was being
+// written when the deletion came, which the deletion waits for.
+func TestRequestLogsGoWithTheirWorkspace(t *testing.T) {
+	t.Parallel()
+	s, admin, url := pgtest.Open(t)
+	kept, gone := twoWorkspaces(t, admin)
+	logs := func(c auth.Caller) store.TenantLogs {
+		return store.TenantLogs{Tenant: c, Logs: []store.RequestLog{
+			{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: c.KeyID, CreatedAt: time.Now()}}}
+	}
+	if err := s.RecordRequests(context.Background(), []store.TenantLogs{logs(kept), logs(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	// A batch in flight: its transaction holds the workspace row when the deletion starts.
+	conn := testkit.Conn(t, url)
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', 'live', true)`, gone.WorkspaceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `SELECT relm_lock_tenant_workspace()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `INSERT INTO request_logs (id, workspace_id, mode, request_id, surface, status, latency_ms, key_id, created_at)
+		VALUES ($1, $2, 'live', 'req_2', 'rest', 200, 1, $3, now())`, store.NewTimeID("rlog_"), gone.WorkspaceID, gone.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	deleted := make(chan int64, 1)
+	go func() {
+		deleted <- testkit.Exec(t, url, `DELETE FROM workspaces WHERE id = $1`, gone.WorkspaceID)
+	}()
+	time.Sleep(200 * time.Millisecond) // the deletion waits on the batch's lock
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-deleted; n != 1 {
+		t.Fatalf("deleted %d workspaces", n)
+	}
+	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, gone.WorkspaceID); n != 0 {
+		t.Fatalf("%d logs of the deleted workspace left", n)
+	}
+	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, kept.WorkspaceID); n != 1 {
+		t.Fatalf("%d logs of the other workspace left, want 1", n)
+	}
 }
 
 // TestMeterCountsOfADeletedWorkspace: the same for the reconciliation of rate-limit counts:

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"time"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/relmcrm/relm/store/filter"
@@ -35,3 +37,6 @@ func PlannedForTest[R row](tb *Table[R]) bool { return tb.plan.paths != nil }
 
 // Columns are tb's columns, as its queries select them.
 func (tb *Table[R]) Columns() string { return tb.cols }
+
+// NewTimeIDAt is NewTimeID at the time now.
+func NewTimeIDAt(prefix string, now time.Time) string { return newTimeID(prefix, now) }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/relmcrm/relm/auth"
 )
 
@@ -221,4 +223,9 @@ func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller) (RateWindow, 
 		return w, fmt.Errorf("store: read rate window: %w", err)
 	}
 	return w, nil
+}
+
+func foreignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }

@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store/filter"
 )
@@ -58,28 +56,13 @@ type TenantLogs struct {
 // RecordRequests appends request logs of any number of tenants in one round trip: a
 // pipelined batch naming each tenant before its one INSERT, as one implicit transaction.
 // ID and Mode are set here; CreatedAt is when the request arrived. The logs of a workspace
-// deleted meanwhile are dropped: when a deletion commits while the batch runs (a sandbox
-// deleted right after its last request), the batch fails on that workspace's foreign key,
-// and each tenant's logs are then written on their own, without the gone workspace's.
+// deleted meanwhile are dropped: each tenant's INSERT first locks its workspace's row (FOR
+// KEY SHARE, once per batch where a foreign key would lock it once per row), so a deletion
+// waits for the batch and its trigger (migration 00021) then deletes what the batch wrote,
+// and a batch that comes after the deletion finds no workspace and writes nothing for it.
+// Request log ids begin with the time (NewTimeID), so new rows append to the indexes.
 func (s *Store) RecordRequests(ctx context.Context, batches []TenantLogs) (err error) {
 	defer func() { err = outage(err) }()
-	if err = s.recordRequests(ctx, batches); !foreignKeyViolation(err) {
-		return err
-	}
-	for _, t := range batches {
-		if err := s.recordRequests(ctx, []TenantLogs{t}); err != nil && !foreignKeyViolation(err) {
-			return err
-		}
-	}
-	return nil
-}
-
-func foreignKeyViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
-}
-
-func (s *Store) recordRequests(ctx context.Context, batches []TenantLogs) error {
 	b := &pgx.Batch{}
 	for _, t := range batches {
 		if len(t.Logs) == 0 {
@@ -97,17 +80,18 @@ func (s *Store) recordRequests(ctx context.Context, batches []TenantLogs) error 
 			created                           = make([]time.Time, n)
 		)
 		for i, l := range t.Logs {
-			ids[i], requestIDs[i], surfaces[i], keyIDs[i] = NewID(RequestLogs.Prefix), l.RequestID, l.Surface, l.KeyID
+			ids[i], requestIDs[i], surfaces[i], keyIDs[i] = NewTimeID(RequestLogs.Prefix), l.RequestID, l.Surface, l.KeyID
 			methods[i], paths[i], tools[i], codes[i] = l.Method, l.Path, l.Tool, l.ErrorCode
 			statuses[i], latencies[i], created[i] = int32(l.Status), l.LatencyMS, l.CreatedAt
 		}
 		b.Queue(`SELECT set_config('relm.workspace', $1, true), set_config('relm.mode', $2, true)`, t.Tenant.WorkspaceID, string(t.Tenant.Mode))
-		b.Queue(`INSERT INTO request_logs
+		b.Queue(`WITH ws AS (SELECT relm_lock_tenant_workspace() AS present)
+			INSERT INTO request_logs
 			(id, workspace_id, mode, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
 			SELECT l.id, $1, $2::relm_mode, l.request_id, l.surface, l.method, l.path, l.tool, l.status, l.error_code, l.latency_ms, l.key_id, l.created_at
-			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::timestamptz[])
+			FROM ws, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::timestamptz[])
 			    AS l(id, request_id, surface, method, path, tool, status, error_code, latency_ms, key_id, created_at)
-			WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $1)`,
+			WHERE ws.present`,
 			t.Tenant.WorkspaceID, string(t.Tenant.Mode), ids, requestIDs, surfaces, methods, paths, tools, statuses, codes, latencies, keyIDs, created)
 	}
 	if b.Len() == 0 {
