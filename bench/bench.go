@@ -31,7 +31,7 @@ import (
 
 // Options say what to measure, how long, and on which database.
 type Options struct {
-	Contacts   int           // contacts to seed (companies are 1/20 of that, deals 1/5, activities 1/4)
+	Contacts   int           // contacts to seed (companies are 1/20 of that, deals 1/5, activities 1/4, contact-to-deal associations 1/4)
 	ImportRows int           // rows of the batch-import comparison
 	Queries    int           // calls per row of the in-process latency table
 	Duration   time.Duration // measured time of each operation × surface × concurrency cell

@@ -131,10 +131,11 @@ func (b *bench) seed(ctx context.Context) error {
 		}
 		b.log.Info("seeding contacts", "done", done+len(rows))
 	}
-	deals := make([][]any, nDeals)
+	deals, dealIDs := make([][]any, nDeals), make([]string, nDeals)
 	for i := range deals {
 		close := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(730))
-		deals[i] = []any{store.NewID("deal_"), ws, "live", "Deal " + strconv.Itoa(i) + " " + lastNames[r.IntN(len(lastNames))],
+		dealIDs[i] = store.NewID("deal_")
+		deals[i] = []any{dealIDs[i], ws, "live", "Deal " + strconv.Itoa(i) + " " + lastNames[r.IntN(len(lastNames))],
 			int64(r.IntN(10_000_000)), "USD", "sales", stages[r.IntN(len(stages))], close, b.data.companies[r.IntN(nCompanies)], map[string]any{}}
 	}
 	if _, err := b.conn.CopyFrom(ctx, pgx.Identifier{"deals"}, []string{"id", "workspace_id", "mode", "title", "value_cents", "currency",
@@ -144,10 +145,14 @@ func (b *bench) seed(ctx context.Context) error {
 	if err := b.seedActivities(ctx, ws, r); err != nil {
 		return err
 	}
+	if err := b.seedAssociations(ctx, ws, dealIDs, r); err != nil {
+		return err
+	}
 	if _, err := b.conn.Exec(ctx, "ANALYZE"); err != nil {
 		return err
 	}
-	b.log.Info("seeded", "contacts", b.opts.Contacts, "companies", nCompanies, "deals", nDeals, "activities", b.opts.Contacts/4, "took", time.Since(start).Round(time.Second))
+	b.log.Info("seeded", "contacts", b.opts.Contacts, "companies", nCompanies, "deals", nDeals, "activities", b.opts.Contacts/4,
+		"associations", b.opts.Contacts/4, "took", time.Since(start).Round(time.Second))
 	return b.load(ctx, ws)
 }
 
@@ -170,6 +175,32 @@ func (b *bench) seedActivities(ctx context.Context, ws string, r *rand.Rand) err
 			"Talked about " + lastNames[r.IntN(len(lastNames))] + " and the " + plans[r.IntN(len(plans))] + " plan.", c, map[string]any{}}
 	}
 	_, err = b.conn.CopyFrom(ctx, pgx.Identifier{"activities"}, []string{"id", "workspace_id", "mode", "type", "subject", "body", "contact_id", "metadata"}, pgx.CopyFromRows(src))
+	return err
+}
+
+var roles = []string{"champion", "decision maker", "billing"}
+
+// seedAssociations links one contact in four to a deal, a third of the edges without a
+// label, so that a contact's read finds edges to list as it would in use.
+func (b *bench) seedAssociations(ctx context.Context, ws string, deals []string, r *rand.Rand) error {
+	rows, err := b.conn.Query(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY random() LIMIT $2`, ws, b.opts.Contacts/4)
+	if err != nil {
+		return err
+	}
+	contacts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	src := make([][]any, len(contacts))
+	for i, c := range contacts {
+		var label any
+		if j := r.IntN(len(roles) + 1); j < len(roles) {
+			label = roles[j]
+		}
+		src[i] = []any{store.NewID("asc_"), ws, "live", "contact", c, "deal", deals[r.IntN(len(deals))], label}
+	}
+	_, err = b.conn.CopyFrom(ctx, pgx.Identifier{"associations"}, []string{"id", "workspace_id", "mode", "from_type", "from_id", "to_type", "to_id", "label"},
+		pgx.CopyFromRows(src))
 	return err
 }
 

@@ -51,7 +51,7 @@ func (b *bench) header(ctx context.Context, started time.Time) (string, error) {
 	case b.opts.WebhooksOnly:
 		fmt.Fprintf(&h, "| data | none: webhook delivery only |\n\n")
 	default:
-		data := fmt.Sprintf("%s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4)", thousands(b.opts.Contacts))
+		data := fmt.Sprintf("%s contacts seeded (companies 1/20 of that, deals 1/5, activities 1/4, contact-to-deal associations 1/4)", thousands(b.opts.Contacts))
 		if b.opts.Reuse {
 			data = fmt.Sprintf("the workspace an earlier run seeded, now %s contacts", thousands(b.opts.Contacts))
 		}
