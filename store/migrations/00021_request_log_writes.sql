@@ -39,7 +39,10 @@ CREATE TRIGGER workspaces_request_logs AFTER DELETE ON workspaces
 DELETE FROM request_logs l WHERE NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = l.workspace_id);
 
 -- Ascending, so that new rows append to their tenant's range; newest-first lists read it
--- backwards.
+-- backwards. Rebuilding it blocks writes to request_logs for as long as the build takes
+-- (seconds per few million rows). A server migrates before it serves; other processes still
+-- running hold their logs in their buffers meanwhile (--log-buffer), and drop, counted, what
+-- does not fit.
 DROP INDEX request_logs_page;
 CREATE INDEX request_logs_page ON request_logs (workspace_id, mode, created_at, id);
 
