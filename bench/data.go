@@ -158,13 +158,18 @@ func (b *bench) seed(ctx context.Context) error {
 
 var subjects = []string{"Intro call", "Pricing follow-up", "Contract review", "Demo", "Kickoff meeting", "Renewal", "Support escalation", "Quarterly review"}
 
+// someContacts returns the ids of n contacts of workspace ws, picked at random.
+func (b *bench) someContacts(ctx context.Context, ws string, n int) ([]string, error) {
+	rows, err := b.conn.Query(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY random() LIMIT $2`, ws, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // seedActivities adds one activity per four contacts, on contacts of the workspace.
 func (b *bench) seedActivities(ctx context.Context, ws string, r *rand.Rand) error {
-	rows, err := b.conn.Query(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY random() LIMIT $2`, ws, b.opts.Contacts/4)
-	if err != nil {
-		return err
-	}
-	contacts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	contacts, err := b.someContacts(ctx, ws, b.opts.Contacts/4)
 	if err != nil {
 		return err
 	}
@@ -183,11 +188,7 @@ var roles = []string{"champion", "decision maker", "billing"}
 // seedAssociations links one contact in four to a deal, a third of the edges without a
 // label, so that a contact's read finds edges to list as it would in use.
 func (b *bench) seedAssociations(ctx context.Context, ws string, deals []string, r *rand.Rand) error {
-	rows, err := b.conn.Query(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY random() LIMIT $2`, ws, b.opts.Contacts/4)
-	if err != nil {
-		return err
-	}
-	contacts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	contacts, err := b.someContacts(ctx, ws, b.opts.Contacts/4)
 	if err != nil {
 		return err
 	}

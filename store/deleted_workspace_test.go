@@ -54,28 +54,35 @@ func twoWorkspaces(t *testing.T, admin *store.Admin) (kept, gone auth.Caller) {
 	return kept, gone
 }
 
+// oneLog is a batch of one request log of c.
+func oneLog(c auth.Caller) store.TenantLogs {
+	return store.TenantLogs{Tenant: c, Logs: []store.RequestLog{
+		{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: c.KeyID, CreatedAt: time.Now()}}}
+}
+
+// wantLogs fails t unless workspace ws has want request logs, counted as the owner (past
+// row-level security).
+func wantLogs(t *testing.T, url, ws string, want int64) {
+	t.Helper()
+	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, ws); n != want {
+		t.Fatalf("workspace %s has %d request logs, want %d", ws, n, want)
+	}
+}
+
 // TestRequestLogsOfADeletedWorkspace: a workspace deleted while a batch of request logs is
 // being written costs only its own logs, not those of the other tenants in the batch.
 func TestRequestLogsOfADeletedWorkspace(t *testing.T) {
 	t.Parallel()
 	s, admin, url := pgtest.Open(t)
 	kept, gone := twoWorkspaces(t, admin)
-	logs := func(c auth.Caller) store.TenantLogs {
-		return store.TenantLogs{Tenant: c, Logs: []store.RequestLog{
-			{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: c.KeyID, CreatedAt: time.Now()}}}
-	}
 	err := deletedMidway(t, url, gone.WorkspaceID, func() error {
-		return s.RecordRequests(context.Background(), []store.TenantLogs{logs(kept), logs(gone)})
+		return s.RecordRequests(context.Background(), []store.TenantLogs{oneLog(kept), oneLog(gone)})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, kept.WorkspaceID); n != 1 {
-		t.Fatalf("%d logs of the other workspace written", n)
-	}
-	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, gone.WorkspaceID); n != 0 {
-		t.Fatalf("%d logs of the deleted workspace written", n)
-	}
+	wantLogs(t, url, kept.WorkspaceID, 1)
+	wantLogs(t, url, gone.WorkspaceID, 0)
 }
 
 // TestRequestLogsGoWithTheirWorkspace: a workspace's request logs are deleted with it (by
@@ -85,11 +92,7 @@ func TestRequestLogsGoWithTheirWorkspace(t *testing.T) {
 	t.Parallel()
 	s, admin, url := pgtest.Open(t)
 	kept, gone := twoWorkspaces(t, admin)
-	logs := func(c auth.Caller) store.TenantLogs {
-		return store.TenantLogs{Tenant: c, Logs: []store.RequestLog{
-			{RequestID: "req_1", Surface: "rest", Status: 200, KeyID: c.KeyID, CreatedAt: time.Now()}}}
-	}
-	if err := s.RecordRequests(context.Background(), []store.TenantLogs{logs(kept), logs(gone)}); err != nil {
+	if err := s.RecordRequests(context.Background(), []store.TenantLogs{oneLog(kept), oneLog(gone)}); err != nil {
 		t.Fatal(err)
 	}
 	// A batch in flight: its transaction holds the workspace row when the deletion starts.
@@ -119,12 +122,8 @@ func TestRequestLogsGoWithTheirWorkspace(t *testing.T) {
 	if n := <-deleted; n != 1 {
 		t.Fatalf("deleted %d workspaces", n)
 	}
-	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, gone.WorkspaceID); n != 0 {
-		t.Fatalf("%d logs of the deleted workspace left", n)
-	}
-	if n := testkit.Exec(t, url, `UPDATE request_logs SET status = status WHERE workspace_id = $1`, kept.WorkspaceID); n != 1 {
-		t.Fatalf("%d logs of the other workspace left, want 1", n)
-	}
+	wantLogs(t, url, gone.WorkspaceID, 0)
+	wantLogs(t, url, kept.WorkspaceID, 1)
 }
 
 // TestMeterCountsOfADeletedWorkspace: the same for the reconciliation of rate-limit counts:
