@@ -185,7 +185,7 @@ func (b *bench) seedActivities(ctx context.Context, ws string, r *rand.Rand) err
 
 var roles = []string{"champion", "decision maker", "billing"}
 
-// seedAssociations links one contact in four to a deal, a third of the edges without a
+// seedAssociations links one contact in four to a deal, a quarter of the edges without a
 // label, so that a contact's read finds edges to list as it would in use.
 func (b *bench) seedAssociations(ctx context.Context, ws string, deals []string, r *rand.Rand) error {
 	contacts, err := b.someContacts(ctx, ws, b.opts.Contacts/4)

@@ -20,8 +20,9 @@ var sortedBase32 = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPa
 
 // NewTimeID returns an id of NewID's format that encodes the current time in milliseconds
 // (48 bits, the first 10 characters) and then 80 random bits. Ids made in a later
-// millisecond sort after earlier ones, so a table keyed by them takes each new row at the end of its index instead of on a
-// random page: for append-only tables that grow by every request (request logs).
+// millisecond sort after earlier ones, so a table keyed by them takes each new row at the
+// end of its index instead of on a random page: for append-only tables that grow by every
+// request (request logs).
 func NewTimeID(prefix string) string {
 	return newTimeID(prefix, time.Now())
 }

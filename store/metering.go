@@ -225,6 +225,7 @@ func (s *Store) PeekRateWindow(ctx context.Context, c auth.Caller) (RateWindow, 
 	return w, nil
 }
 
+// foreignKeyViolation reports whether err is PostgreSQL's foreign_key_violation (23503).
 func foreignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
