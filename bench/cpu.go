@@ -18,14 +18,20 @@ type cpuUse struct {
 }
 
 // sub is the CPU time used between an earlier reading and u.
-func (u cpuUse) sub(earlier cpuUse) cpuUse {
-	d := func(a, b time.Duration) time.Duration {
+func (u cpuUse) sub(earlier cpuUse) cpuUse { return u.each(earlier, -1) }
+
+// add is the CPU time of u and v together, as of two runs of one cell.
+func (u cpuUse) add(v cpuUse) cpuUse { return u.each(v, 1) }
+
+// each is u plus sign times v, party by party; a party unreadable in either stays so.
+func (u cpuUse) each(v cpuUse, sign time.Duration) cpuUse {
+	f := func(a, b time.Duration) time.Duration {
 		if a < 0 || b < 0 {
 			return -1
 		}
-		return a - b
+		return a + sign*b
 	}
-	return cpuUse{gen: d(u.gen, earlier.gen), server: d(u.server, earlier.server), pg: d(u.pg, earlier.pg)}
+	return cpuUse{gen: f(u.gen, v.gen), server: f(u.server, v.server), pg: f(u.pg, v.pg)}
 }
 
 // readCPU reads what this process, the process serverPID (0: none) and the PostgreSQL

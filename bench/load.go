@@ -26,14 +26,8 @@ type result struct {
 func merge(a, b result) result {
 	times := slices.Concat(a.times, b.times)
 	slices.Sort(times)
-	cpu := func(x, y time.Duration) time.Duration {
-		if x < 0 || y < 0 {
-			return -1
-		}
-		return x + y
-	}
 	return result{requests: a.requests + b.requests, elapsed: a.elapsed + b.elapsed, p50: pct(times, 50), p99: pct(times, 99),
-		cpu: cpuUse{gen: cpu(a.cpu.gen, b.cpu.gen), server: cpu(a.cpu.server, b.cpu.server), pg: cpu(a.cpu.pg, b.cpu.pg)}, times: times}
+		cpu: a.cpu.add(b.cpu), times: times}
 }
 
 // cpuPerRequest is what the measured time used of party's CPU per request, in µs, or "?"

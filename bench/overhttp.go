@@ -106,8 +106,7 @@ func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, 
 		}
 		defer raw.Close()
 	}
-	probe := func() cpuUse { return readCPU(srv.pid, b.pgPID) }
-	return closedLoop(ctx, conns, d, seed, b.surfaceCall(c, raw, op, s), probe)
+	return closedLoop(ctx, conns, d, seed, b.surfaceCall(c, raw, op, s), b.cpuProbe(srv))
 }
 
 // surfaceCall is op on surface s.
@@ -157,6 +156,11 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 	}
 }
 
+// cpuProbe reads the CPU time this process, the server srv and PostgreSQL have used.
+func (b *bench) cpuProbe(srv *serverProcess) func() cpuUse {
+	return func() cpuUse { return readCPU(srv.pid, b.pgPID) }
+}
+
 // cpuCell is the CPU time a request of r used in each party, in µs: the load generator,
 // the server (— for raw SQL, which has none) and PostgreSQL.
 func cpuCell(r result, server bool) string {
@@ -190,7 +194,7 @@ func (b *bench) measureFloors(ctx context.Context, srv *serverProcess, c *client
 				}
 				return err
 			}
-			res, err := closedLoop(ctx, conns, b.opts.Duration, 7, fn, func() cpuUse { return readCPU(srv.pid, b.pgPID) })
+			res, err := closedLoop(ctx, conns, b.opts.Duration, 7, fn, b.cpuProbe(srv))
 			if err != nil {
 				return nil, err
 			}

@@ -283,7 +283,7 @@ func valueEnd(data []byte, i int) int {
 		}
 	}
 	j := i // a number, true, false or null
-	for j < len(data) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(data[j])) {
+	for j < len(data) && strings.IndexByte(",}] \t\r\n", data[j]) < 0 {
 		j++
 	}
 	return j

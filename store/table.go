@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -77,20 +78,15 @@ type Changes struct {
 func (c Changes) Empty() bool { return len(c.Set) == 0 && !c.Metadata.Set }
 
 // scan collects rows into structs by `db` tags, like pgx.CollectRows with
-// pgx.RowToStructByName, matching a row of tb.cols to R's fields only once.
+// pgx.RowToStructByName (an empty result is an empty slice, not nil), matching a row of
+// tb.cols to R's fields only once.
 func (tb *Table[R]) scan(rows pgx.Rows) ([]R, error) {
-	defer rows.Close()
-	items := []R{}
-	sc := scanner[R]{plan: &tb.plan}
-	for rows.Next() {
-		var zero R
-		items = append(items, zero)
-		if err := sc.scanInto(rows, &items[len(items)-1]); err != nil {
-			return nil, err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	items, _, err := tb.scanWithin(rows, math.MaxInt)
+	if err != nil {
 		return nil, err
+	}
+	if items == nil {
+		items = []R{}
 	}
 	return items, nil
 }
@@ -285,7 +281,7 @@ func (tb *Table[R]) scanWithin(rows pgx.Rows, maxBytes int) (items []R, full boo
 		for _, v := range rows.RawValues() {
 			n += len(v)
 		}
-		if len(items) > 0 && size+n > maxBytes {
+		if len(items) > 0 && n > maxBytes-size {
 			return items, true, nil
 		}
 		size += n

@@ -26,6 +26,22 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	return writeBench(ctx, opts, out, stdout)
 }
 
+// namesFlag reads the comma-separated value of --flag, each name one of valid (what);
+// empty is none.
+func namesFlag(flag, value, what string, valid []string) ([]string, error) {
+	if value == "" {
+		return nil, nil
+	}
+	var names []string
+	for _, s := range strings.Split(value, ",") {
+		if s = strings.TrimSpace(s); !slices.Contains(valid, s) {
+			return nil, fmt.Errorf("--%s %q: want %s of %s", flag, s, what, strings.Join(valid, ", "))
+		}
+		names = append(names, s)
+	}
+	return names, nil
+}
+
 // benchFlags parses the flags of `relm bench` into the benchmark's options and the report's
 // file ("" for stdout).
 func benchFlags(args []string) (bench.Options, string, error) {
@@ -61,21 +77,12 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	if fs.NArg() > 0 {
 		return opts, "", fmt.Errorf("relm bench takes no arguments, got %q", fs.Args())
 	}
-	if *only != "" {
-		for _, s := range strings.Split(*only, ",") {
-			if s = strings.TrimSpace(s); !slices.Contains(bench.Sections, s) {
-				return opts, "", fmt.Errorf("--only %q: want sections of %s", s, strings.Join(bench.Sections, ", "))
-			}
-			opts.Only = append(opts.Only, s)
-		}
+	var err error
+	if opts.Only, err = namesFlag("only", *only, "sections", bench.Sections); err != nil {
+		return opts, "", err
 	}
-	if *ops != "" {
-		for _, s := range strings.Split(*ops, ",") {
-			if s = strings.TrimSpace(s); !slices.Contains(bench.OperationTools, s) {
-				return opts, "", fmt.Errorf("--ops %q: want operations of %s", s, strings.Join(bench.OperationTools, ", "))
-			}
-			opts.Ops = append(opts.Ops, s)
-		}
+	if opts.Ops, err = namesFlag("ops", *ops, "operations", bench.OperationTools); err != nil {
+		return opts, "", err
 	}
 	for _, s := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
