@@ -86,6 +86,7 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	b.rep.mark("http")
 	b.writeLoadTables(ops, results)
 	b.writeFloors(ops[0].name, floors, results)
+	b.writeCeilings(ops, floors, results)
 	b.rep.printf("## Memory of the server process\n\nFrom `/proc/PID/status` of the `relm serve` child process of the runs above.\n\n")
 	b.rep.printf("| measurement | MiB | target |\n| --- | --- | --- |\n")
 	b.rep.printf("| VmRSS idle, after start on the seeded database | %.0f | < 100 |\n", idle)
@@ -171,56 +172,117 @@ func cpuCell(r result, server bool) string {
 	return r.cpuPerRequest(r.cpu.gen) + " · " + srv + " · " + r.cpuPerRequest(r.cpu.pg)
 }
 
-// floorPaths are requests that do no work of their own: /healthz answers from the
-// middleware chain alone, /readyz adds one round trip to PostgreSQL through the server's
-// pool. No operation can cost less.
-var floorPaths = []string{"/healthz", "/readyz"}
+// floor is a request that does no work of its own. No operation costs less than /readyz
+// over HTTP, nor less than an empty statement straight to PostgreSQL.
+type floor struct {
+	name string // as the report shows it
+	path string // over HTTP; "" for the empty statement on a raw pool
+}
 
-// floorCell is one floor path at one concurrency.
+var floors = []floor{
+	{name: "`GET /healthz`", path: "/healthz"},                   // the middleware chain and HTTP alone
+	{name: "`GET /readyz`", path: "/readyz"},                     // the same plus one empty round trip through the server's pool
+	{name: "raw SQL: an empty statement (pgx `Ping`)", path: ""}, // that round trip alone, as /readyz sends it
+}
+
+// floorCell is one floor at one concurrency.
 type floorCell struct {
-	path  string
+	floor
 	conns int
 }
 
-// measureFloors runs each floor path at each concurrency in a closed loop.
+// measureFloors runs each floor at each concurrency in a closed loop.
 func (b *bench) measureFloors(ctx context.Context, srv *serverProcess, c *client) (map[floorCell]result, error) {
 	out := map[floorCell]result{}
 	for _, conns := range b.opts.Conns {
-		for _, path := range floorPaths {
-			fn := func(ctx context.Context, _ *rand.Rand) error {
-				a, err := c.conns.do(ctx, "GET", path, "", nil, 200, false)
-				if err == nil && a.status != 200 {
-					err = fmt.Errorf("GET %s: status %d: %.512s", path, a.status, a.body)
-				}
-				return err
-			}
-			res, err := closedLoop(ctx, conns, b.opts.Duration, 7, fn, b.cpuProbe(srv))
+		for _, f := range floors {
+			res, err := b.measureFloor(ctx, srv, c, f, conns)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("floor %s, %d connections: %w", f.name, conns, err)
 			}
-			out[floorCell{path, conns}] = res
-			b.log.Info("measured", "path", path, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "cpu µs/req", cpuCell(res, true))
+			out[floorCell{f, conns}] = res
+			b.log.Info("measured", "floor", f.name, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "cpu µs/req", cpuCell(res, f.path != ""))
 		}
 	}
 	return out, nil
 }
 
-// writeFloors writes the floor table: what a request that does nothing costs over HTTP,
-// against the raw SQL of operation first (a point read) at the same concurrency.
-func (b *bench) writeFloors(first string, floors map[floorCell]result, results map[cell]result) {
+// measureFloor runs floor f at conns connections, the empty statement on a raw pool of its own.
+func (b *bench) measureFloor(ctx context.Context, srv *serverProcess, c *client, f floor, conns int) (result, error) {
+	fn := func(ctx context.Context, _ *rand.Rand) error {
+		a, err := c.conns.do(ctx, "GET", f.path, "", nil, 200, false)
+		if err == nil && a.status != 200 {
+			err = fmt.Errorf("GET %s: status %d: %.512s", f.path, a.status, a.body)
+		}
+		return err
+	}
+	if f.path == "" {
+		raw, err := b.openRaw(ctx, conns)
+		if err != nil {
+			return result{}, err
+		}
+		defer raw.Close()
+		fn = func(ctx context.Context, _ *rand.Rand) error { return raw.Ping(ctx) }
+	}
+	return closedLoop(ctx, conns, b.opts.Duration, 7, fn, b.cpuProbe(srv))
+}
+
+// writeFloors writes the floor table: what a request that does nothing costs, against the
+// raw SQL of operation first (a point read) at the same concurrency.
+func (b *bench) writeFloors(first string, fl map[floorCell]result, results map[cell]result) {
 	b.rep.printf("### The floor: requests that do no work\n\n"+
 		"The same server and client, on `GET /healthz` (the middleware chain and HTTP alone) and `GET /readyz` "+
-		"(the same plus one empty round trip to PostgreSQL through the server's pool). No operation over HTTP "+
-		"can cost less than these; *× raw %s* compares each with the raw SQL of that operation at the same "+
-		"concurrency, so it bounds what *× raw* can reach on this machine.\n\n"+
+		"(the same plus one empty round trip to PostgreSQL through the server's pool), and that empty round trip "+
+		"alone, sent straight to PostgreSQL over a pgx pool of as many connections. No operation over HTTP "+
+		"can cost less than `/readyz`; *× raw %s* compares each with the raw SQL of that operation at the same "+
+		"concurrency.\n\n"+
 		"| conns | request | req/s | p50 | p99 | × raw %s | CPU µs per request: load generator, server, PostgreSQL |\n"+
 		"| --- | --- | --- | --- | --- | --- | --- |\n", first, first)
 	for _, conns := range b.opts.Conns {
 		raw := results[cell{first, surfaceRaw, conns}]
-		for _, path := range floorPaths {
-			r := floors[floorCell{path, conns}]
-			b.rep.printf("| %d | `GET %s` | %.0f | %s | %s | %.2f× | %s |\n", conns, path, r.throughput(), fmtMS(r.p50), fmtMS(r.p99),
-				ratio(r.throughput(), raw.throughput()), cpuCell(r, true))
+		for _, f := range floors {
+			r := fl[floorCell{f, conns}]
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %s |\n", conns, f.name, r.throughput(), fmtMS(r.p50), fmtMS(r.p99),
+				ratio(r.throughput(), raw.throughput()), cpuCell(r, f.path != ""))
+		}
+	}
+	b.rep.printf("\n")
+}
+
+// ceiling is the most *× raw* a request over HTTP can reach for an operation whose raw SQL
+// measured raw, given the floor measured readyz and the empty statement empty at the same
+// concurrency. Each is taken at its cost per request, the reciprocal of its throughput:
+// the latency at one connection, the machine's time per request when the cores are busy.
+// A request through the server costs at least what /readyz costs beyond the empty round
+// trip (HTTP, the middleware, the server's pool), plus the raw statements' own cost, which
+// includes a round trip. So on this machine no server, however lean, reaches more.
+func ceiling(raw, readyz, empty result) float64 {
+	cost := func(r result) float64 { return ratio(1, r.throughput()) }
+	overHTTP := max(cost(readyz)-cost(empty), 0)
+	return ratio(cost(raw), cost(raw)+overHTTP)
+}
+
+// writeCeilings writes each operation's ceiling beside its REST × raw, and records the
+// lowest ceiling of each operation for the targets.
+func (b *bench) writeCeilings(ops []operation, fl map[floorCell]result, results map[cell]result) {
+	b.rep.printf("### The ceiling: the most × raw any server could reach here\n\n" +
+		"A request over HTTP costs at least what `GET /readyz` costs beyond the empty round trip (HTTP, the middleware, " +
+		"the server's pool), plus the raw statements of its operation. With each cost the reciprocal of a throughput at " +
+		"the same concurrency (the latency at one connection; the machine's time per request when its cores are busy), " +
+		"the ceiling is raw ÷ (raw + (`/readyz` − empty statement)). It is a property of the machine, not of the server: " +
+		"where it is under a target, no server could meet that target on this machine while the load generator, the server and " +
+		"PostgreSQL share its cores. Its inputs are three measurements of the same run, each ±10%%.\n\n" +
+		"| operation | conns | raw SQL req/s | ceiling × raw | REST × raw | REST's share of the ceiling |\n| --- | --- | --- | --- | --- | --- |\n")
+	b.rep.ceilings = map[string]ratioAt{}
+	for _, op := range ops {
+		for _, conns := range b.opts.Conns {
+			raw, rest := results[cell{op.name, surfaceRaw, conns}], results[cell{op.name, surfaceREST, conns}]
+			c := ceiling(raw, fl[floorCell{floors[1], conns}], fl[floorCell{floors[2], conns}])
+			restRatio := ratio(rest.throughput(), raw.throughput())
+			b.rep.printf("| %s | %d | %.0f | %.2f× | %.2f× | %.0f%% |\n", op.name, conns, raw.throughput(), c, restRatio, 100*ratio(restRatio, c))
+			if v, ok := b.rep.ceilings[op.name]; !ok || c < v.value {
+				b.rep.ceilings[op.name] = ratioAt{c, fmt.Sprintf("%d conns", conns)}
+			}
 		}
 	}
 	b.rep.printf("\n")
