@@ -47,7 +47,7 @@ type target struct {
 	measured   bool
 	value      string
 	pass       bool
-	outOfReach string // why no server could pass here, when the machine's ceiling is under the goal
+	outOfReach bool // the machine's ceiling is under the goal: no server could pass here
 }
 
 // targets compares what was measured with the contract.
@@ -56,8 +56,9 @@ func (r *report) targets(contacts int) []target {
 		v, ok := r.restVsRaw[key]
 		t := target{name: name, goal: fmt.Sprintf("≥ %.1f× raw", goal), measured: ok,
 			value: fmt.Sprintf("%.2f× (lowest, %s)", v.value, v.where), pass: v.value >= goal}
-		if c, ok := r.ceilings[key]; ok && c.value < goal {
-			t.outOfReach = fmt.Sprintf("out of reach on this machine: its ceiling is %.2f× (%s)", c.value, c.where)
+		if c, ok := r.ceilings[key]; ok {
+			t.value += fmt.Sprintf("; ceiling %.2f× (lowest, %s)", c.value, c.where)
+			t.outOfReach = c.value < goal
 		}
 		return t
 	}
@@ -99,8 +100,8 @@ func (r *report) writeTargets(w io.Writer, contacts int) {
 			value, result = "—", "not measured"
 		case t.pass:
 			result = "pass"
-		case t.outOfReach != "":
-			result = "miss; " + t.outOfReach
+		case t.outOfReach:
+			result = "miss: out of reach on this machine"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.name, t.goal, value, result)
 	}
