@@ -271,7 +271,9 @@ func (b *bench) writeCeilings(ops []operation, fl map[floorCell]result, results 
 		"the same concurrency (the latency at one connection; the machine's time per request when its cores are busy), " +
 		"the ceiling is raw ÷ (raw + (`/readyz` − empty statement)). It is a property of the machine, not of the server: " +
 		"where it is under a target, no server could meet that target on this machine while the load generator, the server and " +
-		"PostgreSQL share its cores. Its inputs are three measurements of the same run, each ±10%%.\n\n" +
+		"PostgreSQL share its cores. Its inputs are three measurements of the same run, each ±10%%, so the targets call a target out of reach " +
+		"only when its ceiling is more than 10%% under it. The bound gives the server's own work (authentication, metering, the request log, " +
+		"row-level security, JSON) nothing, so REST's share of the ceiling is what that work leaves.\n\n" +
 		"| operation | conns | raw SQL req/s | ceiling × raw | REST × raw | REST's share of the ceiling |\n| --- | --- | --- | --- | --- | --- |\n")
 	b.rep.ceilings = map[string]ratioAt{}
 	for _, op := range ops {

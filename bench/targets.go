@@ -41,13 +41,17 @@ func (r *report) mark(what string) {
 	r.measured[what] = true
 }
 
+// ceilingSpread is how far a ceiling moves between runs (its three inputs each move about
+// ±10%): a target is called out of reach only when its ceiling is under it by more.
+const ceilingSpread = 0.1
+
 // target is one line of the performance contract.
 type target struct {
 	name, goal string
 	measured   bool
 	value      string
 	pass       bool
-	outOfReach bool // the machine's ceiling is under the goal: no server could pass here
+	outOfReach bool // the machine's ceiling is clearly under the goal: no server could pass here
 }
 
 // targets compares what was measured with the contract.
@@ -58,7 +62,7 @@ func (r *report) targets(contacts int) []target {
 			value: fmt.Sprintf("%.2f× (lowest, %s)", v.value, v.where), pass: v.value >= goal}
 		if c, ok := r.ceilings[key]; ok {
 			t.value += fmt.Sprintf("; ceiling %.2f× (lowest, %s)", c.value, c.where)
-			t.outOfReach = c.value < goal
+			t.outOfReach = c.value < goal*(1-ceilingSpread)
 		}
 		return t
 	}

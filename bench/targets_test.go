@@ -28,14 +28,14 @@ func TestCeiling(t *testing.T) {
 func TestTargetOutOfReach(t *testing.T) {
 	r := report{
 		restVsRaw: map[string]ratioAt{opGet: {0.35, "16 conns"}, opList: {0.3, "16 conns"}, opCreate: {0.55, "1 conns"}},
-		ceilings:  map[string]ratioAt{opGet: {0.6, "16 conns"}, opList: {0.42, "1 conns"}, opCreate: {0.4, "64 conns"}},
+		ceilings:  map[string]ratioAt{opGet: {0.48, "1 conns"}, opList: {0.42, "1 conns"}, opCreate: {0.4, "64 conns"}},
 		measured:  map[string]bool{"http": true},
 	}
 	var b strings.Builder
 	r.writeTargets(&b, 1_000_000)
 	got := b.String()
 	for _, want := range []string{
-		"| REST point read (get contact) throughput | ≥ 0.5× raw | 0.35× (lowest, 16 conns); ceiling 0.60× (lowest, 16 conns) | miss |",
+		"| REST point read (get contact) throughput | ≥ 0.5× raw | 0.35× (lowest, 16 conns); ceiling 0.48× (lowest, 1 conns) | miss |", // within the spread
 		"| REST list with filter (by email) throughput | ≥ 0.5× raw | 0.30× (lowest, 16 conns); ceiling 0.42× (lowest, 1 conns) | miss: out of reach on this machine |",
 		"| REST create contact throughput | ≥ 0.5× raw | 0.55× (lowest, 1 conns); ceiling 0.40× (lowest, 64 conns) | pass |",
 	} {
