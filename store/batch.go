@@ -142,36 +142,47 @@ func planTargets(rows []ContactRow, dedup bool, out []RowOutcome) []*target {
 	return targets
 }
 
-// recordset is the JSON the import statements read with jsonb_to_recordset.
-func recordset(targets []*target) (string, error) {
-	input := make([]map[string]any, len(targets))
-	for n, t := range targets {
+// targetColumns are the columns of targets, one array per column with an element per
+// target in order, as $3 … $9 of the import statements, which read them with
+// unnestTargets. Arrays in pgx's binary format cost PostgreSQL about a microsecond a row
+// to read, where a JSON document for jsonb_to_recordset cost it seven or eight.
+func targetColumns(targets []*target) ([]any, error) {
+	n := len(targets)
+	ids, metadata := make([]string, n), make([]string, n)
+	email, first, last, phone, company := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	for i, t := range targets {
 		md := t.row.Metadata
 		if md == nil {
 			md = map[string]any{}
 		}
-		input[n] = map[string]any{"n": n, "id": t.id, "email": t.row.Email, "first_name": t.row.FirstName,
-			"last_name": t.row.LastName, "phone": t.row.Phone, "company_id": t.row.CompanyID, "metadata": md}
+		doc, err := json.Marshal(md)
+		if err != nil {
+			return nil, err
+		}
+		ids[i], metadata[i] = t.id, string(doc)
+		email[i], first[i], last[i], phone[i], company[i] = t.row.Email, t.row.FirstName, t.row.LastName, t.row.Phone, t.row.CompanyID
 	}
-	doc, err := json.Marshal(input)
-	return string(doc), err
+	return []any{ids, email, first, last, phone, company, metadata}, nil
 }
 
-const recordsetColumns = `(n int, id text, email text, first_name text, last_name text, phone text, company_id text, metadata jsonb)`
+// unnestTargets is the rows of targetColumns; n is the target's index in targets.
+const unnestTargets = `(SELECT id, email, first_name, last_name, phone, company_id, metadata::jsonb AS metadata, n - 1 AS n
+	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+		WITH ORDINALITY AS u (id, email, first_name, last_name, phone, company_id, metadata, n)) AS x`
 
 // insertTargets inserts every target whose email is free, returning them by id.
 func insertTargets(ctx context.Context, tx *Tx, targets []*target) (map[string]Contact, error) {
-	doc, err := recordset(targets)
+	cols, err := targetColumns(targets)
 	if err != nil {
 		return nil, err
 	}
 	res, err := tx.tx.Query(ctx, `
 		INSERT INTO contacts (id, workspace_id, mode, email, first_name, last_name, phone, company_id, metadata)
 		SELECT id, $1, $2, email, first_name, last_name, phone, company_id, metadata
-		FROM jsonb_to_recordset($3::jsonb) AS x`+recordsetColumns+`
+		FROM `+unnestTargets+`
 		ORDER BY n
 		ON CONFLICT (workspace_id, mode, lower(email)) WHERE email IS NOT NULL DO NOTHING
-		RETURNING `+Contacts.cols, tx.t.WorkspaceID, tx.t.Mode, doc)
+		RETURNING `+Contacts.cols, append([]any{tx.t.WorkspaceID, tx.t.Mode}, cols...)...)
 	if err != nil {
 		return nil, wrap("import contacts", classify(err))
 	}
@@ -213,7 +224,7 @@ func reportTaken(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome)
 // updateTargets applies targets to the contacts that hold their emails, returning each
 // contact before and after (the self-join reads the row as it was before the update).
 func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome) error {
-	doc, err := recordset(taken)
+	cols, err := targetColumns(taken)
 	if err != nil {
 		return err
 	}
@@ -225,10 +236,10 @@ func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcom
 			company_id = coalesce(x.company_id, c.company_id),
 			metadata   = c.metadata || x.metadata,
 			updated_at = clock_timestamp()
-		FROM jsonb_to_recordset($3::jsonb) AS x`+recordsetColumns+`, contacts old
+		FROM `+unnestTargets+`, contacts old
 		WHERE c.workspace_id = $1 AND c.mode = $2 AND c.email IS NOT NULL AND lower(c.email) = lower(x.email)
 		  AND old.id = c.id
-		RETURNING `+prefixed("c", Contacts.cols)+`, x.n AS n, to_jsonb(old) AS old`, tx.t.WorkspaceID, tx.t.Mode, doc)
+		RETURNING `+prefixed("c", Contacts.cols)+`, x.n AS n, to_jsonb(old) AS old`, append([]any{tx.t.WorkspaceID, tx.t.Mode}, cols...)...)
 	if err != nil {
 		return wrap("import contacts", classify(err))
 	}
