@@ -50,12 +50,16 @@ type Options struct {
 	// all of them.
 	Ops []string
 
+	// BareServer, when set, is the address to run the bare server on (ServeBare) for
+	// BareWorkspace, instead of measuring: how relm bench starts it as a child process.
+	BareServer, BareWorkspace string
+
 	// Command is the command line shown in the report.
 	Command string
-	// Server returns the command that runs `relm serve` with args; default: this
-	// executable with "serve" and args.
-	Server func(args []string) (*exec.Cmd, error)
-	Log    *slog.Logger
+	// Relm returns the command that runs relm with args (`serve …`, and the bare server
+	// `bench --bare-server …`); default: this executable.
+	Relm func(args []string) (*exec.Cmd, error)
+	Log  *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -80,13 +84,13 @@ func (o *Options) defaults() {
 	if o.WebhookEvents <= 0 {
 		o.WebhookEvents = 2000
 	}
-	if o.Server == nil {
-		o.Server = func(args []string) (*exec.Cmd, error) {
+	if o.Relm == nil {
+		o.Relm = func(args []string) (*exec.Cmd, error) {
 			self, err := os.Executable()
 			if err != nil {
 				return nil, err
 			}
-			return exec.Command(self, append([]string{"serve"}, args...)...), nil
+			return exec.Command(self, args...), nil
 		}
 	}
 	if o.Log == nil {

@@ -14,8 +14,10 @@ import (
 	"github.com/relmcrm/relm/server"
 )
 
-// serverProcess is the `relm serve` under test, a child process of the benchmark.
+// serverProcess is a server under test, a child process of the benchmark: `relm serve`,
+// or the bare server (bare.go).
 type serverProcess struct {
+	name   string // what it is, for errors
 	url    string
 	pid    int
 	logs   *os.File // its stderr and stdout: a request log line per request
@@ -30,18 +32,26 @@ const unlimited = "2147483647"
 // startServer runs `relm serve` on the database at url, on a free loopback port, with the
 // rate limits, quotas and in-flight caps lifted, and waits until /readyz answers.
 func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
+	return b.startChild(ctx, "relm serve", func(addr string) []string {
+		return []string{"serve", "--database-url", b.url, "--addr", addr,
+			"--secret-key", server.EncodeSecretKey(server.NewSecretKey()),
+			"--rate-limit", unlimited, "--workspace-rate-limit", unlimited, "--quota-free", unlimited, "--quota-team", unlimited,
+			"--max-in-flight-key", unlimited, "--max-in-flight-workspace", unlimited, "--max-conns-per-client", "0",
+			// Authentications under way count against an address's failure bucket until they
+			// succeed, so more than its 60 concurrent requests from one address are refused.
+			"--auth-failure-limit", unlimited}
+	})
+}
+
+// startChild runs relm with the arguments args gives for a free loopback address, and
+// waits until it answers GET /readyz.
+func (b *bench) startChild(ctx context.Context, name string, args func(addr string) []string) (*serverProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd, err := b.opts.Server([]string{"--database-url", b.url, "--addr", addr,
-		"--secret-key", server.EncodeSecretKey(server.NewSecretKey()),
-		"--rate-limit", unlimited, "--workspace-rate-limit", unlimited, "--quota-free", unlimited, "--quota-team", unlimited,
-		"--max-in-flight-key", unlimited, "--max-in-flight-workspace", unlimited, "--max-conns-per-client", "0",
-		// Authentications under way count against an address's failure bucket until they
-		// succeed, so more than its 60 concurrent requests from one address are refused.
-		"--auth-failure-limit", unlimited})
+	cmd, err := b.opts.Relm(args(addr))
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +68,9 @@ func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the benchmark
 	if err := cmd.Start(); err != nil {
 		logs.Close()
-		return nil, fmt.Errorf("start relm serve: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &serverProcess{url: "http://" + addr, pid: cmd.Process.Pid, logs: logs, exited: make(chan error, 1)}
+	s := &serverProcess{name: name, url: "http://" + addr, pid: cmd.Process.Pid, logs: logs, exited: make(chan error, 1)}
 	go func() { s.exited <- cmd.Wait() }()
 	s.stopFn = func() error {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -69,7 +79,7 @@ func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
 			return err
 		case <-time.After(40 * time.Second):
 			_ = cmd.Process.Kill()
-			return fmt.Errorf("relm serve did not stop in 40 s: %v", <-s.exited)
+			return fmt.Errorf("%s did not stop in 40 s: %v", name, <-s.exited)
 		}
 	}
 	if err := s.waitReady(ctx); err != nil {
@@ -93,13 +103,13 @@ func (s *serverProcess) waitReady(ctx context.Context) error {
 		select {
 		case err := <-s.exited:
 			s.exited <- err
-			return fmt.Errorf("relm serve exited before it was ready (%v):\n%s", err, s.logTail())
+			return fmt.Errorf("%s exited before it was ready (%v):\n%s", s.name, err, s.logTail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("relm serve was not ready in a minute:\n%s", s.logTail())
+			return fmt.Errorf("%s was not ready in a minute:\n%s", s.name, s.logTail())
 		}
 	}
 }
@@ -108,7 +118,7 @@ func (s *serverProcess) waitReady(ctx context.Context) error {
 func (s *serverProcess) stop() error {
 	defer s.logs.Close()
 	if err := s.stopFn(); err != nil {
-		return fmt.Errorf("relm serve: %w\n%s", err, s.logTail())
+		return fmt.Errorf("%s: %w\n%s", s.name, err, s.logTail())
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ const (
 	surfaceREST = "REST"
 	surfaceMCP  = "MCP"
 	surfaceRaw  = "raw SQL"
+	surfaceBare = "bare HTTP" // the least a server could do: ServeBare
 )
 
 // client speaks REST and MCP to the server under test with one API key, over keep-alive

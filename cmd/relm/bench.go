@@ -22,6 +22,9 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	if opts.BareServer != "" {
+		return bench.ServeBare(ctx, opts.DatabaseURL, opts.BareWorkspace, opts.BareServer)
+	}
 	opts.Log = log
 	return writeBench(ctx, opts, out, stdout)
 }
@@ -68,6 +71,8 @@ func benchFlags(args []string) (bench.Options, string, error) {
 	only := fs.String("only", "", "comma-separated sections to measure after seeding, of "+strings.Join(bench.Sections, ", ")+" (default: all)")
 	ops := fs.String("ops", "", "comma-separated operations to measure over HTTP, by tool, of "+strings.Join(bench.OperationTools, ", ")+" (default: all)")
 	out := fs.String("out", "", "write the report to this file (default: stdout)")
+	fs.StringVar(&opts.BareServer, "bare-server", "", "internal, for relm bench itself: serve the operations' raw SQL on this address, as the bare server of the ceiling table")
+	fs.StringVar(&opts.BareWorkspace, "bare-workspace", "", "internal: the seeded workspace the bare server reads and writes")
 	if err := parseFlags(fs, args); err != nil {
 		return opts, "", err
 	}

@@ -25,9 +25,9 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatal(out, err)
 	}
 	opts.Log = quietLog()
-	// This test binary is not relm: the server is the binary re-executed as `relm serve`.
-	opts.Server = func(args []string) (*exec.Cmd, error) {
-		encoded, err := json.Marshal(append([]string{"serve"}, args...))
+	// This test binary is not relm: the servers are the binary re-executed as relm.
+	opts.Relm = func(args []string) (*exec.Cmd, error) {
+		encoded, err := json.Marshal(args)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +44,8 @@ func TestBenchSmoke(t *testing.T) {
 		"| PostgreSQL |", "fsync", "shared_buffers",
 		"## Targets", "REST point read", "MCP latency against REST", "server RSS, idle", "batch import against raw COPY", "search p95",
 		"## Throughput and latency over HTTP", "### get contact by id", "### list contacts by email", "### create contact",
-		"### search a first name", "### batch import", "| 4 | MCP |",
+		"### search a first name", "### batch import", "| 4 | MCP |", "| 4 | bare HTTP |",
+		"### The floor", "| 4 | raw SQL: an empty statement", "### The ceiling", "| create contact | 4 |", "| batch import, 100 rows per request | 4 |",
 		"## Database transactions per request", "## Memory of the server process", "VmHWM",
 		"## Batch import against raw COPY", "## Search and list latency", "## Webhook delivery", "## Query plans",
 		"## How to read this"} {
