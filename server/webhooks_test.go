@@ -212,6 +212,43 @@ func TestWebhookDelivery(t *testing.T) {
 	}
 }
 
+// TestWebhookEndpointsFoundAsTheyChange: an event goes to the endpoints its tenant has when
+// it is recorded, whatever its earlier events found: nothing before the first endpoint,
+// every event after it, nothing while it is disabled, and again once it is enabled.
+// RecordEvents asks for deliveries in the events' own round trip only for a tenant whose
+// last events found an endpoint: a hint, which a change of endpoints makes wrong, and which
+// must never change where an event goes.
+func TestWebhookEndpointsFoundAsTheyChange(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.deliver(t, webhooks.Options{})
+	rc := newReceiver(t, nil)
+	create := func(email string) {
+		e.create("contacts", e.Test, map[string]any{"email": email})
+	}
+	create("before@example.com")
+	id, _ := e.webhook(e.Test, rc.URL+"/hook", "contact.created")
+	create("first@example.com")  // the hint says no endpoint: found by the events' statement
+	create("second@example.com") // the hint says an endpoint: asked for with the events
+	rc.wait(t, 2)
+	e.call("PATCH", "/v1/webhooks/"+id, e.Test, map[string]any{"enabled": false}).must(t, 200)
+	create("disabled@example.com") // the hint says an endpoint, but none is enabled
+	create("still@example.com")
+	e.call("PATCH", "/v1/webhooks/"+id, e.Test, map[string]any{"enabled": true}).must(t, 200)
+	create("again@example.com")
+	rc.wait(t, 3)
+	time.Sleep(300 * time.Millisecond)
+	var emails []string
+	for _, d := range rc.wait(t, 3) {
+		ev := e.call("GET", "/v1/events/"+d.header.Get("relm-event-id"), e.Test, nil).must(t, 200).Body
+		emails = append(emails, ev["data"].(map[string]any)["object"].(map[string]any)["email"].(string))
+	}
+	slices.Sort(emails)
+	if want := []string{"again@example.com", "first@example.com", "second@example.com"}; !slices.Equal(emails, want) {
+		t.Fatalf("delivered the contact.created events of %v, want %v", emails, want)
+	}
+}
+
 // TestWebhookRetriesThenFails: failures are retried until the 8th attempt,
 // then the delivery is failed, and a replay sends it once more.
 func TestWebhookRetriesThenFails(t *testing.T) {

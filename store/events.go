@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -96,17 +97,23 @@ type NewEvent struct {
 }
 
 // RecordEvents appends events to the tenant's log, in order, as part of the transaction
-// making the change they describe, and in the same statement creates a delivery for each
-// event and each of the tenant's enabled webhook endpoints subscribed to its type, and a run
-// for each event and each enabled automation it triggers, whose jobs it queues in the same
-// transaction: an event is delivered and acted on if and only if it commits, once per
-// endpoint and rule (a run is unique per rule and event). Events made by an automation's
-// run (ActorFrom) carry its depth and cause; at MaxDepth they trigger no rule: the runs
-// they would have started are recorded as skipped.
+// making the change they describe, and creates a delivery for each event and each of the
+// tenant's enabled webhook endpoints subscribed to its type, and a run for each event and
+// each enabled automation it triggers, whose jobs it queues in the same transaction: an
+// event is delivered and acted on if and only if it commits, once per endpoint and rule (a
+// run is unique per rule and event). Events made by an automation's run (ActorFrom) carry
+// its depth and cause; at MaxDepth they trigger no rule: the runs they would have started
+// are recorded as skipped.
+//
 // Many events go in with one statement over arrays (COPY FROM is refused on tables with
 // row-level security); created_at comes from the column default (clock_timestamp()),
-// evaluated row by row in array order, so the log keeps theirs. A tenant without
-// endpoints pays one statement, as before webhooks.
+// evaluated row by row in array order, so the log keeps theirs. That statement also says
+// whether the tenant has an enabled endpoint or automation; only then do the deliveries and
+// runs take a second statement (triggerEventsSQL). Most tenants have neither, and a
+// statement that might insert into three tables costs PostgreSQL about twice one that
+// inserts into one, whatever it inserts. For a tenant that has them, the second statement
+// goes out in the same round trip when the last events it recorded found them (triggers):
+// a hint, never trusted, since the first statement's answer decides.
 func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if len(evs) == 0 {
 		return nil
@@ -128,37 +135,81 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 		depth = actor.Depth
 		causedBy = map[string]string{"automation_id": actor.AutomationID, "run_id": actor.RunID}
 	}
-	rows, err := tx.tx.Query(ctx, `
-		WITH ev AS (
-			INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by, request_id)
-			SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7, $10
-			FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
-			ORDER BY e.n
-			RETURNING id, type, created_at
-		), dl AS (
-			INSERT INTO webhook_deliveries (id, workspace_id, mode, endpoint_id, event_id, event_type)
-			SELECT relm_random_id('whdl_'), $1, $2, w.id, ev.id, ev.type
-			FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.mode = $2 AND w.enabled
-				AND (ev.type = ANY (w.events) OR '*' = ANY (w.events))
-			ORDER BY ev.created_at, w.id
-			RETURNING id
-		), ar AS (
-			INSERT INTO automation_runs (id, workspace_id, mode, automation_id, event_id, event_type, status, reason)
-			SELECT relm_random_id('arun_'), $1, $2, a.id, ev.id, ev.type,
-				CASE WHEN $6 >= $9 THEN 'skipped' ELSE 'pending' END,
-				CASE WHEN $6 >= $9 THEN $8 END
-			FROM ev JOIN automations a ON a.workspace_id = $1 AND a.mode = $2 AND a.enabled
-				AND (a.trigger_event IN ('*', ev.type)
-					OR (a.trigger_event LIKE '%.*' AND split_part(ev.type, '.', 1) || '.*' = a.trigger_event))
-			ORDER BY ev.created_at, a.id
-			RETURNING id, status
-		)
-		SELECT 'delivery', id FROM dl UNION ALL SELECT 'run', id FROM ar WHERE status = 'pending'`,
-		tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, LoopGuardReason, MaxDepth, requestID)
+	trigger := []any{tx.t.WorkspaceID, tx.t.Mode, ids, depth, LoopGuardReason, MaxDepth}
+	b := &pgx.Batch{}
+	b.Queue(insertEventsSQL, tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, requestID)
+	hinted := tx.triggers.found(tx.t)
+	if hinted {
+		b.Queue(triggerEventsSQL, trigger...)
+	}
+	br := tx.tx.SendBatch(ctx, b)
+	var found bool
+	err := br.QueryRow().Scan(&found)
+	var deliveries, runs []string
+	if err == nil && hinted {
+		deliveries, runs, err = triggered(br.Query())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return wrap("record events", err)
 	}
-	var deliveries, runs []string
+	tx.triggers.set(tx.t, found)
+	if found && !hinted {
+		if deliveries, runs, err = triggered(tx.tx.Query(ctx, triggerEventsSQL, trigger...)); err != nil {
+			return wrap("record events", err)
+		}
+	}
+	if err := tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false); err != nil {
+		return err
+	}
+	return tx.EnqueueRuns(ctx, runs)
+}
+
+// insertEventsSQL inserts events, in order, and says whether the tenant has an enabled
+// webhook endpoint or automation (which may want them).
+const insertEventsSQL = `
+	WITH ev AS (
+		INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by, request_id)
+		SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7, $8
+		FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
+		ORDER BY e.n
+		RETURNING 1
+	)
+	SELECT EXISTS (SELECT FROM webhook_endpoints WHERE workspace_id = $1 AND mode = $2 AND enabled)
+		OR EXISTS (SELECT FROM automations WHERE workspace_id = $1 AND mode = $2 AND enabled)`
+
+// triggerEventsSQL creates the deliveries and runs of the events ids, just inserted: the
+// kind and id of each delivery, and of each run to start (not skipped).
+const triggerEventsSQL = `
+	WITH ev AS (
+		SELECT id, type, created_at FROM events WHERE workspace_id = $1 AND mode = $2 AND id = ANY ($3::text[])
+	), dl AS (
+		INSERT INTO webhook_deliveries (id, workspace_id, mode, endpoint_id, event_id, event_type)
+		SELECT relm_random_id('whdl_'), $1, $2, w.id, ev.id, ev.type
+		FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.mode = $2 AND w.enabled
+			AND (ev.type = ANY (w.events) OR '*' = ANY (w.events))
+		ORDER BY ev.created_at, ev.id, w.id
+		RETURNING id
+	), ar AS (
+		INSERT INTO automation_runs (id, workspace_id, mode, automation_id, event_id, event_type, status, reason)
+		SELECT relm_random_id('arun_'), $1, $2, a.id, ev.id, ev.type,
+			CASE WHEN $4::int >= $6::int THEN 'skipped' ELSE 'pending' END,
+			CASE WHEN $4::int >= $6::int THEN $5::text END
+		FROM ev JOIN automations a ON a.workspace_id = $1 AND a.mode = $2 AND a.enabled
+			AND (a.trigger_event IN ('*', ev.type)
+				OR (a.trigger_event LIKE '%.*' AND split_part(ev.type, '.', 1) || '.*' = a.trigger_event))
+		ORDER BY ev.created_at, ev.id, a.id
+		RETURNING id, status
+	)
+	SELECT 'delivery', id FROM dl UNION ALL SELECT 'run', id FROM ar WHERE status = 'pending'`
+
+// triggered reads triggerEventsSQL's rows: the deliveries and the runs to queue.
+func triggered(rows pgx.Rows, err error) (deliveries, runs []string, _ error) {
+	if err != nil {
+		return nil, nil, err
+	}
 	var kind, id string
 	_, err = pgx.ForEachRow(rows, []any{&kind, &id}, func() error {
 		if kind == "run" {
@@ -168,11 +219,27 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return wrap("record events", err)
+	return deliveries, runs, err
+}
+
+// triggerHints remembers, per tenant, whether the last events it recorded found an enabled
+// webhook endpoint or automation. The zero value knows nothing.
+type triggerHints struct{ m sync.Map } // auth.Caller → bool
+
+// found reports whether t's last events found one; false when unknown. A nil hints knows
+// nothing.
+func (h *triggerHints) found(t auth.Caller) bool {
+	if h == nil {
+		return false
 	}
-	if err := tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false); err != nil {
-		return err
+	v, _ := h.m.Load(t)
+	found, _ := v.(bool)
+	return found
+}
+
+// set records what t's events found, writing only a change.
+func (h *triggerHints) set(t auth.Caller, found bool) {
+	if h != nil && h.found(t) != found {
+		h.m.Store(t, found)
 	}
-	return tx.EnqueueRuns(ctx, runs)
 }

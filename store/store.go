@@ -37,6 +37,7 @@ type Store struct {
 	// fieldSchemas caches compiled custom field schemas by definitions version.
 	fieldSchemas schemaCache
 	keys         keyCache // authenticated keys, dropped whenever any key is revoked
+	triggers     triggerHints
 	stopListener context.CancelFunc
 	listenerDone chan struct{}
 }
