@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ServeBare runs the bare server on addr until ctx ends (`relm bench --bare-server`): the
@@ -19,7 +22,15 @@ import (
 // measured instead of modelled: a real server does at least this much.
 func ServeBare(ctx context.Context, url, workspace, addr string) error {
 	b := &bench{url: url, data: seedData{workspace: workspace}}
-	pool, err := b.openRaw(ctx, max(16, 4*runtime.NumCPU())) // as large as relm serve's
+	cfg, err := b.rawConfig()
+	if err != nil {
+		return err
+	}
+	// As large as relm serve's, but its connections close soon after its own runs: raw SQL's
+	// pool of 64 and relm serve's must fit under max_connections beside it.
+	cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
+	cfg.MaxConnIdleTime, cfg.HealthCheckPeriod = 500*time.Millisecond, 250*time.Millisecond
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}

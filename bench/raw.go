@@ -19,13 +19,22 @@ type rawCall func(ctx context.Context, db *pgxpool.Pool, args map[string]any) er
 // openRaw opens a pool of exactly conns connections as the owner. enable_seqscan is off as
 // in the search functions (migration 00008); the other statements use their indexes anyway.
 func (b *bench) openRaw(ctx context.Context, conns int) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(b.url)
+	cfg, err := b.rawConfig()
 	if err != nil {
 		return nil, err
 	}
 	cfg.MaxConns, cfg.MinConns = int32(conns), int32(conns)
-	cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// rawConfig is the configuration of a pool as the owner, with enable_seqscan off.
+func (b *bench) rawConfig() (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(b.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
+	return cfg, nil
 }
 
 const rawContactCols = `id, email, first_name, last_name, phone, company_id, metadata, mode, created_at, updated_at`
