@@ -107,8 +107,8 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 
 // measureCell runs op on surface s in a closed loop of conns connections for d, with the
 // CPU time of this process, the server srv (relm serve, or the bare server for its surface)
-// and PostgreSQL. The raw pool is open only for
-// its own run, so that it takes no connections from the server.
+// and PostgreSQL. The raw pool is open only for its own run, so that it takes no
+// connections from the servers.
 func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, op operation, s string, conns int, seed uint64, d time.Duration) (result, error) {
 	var raw *pgxpool.Pool
 	if s == surfaceRaw {
@@ -197,11 +197,12 @@ type floor struct {
 	path string // over HTTP; "" for the empty statement on a raw pool
 }
 
-var floors = []floor{
-	{name: "`GET /healthz`", path: "/healthz"},                   // the middleware chain and HTTP alone
-	{name: "`GET /readyz`", path: "/readyz"},                     // the same plus one empty round trip through the server's pool
-	{name: "raw SQL: an empty statement (pgx `Ping`)", path: ""}, // that round trip alone, as /readyz sends it
-}
+var (
+	healthzFloor = floor{name: "`GET /healthz`", path: "/healthz"}                   // the middleware chain and HTTP alone
+	readyzFloor  = floor{name: "`GET /readyz`", path: "/readyz"}                     // the same plus one empty round trip through the server's pool
+	emptyFloor   = floor{name: "raw SQL: an empty statement (pgx `Ping`)", path: ""} // that round trip alone, as /readyz sends it
+	floors       = []floor{healthzFloor, readyzFloor, emptyFloor}
+)
 
 // floorCell is one floor at one concurrency.
 type floorCell struct {
@@ -302,7 +303,7 @@ func (b *bench) writeCeilings(ops []operation, fl map[floorCell]result, results 
 	for _, op := range ops {
 		for _, conns := range b.opts.Conns {
 			raw, rest := results[cell{op.name, surfaceRaw, conns}], results[cell{op.name, surfaceREST, conns}]
-			modelled := ceiling(raw, fl[floorCell{floors[1], conns}], fl[floorCell{floors[2], conns}])
+			modelled := ceiling(raw, fl[floorCell{readyzFloor, conns}], fl[floorCell{emptyFloor, conns}])
 			measured := ratio(results[cell{op.name, surfaceBare, conns}].throughput(), raw.throughput())
 			c := max(modelled, measured)
 			restRatio := ratio(rest.throughput(), raw.throughput())
