@@ -26,16 +26,16 @@ func ServeBare(ctx context.Context, url, workspace, addr string) error {
 	if err != nil {
 		return err
 	}
-	// As large as relm serve's, but its connections close soon after its own runs: raw SQL's
-	// pool of 64 and relm serve's must fit under max_connections beside it.
-	cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
-	cfg.MaxConnIdleTime, cfg.HealthCheckPeriod = 500*time.Millisecond, 250*time.Millisecond
+	cfg.MaxConns = int32(max(16, 4*runtime.NumCPU())) // as large as relm serve's
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	mux := http.NewServeMux()
+	// POST /release closes the pool's connections between the bare server's runs, so that
+	// raw SQL's pool of 64 and relm serve's fit under max_connections beside it.
+	mux.HandleFunc("POST /release", func(http.ResponseWriter, *http.Request) { pool.Reset() })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := pool.Ping(r.Context()); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -93,6 +93,19 @@ func rowsOf(args map[string]any) map[string]any {
 		}
 	}
 	return args
+}
+
+// releaseBare has the bare server close its connections and waits for their backends to
+// exit, so that neither the connections nor their exits fall on the next run.
+func (c *client) releaseBare(ctx context.Context) error {
+	a, err := c.conns.do(ctx, "POST", "/release", "", nil, 200, false)
+	if err == nil && a.status != 200 {
+		err = fmt.Errorf("status %d: %.512s", a.status, a.body)
+	}
+	if err != nil {
+		return fmt.Errorf("release the bare server's connections: %w", err)
+	}
+	return sleep(ctx, 200*time.Millisecond)
 }
 
 // bare is op sent to the bare server: its arguments as a JSON body.

@@ -71,6 +71,9 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 					on, client = bare, cb
 				}
 				res, err := b.measureCell(ctx, on, client, op, s, conns, uint64(2*i+k/4), b.opts.Duration/2)
+				if err == nil && s == surfaceBare {
+					err = cb.releaseBare(ctx)
+				}
 				if err != nil {
 					return fmt.Errorf("%s over %s, %d connections: %w", op.name, s, conns, err)
 				}
