@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -95,6 +96,12 @@ func benchFlags(args []string) (bench.Options, string, error) {
 			return opts, "", fmt.Errorf("--conns %q: want comma-separated numbers from 1 to 1024", *conns)
 		}
 		opts.Conns = append(opts.Conns, n)
+	}
+	if opts.BareServer != "" {
+		// It runs SQL as the tables' owner for anyone who can reach it: loopback only.
+		if host, _, err := net.SplitHostPort(opts.BareServer); err != nil || !net.ParseIP(host).IsLoopback() {
+			return opts, "", fmt.Errorf("--bare-server %q: want a loopback address and port, such as 127.0.0.1:9000", opts.BareServer)
+		}
 	}
 	if opts.Contacts < 20 || opts.Duration <= 0 {
 		return opts, "", fmt.Errorf("--contacts must be at least 20 and --duration positive")

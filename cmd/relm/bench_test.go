@@ -73,6 +73,8 @@ func TestBenchFlagsRefuse(t *testing.T) {
 		{[]string{"--only", "http,plan"}, `--only "plan": want sections of latency, import, http, webhooks, plans`},
 		{[]string{"--ops", "get_contact,get_contct"}, `--ops "get_contct": want operations of get_contact, list_contacts`},
 		{[]string{"--conns", "1,0"}, `--conns "1,0"`},
+		{[]string{"--bare-server", "0.0.0.0:9000"}, `--bare-server "0.0.0.0:9000": want a loopback address`},
+		{[]string{"--bare-server", "localhost"}, `--bare-server "localhost": want a loopback address`},
 	} {
 		if _, _, err := benchFlags(c.args); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("relm bench %v: %v, want an error with %q", c.args, err, c.want)
