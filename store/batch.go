@@ -142,11 +142,12 @@ func planTargets(rows []ContactRow, dedup bool, out []RowOutcome) []*target {
 	return targets
 }
 
-// targetColumns are the columns of targets, one array per column with an element per
-// target in order, as $3 … $9 of the import statements, which read them with
-// unnestTargets. Arrays in pgx's binary format cost PostgreSQL about a microsecond a row
-// to read, where a JSON document for jsonb_to_recordset cost it seven or eight.
-func targetColumns(targets []*target) ([]any, error) {
+// targetArgs are the arguments of the import statements: the tenant ($1, $2), then the
+// columns of targets, one array per column with an element per target in order ($3 … $9),
+// which the statements read with unnestTargets. Arrays in pgx's binary format cost
+// PostgreSQL about a microsecond a row to read, where a JSON document for
+// jsonb_to_recordset cost it seven or eight.
+func targetArgs(tx *Tx, targets []*target) ([]any, error) {
 	n := len(targets)
 	ids, metadata := make([]string, n), make([]string, n)
 	email, first, last, phone, company := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
@@ -162,17 +163,17 @@ func targetColumns(targets []*target) ([]any, error) {
 		ids[i], metadata[i] = t.id, string(doc)
 		email[i], first[i], last[i], phone[i], company[i] = t.row.Email, t.row.FirstName, t.row.LastName, t.row.Phone, t.row.CompanyID
 	}
-	return []any{ids, email, first, last, phone, company, metadata}, nil
+	return []any{tx.t.WorkspaceID, tx.t.Mode, ids, email, first, last, phone, company, metadata}, nil
 }
 
-// unnestTargets is the rows of targetColumns; n is the target's index in targets.
+// unnestTargets is the rows of targetArgs; n is the target's index in targets.
 const unnestTargets = `(SELECT id, email, first_name, last_name, phone, company_id, metadata::jsonb AS metadata, n - 1 AS n
 	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
 		WITH ORDINALITY AS u (id, email, first_name, last_name, phone, company_id, metadata, n)) AS x`
 
 // insertTargets inserts every target whose email is free, returning them by id.
 func insertTargets(ctx context.Context, tx *Tx, targets []*target) (map[string]Contact, error) {
-	cols, err := targetColumns(targets)
+	args, err := targetArgs(tx, targets)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,7 @@ func insertTargets(ctx context.Context, tx *Tx, targets []*target) (map[string]C
 		FROM `+unnestTargets+`
 		ORDER BY n
 		ON CONFLICT (workspace_id, mode, lower(email)) WHERE email IS NOT NULL DO NOTHING
-		RETURNING `+Contacts.cols, append([]any{tx.t.WorkspaceID, tx.t.Mode}, cols...)...)
+		RETURNING `+Contacts.cols, args...)
 	if err != nil {
 		return nil, wrap("import contacts", classify(err))
 	}
@@ -224,7 +225,7 @@ func reportTaken(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome)
 // updateTargets applies targets to the contacts that hold their emails, returning each
 // contact before and after (the self-join reads the row as it was before the update).
 func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcome) error {
-	cols, err := targetColumns(taken)
+	args, err := targetArgs(tx, taken)
 	if err != nil {
 		return err
 	}
@@ -239,7 +240,7 @@ func updateTargets(ctx context.Context, tx *Tx, taken []*target, out []RowOutcom
 		FROM `+unnestTargets+`, contacts old
 		WHERE c.workspace_id = $1 AND c.mode = $2 AND c.email IS NOT NULL AND lower(c.email) = lower(x.email)
 		  AND old.id = c.id
-		RETURNING `+prefixed("c", Contacts.cols)+`, x.n AS n, to_jsonb(old) AS old`, append([]any{tx.t.WorkspaceID, tx.t.Mode}, cols...)...)
+		RETURNING `+prefixed("c", Contacts.cols)+`, x.n AS n, to_jsonb(old) AS old`, args...)
 	if err != nil {
 		return wrap("import contacts", classify(err))
 	}
