@@ -213,11 +213,10 @@ func TestWebhookDelivery(t *testing.T) {
 }
 
 // TestWebhookEndpointsFoundAsTheyChange: an event goes to the endpoints its tenant has when
-// it is recorded, whatever its earlier events found: nothing before the first endpoint,
-// every event after it, nothing while it is disabled, and again once it is enabled.
-// RecordEvents asks for deliveries in the events' own round trip only for a tenant whose
-// last events found an endpoint: a hint, which a change of endpoints makes wrong, and which
-// must never change where an event goes.
+// its transaction begins, whatever its earlier events found: nothing before the first
+// endpoint, every event after it, nothing while it is disabled, and again once it is
+// enabled. A tenant without one has its events wait for COMMIT, with no deliveries asked
+// for (RecordEvents); every change of endpoints must flip that for the next write.
 func TestWebhookEndpointsFoundAsTheyChange(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -228,11 +227,11 @@ func TestWebhookEndpointsFoundAsTheyChange(t *testing.T) {
 	}
 	create("before@example.com")
 	id, _ := e.webhook(e.Test, rc.URL+"/hook", "contact.created")
-	create("first@example.com")  // the hint says no endpoint: found by the events' statement
-	create("second@example.com") // the hint says an endpoint: asked for with the events
+	create("first@example.com")
+	create("second@example.com")
 	rc.wait(t, 2)
 	e.call("PATCH", "/v1/webhooks/"+id, e.Test, map[string]any{"enabled": false}).must(t, 200)
-	create("disabled@example.com") // the hint says an endpoint, but none is enabled
+	create("disabled@example.com")
 	create("still@example.com")
 	e.call("PATCH", "/v1/webhooks/"+id, e.Test, map[string]any{"enabled": true}).must(t, 200)
 	create("again@example.com")

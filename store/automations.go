@@ -81,12 +81,12 @@ const (
 
 // The automation tables.
 var (
-	Automations = newTable[Automation]("automations", "automation", "auto_", filter.Spec{Fields: append([]filter.Field{
+	Automations = triggering(newTable[Automation]("automations", "automation", "auto_", filter.Spec{Fields: append([]filter.Field{
 		idField,
 		{Name: "name", Column: "name", Kind: filter.Text},
 		{Name: "trigger_event", Column: "trigger_event", Kind: filter.Text},
 		{Name: "enabled", Column: "enabled", Kind: filter.Bool},
-	}, timestamps...)})
+	}, timestamps...)}))
 	AutomationRuns = newTable[AutomationRun]("automation_runs", "automation_run", "arun_", filter.Spec{Fields: append([]filter.Field{
 		idField,
 		{Name: "automation_id", Column: "automation_id", Kind: filter.ID},

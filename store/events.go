@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,14 +106,16 @@ type NewEvent struct {
 //
 // Many events go in with one statement over arrays (COPY FROM is refused on tables with
 // row-level security); created_at comes from the column default (clock_timestamp()),
-// evaluated row by row in array order, so the log keeps theirs. That statement also says
-// whether the tenant has an enabled endpoint or automation; only then do the deliveries and
-// runs take a second statement (triggerEventsSQL). Most tenants have neither, and one
-// statement that might insert into three tables cost PostgreSQL 95–100 µs a call (idle, in
-// one backend) where inserting the events and asking costs about 70, whatever the three
-// inserts write: each is set up all the same. For a tenant that has them, the second statement
-// goes out in the same round trip when the last events it recorded found them (triggers):
-// a hint, never trusted, since the first statement's answer decides.
+// evaluated row by row in array order, so the log keeps theirs.
+//
+// Which endpoints and automations there are is known from the check InTx sends with BEGIN
+// (triggersSQL). Most tenants have neither: their events' statement then waits to go out
+// with the transaction's next statement or its COMMIT, so a write that ends with its
+// events takes no round trip of its own for them. Otherwise (or when the transaction has
+// written an endpoint or automation itself) a second statement, in the same round trip,
+// creates the deliveries and runs. So an event goes to the endpoints and automations
+// enabled when its transaction began, and to those enabled since when the tenant had any
+// then.
 func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if len(evs) == 0 {
 		return nil
@@ -136,18 +137,18 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 		depth = actor.Depth
 		causedBy = map[string]string{"automation_id": actor.AutomationID, "run_id": actor.RunID}
 	}
-	trigger := []any{tx.t.WorkspaceID, tx.t.Mode, ids, depth, LoopGuardReason, MaxDepth}
-	b := &pgx.Batch{}
-	b.Queue(insertEventsSQL, tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, requestID)
-	hinted := tx.triggers.found(tx.t)
-	if hinted {
-		b.Queue(triggerEventsSQL, trigger...)
+	insert := []any{tx.t.WorkspaceID, tx.t.Mode, ids, types, data, depth, causedBy, requestID}
+	if w := rootTx(tx.tx); w != nil && w.quiet {
+		w.deferExec(insertEventsSQL, insert...)
+		return nil
 	}
+	b := &pgx.Batch{}
+	b.Queue(insertEventsSQL, insert...)
+	b.Queue(triggerEventsSQL, tx.t.WorkspaceID, tx.t.Mode, ids, depth, LoopGuardReason, MaxDepth)
 	br := tx.tx.SendBatch(ctx, b)
-	var found bool
-	err := br.QueryRow().Scan(&found)
+	_, err := br.Exec()
 	var deliveries, runs []string
-	if err == nil && hinted {
+	if err == nil {
 		deliveries, runs, err = triggered(br.Query())
 	}
 	if cerr := br.Close(); err == nil {
@@ -156,30 +157,26 @@ func (tx *Tx) RecordEvents(ctx context.Context, evs ...NewEvent) error {
 	if err != nil {
 		return wrap("record events", err)
 	}
-	tx.triggers.set(tx.t, found)
-	if found && !hinted {
-		if deliveries, runs, err = triggered(tx.tx.Query(ctx, triggerEventsSQL, trigger...)); err != nil {
-			return wrap("record events", err)
-		}
-	}
 	if err := tx.EnqueueDeliveries(ctx, deliveries, time.Time{}, false); err != nil {
 		return err
 	}
 	return tx.EnqueueRuns(ctx, runs)
 }
 
-// insertEventsSQL inserts events, in order, and says whether the tenant has an enabled
-// webhook endpoint or automation (which may want them).
+// triggersChanged tells the transaction it wrote a webhook endpoint or automation: its
+// events from now on look for them.
+func (tx *Tx) triggersChanged() {
+	if w := rootTx(tx.tx); w != nil {
+		w.quiet = false
+	}
+}
+
+// insertEventsSQL inserts events, in order.
 const insertEventsSQL = `
-	WITH ev AS (
-		INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by, request_id)
-		SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7, $8
-		FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
-		ORDER BY e.n
-		RETURNING 1
-	)
-	SELECT EXISTS (SELECT FROM webhook_endpoints WHERE workspace_id = $1 AND mode = $2 AND enabled)
-		OR EXISTS (SELECT FROM automations WHERE workspace_id = $1 AND mode = $2 AND enabled)`
+	INSERT INTO events (id, workspace_id, mode, type, data, depth, caused_by, request_id)
+	SELECT e.id, $1, $2, e.type, e.data::jsonb, $6, $7, $8
+	FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e (id, type, data, n)
+	ORDER BY e.n`
 
 // triggerEventsSQL creates the deliveries and runs of the events ids, just inserted: the
 // kind and id of each delivery, and of each run to start (not skipped).
@@ -221,29 +218,4 @@ func triggered(rows pgx.Rows, err error) (deliveries, runs []string, _ error) {
 		return nil
 	})
 	return deliveries, runs, err
-}
-
-// triggerHints remembers the tenants whose last recorded events found an enabled webhook
-// endpoint or automation; it holds only those, so it grows with the tenants that have set
-// one up, not with every tenant this process serves. The zero value knows none.
-type triggerHints struct{ m sync.Map } // auth.Caller → struct{}
-
-// found reports whether t's last events found one; false when unknown, and for a nil h.
-func (h *triggerHints) found(t auth.Caller) bool {
-	if h == nil {
-		return false
-	}
-	_, ok := h.m.Load(t)
-	return ok
-}
-
-// set records what t's events found, writing only a change.
-func (h *triggerHints) set(t auth.Caller, found bool) {
-	switch {
-	case h == nil || h.found(t) == found:
-	case found:
-		h.m.Store(t, struct{}{})
-	default:
-		h.m.Delete(t)
-	}
 }

@@ -40,3 +40,12 @@ func (tb *Table[R]) Columns() string { return tb.cols }
 
 // NewTimeIDAt is NewTimeID at the time now.
 func NewTimeIDAt(prefix string, now time.Time) string { return newTimeID(prefix, now) }
+
+// DeferredForTest is how many statements of tx's transaction wait for its next statement
+// or its COMMIT.
+func DeferredForTest(tx *Tx) int {
+	if w := rootTx(tx.tx); w != nil {
+		return len(w.deferred)
+	}
+	return 0
+}

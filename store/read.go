@@ -27,7 +27,7 @@ func (s *Store) Read(ctx context.Context, t auth.Caller, fn func(*Tx) error) err
 		return outage(err)
 	}
 	defer conn.Release()
-	return outage(fn(&Tx{tx: &readTx{conn: conn.Conn(), t: t}, t: t, jobs: s.jobs, triggers: &s.triggers}))
+	return outage(fn(&Tx{tx: &readTx{conn: conn.Conn(), t: t}, t: t, jobs: s.jobs}))
 }
 
 // readSettingsSQL names the tenant for the row-level security policies and makes the

@@ -37,7 +37,6 @@ type Store struct {
 	// fieldSchemas caches compiled custom field schemas by definitions version.
 	fieldSchemas schemaCache
 	keys         keyCache // authenticated keys, dropped whenever any key is revoked
-	triggers     triggerHints
 	stopListener context.CancelFunc
 	listenerDone chan struct{}
 }

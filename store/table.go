@@ -27,6 +27,9 @@ type Table[R row] struct {
 	cols    string
 	known   map[string]bool // the columns of cols, the only names Insert and Update accept
 	plan    scanPlan        // how a row of cols scans into R
+	// triggers: the table's enabled rows are what events set off (webhook endpoints,
+	// automations), so a transaction writing one looks for them again (RecordEvents).
+	triggers bool
 }
 
 func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
@@ -37,6 +40,12 @@ func newTable[R row](name, kind, prefix string, filters filter.Spec) *Table[R] {
 	}
 	return &Table[R]{Name: name, Kind: kind, Prefix: prefix, Filters: filters, cols: strings.Join(names, ", "), known: known,
 		plan: newScanPlan(reflect.TypeFor[R](), names)}
+}
+
+// triggering marks tb as holding what events set off.
+func triggering[R row](tb *Table[R]) *Table[R] {
+	tb.triggers = true
+	return tb
 }
 
 // checkColumns refuses a column name that is not one of the table's, so that no caller's
@@ -135,6 +144,9 @@ func Insert[R row](ctx context.Context, tx *Tx, tb *Table[R], v Values) (R, erro
 		var zero R
 		return zero, err
 	}
+	if tb.triggers {
+		tx.triggersChanged()
+	}
 	q := query{}
 	id, chosen := v["id"].(string)
 	if !chosen {
@@ -165,6 +177,9 @@ func Update[R row](ctx context.Context, tx *Tx, tb *Table[R], id string, changes
 	}
 	if err := tb.checkColumns("update", slices.Sorted(maps.Keys(ch.Set))); err != nil {
 		return before, before, err
+	}
+	if tb.triggers {
+		tx.triggersChanged()
 	}
 	q := query{args: []any{tx.t.WorkspaceID, tx.t.Mode, id}}
 	sets := []string{"updated_at = clock_timestamp()"}

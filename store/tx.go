@@ -15,10 +15,9 @@ import (
 // Tx is one transaction on behalf of one tenant: every tenant read and write goes through
 // one, so a change and the events it records commit or roll back together.
 type Tx struct {
-	tx       pgx.Tx
-	t        auth.Caller
-	jobs     *river.Client[pgx.Tx] // inserts the jobs that continue the transaction's work
-	triggers *triggerHints         // which tenants' events find endpoints or automations (RecordEvents)
+	tx   pgx.Tx
+	t    auth.Caller
+	jobs *river.Client[pgx.Tx] // inserts the jobs that continue the transaction's work
 }
 
 // InTx runs fn in a transaction for tenant t, committing when fn returns nil. With
@@ -35,14 +34,14 @@ type Tx struct {
 func (s *Store) InTx(ctx context.Context, t auth.Caller, fn func(*Tx) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.t == t {
 		return outage(pgx.BeginFunc(ctx, outer.tx, func(sp pgx.Tx) error {
-			return fn(&Tx{tx: sp, t: t, jobs: s.jobs, triggers: &s.triggers})
+			return fn(&Tx{tx: sp, t: t, jobs: s.jobs})
 		}))
 	}
 	if err := checkTenant(t); err != nil {
 		return err
 	}
 	return outage(s.inWriteTx(ctx, t, func(tx pgx.Tx) error {
-		return fn(&Tx{tx: tx, t: t, jobs: s.jobs, triggers: &s.triggers})
+		return fn(&Tx{tx: tx, t: t, jobs: s.jobs})
 	}))
 }
 

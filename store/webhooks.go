@@ -70,11 +70,11 @@ var DeliveryStatuses = []string{DeliveryPending, DeliveryRetrying, DeliverySucce
 
 // The webhook tables.
 var (
-	WebhookEndpoints = newTable[WebhookEndpoint]("webhook_endpoints", "webhook_endpoint", "whep_", filter.Spec{Fields: append([]filter.Field{
+	WebhookEndpoints = triggering(newTable[WebhookEndpoint]("webhook_endpoints", "webhook_endpoint", "whep_", filter.Spec{Fields: append([]filter.Field{
 		idField,
 		{Name: "url", Column: "url", Kind: filter.Text},
 		{Name: "enabled", Column: "enabled", Kind: filter.Bool},
-	}, timestamps...)})
+	}, timestamps...)}))
 	WebhookDeliveries = newTable[WebhookDelivery]("webhook_deliveries", "webhook_delivery", "whdl_", filter.Spec{Fields: append([]filter.Field{
 		idField,
 		{Name: "endpoint_id", Column: "endpoint_id", Kind: filter.ID},
