@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,9 +18,12 @@ import (
 )
 
 // stampHeaders gives every request an id and every response Request-Id and Relm-Version.
+// Request ids begin with the time (store.NewTimeID): the events a request records are
+// indexed by it (undo_request), and new ids then append to that index instead of writing
+// a random page of it.
 func stampHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := "req_" + strings.ToLower(rand.Text())
+		id := store.NewTimeID("req_")
 		w.Header().Set("Request-Id", id)
 		w.Header().Set("Relm-Version", rest.APIVersion)
 		next.ServeHTTP(w, r.WithContext(tools.WithRequestID(r.Context(), id)))
