@@ -22,9 +22,10 @@ type Tx struct {
 
 // InTx runs fn in a transaction for tenant t, committing when fn returns nil. With
 // tenantBatch, it is where the tenant is named to the row-level security policies: the
-// settings are local to the transaction, sent with its BEGIN, and gone when it ends; BEGIN
-// and the settings go out pipelined with the transaction's first statement (writeTx), so
-// they cost no round trip of their own.
+// settings are local to the transaction, sent with its BEGIN, and gone when it ends; BEGIN,
+// the settings and the question whether the tenant has an enabled webhook endpoint or
+// automation (RecordEvents) go out pipelined with the transaction's first statement
+// (writeTx), so they cost no round trip of their own.
 //
 // A database outage comes back as ErrUnavailable.
 //
