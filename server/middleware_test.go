@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPanicBecomes500WithRequestID(t *testing.T) {
@@ -31,5 +33,28 @@ func TestPanicBecomes500WithRequestID(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "boom") {
 		t.Fatal("panic value leaked to the client")
+	}
+}
+
+// TestRequestIDsSortByArrival: request ids keep their shape (req_ and 26 characters of
+// [a-z2-7]) and, made in later milliseconds, sort after earlier ones (docs/api.md).
+func TestRequestIDsSortByArrival(t *testing.T) {
+	shape := regexp.MustCompile(`^req_[a-z2-7]{26}$`)
+	h := stampHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var last string
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/contacts", nil))
+		id := rec.Header().Get("Request-Id")
+		if !shape.MatchString(id) {
+			t.Fatalf("request id %q", id)
+		}
+		if id <= last {
+			t.Fatalf("request id %q made after %q sorts before it", id, last)
+		}
+		last = id
 	}
 }
