@@ -98,11 +98,7 @@ func rowsOf(args map[string]any) map[string]any {
 // releaseBare has the bare server close its connections and waits for their backends to
 // exit, so that neither the connections nor their exits fall on the next run.
 func (c *client) releaseBare(ctx context.Context) error {
-	a, err := c.conns.do(ctx, "POST", "/release", "", nil, 200, false)
-	if err == nil && a.status != 200 {
-		err = fmt.Errorf("status %d: %.512s", a.status, a.body)
-	}
-	if err != nil {
+	if err := c.send(ctx, "POST", "/release", "", nil, http.StatusOK); err != nil {
 		return fmt.Errorf("release the bare server's connections: %w", err)
 	}
 	return sleep(ctx, 200*time.Millisecond)
@@ -115,12 +111,8 @@ func (c *client) bare(op operation) call {
 		if err != nil {
 			return err
 		}
-		a, err := c.conns.do(ctx, "POST", "/"+op.tool, "Content-Type: application/json\r\n", body, 200, false)
-		if err == nil && a.status != 200 {
-			err = fmt.Errorf("status %d: %.512s", a.status, a.body)
-		}
-		if err != nil {
-			return fmt.Errorf("bare %s: %w", op.tool, err)
+		if err := c.send(ctx, "POST", "/"+op.tool, "Content-Type: application/json\r\n", body, http.StatusOK); err != nil {
+			return fmt.Errorf("bare server: %w", err)
 		}
 		return nil
 	}

@@ -232,11 +232,7 @@ func (b *bench) measureFloors(ctx context.Context, srv *serverProcess, c *client
 // measureFloor runs floor f at conns connections, the empty statement on a raw pool of its own.
 func (b *bench) measureFloor(ctx context.Context, srv *serverProcess, c *client, f floor, conns int) (result, error) {
 	fn := func(ctx context.Context, _ *rand.Rand) error {
-		a, err := c.conns.do(ctx, "GET", f.path, "", nil, 200, false)
-		if err == nil && a.status != 200 {
-			err = fmt.Errorf("GET %s: status %d: %.512s", f.path, a.status, a.body)
-		}
-		return err
+		return c.send(ctx, "GET", f.path, "", nil, 200)
 	}
 	if f.path == "" {
 		raw, err := b.openRaw(ctx, conns)

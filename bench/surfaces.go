@@ -48,15 +48,20 @@ func (c *client) rest(op operation) call {
 			}
 			headers += "Content-Type: application/json\r\n"
 		}
-		a, err := c.conns.do(ctx, method, path, headers, body, status, false)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		if a.status != status {
-			return fmt.Errorf("%s %s: status %d, want %d: %.512s", method, path, a.status, status, a.body)
-		}
-		return nil
+		return c.send(ctx, method, path, headers, body, status)
 	}
+}
+
+// send makes one request whose answer must have status want.
+func (c *client) send(ctx context.Context, method, path, headers string, body []byte, want int) error {
+	a, err := c.conns.do(ctx, method, path, headers, body, want, false)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if a.status != want {
+		return fmt.Errorf("%s %s: status %d, want %d: %.512s", method, path, a.status, want, a.body)
+	}
+	return nil
 }
 
 // mcp is op as an MCP tools/call, one JSON-RPC POST to /mcp without a session (the server

@@ -17,13 +17,15 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// newRequestID is the id of a request, over HTTP or stdio. It begins with the time
+// (store.NewTimeID): the events a request records are indexed by it (undo_request), and
+// new ids then append to that index instead of writing a random page of it.
+func newRequestID() string { return store.NewTimeID("req_") }
+
 // stampHeaders gives every request an id and every response Request-Id and Relm-Version.
-// Request ids begin with the time (store.NewTimeID): the events a request records are
-// indexed by it (undo_request), and new ids then append to that index instead of writing
-// a random page of it.
 func stampHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := store.NewTimeID("req_")
+		id := newRequestID()
 		w.Header().Set("Request-Id", id)
 		w.Header().Set("Relm-Version", rest.APIVersion)
 		next.ServeHTTP(w, r.WithContext(tools.WithRequestID(r.Context(), id)))

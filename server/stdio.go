@@ -61,7 +61,7 @@ func (s *Server) asCaller(key string, sel tools.Selection) mcp.Middleware {
 			if err != nil {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "Could not check the API key right now. Retry shortly."}
 			}
-			ctx = tools.WithSelection(tools.WithRequestID(auth.WithCaller(ctx, c), store.NewTimeID("req_")), sel)
+			ctx = tools.WithSelection(tools.WithRequestID(auth.WithCaller(ctx, c), newRequestID()), sel)
 			ctx, outcome := tools.WithOutcome(ctx)
 			ctx = context.WithValue(ctx, decisionKey{}, &decisionSlot{})
 			res, err := next(ctx, method, req)

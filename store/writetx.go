@@ -231,13 +231,7 @@ func (w *writeTx) Commit(ctx context.Context) error {
 		w.closed = true
 		return nil
 	}
-	var tag pgconn.CommandTag
-	var err error
-	if len(w.deferred) > 0 {
-		tag, err = execAlone(w.batch(ctx, batchOf("commit", nil)))
-	} else {
-		tag, err = w.conn.Exec(ctx, "commit")
-	}
+	tag, err := execAlone(w.batch(ctx, batchOf("commit", nil)))
 	w.closed = true
 	if err != nil {
 		if w.conn.PgConn().TxStatus() != 'I' {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/relmcrm/relm/auth"
 	"github.com/relmcrm/relm/store"
 )
@@ -47,6 +48,15 @@ func TestInTxBeginsWithTheFirstStatement(t *testing.T) {
 		if err == nil {
 			t.Fatal("a statement after a failed one succeeded")
 		}
+	}
+	// A failed statement whose error fn ignores: the commit rolls back, and says so.
+	err = s.InTx(ctx, a, func(tx *store.Tx) error {
+		_, _ = tx.Raw().Exec(ctx, `INSERT INTO contacts (id, workspace_id, mode, email) VALUES ($1, $2, $3, $4)`,
+			store.NewID("con_"), a.WorkspaceID, a.Mode, "a-live@example.com")
+		return nil
+	})
+	if !errors.Is(err, pgx.ErrTxCommitRollback) {
+		t.Fatalf("committing after a failed statement: %v, want pgx.ErrTxCommitRollback", err)
 	}
 	var n int
 	if err := owner.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE email = 'after-failure@example.com'`).Scan(&n); err != nil || n != 0 {
