@@ -116,7 +116,9 @@ type bench struct {
 	plans *planRecorder
 	data  seedData
 	box   *secrets.Box // seals the webhook endpoints' secrets
-	rep   report
+	// secret signs the registries' cursors and keys box.
+	secret []byte
+	rep    report
 }
 
 // Run measures as opts say and writes the Markdown report to out.
@@ -143,17 +145,13 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		return err
 	}
 	defer b.conn.Close(context.WithoutCancel(ctx))
-	secret := server.NewSecretKey()
-	if b.box, err = secrets.NewBox(secret); err != nil {
+	b.secret = server.NewSecretKey()
+	if b.box, err = secrets.NewBox(b.secret); err != nil {
 		return err
 	}
-	if b.reg, err = tools.NewRegistry(b.log, tools.All(b.st)...); err == nil {
-		err = b.reg.EnableCursors(secret)
-	}
-	if err != nil {
+	if b.reg, err = b.registry(b.st); err != nil {
 		return err
 	}
-	b.reg.EnableEmail(tools.EmailServices{Box: b.box, Resend: email.NewClient("", "relm-bench", nil)})
 
 	started := time.Now()
 	if err := b.measure(ctx); err != nil {
@@ -170,6 +168,19 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 	doc.WriteString("\n" + notes)
 	_, err = out.Write(doc.Bytes())
 	return err
+}
+
+// registry is the capabilities over st, as a server builds them.
+func (b *bench) registry(st *store.Store) (*tools.Registry, error) {
+	reg, err := tools.NewRegistry(b.log, tools.All(st)...)
+	if err == nil {
+		err = reg.EnableCursors(b.secret)
+	}
+	if err != nil {
+		return nil, err
+	}
+	reg.EnableEmail(tools.EmailServices{Box: b.box, Resend: email.NewClient("", "relm-bench", nil)})
+	return reg, nil
 }
 
 // Sections are the measurements a run makes after seeding, in order; Options.Only picks
@@ -275,7 +286,12 @@ func (b *bench) call(ctx context.Context, name string, args map[string]any) (any
 
 // callJSON runs a capability on the arguments raw, as a request body brings them.
 func (b *bench) callJSON(ctx context.Context, name string, raw []byte) (any, error) {
-	e, ok := b.reg.Lookup(name)
+	return callOn(ctx, b.reg, name, raw)
+}
+
+// callOn runs the capability name of reg on the arguments raw.
+func callOn(ctx context.Context, reg *tools.Registry, name string, raw []byte) (any, error) {
+	e, ok := reg.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("no capability %s", name)
 	}

@@ -2,14 +2,18 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/relmcrm/relm/auth"
+	"github.com/relmcrm/relm/store"
+	"github.com/relmcrm/relm/tools"
 )
 
 // cell is one operation × surface × concurrency of the load matrix.
@@ -39,9 +43,22 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 	return err
 }
 
+// surfaceOrder is the order of the first half of each cell's runs; the second half runs
+// them in reverse.
+var surfaceOrder = []string{surfaceRaw, surfaceREST, surfaceMCP, surfaceBare, surfaceInProcess}
+
 // loadMatrix starts `relm serve` as a child process and runs every operation on every
 // surface at every concurrency, reading the server's memory before and after.
 func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (err error) {
+	ctx, _, err = b.as(ctx, "bench") // the caller of the in-process surface
+	if err != nil {
+		return err
+	}
+	in, err := b.openInProcess(ctx)
+	if err != nil {
+		return err
+	}
+	defer in.close()
 	srv, err := b.startServer(ctx)
 	if err != nil {
 		return err
@@ -62,17 +79,23 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	results := map[cell]result{}
 	for _, conns := range b.opts.Conns {
 		for i, op := range ops {
-			// Each surface runs twice for half the time, in the order raw, REST, MCP, bare,
-			// bare, MCP, REST, raw: what one run leaves behind (a checkpoint or autovacuum its
-			// writes start, a larger table) then falls on every surface alike, not on the next.
-			for k, s := range []string{surfaceRaw, surfaceREST, surfaceMCP, surfaceBare, surfaceBare, surfaceMCP, surfaceREST, surfaceRaw} {
+			// Each surface runs twice for half the time, in the order of surfaceOrder and
+			// then back: what one run leaves behind (a checkpoint or autovacuum its writes
+			// start, a larger table) then falls on every surface alike, not on the next.
+			order := slices.Concat(surfaceOrder, surfaceOrder)
+			slices.Reverse(order[len(surfaceOrder):])
+			for k, s := range order {
 				on, client := srv, c
 				if s == surfaceBare {
 					on, client = bare, cb
 				}
-				res, err := b.measureCell(ctx, on, client, op, s, conns, uint64(2*i+k/4), b.opts.Duration/2)
-				if err == nil && s == surfaceBare {
+				res, err := b.measureCell(ctx, on, client, in.reg, op, s, conns, uint64(2*i+k/len(surfaceOrder)), b.opts.Duration/2)
+				switch {
+				case err != nil:
+				case s == surfaceBare:
 					err = cb.releaseBare(ctx)
+				case s == surfaceInProcess:
+					err = in.release(ctx)
 				}
 				if err != nil {
 					return fmt.Errorf("%s over %s, %d connections: %w", op.name, s, conns, err)
@@ -81,7 +104,7 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 				if first, ok := results[key]; ok {
 					res = merge(first, res)
 					b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99,
-						"cpu µs/req", cpuCell(res, s != surfaceRaw))
+						"cpu µs/req", cpuCell(res, s != surfaceRaw && s != surfaceInProcess))
 				}
 				results[key] = res
 			}
@@ -112,7 +135,7 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 // CPU time of this process, the server srv (relm serve, or the bare server for its surface)
 // and PostgreSQL. The raw pool is open only for its own run, so that it takes no
 // connections from the servers.
-func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, op operation, s string, conns int, seed uint64, d time.Duration) (result, error) {
+func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, reg *tools.Registry, op operation, s string, conns int, seed uint64, d time.Duration) (result, error) {
 	var raw *pgxpool.Pool
 	if s == surfaceRaw {
 		var err error
@@ -121,11 +144,12 @@ func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, 
 		}
 		defer raw.Close()
 	}
-	return closedLoop(ctx, conns, d, seed, b.surfaceCall(c, raw, op, s), b.cpuProbe(srv))
+	return closedLoop(ctx, conns, d, seed, b.surfaceCall(c, raw, reg, op, s), b.cpuProbe(srv))
 }
 
-// surfaceCall is op on surface s.
-func (b *bench) surfaceCall(c *client, raw *pgxpool.Pool, op operation, s string) call {
+// surfaceCall is op on surface s: over HTTP with c, on the raw pool raw, or in process on
+// the capabilities reg.
+func (b *bench) surfaceCall(c *client, raw *pgxpool.Pool, reg *tools.Registry, op operation, s string) call {
 	switch s {
 	case surfaceREST:
 		return c.rest(op)
@@ -133,6 +157,14 @@ func (b *bench) surfaceCall(c *client, raw *pgxpool.Pool, op operation, s string
 		return c.mcp(op)
 	case surfaceBare:
 		return c.bare(op)
+	case surfaceInProcess:
+		return func(ctx context.Context, r *rand.Rand) error {
+			args, err := json.Marshal(op.args(r)) // as a request's body brings them
+			if err == nil {
+				_, err = callOn(ctx, reg, op.tool, args)
+			}
+			return err
+		}
 	}
 	return func(ctx context.Context, r *rand.Rand) error { return op.raw(ctx, raw, op.args(r)) }
 }
@@ -143,10 +175,14 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 	b.rep.printf("## Throughput and latency over HTTP\n\n")
 	b.rep.printf("A real `relm serve` (a child process, rate limits and quotas lifted) on the seeded workspace, one live API key. "+
 		"Each cell is a closed loop: every connection sends its next request as soon as the last is answered, for %s in two halves, each after a %s warm-up, "+
-		"the surfaces in the order raw SQL, REST, MCP, bare HTTP, bare HTTP, MCP, REST, raw SQL so that what one run leaves behind falls on all alike. "+
+		"the surfaces in the order raw SQL, REST, MCP, bare HTTP, in process, then back, so that what one run leaves behind falls on all alike. "+
 		"*raw SQL* is the same work as statements sent straight to PostgreSQL over a pgx pool of as many connections, as the table owner. "+
 		"*bare HTTP* is the least a server could do (bench/bare.go): the raw SQL behind Go's net/http in a process of its own, without "+
 		"authentication, metering, a request log, row-level security or encoding rows; its CPU column's middle figure is that process. "+
+		"*in process* is the other half: the capability that REST and MCP call, called by the load generator in its own process "+
+		"(bench/overhttp.go) through a store as `relm serve` opens it, so Relm's own work (validation, the tenant's settings and "+
+		"row-level security, scanning and encoding the rows, events) without HTTP, authentication, metering or the request log; "+
+		"its CPU column's first figure is that process, the load generator and the capability together. "+
 		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's p50 latency against REST's.\n\n",
 		b.opts.Duration, warmup(b.opts.Duration/2))
 	b.rep.restVsRaw = map[string]ratioAt{}
@@ -170,6 +206,9 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 			bare := results[cell{op.name, surfaceBare, conns}]
 			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | | %s |\n", conns, surfaceBare, bare.throughput(), fmtMS(bare.p50), fmtMS(bare.p99),
 				ratio(bare.throughput(), raw.throughput()), cpuCell(bare, true))
+			in := results[cell{op.name, surfaceInProcess, conns}]
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | | %s |\n", conns, surfaceInProcess, in.throughput(), fmtMS(in.p50), fmtMS(in.p99),
+				ratio(in.throughput(), raw.throughput()), cpuCell(in, false))
 		}
 		if op.rows > 0 {
 			b.rep.printf("\nEach request writes %d contacts: rows/s is %d × req/s.\n", op.rows, op.rows)
@@ -280,6 +319,16 @@ func ceiling(raw, readyz, empty result) float64 {
 	return ratio(cost(raw), cost(raw)+overHTTP)
 }
 
+// bothCosts is the × raw of a request that pays two overheads over raw SQL's, each measured
+// alone as a × raw (a and b): with costs as reciprocals of throughput and raw SQL's as 1,
+// 1 ÷ (1/a + 1/b − 1). Zero when either is.
+func bothCosts(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return 1 / (1/a + 1/b - 1)
+}
+
 // writeCeilings writes each operation's ceiling beside its REST × raw, and records the
 // lowest ceiling of each operation for the targets: at each concurrency the higher of the
 // modelled one and the bare server's, so that a target is called out of reach only when
@@ -296,8 +345,11 @@ func (b *bench) writeCeilings(ops []operation, fl map[floorCell]result, results 
 		"of the machine, not of Relm: where it is under a target, no server could meet that target on this machine while the load " +
 		"generator, the server and PostgreSQL share its cores. Its inputs move about ±10%% between runs, so the targets call a target " +
 		"out of reach only when the higher of the two bounds is more than 10%% under it.\n\n" +
-		"| operation | conns | raw SQL req/s | modelled ceiling | bare HTTP × raw | REST × raw | REST's share of the ceiling |\n" +
-		"| --- | --- | --- | --- | --- | --- | --- |\n")
+		"*In process × raw* is the other factor, measured in the tables above: Relm's own work without HTTP. REST pays both, so it is " +
+		"under each; *both* is what the two would leave together if their costs simply added up (the reciprocal of " +
+		"1/bare + 1/in process − 1, with raw SQL as 1), a rough model to hold REST against.\n\n" +
+		"| operation | conns | raw SQL req/s | modelled ceiling | bare HTTP × raw | in process × raw | both | REST × raw | REST's share of the ceiling |\n" +
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	b.rep.ceilings = map[string]ratioAt{}
 	for _, op := range ops {
 		for _, conns := range b.opts.Conns {
@@ -306,7 +358,9 @@ func (b *bench) writeCeilings(ops []operation, fl map[floorCell]result, results 
 			measured := ratio(results[cell{op.name, surfaceBare, conns}].throughput(), raw.throughput())
 			c := max(modelled, measured)
 			restRatio := ratio(rest.throughput(), raw.throughput())
-			b.rep.printf("| %s | %d | %.0f | %.2f× | %.2f× | %.2f× | %.0f%% |\n", op.name, conns, raw.throughput(), modelled, measured, restRatio, 100*ratio(restRatio, c))
+			in := ratio(results[cell{op.name, surfaceInProcess, conns}].throughput(), raw.throughput())
+			b.rep.printf("| %s | %d | %.0f | %.2f× | %.2f× | %.2f× | %.2f× | %.2f× | %.0f%% |\n", op.name, conns, raw.throughput(), modelled, measured,
+				in, bothCosts(measured, in), restRatio, 100*ratio(restRatio, c))
 			if v, ok := b.rep.ceilings[op.name]; !ok || c < v.value {
 				b.rep.ceilings[op.name] = ratioAt{c, fmt.Sprintf("%d conns", conns)}
 			}
@@ -357,7 +411,7 @@ func (b *bench) transactionsPerRequest(ctx context.Context, key string, op opera
 			if err != nil {
 				return 0, 0, err
 			}
-			times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(nil, raw, op, s))
+			times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(nil, raw, nil, op, s))
 			raw.Close()
 			if err != nil {
 				return 0, 0, err
@@ -371,7 +425,7 @@ func (b *bench) transactionsPerRequest(ctx context.Context, key string, op opera
 			if s == "" { // idle
 				err = sleep(ctx, b.opts.Duration)
 			} else {
-				times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(c, nil, op, s))
+				times, err = loop(ctx, conns, b.opts.Duration, 99, b.surfaceCall(c, nil, nil, op, s))
 			}
 			c.close()
 			if err = errors.Join(err, srv.stop()); err != nil {
@@ -420,3 +474,45 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// inProcess is the store and capabilities of the in-process surface: opened as `relm
+// serve` opens them (a pool of the same size, acting as the app role, no query tracer),
+// with idle connections closed within a fifth of a second, so that between its runs it
+// holds none and its backends have exited before the next surface runs, as the bare
+// server's (releaseBare).
+type inProcess struct {
+	st  *store.Store
+	reg *tools.Registry
+}
+
+// inProcessIdle is how long an idle connection of the in-process surface stays open, and
+// how often its pool looks.
+const inProcessIdle = 100 * time.Millisecond
+
+func (b *bench) openInProcess(ctx context.Context) (*inProcess, error) {
+	u, err := url.Parse(b.url)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("pool_max_conn_idle_time", inProcessIdle.String())
+	q.Set("pool_health_check_period", inProcessIdle.String())
+	u.RawQuery = q.Encode()
+	st, err := store.Open(ctx, u.String())
+	if err != nil {
+		return nil, err
+	}
+	reg, err := b.registry(st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &inProcess{st: st, reg: reg}, nil
+}
+
+// release waits until the pool has closed the connections its run left idle.
+func (p *inProcess) release(ctx context.Context) error {
+	return sleep(ctx, 2*inProcessIdle+100*time.Millisecond)
+}
+
+func (p *inProcess) close() { p.st.Close() }

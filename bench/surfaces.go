@@ -17,6 +17,9 @@ const (
 	surfaceMCP  = "MCP"
 	surfaceRaw  = "raw SQL"
 	surfaceBare = "bare HTTP" // the least a server could do: ServeBare
+	// surfaceInProcess is the capability called in this process, as REST and MCP call it but
+	// without HTTP: Relm's own work on the database and in Go, without the hop to a server.
+	surfaceInProcess = "in process"
 )
 
 // client speaks REST and MCP to the server under test with one API key, over keep-alive
