@@ -299,7 +299,7 @@ func callOn(ctx context.Context, reg *tools.Registry, name string, raw []byte) (
 	if derr != nil {
 		return nil, derr
 	}
-	out, cerr := e.Call(ctx, decoded)
+	out, cerr := e.CallJSON(ctx, raw, decoded)
 	if cerr != nil {
 		return nil, cerr
 	}

@@ -63,7 +63,7 @@ func (rt *route) serveIdempotent(hctx huma.Context) bool {
 	if problem := tools.CheckIdempotencyKey(keys[0]); problem != "" {
 		return fail(keyError("%s", problem))
 	}
-	args, err := rt.input(hctx)
+	args, _, err := rt.input(hctx)
 	if err != nil {
 		return fail(err)
 	}

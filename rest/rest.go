@@ -160,10 +160,10 @@ func (rt *route) serve(hctx huma.Context) {
 		return
 	}
 	ctx := hctx.Context()
-	args, err := rt.input(hctx)
+	args, body, err := rt.input(hctx)
 	var out any
 	if err == nil {
-		out, err = rt.entry.Call(ctx, args)
+		out, err = rt.entry.CallJSON(ctx, body, args)
 	}
 	if err != nil {
 		rt.writeError(hctx, err)
@@ -175,32 +175,34 @@ func (rt *route) serve(hctx huma.Context) {
 
 // input merges path parameters, query parameters and the JSON body into one argument object.
 // A path parameter that cannot name anything is not_found before anything else is read:
-// the URL names nothing.
-func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
+// the URL names nothing. body is the JSON body when the arguments are exactly what it
+// decoded to, nothing merged in (for Entry.CallJSON), else nil.
+func (rt *route) input(hctx huma.Context) (args map[string]any, body []byte, _ *tools.Error) {
 	for _, p := range rt.pathParams {
 		if err := rt.entry.PathNotFound(p, hctx.Param(p)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	args := map[string]any{}
+	args = map[string]any{}
+	bodyKeys := -1
 	if rt.hasBody {
 		raw, err := io.ReadAll(hctx.BodyReader())
 		if err != nil {
-			return nil, BodyReadError(err)
+			return nil, nil, BodyReadError(err)
 		}
 		if len(bytes.TrimSpace(raw)) > 0 {
 			if ct := hctx.Header("Content-Type"); ct != "" && ct != "application/json" {
 				if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-					return nil, tools.NewError(tools.CodeUnsupportedMedia, "Send the body as JSON with Content-Type: application/json (got %q).", ct)
+					return nil, nil, tools.NewError(tools.CodeUnsupportedMedia, "Send the body as JSON with Content-Type: application/json (got %q).", ct)
 				}
 			}
 		}
-		body, derr := tools.DecodeArgs(raw)
+		decoded, derr := tools.DecodeArgs(raw)
 		if derr != nil {
-			return nil, derr
+			return nil, nil, derr
 		}
 		var dup []string
-		for k := range body {
+		for k := range decoded {
 			if slices.Contains(rt.pathParams, k) {
 				dup = append(dup, k)
 			}
@@ -208,42 +210,45 @@ func (rt *route) input(hctx huma.Context) (map[string]any, *tools.Error) {
 		if len(dup) > 0 {
 			e := tools.NewError(tools.CodeBadRequest, "%s is taken from the URL path; remove it from the body.", strings.Join(dup, ", "))
 			e.Param = dup[0]
-			return nil, e
+			return nil, nil, e
 		}
-		args = body
+		args, body, bodyKeys = decoded, raw, len(decoded)
 	}
 	u := hctx.URL()
 	query := u.Query()
 	if rt.filterFields != nil {
 		var ferr *tools.Error
 		if query, ferr = rt.filter(query, args); ferr != nil {
-			return nil, ferr
+			return nil, nil, ferr
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(query)) {
 		if err := rt.checkQueryParameter(name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		vals := query[name]
 		if len(vals) > 1 {
 			e := tools.NewError(tools.CodeBadRequest, "Query parameter %s is given %d times; give it once.", name, len(vals))
 			e.Param = name
-			return nil, e
+			return nil, nil, e
 		}
 		args[name] = queryValue(rt.queryTypes[name], vals[0])
 	}
 	for _, p := range rt.hidden {
 		if _, given := args[p]; given {
-			return nil, rt.hiddenError(p)
+			return nil, nil, rt.hiddenError(p)
 		}
 	}
 	for _, p := range rt.pathParams {
 		args[p] = hctx.Param(p)
 	}
 	if err := rt.ifMatch(hctx, args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return args, nil
+	if len(rt.pathParams) > 0 || len(query) > 0 || len(args) != bodyKeys {
+		body = nil // merged with the path, the query or a precondition
+	}
+	return args, body, nil
 }
 
 // checkQueryParameter refuses a query parameter the route does not take, which would

@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,5 +90,29 @@ func TestRegistryRequiresREST(t *testing.T) {
 		Info: Info{Name: "echo", Title: "Echo", Toolset: "test", Description: "Returns n."}})
 	if err == nil || !strings.Contains(err.Error(), "no REST route") {
 		t.Fatalf("NewRegistry without a REST route: err = %v", err)
+	}
+}
+
+// TestCallJSONDecodesAsCall: CallJSON decodes the input from the bytes the arguments were
+// decoded from, so it must accept and refuse exactly what Call does with those arguments:
+// the same input, the same validation of a wrong type, a key differing only in case (which
+// encoding/json would match to a field) refused by the schema, and no arguments at all.
+func TestCallJSONDecodesAsCall(t *testing.T) {
+	var logs bytes.Buffer
+	e := testRegistry(t, &logs, func(_ context.Context, in echoIn) (echoOut, error) { return echoOut{N: in.N}, nil })
+	ctx := context.Background()
+	for _, raw := range []string{`{"n": 7}`, ` {"n":7} `, `{"n": 0}`, `{"n": "7"}`, `{"N": 9, "n": 7}`, `{"n": 7, "N": 9}`, `{}`, `null`, ``} {
+		args, derr := DecodeArgs([]byte(raw))
+		if derr != nil {
+			t.Fatalf("%s: %v", raw, derr)
+		}
+		want, werr := e.Call(ctx, args)
+		got, gerr := e.CallJSON(ctx, []byte(raw), args)
+		if fmt.Sprint(got) != fmt.Sprint(want) || (werr == nil) != (gerr == nil) || werr != nil && (werr.Code != gerr.Code || werr.Message != gerr.Message) {
+			t.Errorf("%s: CallJSON %v, %+v; Call %v, %+v", raw, got, gerr, want, werr)
+		}
+	}
+	if _, err := e.CallJSON(ctx, []byte(`{"N": 9, "n": 7}`), map[string]any{"N": json.Number("9"), "n": json.Number("7")}); err == nil || err.Code != CodeValidationFailed {
+		t.Fatalf("a key differing in case must be refused, got %+v", err)
 	}
 }

@@ -153,7 +153,7 @@ func (e *Entry) mcpHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 	}
 	var out any
 	if derr == nil {
-		out, derr = e.Call(ctx, args)
+		out, derr = e.CallJSON(ctx, req.Params.Arguments, args)
 	}
 	if derr != nil {
 		return e.mcpError(ctx, derr), nil

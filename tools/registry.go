@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,6 +126,23 @@ func (e *Entry) ToolName() string {
 // internal_error without detail, or service_unavailable for a database outage. A list's
 // cursors are bound here to the caller, the capability and its other arguments.
 func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Error) {
+	return e.call(ctx, args, nil)
+}
+
+// CallJSON is Call for args as DecodeArgs decoded them from raw and left them: the
+// capability's typed input is then decoded from raw itself instead of from args encoded
+// again, which for a batch of 500 contacts was a seventh of the call. The two decodings
+// agree: DecodeArgs refuses what they could differ on (a key given twice), and the schema
+// refuses keys the input does not name, which encoding/json would match regardless of case.
+func (e *Entry) CallJSON(ctx context.Context, raw []byte, args map[string]any) (out any, err *Error) {
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+		raw = nil // no arguments (null or nothing): encoded from args, {}
+	}
+	return e.call(ctx, args, raw)
+}
+
+// call is Call, with the typed input decoded from raw when it is not nil, else from args.
+func (e *Entry) call(ctx context.Context, args map[string]any, raw []byte) (out any, err *Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.reg.log.ErrorContext(ctx, "panic in capability", "tool", e.Name, "request_id", RequestID(ctx),
@@ -146,9 +164,11 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 	if details := e.validator.Validate(args); details != nil {
 		return nil, ValidationFailed(details)
 	}
-	raw, merr := json.Marshal(args)
-	if merr != nil {
-		return nil, NewError(CodeBadRequest, "The input cannot be encoded: %v.", merr)
+	if raw == nil {
+		var merr error
+		if raw, merr = json.Marshal(args); merr != nil {
+			return nil, NewError(CodeBadRequest, "The input cannot be encoded: %v.", merr)
+		}
 	}
 	if e.paged {
 		ctx = e.reg.withCursorScope(ctx, e.Name, args)
