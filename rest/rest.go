@@ -245,8 +245,8 @@ func (rt *route) input(hctx huma.Context) (args map[string]any, body []byte, _ *
 	if err := rt.ifMatch(hctx, args); err != nil {
 		return nil, nil, err
 	}
-	if len(rt.pathParams) > 0 || len(query) > 0 || len(args) != bodyKeys {
-		body = nil // merged with the path, the query or a precondition
+	if len(query) > 0 || len(args) != bodyKeys {
+		body = nil // merged with the query (which may replace a key), the path or a precondition (which add keys)
 	}
 	return args, body, nil
 }

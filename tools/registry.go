@@ -131,7 +131,7 @@ func (e *Entry) Call(ctx context.Context, args map[string]any) (out any, err *Er
 
 // CallJSON is Call for args as DecodeArgs decoded them from raw and left them: the
 // capability's typed input is then decoded from raw itself instead of from args encoded
-// again, which for a batch of 500 contacts was a seventh of the call. The two decodings
+// again, which for a batch of 500 contacts was an eighth of the call. The two decodings
 // agree: DecodeArgs refuses what they could differ on (a key given twice), and the schema
 // refuses keys the input does not name, which encoding/json would match regardless of case.
 func (e *Entry) CallJSON(ctx context.Context, raw []byte, args map[string]any) (out any, err *Error) {
