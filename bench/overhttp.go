@@ -183,16 +183,18 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 		"(bench/overhttp.go) through a store as `relm serve` opens it, so Relm's own work (validation, the tenant's settings and "+
 		"row-level security, scanning and encoding the rows, events) without HTTP, authentication, metering or the request log; "+
 		"its CPU column's first figure is that process, the load generator and the capability together. "+
-		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's p50 latency against REST's.\n\n",
+		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's latency against REST's: first the mean, "+
+		"the measure of the target (at a fixed concurrency a closed loop's mean latency is the connections over the throughput, "+
+		"as the issue measured MCP at 1.7× REST), then the p50.\n\n",
 		b.opts.Duration, warmup(b.opts.Duration/2))
 	b.rep.restVsRaw = map[string]ratioAt{}
-	b.rep.mcpVsREST = ratioAt{}
+	b.rep.mcpVsREST, b.rep.mcpVsRESTp50 = ratioAt{}, ratioAt{}
 	for _, op := range ops {
-		b.rep.printf("### %s\n\n| conns | surface | req/s | p50 | p99 | × raw | MCP ÷ REST (p50) | CPU µs per request: load generator, server, PostgreSQL |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", op.name)
+		b.rep.printf("### %s\n\n| conns | surface | req/s | p50 | p99 | × raw | MCP ÷ REST (mean · p50) | CPU µs per request: load generator, server, PostgreSQL |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", op.name)
 		for _, conns := range b.opts.Conns {
 			raw, rest, mcp := results[cell{op.name, surfaceRaw, conns}], results[cell{op.name, surfaceREST, conns}], results[cell{op.name, surfaceMCP, conns}]
 			restRatio, mcpRatio := ratio(rest.throughput(), raw.throughput()), ratio(mcp.throughput(), raw.throughput())
-			mcpVsREST := ratio(float64(mcp.p50), float64(rest.p50))
+			mcpVsREST, mcpVsRESTp50 := ratio(float64(mcp.mean()), float64(rest.mean())), ratio(float64(mcp.p50), float64(rest.p50))
 			where := fmt.Sprintf("%d conns", conns)
 			if v, ok := b.rep.restVsRaw[op.name]; !ok || restRatio < v.value {
 				b.rep.restVsRaw[op.name] = ratioAt{restRatio, where}
@@ -200,9 +202,13 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 			if mcpVsREST > b.rep.mcpVsREST.value {
 				b.rep.mcpVsREST = ratioAt{mcpVsREST, op.name + ", " + where}
 			}
+			if mcpVsRESTp50 > b.rep.mcpVsRESTp50.value {
+				b.rep.mcpVsRESTp50 = ratioAt{mcpVsRESTp50, op.name + ", " + where}
+			}
 			b.rep.printf("| %d | %s | %.0f | %s | %s | | | %s |\n", conns, surfaceRaw, raw.throughput(), fmtMS(raw.p50), fmtMS(raw.p99), cpuCell(raw, false))
 			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | | %s |\n", conns, surfaceREST, rest.throughput(), fmtMS(rest.p50), fmtMS(rest.p99), restRatio, cpuCell(rest, true))
-			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %.2f× | %s |\n", conns, surfaceMCP, mcp.throughput(), fmtMS(mcp.p50), fmtMS(mcp.p99), mcpRatio, mcpVsREST, cpuCell(mcp, true))
+			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | %.2f× · %.2f× | %s |\n", conns, surfaceMCP, mcp.throughput(), fmtMS(mcp.p50), fmtMS(mcp.p99), mcpRatio,
+				mcpVsREST, mcpVsRESTp50, cpuCell(mcp, true))
 			bare := results[cell{op.name, surfaceBare, conns}]
 			b.rep.printf("| %d | %s | %.0f | %s | %s | %.2f× | | %s |\n", conns, surfaceBare, bare.throughput(), fmtMS(bare.p50), fmtMS(bare.p99),
 				ratio(bare.throughput(), raw.throughput()), cpuCell(bare, true))

@@ -14,13 +14,14 @@ import (
 type report struct {
 	body bytes.Buffer
 
-	restVsRaw   map[string]ratioAt // operation → lowest REST/raw throughput ratio
-	ceilings    map[string]ratioAt // operation → lowest ceiling of × raw on this machine
-	mcpVsREST   ratioAt            // highest MCP p50 / REST p50
-	rssIdleMiB  float64
-	rssPeakMiB  float64
-	batchVsCopy float64
-	searchP95   float64 // ms, the slowest search query's p95
+	restVsRaw    map[string]ratioAt // operation → lowest REST/raw throughput ratio
+	ceilings     map[string]ratioAt // operation → lowest ceiling of × raw on this machine
+	mcpVsREST    ratioAt            // highest MCP mean latency / REST's
+	mcpVsRESTp50 ratioAt            // highest MCP p50 / REST p50, shown beside it
+	rssIdleMiB   float64
+	rssPeakMiB   float64
+	batchVsCopy  float64
+	searchP95    float64 // ms, the slowest search query's p95
 	// the default tool set: what tools/list gives a client that names no toolsets
 	defaultTools, defaultTokens int
 	measured                    map[string]bool
@@ -70,8 +71,9 @@ func (r *report) targets(contacts int) []target {
 		atLeast("REST point read (get contact) throughput", opGet, 0.5),
 		atLeast("REST list with filter (by email) throughput", opList, 0.5),
 		atLeast("REST create contact throughput", opCreate, 0.5),
-		{name: "MCP latency against REST (p50, same operation and concurrency)", goal: "≤ 1.3× REST", measured: r.measured["http"],
-			value: fmt.Sprintf("%.2f× (highest, %s)", r.mcpVsREST.value, r.mcpVsREST.where), pass: r.mcpVsREST.value <= 1.3},
+		{name: "MCP latency against REST (mean per request, same operation and concurrency)", goal: "≤ 1.3× REST", measured: r.measured["http"],
+			value: fmt.Sprintf("%.2f× (highest, %s); p50: %.2f× (highest, %s)", r.mcpVsREST.value, r.mcpVsREST.where, r.mcpVsRESTp50.value, r.mcpVsRESTp50.where),
+			pass:  r.mcpVsREST.value <= 1.3},
 		{name: "server RSS, idle", goal: "< 100 MiB", measured: r.measured["http"],
 			value: fmt.Sprintf("%.0f MiB", r.rssIdleMiB), pass: r.rssIdleMiB < 100},
 		{name: "server RSS, peak under load (VmHWM)", goal: "< 300 MiB", measured: r.measured["http"],

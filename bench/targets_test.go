@@ -44,3 +44,38 @@ func TestTargetOutOfReach(t *testing.T) {
 		}
 	}
 }
+
+func TestMCPTargetIsTheMeanLatency(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	if got := (result{times: ms(1, 2, 3, 10)}).mean(); got != 4*time.Millisecond {
+		t.Errorf("mean = %v, want 4ms", got)
+	}
+	if got := (result{}).mean(); got != 0 {
+		t.Errorf("mean of nothing = %v, want 0", got)
+	}
+	r := report{
+		mcpVsREST:    ratioAt{1.2, "list contacts, 16 conns"},
+		mcpVsRESTp50: ratioAt{1.35, "list contacts, 16 conns"},
+		measured:     map[string]bool{"http": true},
+	}
+	var b strings.Builder
+	r.writeTargets(&b, 1_000_000)
+	want := "| MCP latency against REST (mean per request, same operation and concurrency) | ≤ 1.3× REST | " +
+		"1.20× (highest, list contacts, 16 conns); p50: 1.35× (highest, list contacts, 16 conns) | pass |"
+	if !strings.Contains(b.String(), want+"\n") {
+		t.Errorf("targets lack\n%s\nin\n%s", want, b.String())
+	}
+	r.mcpVsREST.value = 1.31
+	b.Reset()
+	r.writeTargets(&b, 1_000_000)
+	if !strings.Contains(b.String(), "| MCP latency against REST (mean per request, same operation and concurrency) | ≤ 1.3× REST | 1.31×") ||
+		!strings.Contains(b.String(), "16 conns) | miss |") {
+		t.Errorf("a mean over 1.3× passed:\n%s", b.String())
+	}
+}
