@@ -56,8 +56,8 @@ func (b *bench) header(ctx context.Context, started time.Time) (string, error) {
 			data = fmt.Sprintf("the workspace an earlier run seeded, now %s contacts", thousands(b.opts.Contacts))
 		}
 		fmt.Fprintf(&h, "| data | %s |\n", data)
-		fmt.Fprintf(&h, "| load | closed loop, %s per cell in two halves, each after a %s warm-up, concurrency %s |\n\n",
-			b.opts.Duration, warmup(b.opts.Duration/2), joinInts(b.opts.Conns))
+		fmt.Fprintf(&h, "| load | closed loop, %s per cell in %d runs of each surface, each after a %s warm-up, concurrency %s |\n\n",
+			b.opts.Duration, runsPerCell, cellWarmup(b.opts.Duration), joinInts(b.opts.Conns))
 	}
 	return h.String(), nil
 }

@@ -43,9 +43,20 @@ func (b *bench) overHTTP(ctx context.Context) (err error) {
 	return err
 }
 
-// surfaceOrder is the order of the first half of each cell's runs; the second half runs
-// them in reverse.
+// surfaceOrder is the order of the surfaces in each cell's first round of runs; the next
+// round runs them in reverse, and so on.
 var surfaceOrder = []string{surfaceRaw, surfaceREST, surfaceMCP, surfaceBare, surfaceInProcess}
+
+// runsPerCell is how many times each surface runs in a cell, each for that share of the
+// cell's time. A cell's throughput and mean latency are the median of its runs', so that
+// background work one run starts or falls on (a checkpoint, autovacuum of a grown table)
+// does not decide the cell: with two runs, one burst in one run of MCP read as MCP at
+// 1.33× REST's mean latency for a create at one connection, its p50 at 1.10×.
+const runsPerCell = 4
+
+// cellWarmup is how long each run of a cell runs unmeasured first: a tenth of the cell's
+// time, at most a second.
+func cellWarmup(d time.Duration) time.Duration { return min(d/10, time.Second) }
 
 // loadMatrix starts `relm serve` as a child process and runs every operation on every
 // surface at every concurrency, reading the server's memory before and after.
@@ -79,17 +90,23 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 	results := map[cell]result{}
 	for _, conns := range b.opts.Conns {
 		for i, op := range ops {
-			// Each surface runs twice for half the time, in the order of surfaceOrder and
-			// then back: what one run leaves behind (a checkpoint or autovacuum its writes
+			// Each surface runs runsPerCell times, in the order of surfaceOrder, then back,
+			// and so on: what one run leaves behind (a checkpoint or autovacuum its writes
 			// start, a larger table) then falls on every surface alike, not on the next.
-			order := slices.Concat(surfaceOrder, surfaceOrder)
-			slices.Reverse(order[len(surfaceOrder):])
+			var order []string
+			for round := range runsPerCell {
+				next := slices.Clone(surfaceOrder)
+				if round%2 == 1 {
+					slices.Reverse(next)
+				}
+				order = append(order, next...)
+			}
 			for k, s := range order {
 				on, client := srv, c
 				if s == surfaceBare {
 					on, client = bare, cb
 				}
-				res, err := b.measureCell(ctx, on, client, in.reg, op, s, conns, uint64(2*i+k/len(surfaceOrder)), b.opts.Duration/2)
+				res, err := b.measureCell(ctx, on, client, in.reg, op, s, conns, uint64(runsPerCell*i+k/len(surfaceOrder)), b.opts.Duration/runsPerCell)
 				switch {
 				case err != nil:
 				case s == surfaceBare:
@@ -103,6 +120,8 @@ func (b *bench) loadMatrix(ctx context.Context, key string, ops []operation) (er
 				key := cell{op.name, s, conns}
 				if first, ok := results[key]; ok {
 					res = merge(first, res)
+				}
+				if k >= len(order)-len(surfaceOrder) { // its last run
 					b.log.Info("measured", "op", op.name, "surface", s, "conns", conns, "req/s", int(res.throughput()), "p50", res.p50, "p99", res.p99,
 						"cpu µs/req", cpuCell(res, s != surfaceRaw && s != surfaceInProcess))
 				}
@@ -144,7 +163,7 @@ func (b *bench) measureCell(ctx context.Context, srv *serverProcess, c *client, 
 		}
 		defer raw.Close()
 	}
-	return closedLoop(ctx, conns, d, seed, b.surfaceCall(c, raw, reg, op, s), b.cpuProbe(srv))
+	return closedLoop(ctx, conns, cellWarmup(b.opts.Duration), d, seed, b.surfaceCall(c, raw, reg, op, s), b.cpuProbe(srv))
 }
 
 // surfaceCall is op on surface s: over HTTP with c, on the raw pool raw, or in process on
@@ -174,8 +193,10 @@ func (b *bench) surfaceCall(c *client, raw *pgxpool.Pool, reg *tools.Registry, o
 func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 	b.rep.printf("## Throughput and latency over HTTP\n\n")
 	b.rep.printf("A real `relm serve` (a child process, rate limits and quotas lifted) on the seeded workspace, one live API key. "+
-		"Each cell is a closed loop: every connection sends its next request as soon as the last is answered, for %s in two halves, each after a %s warm-up, "+
-		"the surfaces in the order raw SQL, REST, MCP, bare HTTP, in process, then back, so that what one run leaves behind falls on all alike. "+
+		"Each cell is a closed loop: every connection sends its next request as soon as the last is answered, for %s in %d runs of each surface, each after a %s warm-up, "+
+		"the surfaces in the order raw SQL, REST, MCP, bare HTTP, in process, then back, and again, so that what one run leaves behind falls on all alike. "+
+		"*req/s* is the median of a surface's runs' throughputs, so that one run that background work fell on does not decide the cell; "+
+		"p50, p99 and the CPU per request are over all its requests. "+
 		"*raw SQL* is the same work as statements sent straight to PostgreSQL over a pgx pool of as many connections, as the table owner. "+
 		"*bare HTTP* is the least a server could do (bench/bare.go): the raw SQL behind Go's net/http in a process of its own, without "+
 		"authentication, metering, a request log, row-level security or encoding rows; its CPU column's middle figure is that process. "+
@@ -186,7 +207,7 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's latency against REST's: first the mean, "+
 		"the measure of the target (at a fixed concurrency a closed loop's mean latency is the connections over the throughput, "+
 		"as the issue measured MCP at 1.7× REST), then the p50.\n\n",
-		b.opts.Duration, warmup(b.opts.Duration/2))
+		b.opts.Duration, runsPerCell, cellWarmup(b.opts.Duration))
 	b.rep.restVsRaw = map[string]ratioAt{}
 	b.rep.mcpVsREST, b.rep.mcpVsRESTp50 = ratioAt{}, ratioAt{}
 	for _, op := range ops {
@@ -287,7 +308,7 @@ func (b *bench) measureFloor(ctx context.Context, srv *serverProcess, c *client,
 		defer raw.Close()
 		fn = func(ctx context.Context, _ *rand.Rand) error { return raw.Ping(ctx) }
 	}
-	return closedLoop(ctx, conns, b.opts.Duration, 7, fn, b.cpuProbe(srv))
+	return closedLoop(ctx, conns, warmup(b.opts.Duration), b.opts.Duration, 7, fn, b.cpuProbe(srv))
 }
 
 // writeFloors writes the floor table: what a request that does nothing costs, against the
