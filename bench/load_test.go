@@ -5,6 +5,15 @@ import (
 	"time"
 )
 
+// millis is durations of ns milliseconds.
+func millis(ns ...int) []time.Duration {
+	out := make([]time.Duration, len(ns))
+	for i, n := range ns {
+		out[i] = time.Duration(n) * time.Millisecond
+	}
+	return out
+}
+
 // A cell merged from several runs reads the median run, so one run that background work
 // fell on does not move it; latencies and CPU stay over every request.
 func TestMergedRunsReadTheMedian(t *testing.T) {

@@ -69,18 +69,11 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
-// TestMerge: two halves of a cell are one run: their requests, time and CPU added, their
+// TestMerge: two runs of a cell are one result: their requests, time and CPU added, their
 // percentiles read from every latency of both.
 func TestMerge(t *testing.T) {
-	ms := func(ns ...int) []time.Duration {
-		var out []time.Duration
-		for _, n := range ns {
-			out = append(out, time.Duration(n)*time.Millisecond)
-		}
-		return out
-	}
-	a := result{requests: 3, elapsed: time.Second, times: ms(1, 2, 3), cpu: cpuUse{gen: 10, server: 20, pg: -1}}
-	b := result{requests: 2, elapsed: time.Second, times: ms(9, 10), cpu: cpuUse{gen: 1, server: 2, pg: 3}}
+	a := result{requests: 3, elapsed: time.Second, times: millis(1, 2, 3), cpu: cpuUse{gen: 10, server: 20, pg: -1}}
+	b := result{requests: 2, elapsed: time.Second, times: millis(9, 10), cpu: cpuUse{gen: 1, server: 2, pg: 3}}
 	m := merge(a, b)
 	if m.requests != 5 || m.elapsed != 2*time.Second || m.throughput() != 2.5 || m.p50 != 3*time.Millisecond || m.p99 != 10*time.Millisecond {
 		t.Errorf("merge: %+v", m)

@@ -46,14 +46,7 @@ func TestTargetOutOfReach(t *testing.T) {
 }
 
 func TestMCPTargetIsTheMeanLatency(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		out := make([]time.Duration, len(v))
-		for i, x := range v {
-			out[i] = time.Duration(x) * time.Millisecond
-		}
-		return out
-	}
-	if got := (result{times: ms(1, 2, 3, 10)}).mean(); got != 4*time.Millisecond {
+	if got := (result{times: millis(1, 2, 3, 10)}).mean(); got != 4*time.Millisecond {
 		t.Errorf("mean = %v, want 4ms", got)
 	}
 	if got := (result{}).mean(); got != 0 {
