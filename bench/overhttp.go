@@ -204,7 +204,7 @@ func (b *bench) writeLoadTables(ops []operation, results map[cell]result) {
 		"(bench/overhttp.go) through a store as `relm serve` opens it, so Relm's own work (validation, the tenant's settings and "+
 		"row-level security, scanning and encoding the rows, events) without HTTP, authentication, metering or the request log; "+
 		"its CPU column's first figure is that process, the load generator and the capability together. "+
-		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's latency against REST's: first the mean, "+
+		"*× raw* is the throughput against raw SQL at the same concurrency; *MCP ÷ REST* is MCP's latency against REST's: first the mean (the median of the runs' means), "+
 		"the measure of the target (at a fixed concurrency a closed loop's mean latency is the connections over the throughput, "+
 		"as the issue measured MCP at 1.7× REST), then the p50.\n\n",
 		b.opts.Duration, runsPerCell, cellWarmup(b.opts.Duration))
