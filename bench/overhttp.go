@@ -54,9 +54,9 @@ var surfaceOrder = []string{surfaceRaw, surfaceREST, surfaceMCP, surfaceBare, su
 // 1.33× REST's mean latency for a create at one connection, its p50 at 1.10×.
 const runsPerCell = 4
 
-// cellWarmup is how long each run of a cell runs unmeasured first: a tenth of the cell's
-// time, at most a second.
-func cellWarmup(d time.Duration) time.Duration { return min(d/10, time.Second) }
+// cellWarmup is how long each run of a cell of d runs unmeasured first: warmup of half the
+// cell (a tenth of it, at most a second), as long as when a cell ran in two halves.
+func cellWarmup(d time.Duration) time.Duration { return warmup(d / 2) }
 
 // loadMatrix starts `relm serve` as a child process and runs every operation on every
 // surface at every concurrency, reading the server's memory before and after.
